@@ -1,0 +1,373 @@
+/**
+ * The agent loop: call the LLM, stream its text, run the server tools it calls, feed the results
+ * back, and repeat until it answers, calls a client tool, hits the iteration limit, fails, or is
+ * aborted. Everything it does is reported as AgentEvents; the last event is always `final`.
+ * @module
+ */
+import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
+import { HeraldError } from "./errors.ts";
+import type { LlmClient, LlmRequest } from "./llm_client.ts";
+import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
+import { addUsage, emptyUsage, textOf } from "./messages.ts";
+import { buildSystemPrompt } from "./system_prompt.ts";
+import type { ToolRegistry } from "./tools/registry.ts";
+
+/** Something that renders remembered notes for the system prompt. */
+export interface MemorySource {
+  render(): Promise<string>;
+}
+
+/** What an Agent is built from. */
+export interface AgentOptions {
+  llm: LlmClient;
+  registry: ToolRegistry;
+  /** Server tool names offered per platform. */
+  toolsets: Record<Platform, readonly string[]>;
+  workspace: string;
+  maxIterations: number;
+  memory?: MemorySource;
+  /** `agent.system_prompt` from config. */
+  extraSystemPrompt?: string;
+}
+
+/** Options for one run. */
+export interface RunOptions {
+  /** Aborting it stops the LLM request and kills running tools. */
+  signal?: AbortSignal;
+}
+
+interface PendingCall {
+  id: string;
+  name: string;
+  arguments: string;
+  kind: "server" | "client";
+}
+
+/**
+ * Runs agent turns.
+ *
+ * @example
+ * ```ts
+ * for await (const event of agent.run({ platform: "cli", messages: [{ role: "user", content: "hi" }] })) {
+ *   if (event.type === "text_delta") console.log(event.delta);
+ * }
+ * ```
+ */
+export class Agent {
+  readonly options: AgentOptions;
+
+  constructor(options: AgentOptions) {
+    this.options = options;
+  }
+
+  /** Runs one turn, yielding its events; the last is always `final`. Never throws. */
+  async *run(turn: AgentTurn, options: RunOptions = {}): AsyncGenerator<AgentEvent, TurnResult> {
+    const signal = options.signal ?? new AbortController().signal;
+    const { registry } = this.options;
+    const clientTools = turn.clientTools ?? [];
+    const clientNames = new Set(clientTools.map((t) => t.name));
+    // A client tool with a server tool's name shadows it: the client asked for its own.
+    const serverNames = (this.options.toolsets[turn.platform] ?? [])
+      .filter((n) => registry.get(n) && !clientNames.has(n));
+
+    const usage = emptyUsage();
+    const newMessages: ChatMessage[] = [];
+    let lastText = "";
+    const result = (
+      status: TurnResult["status"],
+      finishReason: FinishReason,
+      extra: Partial<TurnResult> = {},
+    ): TurnResult => ({
+      status,
+      text: lastText,
+      messages: newMessages,
+      usage,
+      finishReason,
+      clientToolCalls: [],
+      ...extra,
+    });
+
+    let history: ChatMessage[];
+    try {
+      history = await this.#prepare(turn, serverNames);
+    } catch (error) {
+      const final = result("failed", "stop", { error: errorInfo(error) });
+      yield { type: "final", result: final };
+      return final;
+    }
+
+    const tools = [
+      ...registry.specs(serverNames),
+      ...clientTools.map((t) => ({
+        type: "function" as const,
+        function: {
+          name: t.name,
+          description: t.description ?? "",
+          parameters: t.parameters ?? { type: "object", properties: {} },
+          ...(t.strict !== undefined ? { strict: t.strict } : {}),
+        },
+      })),
+    ];
+
+    for (let iteration = 0; iteration < this.options.maxIterations; iteration++) {
+      const request: LlmRequest = {
+        messages: [...history, ...newMessages] as LlmRequest["messages"],
+        ...(tools.length ? { tools } : {}),
+        ...(tools.length && turn.toolChoice !== undefined && clientTools.length
+          ? { tool_choice: turn.toolChoice as LlmRequest["tool_choice"] }
+          : {}),
+        ...(turn.temperature !== undefined ? { temperature: turn.temperature } : {}),
+        ...(turn.topP !== undefined ? { top_p: turn.topP } : {}),
+        ...(turn.maxOutputTokens !== undefined ? { max_tokens: turn.maxOutputTokens } : {}),
+      };
+
+      let text = "";
+      let reasoning = "";
+      const calls = new Map<number, PendingCall>();
+      let upstreamFinish: string | null = null;
+      const callUsage = emptyUsage();
+      let sawUsage = false;
+      try {
+        for await (const chunk of this.options.llm.stream(request, signal)) {
+          if (chunk.usage) {
+            sawUsage = true;
+            addUsage(callUsage, {
+              prompt_tokens: chunk.usage.prompt_tokens,
+              completion_tokens: chunk.usage.completion_tokens,
+              total_tokens: chunk.usage.total_tokens,
+              cached_tokens: chunk.usage.prompt_tokens_details?.cached_tokens,
+              reasoning_tokens: chunk.usage.completion_tokens_details?.reasoning_tokens,
+            });
+          }
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          const delta = choice.delta as typeof choice.delta & {
+            reasoning_content?: string;
+            reasoning?: string;
+          };
+          const r = delta.reasoning_content ?? delta.reasoning;
+          if (r) {
+            reasoning += r;
+            yield { type: "reasoning_delta", delta: r };
+          }
+          if (delta.content) {
+            text += delta.content;
+            yield { type: "text_delta", delta: delta.content };
+          }
+          for (const tc of delta.tool_calls ?? []) {
+            let call = calls.get(tc.index);
+            if (!call) {
+              const name = tc.function?.name ?? "";
+              call = {
+                id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+                name,
+                arguments: "",
+                kind: clientNames.has(name) ? "client" : "server",
+              };
+              calls.set(tc.index, call);
+              yield { type: "tool_call_started", callId: call.id, name, kind: call.kind };
+            } else if (tc.function?.name && !call.name) {
+              call.name = tc.function.name;
+            }
+            const piece = tc.function?.arguments;
+            if (piece) {
+              call.arguments += piece;
+              yield { type: "tool_call_arguments_delta", callId: call.id, delta: piece };
+            }
+          }
+          if (choice.finish_reason) upstreamFinish = choice.finish_reason;
+        }
+      } catch (error) {
+        if (text) lastText = text;
+        if (signal.aborted) {
+          if (text || calls.size === 0) {
+            if (text) newMessages.push({ role: "assistant", content: text });
+          }
+          const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+          yield { type: "final", result: final };
+          return final;
+        }
+        if (text) newMessages.push({ role: "assistant", content: text });
+        const final = result("failed", "stop", { error: errorInfo(error) });
+        yield { type: "final", result: final };
+        return final;
+      }
+
+      if (sawUsage) {
+        addUsage(usage, callUsage);
+        yield { type: "usage", usage: callUsage };
+      }
+
+      const toolCalls: ToolCall[] = [...calls.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, c]) => ({
+          id: c.id,
+          type: "function",
+          function: { name: c.name, arguments: c.arguments },
+        }));
+      const assistant: AssistantMessage = {
+        role: "assistant",
+        content: text || (toolCalls.length ? null : ""),
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...(reasoning ? { reasoning_content: reasoning } : {}),
+      };
+      newMessages.push(assistant);
+      if (text) lastText = text;
+
+      if (toolCalls.length === 0) {
+        const final = upstreamFinish === "length"
+          ? result("incomplete", "length", { incompleteReason: "max_output_tokens" })
+          : upstreamFinish === "content_filter"
+          ? result("completed", "content_filter")
+          : result("completed", "stop");
+        yield { type: "final", result: final };
+        return final;
+      }
+
+      const pending = [...calls.values()];
+      for (const c of pending) {
+        const call = toolCalls.find((t) => t.id === c.id)!;
+        yield { type: "tool_call_done", call, kind: c.kind };
+      }
+      if (text) yield { type: "segment_break" };
+
+      const serverCalls = toolCalls.filter((c) => !clientNames.has(c.function.name));
+      const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
+
+      for await (const event of this.#runTools(serverCalls, turn, signal, newMessages)) {
+        yield event;
+      }
+      if (signal.aborted) {
+        closeDanglingCalls(newMessages, clientNames);
+        const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+        yield { type: "final", result: final };
+        return final;
+      }
+      if (clientCalls.length > 0) {
+        const final = result("completed", "tool_calls", { clientToolCalls: clientCalls });
+        yield { type: "final", result: final };
+        return final;
+      }
+    }
+
+    const final = result("incomplete", "stop", { incompleteReason: "max_iterations" });
+    yield { type: "final", result: final };
+    return final;
+  }
+
+  /** Core system prompt (with memory) plus the client's leading system messages, then the rest. */
+  async #prepare(turn: AgentTurn, serverNames: string[]): Promise<ChatMessage[]> {
+    const { registry } = this.options;
+    const memory = serverNames.includes("memory") || this.options.memory
+      ? await this.options.memory?.render() ?? ""
+      : "";
+    const core = buildSystemPrompt({
+      platform: turn.platform,
+      workspace: this.options.workspace,
+      tools: serverNames.map((n) => ({ name: n, description: registry.get(n)!.description })),
+      memory,
+      extra: this.options.extraSystemPrompt,
+    });
+    // Layer the client's instructions and leading system messages on top of the core prompt in
+    // one system message: several local model templates accept only one, at the start.
+    const layers = [core];
+    if (turn.instructions) layers.push(turn.instructions);
+    let i = 0;
+    while (
+      i < turn.messages.length &&
+      (turn.messages[i].role === "system" || turn.messages[i].role === "developer")
+    ) {
+      const text = textOf(turn.messages[i].content as string);
+      if (text) layers.push(text);
+      i++;
+    }
+    return [{ role: "system", content: layers.join("\n\n") }, ...turn.messages.slice(i)];
+  }
+
+  /** Runs server tool calls: consecutive read-only calls together, everything else in order. */
+  async *#runTools(
+    calls: ToolCall[],
+    turn: AgentTurn,
+    signal: AbortSignal,
+    out: ChatMessage[],
+  ): AsyncGenerator<AgentEvent> {
+    const { registry } = this.options;
+    const context = {
+      signal,
+      workspace: this.options.workspace,
+      platform: turn.platform,
+      sessionKey: turn.sessionKey,
+    };
+    let i = 0;
+    while (i < calls.length) {
+      if (signal.aborted) return;
+      const batch = [calls[i]];
+      if (registry.get(calls[i].function.name)?.readOnly) {
+        while (
+          i + batch.length < calls.length &&
+          registry.get(calls[i + batch.length].function.name)?.readOnly
+        ) batch.push(calls[i + batch.length]);
+      }
+      i += batch.length;
+      for (const call of batch) yield { type: "tool_started", call };
+      if (signal.aborted) return;
+      const started = performance.now();
+      const outcomes = await Promise.all(
+        batch.map((call) =>
+          registry.call(call.function.name, call.function.arguments, context).then((o) => ({
+            ...o,
+            durationMs: performance.now() - started,
+          }))
+        ),
+      );
+      for (let k = 0; k < batch.length; k++) {
+        const call = batch[k];
+        const outcome = outcomes[k];
+        const message: ToolMessage = { role: "tool", tool_call_id: call.id, content: outcome.output };
+        out.push(message);
+        yield {
+          type: "tool_completed",
+          call,
+          output: outcome.output,
+          isError: outcome.isError,
+          durationMs: Math.round(outcome.durationMs),
+        };
+      }
+    }
+  }
+}
+
+/**
+ * Gives every server tool call without a result an "interrupted" result, so the stored history
+ * stays valid for the next request (upstreams reject tool calls left unanswered).
+ */
+function closeDanglingCalls(messages: ChatMessage[], clientNames: Set<string>): void {
+  const answered = new Set(
+    messages.filter((m): m is ToolMessage => m.role === "tool").map((m) => m.tool_call_id),
+  );
+  for (const m of [...messages]) {
+    if (m.role !== "assistant") continue;
+    for (const call of m.tool_calls ?? []) {
+      if (answered.has(call.id) || clientNames.has(call.function.name)) continue;
+      messages.push({ role: "tool", tool_call_id: call.id, content: "error: interrupted" });
+    }
+  }
+}
+
+function errorInfo(error: unknown): NonNullable<TurnResult["error"]> {
+  if (error instanceof HeraldError) {
+    return { message: error.message, code: error.code ?? "agent_error", status: error.status };
+  }
+  return {
+    message: `The agent failed: ${error instanceof Error ? error.message : String(error)}`,
+    code: "agent_error",
+    status: 500,
+  };
+}
+
+/** Sums usage (exported for renderers that aggregate several turns). */
+export function sumUsage(...items: Usage[]): Usage {
+  const total = emptyUsage();
+  for (const u of items) addUsage(total, u);
+  return total;
+}

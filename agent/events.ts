@@ -1,0 +1,132 @@
+/**
+ * The one event stream every renderer consumes: Chat Completions SSE, Responses SSE,
+ * Telegram edits and the CLI all draw from these events and nothing else.
+ * @module
+ */
+import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
+
+/** Which front door a turn came through; selects the toolset. */
+export type Platform = "api_server" | "telegram" | "cli";
+
+/** One agent turn: the history plus the new input, and per-request options. */
+export interface AgentTurn {
+  /** Prior history and the new input, oldest first, without the core system prompt. */
+  messages: ChatMessage[];
+  /** Extra system text layered on top of the core system prompt (never replacing it). */
+  instructions?: string;
+  /** Function tools the client declared; calls to them end the turn and go back to the client. */
+  clientTools?: ClientTool[];
+  /** OpenAI `tool_choice` for the client tools; passed upstream. */
+  toolChoice?: unknown;
+  /** The front door, which selects the server toolset. */
+  platform: Platform;
+  /** A stable key for the conversation (chat id, conversation name), given to tools. */
+  sessionKey?: string;
+  /** Per-request sampling options passed upstream when set. */
+  temperature?: number;
+  topP?: number;
+  maxOutputTokens?: number;
+}
+
+/** How a turn ended. */
+export type TurnStatus = "completed" | "incomplete" | "failed" | "interrupted";
+
+/** The standard finish reasons, as Chat Completions names them. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+/** What a turn produced. */
+export interface TurnResult {
+  status: TurnStatus;
+  /** Text of the final assistant message (the last text segment). */
+  text: string;
+  /** The turn's new messages: assistant messages with tool calls, tool results, the final answer. */
+  messages: ChatMessage[];
+  /** Usage summed over every LLM call of the turn. */
+  usage: Usage;
+  finishReason: FinishReason;
+  /** Calls to client-declared tools that ended the turn (empty otherwise). */
+  clientToolCalls: ToolCall[];
+  /** Why the turn is incomplete: the iteration limit, the output token limit or an interruption. */
+  incompleteReason?: "max_iterations" | "max_output_tokens" | "interrupted";
+  /** Set when status is "failed". */
+  error?: { message: string; code: string; status?: number };
+}
+
+/** Text the model wrote, as it arrives. */
+export interface TextDeltaEvent {
+  type: "text_delta";
+  delta: string;
+}
+
+/** Reasoning text the upstream streamed (for renderers that show it). */
+export interface ReasoningDeltaEvent {
+  type: "reasoning_delta";
+  delta: string;
+}
+
+/** The model began a tool call; `kind` says who runs it. */
+export interface ToolCallStartedEvent {
+  type: "tool_call_started";
+  callId: string;
+  name: string;
+  kind: "server" | "client";
+}
+
+/** A fragment of a tool call's JSON arguments. */
+export interface ToolCallArgumentsDeltaEvent {
+  type: "tool_call_arguments_delta";
+  callId: string;
+  delta: string;
+}
+
+/** A tool call's arguments are complete. */
+export interface ToolCallDoneEvent {
+  type: "tool_call_done";
+  call: ToolCall;
+  kind: "server" | "client";
+}
+
+/** A server tool started running. */
+export interface ToolStartedEvent {
+  type: "tool_started";
+  call: ToolCall;
+}
+
+/** A server tool finished; `output` is what the model will see. */
+export interface ToolCompletedEvent {
+  type: "tool_completed";
+  call: ToolCall;
+  output: string;
+  isError: boolean;
+  durationMs: number;
+}
+
+/** A text segment ended at a tool boundary; the next text starts a new segment. */
+export interface SegmentBreakEvent {
+  type: "segment_break";
+}
+
+/** Usage of one LLM call. */
+export interface UsageEvent {
+  type: "usage";
+  usage: Usage;
+}
+
+/** The last event of every turn. */
+export interface FinalEvent {
+  type: "final";
+  result: TurnResult;
+}
+
+/** Everything an agent turn emits. */
+export type AgentEvent =
+  | TextDeltaEvent
+  | ReasoningDeltaEvent
+  | ToolCallStartedEvent
+  | ToolCallArgumentsDeltaEvent
+  | ToolCallDoneEvent
+  | ToolStartedEvent
+  | ToolCompletedEvent
+  | SegmentBreakEvent
+  | UsageEvent
+  | FinalEvent;

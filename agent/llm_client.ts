@@ -1,0 +1,293 @@
+/**
+ * The upstream LLM client: OpenAI-compatible Chat Completions through the `openai` SDK, streamed.
+ * Retries 429/5xx/connection failures with backoff and jitter honouring Retry-After (bounded),
+ * retries a stream that fails before its first token once without streaming, guards against
+ * first-token and stale-stream stalls, and moves on to fallback models when the primary keeps
+ * failing. Errors name the upstream URL and status, never the key.
+ * @module
+ */
+import OpenAI from "openai";
+import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
+import { UpstreamError } from "./errors.ts";
+
+/** One model on one upstream. */
+export interface LlmTarget {
+  model: string;
+  baseUrl: string;
+  apiKey?: string;
+}
+
+/** Timeouts and retry budget, in seconds where they are times. */
+export interface LlmClientOptions {
+  /** The primary model, then fallbacks in order. */
+  targets: LlmTarget[];
+  connectTimeout: number;
+  firstTokenTimeout: number;
+  staleTimeout: number;
+  maxRetries: number;
+}
+
+/** The body we send, without `model` and `stream` (the client sets those). */
+export type LlmRequest = Omit<ChatCompletionCreateParams, "model" | "stream" | "stream_options">;
+
+/** A streamed chunk, plus which target produced it. */
+export type LlmChunk = ChatCompletionChunk;
+
+interface Attempt {
+  target: LlmTarget;
+  client: OpenAI;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Whether an upstream failure is worth retrying. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof OpenAI.APIConnectionError) return true;
+  if (error instanceof OpenAI.APIError) {
+    const s = error.status;
+    return s === undefined || s === 408 || s === 409 || s === 429 || s >= 500;
+  }
+  return error instanceof StallError;
+}
+
+/** Seconds the upstream asked us to wait, if it said. */
+function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof OpenAI.APIError) || !error.headers) return undefined;
+  const h = error.headers as Headers;
+  const ms = Number(h.get?.("retry-after-ms"));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const raw = h.get?.("retry-after");
+  if (!raw) return undefined;
+  const secs = Number(raw);
+  if (Number.isFinite(secs)) return secs * 1000;
+  const date = Date.parse(raw);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+class StallError extends Error {}
+
+/** Turns an SDK failure into an UpstreamError with a message that says what to fix. */
+export function describeUpstreamError(error: unknown, target: LlmTarget): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const where = target.baseUrl;
+  if (error instanceof StallError) {
+    return new UpstreamError(`LLM upstream ${where} stalled: ${error.message}`, {
+      status: 504,
+      code: "upstream_timeout",
+      cause: error,
+    });
+  }
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return new UpstreamError(
+      `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
+      { status: 504, code: "upstream_timeout", cause: error },
+    );
+  }
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new UpstreamError(`no LLM reachable at ${where}: set OPENAI_BASE_URL`, {
+      status: 503,
+      code: "upstream_unreachable",
+      cause: error,
+    });
+  }
+  if (error instanceof OpenAI.APIError && error.status !== undefined) {
+    const detail = (error.error as { message?: string } | undefined)?.message ?? error.message;
+    const hint = error.status === 401 || error.status === 403
+      ? ": check OPENAI_API_KEY"
+      : error.status === 404
+      ? `: check that model '${target.model}' exists there (HERALD_MODEL)`
+      : "";
+    return new UpstreamError(
+      `LLM upstream ${where} answered ${error.status}${hint} (${redact(detail, target)})`,
+      {
+        status: error.status === 429 ? 503 : 502,
+        upstreamStatus: error.status,
+        code: error.status === 429 ? "upstream_rate_limited" : "upstream_error",
+        cause: error,
+      },
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new UpstreamError(`LLM upstream ${where} failed: ${redact(message, target)}`, {
+    cause: error,
+  });
+}
+
+function redact(text: string, target: LlmTarget): string {
+  return target.apiKey && target.apiKey.length >= 4
+    ? text.split(target.apiKey).join("[redacted]")
+    : text;
+}
+
+/** Converts a non-streamed completion into the chunks a stream would have carried. */
+function completionToChunks(c: OpenAI.Chat.Completions.ChatCompletion): LlmChunk[] {
+  const base = { id: c.id, object: "chat.completion.chunk" as const, created: c.created, model: c.model };
+  const choice = c.choices[0];
+  const msg = choice?.message as
+    | (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string })
+    | undefined;
+  const delta: Record<string, unknown> = { role: "assistant", content: msg?.content ?? "" };
+  if (msg?.reasoning_content) delta.reasoning_content = msg.reasoning_content;
+  if (msg?.tool_calls?.length) {
+    delta.tool_calls = msg.tool_calls
+      .filter((t) => t.type === "function")
+      .map((t, index) => ({ index, id: t.id, type: "function", function: t.function }));
+  }
+  return [
+    {
+      ...base,
+      choices: [{
+        index: 0,
+        delta: delta as LlmChunk["choices"][0]["delta"],
+        finish_reason: choice?.finish_reason ?? "stop",
+        logprobs: null,
+      }],
+      usage: c.usage ?? null,
+    } as LlmChunk,
+  ];
+}
+
+/**
+ * Streams chat completions from the configured upstream(s).
+ *
+ * @example
+ * ```ts
+ * const llm = new LlmClient({ targets: [{ model: "m", baseUrl: "http://127.0.0.1:11434/v1" }],
+ *   connectTimeout: 10, firstTokenTimeout: 120, staleTimeout: 180, maxRetries: 3 });
+ * for await (const chunk of llm.stream({ messages: [{ role: "user", content: "hi" }] }, signal)) {}
+ * ```
+ */
+export class LlmClient {
+  readonly options: LlmClientOptions;
+  #attempts: Attempt[];
+
+  constructor(options: LlmClientOptions) {
+    if (options.targets.length === 0) throw new Error("LlmClient needs at least one target");
+    this.options = options;
+    this.#attempts = options.targets.map((target) => ({
+      target,
+      client: new OpenAI({
+        baseURL: target.baseUrl,
+        apiKey: target.apiKey || "not-needed",
+        maxRetries: 0,
+        // The SDK timeout covers waiting for response headers; streams are watched below.
+        timeout: options.connectTimeout * 1000,
+      }),
+    }));
+  }
+
+  /** The primary target. */
+  get primary(): LlmTarget {
+    return this.options.targets[0];
+  }
+
+  /**
+   * Streams one completion. Retries happen only before the first chunk is yielded; a failure
+   * after that throws an UpstreamError.
+   */
+  async *stream(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmChunk> {
+    let lastError: UpstreamError | undefined;
+    for (const attempt of this.#attempts) {
+      let triedPlain = false;
+      for (let retry = 0; retry <= this.options.maxRetries; retry++) {
+        let yielded = false;
+        try {
+          for await (const chunk of this.#streamOnce(attempt, request, signal)) {
+            yielded = true;
+            yield chunk;
+          }
+          return;
+        } catch (error) {
+          if (signal.aborted) throw signal.reason ?? error;
+          if (yielded) throw describeUpstreamError(error, attempt.target);
+          lastError = describeUpstreamError(error, attempt.target);
+          const isHttpError = error instanceof OpenAI.APIError && error.status !== undefined;
+          // A stream that broke before its first token: once, ask for the whole answer instead.
+          if (
+            !isHttpError && !(error instanceof OpenAI.APIConnectionError) &&
+            !(error instanceof StallError) && !triedPlain
+          ) {
+            triedPlain = true;
+            try {
+              const completion = await attempt.client.chat.completions.create(
+                { ...request, model: attempt.target.model, stream: false },
+                { signal },
+              );
+              for (const chunk of completionToChunks(completion)) yield chunk;
+              return;
+            } catch (plainError) {
+              if (signal.aborted) throw signal.reason ?? plainError;
+              lastError = describeUpstreamError(plainError, attempt.target);
+              if (!isRetryable(plainError)) break;
+              continue;
+            }
+          }
+          if (!isRetryable(error) || retry === this.options.maxRetries) break;
+          const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
+          await sleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal);
+        }
+      }
+    }
+    throw lastError ?? new UpstreamError("LLM upstream failed");
+  }
+
+  async *#streamOnce(
+    attempt: Attempt,
+    request: LlmRequest,
+    signal: AbortSignal,
+  ): AsyncGenerator<LlmChunk> {
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let stalled: StallError | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (seconds: number, what: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = new StallError(`${what} for ${seconds} s`);
+        local.abort(stalled);
+      }, seconds * 1000);
+    };
+    try {
+      arm(this.options.firstTokenTimeout, "no first token");
+      const stream = await attempt.client.chat.completions.create(
+        {
+          ...request,
+          model: attempt.target.model,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal: local.signal },
+      );
+      let finished = false;
+      for await (const chunk of stream) {
+        arm(this.options.staleTimeout, "no data");
+        if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+        yield chunk;
+      }
+      // The SDK ends an aborted or cut-off stream quietly: tell those cases apart here.
+      if (stalled) throw stalled;
+      if (signal.aborted) throw signal.reason;
+      if (!finished) throw new Error("the stream ended before the model finished its answer");
+    } catch (error) {
+      if (stalled) throw stalled;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Builds a ready agent from the configuration: the upstream client (primary and fallbacks),
+ * the tool registry with the built-in tools, memory and the single KV handle.
+ * The main thread owns the one Runtime; platforms reach it only through messages.
+ * @module
+ */
+import type { ResolvedConfig } from "../config/schema.ts";
+import { resolveKvPath } from "../config/loader.ts";
+import { openKv } from "../store/kv.ts";
+import { MemoryStore } from "../store/memory.ts";
+import { Agent } from "./agent.ts";
+import { LlmClient, type LlmTarget } from "./llm_client.ts";
+import { collectSecrets, createBuiltinTools } from "./tools/mod.ts";
+import { createSecretMasker } from "./tools/secrets.ts";
+import { ToolRegistry } from "./tools/registry.ts";
+
+/** Everything a running Herald shares. */
+export interface Runtime {
+  agent: Agent;
+  kv: Deno.Kv;
+  memory: MemoryStore;
+  registry: ToolRegistry;
+  /** Closes the KV handle. */
+  close(): Promise<void>;
+}
+
+/** The primary upstream target followed by the configured fallbacks. */
+export function llmTargets(resolved: ResolvedConfig): LlmTarget[] {
+  const { model } = resolved.config;
+  return [
+    { model: model.name, baseUrl: resolved.baseUrl, apiKey: model.api_key },
+    ...model.fallbacks.map((f) => ({
+      model: f.name,
+      baseUrl: f.base_url ?? resolved.baseUrl,
+      apiKey: f.base_url ? f.api_key : f.api_key ?? model.api_key,
+    })),
+  ];
+}
+
+/** Every secret the configuration holds, for masking tool output. */
+export function configuredSecrets(resolved: ResolvedConfig): string[] {
+  const c = resolved.config;
+  return [
+    c.model.api_key,
+    ...c.model.fallbacks.map((f) => f.api_key),
+    c.api_server.key,
+    ...c.api_server.keys,
+    c.telegram.bot_token,
+    c.telegram.webhook_secret,
+  ].filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
+/** Creates the upstream client from the configuration. */
+export function createLlmClient(resolved: ResolvedConfig): LlmClient {
+  const llm = resolved.config.llm;
+  return new LlmClient({
+    targets: llmTargets(resolved),
+    connectTimeout: llm.connect_timeout,
+    firstTokenTimeout: llm.first_token_timeout,
+    staleTimeout: llm.stale_timeout,
+    maxRetries: llm.max_retries,
+  });
+}
+
+/**
+ * Opens the store and builds the agent.
+ *
+ * @example
+ * ```ts
+ * const runtime = await openRuntime(await loadConfig());
+ * try { for await (const e of runtime.agent.run(turn)) {} } finally { await runtime.close(); }
+ * ```
+ */
+export async function openRuntime(
+  resolved: ResolvedConfig,
+  options: { kv?: Deno.Kv; extraSecrets?: string[] } = {},
+): Promise<Runtime> {
+  const kv = options.kv ?? await openKv(resolveKvPath(resolved), resolved.home);
+  const config = resolved.config;
+  const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
+  const secrets = [
+    ...new Set([
+      ...configuredSecrets(resolved),
+      ...collectSecrets(config),
+      ...(options.extraSecrets ?? []),
+    ]),
+  ];
+  const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
+  for (const tool of createBuiltinTools(config, { memory, secrets })) {
+    registry.register(tool);
+  }
+  const agent = new Agent({
+    llm: createLlmClient(resolved),
+    registry,
+    toolsets: config.toolsets,
+    workspace: resolved.workspace,
+    maxIterations: config.agent.max_iterations,
+    memory,
+    extraSystemPrompt: config.agent.system_prompt,
+  });
+  return {
+    agent,
+    kv,
+    memory,
+    registry,
+    close: async () => {
+      if (!options.kv) kv.close();
+      await Promise.resolve();
+    },
+  };
+}

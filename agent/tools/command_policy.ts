@@ -1,0 +1,236 @@
+/**
+ * The terminal tool's guard against plainly destructive commands (wiping / or home, formatting
+ * disks, fork bombs, shutting the machine down, piping downloads into a shell). It is a seatbelt
+ * against a model's mistakes, not a sandbox: a determined command can always get around a list.
+ * @module
+ */
+
+/** Adjustments from `tools.terminal`. */
+export interface CommandPolicyOptions {
+  /** Extra regular expressions of commands to refuse. */
+  deny?: readonly string[];
+  /** Regular expressions of commands allowed even when the built-in list matches. */
+  allow?: readonly string[];
+  /** The home folder `rm -rf` must not wipe. Default: `$HOME`. */
+  home?: string;
+}
+
+interface Rule {
+  /** Why the command is refused, in words the model can act on. */
+  reason: string;
+  test(command: string, segments: string[][]): boolean;
+}
+
+/** Words that run the command after them, so the real command word comes later. */
+const PREFIX_WORDS = new Set([
+  "sudo",
+  "doas",
+  "env",
+  "nohup",
+  "exec",
+  "command",
+  "builtin",
+  "time",
+  "nice",
+  "ionice",
+  "stdbuf",
+  "xargs",
+  "busybox",
+]);
+
+/** Top-level folders whose recursive removal breaks the machine. */
+const SYSTEM_DIRS = new Set(
+  [
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+  ],
+);
+
+const RAW_DISK = String
+  .raw`/dev/(?:sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme\d|mmcblk\d|disk\d|md\d|dm-\d|mapper/|loop\d)`;
+const SHELL = String.raw`(?:sudo\s+)?(?:/\S*/)?(?:ba|z|k|da|fi|tc|c)?sh\b`;
+
+const BUILTIN_RULES: Rule[] = [
+  {
+    reason: "it would recursively delete the root, a system folder or the home folder",
+    test: (_c, segments) =>
+      segments.some((words) => {
+        const [cmd, ...args] = words;
+        if (cmd !== "rm") return false;
+        const recursive = args.some((a) =>
+          a === "--recursive" || (/^-[a-zA-Z]+$/.test(a) && /[rR]/.test(a))
+        );
+        return recursive && args.some(isProtectedTarget);
+      }),
+  },
+  {
+    reason: "it would format a filesystem (mkfs)",
+    test: (_c, segments) => segments.some(([cmd]) => /^mkfs(\.\w+)?$|^mke2fs$|^mkswap$/.test(cmd)),
+  },
+  {
+    reason: "dd would write onto a block device",
+    test: (_c, segments) =>
+      segments.some(([cmd, ...args]) =>
+        cmd === "dd" && args.some((a) => new RegExp(`^of=${RAW_DISK}`).test(a))
+      ),
+  },
+  {
+    reason: "it writes straight onto a raw disk device",
+    test: (c) => new RegExp(String.raw`>\s*${RAW_DISK}|\btee\s+(?:-a\s+)?${RAW_DISK}`).test(c),
+  },
+  {
+    reason: "it is a fork bomb",
+    test: (c) =>
+      /:\s*\(\s*\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;?\s*:/.test(c) ||
+      /\b(\w+)\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}/.test(c),
+  },
+  {
+    reason: "it would shut down or restart the machine",
+    test: (_c, segments) =>
+      segments.some(([cmd, sub]) =>
+        /^(shutdown|reboot|halt|poweroff)$/.test(cmd) ||
+        (cmd === "systemctl" && /^(poweroff|reboot|halt|kexec)$/.test(sub ?? "")) ||
+        ((cmd === "init" || cmd === "telinit") && /^[06]$/.test(sub ?? ""))
+      ),
+  },
+  {
+    reason: "it would recursively change the owner or permissions of / or a system folder",
+    test: (_c, segments) =>
+      segments.some(([cmd, ...args]) =>
+        /^(chmod|chown|chgrp)$/.test(cmd) &&
+        args.some((a) => a === "--recursive" || /^-[a-zA-Z]*R/.test(a)) &&
+        args.some((a) => SYSTEM_DIRS.has(trimSlashes(a)) || a === "/*")
+      ),
+  },
+  {
+    reason: "it pipes a download straight into a shell; download the script, read it, then run it",
+    test: (c) =>
+      new RegExp(String.raw`\b(?:curl|wget)\b[^|;&]*\|\s*${SHELL}`).test(c) ||
+      new RegExp(String.raw`${SHELL}\s+(?:-\w+\s+)*<\(\s*(?:curl|wget)\b`).test(c) ||
+      new RegExp(String.raw`${SHELL}\s+-c\s+["']?\$\(\s*(?:curl|wget)\b`).test(c),
+  },
+];
+
+/**
+ * Decides whether the terminal may run a command.
+ *
+ * @example
+ * ```ts
+ * const policy = new CommandPolicy({ deny: ["\\bgit\\s+push\\b"] });
+ * policy.check("rm -rf /"); // "blocked: it would recursively delete …"
+ * policy.check("ls -la"); // null
+ * ```
+ */
+export class CommandPolicy {
+  #deny: RegExp[];
+  #allow: RegExp[];
+  #home: string | undefined;
+
+  /** @throws Error when a configured pattern is not a valid regular expression. */
+  constructor(options: CommandPolicyOptions = {}) {
+    this.#deny = compileAll(options.deny ?? [], "tools.terminal.deny");
+    this.#allow = compileAll(options.allow ?? [], "tools.terminal.allow");
+    this.#home = options.home ?? Deno.env.get("HOME");
+  }
+
+  /**
+   * Returns `null` when the command may run, otherwise the refusal text (starting `blocked: `).
+   * A configured deny pattern always wins; an allow pattern overrides only the built-in list.
+   */
+  check(command: string): string | null {
+    for (const pattern of this.#deny) {
+      if (pattern.test(command)) {
+        return `blocked: the command matches the configured deny pattern /${pattern.source}/ ` +
+          "(tools.terminal.deny). Do not retry it; ask the user to run it themselves if needed.";
+      }
+    }
+    if (this.#allow.some((p) => p.test(command))) return null;
+    const segments = splitCommand(command, this.#home);
+    for (const rule of BUILTIN_RULES) {
+      if (rule.test(command, segments)) {
+        return `blocked: ${rule.reason}. This command is on the terminal's deny-list; ` +
+          "do not retry it in another form. If the user really wants it, they can run it " +
+          "themselves or allow it with tools.terminal.allow.";
+      }
+    }
+    return null;
+  }
+}
+
+function compileAll(patterns: readonly string[], key: string): RegExp[] {
+  return patterns.map((source, i) => {
+    try {
+      return new RegExp(source);
+    } catch (e) {
+      throw new Error(
+        `${key}[${i}] is not a valid regular expression: ${(e as Error).message}`,
+      );
+    }
+  });
+}
+
+/**
+ * Splits a shell command into simple commands (at ; & | && || newlines, subshells and command
+ * substitutions), each as words with quotes removed and prefix words (sudo, env, VAR=…) dropped.
+ * The home folder is written as `~` so every spelling of it compares equal.
+ */
+function splitCommand(command: string, home: string | undefined): string[][] {
+  const segments: string[][] = [];
+  for (const part of command.split(/;|&&?|\|\|?|\n|\$\(|`|\(|\)|\{\s|\s\}/)) {
+    const words = part.trim().split(/\s+/).filter(Boolean).map((w) => {
+      let word = w.replace(/^["']+|["']+$/g, "").replace(/\$\{HOME\}|\$HOME/g, "~");
+      if (home && home !== "/" && (word === home || word.startsWith(home + "/"))) {
+        word = "~" + word.slice(home.length);
+      }
+      return word;
+    });
+    while (words.length > 0) {
+      const first = words[0];
+      if (PREFIX_WORDS.has(baseName(first)) || /^\w+=/.test(first)) {
+        words.shift();
+        // sudo -u user / env -i: skip the options of the prefix word too.
+        while (words.length > 0 && words[0].startsWith("-")) {
+          const opt = words.shift()!;
+          if (/^-[ugCnpc]$/.test(opt)) words.shift();
+        }
+        continue;
+      }
+      break;
+    }
+    if (words.length > 0) {
+      words[0] = baseName(words[0]);
+      segments.push(words);
+    }
+  }
+  return segments;
+}
+
+function baseName(word: string): string {
+  return word.includes("/") ? word.slice(word.lastIndexOf("/") + 1) : word;
+}
+
+function trimSlashes(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+function isProtectedTarget(arg: string): boolean {
+  if (arg === "--no-preserve-root") return true;
+  if (arg.startsWith("-")) return false;
+  const path = trimSlashes(arg.replace(/\/\*$/, "/").replace(/^\/\*$/, "/"));
+  return SYSTEM_DIRS.has(path) || path === "~" || path === "~/*" || path === "/*" ||
+    path === "~/.";
+}

@@ -1,0 +1,77 @@
+/**
+ * The built-in server tools and what they share: build them all from the config, pick the ones a
+ * platform offers, and mask secrets in their output.
+ *
+ * @example
+ * ```ts
+ * const mask = createSecretMasker(collectSecrets(config));
+ * const registry = new ToolRegistry({ mask });
+ * for (const tool of createBuiltinTools(config, { memory })) registry.register(tool);
+ * const specs = registry.specs(toolsetFor(config, "telegram"));
+ * ```
+ * @module
+ */
+import type { Config } from "../../config/schema.ts";
+import type { Platform } from "../events.ts";
+import type { MemoryStore } from "../../store/memory.ts";
+import { memoryTool } from "./memory.ts";
+import { patchTool } from "./patch.ts";
+import { readFileTool } from "./read_file.ts";
+import type { Tool } from "./registry.ts";
+import { searchFilesTool } from "./search_files.ts";
+import { terminalTool } from "./terminal.ts";
+import { webFetchTool } from "./web_fetch.ts";
+import { writeFileTool } from "./write_file.ts";
+
+// The registry and its contract.
+export {
+  type FunctionToolSpec,
+  type Tool,
+  type ToolCallOutcome,
+  type ToolContext,
+  type ToolOutput,
+  ToolRegistry,
+  type ToolRegistryOptions,
+} from "./registry.ts";
+
+// The tools, one factory each.
+export { terminalTool, type TerminalToolOptions } from "./terminal.ts";
+export { readFileTool } from "./read_file.ts";
+export { writeFileTool } from "./write_file.ts";
+export { patchTool } from "./patch.ts";
+export { searchFilesTool } from "./search_files.ts";
+export { webFetchTool, type WebFetchToolOptions } from "./web_fetch.ts";
+export { memoryTool } from "./memory.ts";
+
+// Safety pieces, for reuse and tests.
+export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
+export { CommandPolicy, type CommandPolicyOptions } from "./command_policy.ts";
+export { PathRefusedError, type PathRoots, resolveWorkspacePath } from "./workspace_paths.ts";
+export { checkUrlTarget, classifyAddress, SsrfError } from "./ssrf.ts";
+export { htmlToText } from "./html_to_text.ts";
+
+/** What {@link createBuiltinTools} needs besides the config. */
+export interface BuiltinToolDeps {
+  /** Where the memory tool keeps its notes. */
+  memory: MemoryStore;
+  /** Secret values; environment variables holding them are not passed to terminal commands. */
+  secrets?: readonly string[];
+}
+
+/** Builds all seven built-in tools, in the order they are offered to the model. */
+export function createBuiltinTools(config: Config, deps: BuiltinToolDeps): Tool[] {
+  return [
+    terminalTool(config, { secrets: deps.secrets }),
+    readFileTool(config),
+    writeFileTool(config),
+    patchTool(config),
+    searchFilesTool(config),
+    webFetchTool(config),
+    memoryTool(deps.memory),
+  ] as unknown as Tool[];
+}
+
+/** The names of the tools offered on a platform (`toolsets.<platform>`). */
+export function toolsetFor(config: Config, platform: Platform): string[] {
+  return [...config.toolsets[platform]];
+}

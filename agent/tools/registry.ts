@@ -1,0 +1,169 @@
+/**
+ * The tool registry: tools declare a zod schema for their arguments (the JSON schema the model
+ * sees is derived from it), a description and an execute function that honours an AbortSignal.
+ * A failing tool never ends the turn: every failure becomes a tool result the model can read.
+ * @module
+ */
+import { z } from "zod";
+import type { Platform } from "../events.ts";
+
+/** What a tool gets besides its arguments. */
+export interface ToolContext {
+  /** Aborted when the client leaves, the turn is stopped, or the gateway shuts down. */
+  signal: AbortSignal;
+  /** The directory file and terminal tools work in. */
+  workspace: string;
+  platform: Platform;
+  /** The conversation key (chat id, conversation name), when there is one. */
+  sessionKey?: string;
+}
+
+/** A tool's result: text for the model, and whether it reports a failure. */
+export interface ToolOutput {
+  output: string;
+  isError?: boolean;
+}
+
+/** A server-side tool the agent can run. */
+// deno-lint-ignore no-explicit-any
+export interface Tool<S extends z.ZodType = z.ZodType<any>> {
+  /** The name the model calls it by. */
+  name: string;
+  /** Tells the model what the tool does and when to use it. */
+  description: string;
+  /** Arguments schema; its JSON schema is what the model sees. */
+  parameters: S;
+  /** True when the tool only reads: such calls from one model response may run concurrently. */
+  readOnly?: boolean;
+  /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
+  execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
+}
+
+/** The OpenAI function-tool declaration sent upstream. */
+export interface FunctionToolSpec {
+  type: "function";
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
+/** The outcome of one call through the registry. */
+export interface ToolCallOutcome {
+  output: string;
+  isError: boolean;
+}
+
+/** Options for {@link ToolRegistry}. */
+export interface ToolRegistryOptions {
+  /** Applied to every call's output, errors included: masks secrets before the model sees them. */
+  mask?: (text: string) => string;
+}
+
+/**
+ * Holds the server tools and runs calls to them.
+ *
+ * @example
+ * ```ts
+ * const registry = new ToolRegistry();
+ * registry.register({
+ *   name: "echo", description: "Echo text back.",
+ *   parameters: z.object({ text: z.string() }),
+ *   execute: ({ text }) => Promise.resolve(text),
+ * });
+ * ```
+ */
+export class ToolRegistry {
+  #tools = new Map<string, Tool>();
+  #specs = new Map<string, FunctionToolSpec>();
+  #mask: (text: string) => string;
+
+  constructor(options: ToolRegistryOptions = {}) {
+    this.#mask = options.mask ?? ((text) => text);
+  }
+
+  /** Adds a tool; a second tool with the same name replaces the first. */
+  // deno-lint-ignore no-explicit-any
+  register<S extends z.ZodType<any>>(tool: Tool<S>): this {
+    this.#tools.set(tool.name, tool as unknown as Tool);
+    const schema = z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<
+      string,
+      unknown
+    >;
+    delete schema.$schema;
+    this.#specs.set(tool.name, {
+      type: "function",
+      function: { name: tool.name, description: tool.description, parameters: schema },
+    });
+    return this;
+  }
+
+  /** The tool with this name, if registered. */
+  get(name: string): Tool | undefined {
+    return this.#tools.get(name);
+  }
+
+  /** Every registered tool name. */
+  names(): string[] {
+    return [...this.#tools.keys()];
+  }
+
+  /** The upstream declarations of the named tools (all tools when `only` is omitted). */
+  specs(only?: readonly string[]): FunctionToolSpec[] {
+    const names = only ?? this.names();
+    return names.flatMap((n) => this.#specs.get(n) ?? []);
+  }
+
+  /**
+   * Runs one call: parses the JSON arguments, validates them, executes, and turns every failure
+   * (bad JSON, missing parameters, unknown tool, exceptions) into an error result. The output is
+   * passed through the `mask` option.
+   */
+  async call(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallOutcome> {
+    const outcome = await this.#run(name, rawArguments, context);
+    try {
+      return { output: this.#mask(outcome.output), isError: outcome.isError };
+    } catch (e) {
+      return {
+        output: `error: masking the output failed: ${(e as Error)?.message}`,
+        isError: true,
+      };
+    }
+  }
+
+  async #run(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallOutcome> {
+    const tool = this.#tools.get(name);
+    if (!tool) {
+      return {
+        output: `error: unknown tool "${name}". Available tools: ${this.names().join(", ")}.`,
+        isError: true,
+      };
+    }
+    let args: unknown;
+    try {
+      args = rawArguments.trim() === "" ? {} : JSON.parse(rawArguments);
+    } catch (e) {
+      return {
+        output: `error: the arguments for ${name} are not valid JSON (${(e as Error).message}). ` +
+          `Send a JSON object matching the tool's parameters.`,
+        isError: true,
+      };
+    }
+    const parsed = tool.parameters.safeParse(args);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) =>
+        `${i.path.length ? i.path.join(".") : "(arguments)"}: ${i.message}`
+      );
+      return {
+        output: `error: invalid arguments for ${name}: ${problems.join("; ")}`,
+        isError: true,
+      };
+    }
+    try {
+      const result = await tool.execute(parsed.data, context);
+      return typeof result === "string"
+        ? { output: result, isError: false }
+        : { output: String(result?.output), isError: result?.isError ?? false };
+    } catch (e) {
+      if (context.signal.aborted) return { output: "error: interrupted", isError: true };
+      return { output: `error: ${name} failed: ${(e as Error)?.message ?? e}`, isError: true };
+    }
+  }
+}

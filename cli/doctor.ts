@@ -1,0 +1,204 @@
+/**
+ * `herald doctor`: checks what herald depends on at run time and says how to fix what is broken.
+ * Each check has a few seconds; one line each, ✓ or ✗.
+ * @module
+ */
+import { dirname } from "node:path";
+import { resolveKvPath } from "../config/loader.ts";
+import { maskSecret } from "../config/mask.ts";
+import type { ResolvedConfig } from "../config/schema.ts";
+import { type CliIo, styler } from "./io.ts";
+
+/** The outcome of one check. */
+export interface CheckResult {
+  /** True: passed; false: failed; null: skipped (not configured). */
+  ok: boolean | null;
+  /** What was checked and what was found; failures say how to fix them. */
+  line: string;
+}
+
+/** How long each network check may take. */
+export const CHECK_TIMEOUT_MS = 5000;
+
+/** Runs every check, prints a line each, and returns 1 when any failed. */
+export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<number> {
+  const style = styler(io.color);
+  for (const warning of resolved.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
+  const results = [
+    await checkLlm(resolved),
+    await checkKv(resolved),
+    await checkTelegram(resolved),
+    await checkPort(resolved),
+  ];
+  for (const result of results) {
+    const mark = result.ok === true
+      ? style.green("✓")
+      : result.ok === false
+      ? style.red("✗")
+      : style.dim("–");
+    io.stdout.write(`${mark} ${result.line}\n`);
+  }
+  return results.some((result) => result.ok === false) ? 1 : 0;
+}
+
+/** The upstream answers `GET /models` and offers the configured model. */
+export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
+  const base = resolved.baseUrl.replace(/\/+$/, "");
+  const { name, api_key: apiKey } = resolved.config.model;
+  const fixReach = resolved.config.model.base_url
+    ? "Fix: start the upstream or correct model.base_url (OPENAI_BASE_URL)."
+    : apiKey
+    ? "Fix: check the network, or set model.base_url (OPENAI_BASE_URL)."
+    : "Fix: start Ollama (ollama serve), or set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL.";
+  let response: Response;
+  try {
+    response = await fetch(`${base}/models`, {
+      headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    });
+  } catch (error) {
+    return { ok: false, line: `LLM: cannot reach ${base} (${reason(error)}). ${fixReach}` };
+  }
+  if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel();
+    return {
+      ok: false,
+      line:
+        `LLM: ${base} refused the API key (HTTP ${response.status}). Fix: check model.api_key (OPENAI_API_KEY).`,
+    };
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return {
+      ok: false,
+      line: `LLM: ${base}/models answered HTTP ${response.status}. ${fixReach}`,
+    };
+  }
+  let ids: string[];
+  try {
+    const body = await response.json() as { data?: { id?: unknown }[] };
+    ids = (body.data ?? []).map((model) => String(model.id));
+  } catch {
+    return {
+      ok: false,
+      line:
+        `LLM: ${base}/models did not answer a model list. Fix: point model.base_url at an OpenAI-compatible /v1 endpoint.`,
+    };
+  }
+  // Ollama lists "llama3.1:latest" for "llama3.1".
+  if (!ids.includes(name) && !ids.includes(`${name}:latest`)) {
+    const offered = ids.length > 0 ? ids.slice(0, 10).join(", ") : "none";
+    return {
+      ok: false,
+      line:
+        `LLM: ${base} does not offer the model "${name}" (it offers: ${offered}). Fix: set model.name (HERALD_MODEL) to one of them${
+          resolved.config.model.api_key ? "" : ", or pull it (ollama pull " + name + ")"
+        }.`,
+    };
+  }
+  return { ok: true, line: `LLM: ${base} answers and offers "${name}".` };
+}
+
+/** The Deno KV database opens and takes a write. */
+export async function checkKv(resolved: ResolvedConfig): Promise<CheckResult> {
+  const path = resolveKvPath(resolved);
+  const local = path !== ":memory:" && !/^https?:\/\//.test(path);
+  let kv: Deno.Kv | undefined;
+  try {
+    if (local) await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    kv = await Deno.openKv(path);
+    const key = ["herald", "doctor", crypto.randomUUID()];
+    await kv.set(key, Date.now(), { expireIn: 60_000 });
+    await kv.delete(key);
+    return { ok: true, line: `Database: ${path} is writable.` };
+  } catch (error) {
+    return {
+      ok: false,
+      line: `Database: cannot write ${path} (${
+        reason(error)
+      }). Fix: set store.kv_path (HERALD_KV_PATH) to a writable file.`,
+    };
+  } finally {
+    kv?.close();
+  }
+}
+
+/** The Telegram bot token is accepted by `getMe`, when a token is set. */
+export async function checkTelegram(resolved: ResolvedConfig): Promise<CheckResult> {
+  const { bot_token: token, api_root: apiRoot } = resolved.config.telegram;
+  if (!token) {
+    return { ok: null, line: "Telegram: not configured (set TELEGRAM_BOT_TOKEN to enable it)." };
+  }
+  const root = apiRoot.replace(/\/+$/, "");
+  // Error messages may quote the URL, which holds the token: never print it.
+  const hide = (text: string) => text.replaceAll(token, maskSecret(token));
+  let response: Response;
+  try {
+    response = await fetch(`${root}/bot${token}/getMe`, {
+      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    });
+  } catch (error) {
+    return {
+      ok: false,
+      line: hide(
+        `Telegram: cannot reach ${root} (${
+          reason(error)
+        }). Fix: check the network or telegram.api_root (TELEGRAM_API_ROOT).`,
+      ),
+    };
+  }
+  const body = await response.json().catch(() => undefined) as
+    | { ok?: boolean; result?: { username?: string }; description?: string }
+    | undefined;
+  if (response.status === 401 || response.status === 404) {
+    return {
+      ok: false,
+      line:
+        "Telegram: the bot token was rejected. Fix: copy the token from @BotFather into TELEGRAM_BOT_TOKEN.",
+    };
+  }
+  if (!response.ok || !body?.ok) {
+    return {
+      ok: false,
+      line: hide(
+        `Telegram: getMe failed (HTTP ${response.status}${
+          body?.description ? `: ${body.description}` : ""
+        }). Fix: check TELEGRAM_BOT_TOKEN and telegram.api_root.`,
+      ),
+    };
+  }
+  return { ok: true, line: `Telegram: the token belongs to @${body.result?.username ?? "?"}.` };
+}
+
+/** The API server's port is free to bind. */
+export function checkPort(resolved: ResolvedConfig): Promise<CheckResult> {
+  const { enabled, host, port } = resolved.config.api_server;
+  if (!enabled) {
+    return Promise.resolve({ ok: null, line: "Port: the API server is disabled." });
+  }
+  try {
+    const listener = Deno.listen({ hostname: host, port });
+    listener.close();
+    return Promise.resolve({ ok: true, line: `Port: ${host}:${port} is free.` });
+  } catch (error) {
+    const fix = error instanceof Deno.errors.AddrInUse
+      ? "Fix: stop what uses it (is herald already running?) or choose another port (--port, API_SERVER_PORT)."
+      : "Fix: set api_server.host (API_SERVER_HOST, --host) to an address of this machine.";
+    const what = error instanceof Deno.errors.AddrInUse
+      ? "is in use"
+      : `cannot be bound (${reason(error)})`;
+    return Promise.resolve({ ok: false, line: `Port: ${host}:${port} ${what}. ${fix}` });
+  }
+}
+
+function reason(error: unknown): string {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return `no answer within ${CHECK_TIMEOUT_MS / 1000} s`;
+  }
+  // fetch says "fetch failed" and keeps the real reason in `cause`; its last clause is the
+  // useful one ("Connection refused (os error 111)").
+  const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  const clauses = message.split("\n")[0].split(": ");
+  return clauses[clauses.length - 1].replace(/ \(os error \d+\)$/, "").trim() || message;
+}

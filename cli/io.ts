@@ -1,0 +1,67 @@
+/**
+ * What a command talks to: output streams, input, environment and working directory. Commands take
+ * it as a parameter so tests can run them in-process with captured output.
+ * @module
+ */
+
+/** Somewhere text is written. */
+export interface TextWriter {
+  write(text: string): void;
+}
+
+/** The outside world of one CLI invocation. */
+export interface CliIo {
+  stdout: TextWriter;
+  stderr: TextWriter;
+  /** Where `herald chat` reads lines from. */
+  stdin: ReadableStream<Uint8Array>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Whether to use ANSI colours (a terminal, and NO_COLOR unset). */
+  color: boolean;
+}
+
+/** The process's own streams, environment and directory. */
+export function processIo(): CliIo {
+  const env = Deno.env.toObject();
+  return {
+    stdout: fileWriter(Deno.stdout),
+    stderr: fileWriter(Deno.stderr),
+    stdin: Deno.stdin.readable,
+    env,
+    cwd: Deno.cwd(),
+    color: Deno.stdout.isTerminal() && !env.NO_COLOR,
+  };
+}
+
+/** Collects written text in memory, for tests. */
+export class BufferWriter implements TextWriter {
+  text = "";
+  write(text: string): void {
+    this.text += text;
+  }
+}
+
+const encoder = new TextEncoder();
+
+function fileWriter(file: { writeSync(data: Uint8Array): number }): TextWriter {
+  return {
+    write(text) {
+      // writeSync may write less than asked; loop until everything is out.
+      let bytes = encoder.encode(text);
+      while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+    },
+  };
+}
+
+/** ANSI styling that turns itself off when colour is off. */
+export function styler(color: boolean): {
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  bold(text: string): string;
+} {
+  const wrap = (open: number, close: number) => (text: string) =>
+    color ? `\x1b[${open}m${text}\x1b[${close}m` : text;
+  return { dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), bold: wrap(1, 22) };
+}

@@ -1,0 +1,122 @@
+/**
+ * The `herald` command line: parses the arguments, loads the configuration and runs one command.
+ * Every failure becomes a message and an exit code (2: usage or configuration, 1: the command
+ * failed), never a stack trace.
+ * @module
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { ConfigError } from "../config/errors.ts";
+import { type ConfigFlags, loadConfig } from "../config/loader.ts";
+import type { ResolvedConfig } from "../config/schema.ts";
+import { parseCommandLine, type ParsedCommand, UsageError } from "./args.ts";
+import { runChat } from "./chat.ts";
+import { findCommand } from "./commands.ts";
+import { runConfigCheck, runConfigShow } from "./config_command.ts";
+import { runDoctor } from "./doctor.ts";
+import { renderCommandHelp, renderHelp } from "./help.ts";
+import { type CliIo, processIo } from "./io.ts";
+import { runKey } from "./key_command.ts";
+import { runServe } from "./serve.ts";
+
+export { parseCommandLine, UsageError } from "./args.ts";
+export type { ParsedCommand } from "./args.ts";
+export { renderChatStream } from "./chat_renderer.ts";
+export type { ChatRenderOptions } from "./chat_renderer.ts";
+export { BufferWriter, processIo } from "./io.ts";
+export type { CliIo, TextWriter } from "./io.ts";
+
+/** Herald's version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+/**
+ * Runs `herald` with the given arguments and returns the process exit code.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await runCli(Deno.args));
+ * ```
+ */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let parsed: ParsedCommand;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`herald: ${error.message}\n`);
+    return 2;
+  }
+  try {
+    return await dispatch(parsed, io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(error.lines.join("\n") + "\n");
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`herald: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const { command, options } = parsed;
+  if (options.help) return printHelp(command, io);
+  switch (command) {
+    case "version":
+      io.stdout.write(`herald ${VERSION}\n`);
+      return 0;
+    case "help":
+      return printHelp(parsed.positionals[0], io);
+    case "serve": {
+      const resolved = await load(parsed, io);
+      const { startGateway } = await import("../server/gateway.ts");
+      return await runServe(resolved, io, startGateway);
+    }
+    case "chat": {
+      const query = options.query as string | undefined;
+      if (query !== undefined && query.trim() === "") {
+        throw new UsageError("The question given with -q is empty.");
+      }
+      const resolved = await load(parsed, io);
+      const { openRuntime } = await import("../agent/runtime.ts");
+      return await runChat(resolved, io, { query, openRuntime });
+    }
+    case "config": {
+      const resolved = await load(parsed, io);
+      return parsed.subcommand === "show"
+        ? runConfigShow(resolved, io)
+        : runConfigCheck(resolved, io);
+    }
+    case "key":
+      return await runKey(await load(parsed, io), io, { rotate: options.rotate === true });
+    case "doctor":
+      return await runDoctor(await load(parsed, io), io);
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+function load(parsed: ParsedCommand, io: CliIo): Promise<ResolvedConfig> {
+  const flags: ConfigFlags = {};
+  for (const name of ["host", "port", "config"] as const) {
+    const value = parsed.options[name];
+    if (typeof value === "string") flags[name] = value;
+  }
+  return loadConfig({ env: io.env, cwd: io.cwd, flags });
+}
+
+function printHelp(topic: string | undefined, io: CliIo): number {
+  if (topic === undefined || topic === "help") {
+    io.stdout.write(renderHelp(VERSION));
+    return 0;
+  }
+  const spec = findCommand(topic);
+  if (!spec) {
+    throw new UsageError(`Unknown command "${topic}". Run \`herald help\` to see the commands.`);
+  }
+  io.stdout.write(renderCommandHelp(spec));
+  return 0;
+}

@@ -1,0 +1,38 @@
+/**
+ * Hides secrets before the configuration is shown (`herald config show`, logs).
+ * @module
+ */
+import type { Config } from "./schema.ts";
+
+/**
+ * Shows a secret's first and last four characters, or `***` when it is too short for that to be
+ * safe.
+ *
+ * @example
+ * ```ts
+ * maskSecret("sk-proj-abcdefghijklmnop"); // "sk-p…mnop"
+ * maskSecret("short"); // "***"
+ * ```
+ */
+export function maskSecret(secret: string): string {
+  return secret.length >= 16 ? `${secret.slice(0, 4)}…${secret.slice(-4)}` : "***";
+}
+
+/**
+ * Returns a copy of the configuration with every secret masked: upstream API keys (fallbacks
+ * too), the API server keys, the Telegram bot token and the webhook secret.
+ */
+export function maskConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  const mask = (value: string | undefined) => value === undefined ? undefined : maskSecret(value);
+  copy.model.api_key = mask(copy.model.api_key);
+  copy.model.fallbacks = copy.model.fallbacks.map((fallback) => ({
+    ...fallback,
+    api_key: mask(fallback.api_key),
+  }));
+  copy.api_server.key = mask(copy.api_server.key);
+  copy.api_server.keys = copy.api_server.keys.map(maskSecret);
+  copy.telegram.bot_token = mask(copy.telegram.bot_token);
+  copy.telegram.webhook_secret = mask(copy.telegram.webhook_secret);
+  return copy;
+}

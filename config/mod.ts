@@ -1,0 +1,27 @@
+/**
+ * Configuration: the schema, loading it from its sources, the API key file, and showing it.
+ * @module
+ */
+
+// Commonly used
+export { effectiveBaseUrl, loadConfig, resolveHeraldHome, resolveKvPath } from "./loader.ts";
+export type { ConfigFlags, LoadConfigOptions } from "./loader.ts";
+export { ConfigError } from "./errors.ts";
+export { ALL_TOOL_NAMES, ConfigSchema, FallbackModelSchema } from "./schema.ts";
+export type { Config, ResolvedConfig } from "./schema.ts";
+
+// The API server key
+export { apiKeyPath, ensureApiKey, generateApiKey, rotateApiKey } from "./api_key.ts";
+export type { ApiKeyInfo } from "./api_key.ts";
+export { MIN_KEY_LENGTH, weakKeyReason } from "./key_policy.ts";
+
+// Display and docs
+export { maskConfig, maskSecret } from "./mask.ts";
+export { renderConfigReference } from "./docs.ts";
+
+// Advanced
+export { OLLAMA_BASE_URL, OPENAI_BASE_URL } from "./loader.ts";
+export { parseDotenv } from "./dotenv.ts";
+export type { DotenvResult } from "./dotenv.ts";
+export { listConfigLeaves } from "./schema_walk.ts";
+export type { ConfigLeaf, LeafKind } from "./schema_walk.ts";

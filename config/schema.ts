@@ -1,0 +1,263 @@
+/**
+ * The one configuration schema: keys, types, defaults, environment names and descriptions.
+ * The loader, `herald config show` and docs/configuration.md all follow it.
+ * Each leaf may carry `.meta({ env: [...] })`: the environment variables that set it, first
+ * name preferred, later names accepted as aliases.
+ * @module
+ */
+import { z } from "zod";
+
+/** Attaches environment names and a description to a leaf. */
+function env<T extends z.ZodType>(schema: T, names: string[], description: string): T {
+  return schema.meta({ env: names, description });
+}
+
+/** Attaches a description to a leaf that has no environment variable. */
+function doc<T extends z.ZodType>(schema: T, description: string): T {
+  return schema.meta({ description });
+}
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().positive();
+const stringList = z.array(z.string());
+
+/** A fallback model used when the primary keeps failing. */
+export const FallbackModelSchema = z.object({
+  name: z.string().min(1),
+  base_url: z.url().optional(),
+  api_key: z.string().optional(),
+});
+
+/** Names of every built-in server tool, in the order they are offered to the model. */
+export const ALL_TOOL_NAMES = [
+  "terminal",
+  "read_file",
+  "write_file",
+  "patch",
+  "search_files",
+  "web_fetch",
+  "memory",
+] as const;
+
+/** The whole configuration. Every key has a default, so `{}` parses. */
+export const ConfigSchema = z.object({
+  model: z.object({
+    name: env(
+      z.string().min(1).default("gpt-4.1-mini"),
+      ["HERALD_MODEL", "LLM_MODEL", "HERMES_MODEL"],
+      "The upstream model the agent uses.",
+    ),
+    base_url: env(
+      z.url().optional(),
+      ["OPENAI_BASE_URL"],
+      "OpenAI-compatible upstream base URL. Default: https://api.openai.com/v1 when an API key is set, otherwise a local Ollama at http://127.0.0.1:11434/v1.",
+    ),
+    api_key: env(z.string().optional(), ["OPENAI_API_KEY"], "The upstream API key."),
+    fallbacks: doc(
+      z.array(FallbackModelSchema).default([]),
+      "Models tried in order when the primary keeps failing; each may name its own base_url and api_key.",
+    ),
+  }).prefault({}),
+  agent: z.object({
+    max_iterations: env(
+      z.number().int().min(1).default(90),
+      ["HERALD_MAX_ITERATIONS", "HERMES_MAX_ITERATIONS"],
+      "The most LLM calls one turn may make before it ends as incomplete.",
+    ),
+    system_prompt: doc(
+      z.string().optional(),
+      "Extra text appended to the core system prompt on every turn.",
+    ),
+  }).prefault({}),
+  llm: z.object({
+    connect_timeout: doc(
+      seconds.default(10),
+      "Seconds to wait for the upstream to answer headers.",
+    ),
+    first_token_timeout: doc(seconds.default(120), "Seconds to wait for the first streamed token."),
+    stale_timeout: doc(
+      seconds.default(180),
+      "Seconds without any bytes from a streaming upstream before the call is aborted.",
+    ),
+    max_retries: doc(
+      z.number().int().min(0).max(10).default(3),
+      "Retries for 429, 5xx and connection errors (with backoff and jitter, honouring Retry-After).",
+    ),
+  }).prefault({}),
+  workspace: env(
+    z.string().optional(),
+    ["HERALD_WORKSPACE"],
+    "The directory the tools work in. Default: the directory herald was started in.",
+  ),
+  api_server: z.object({
+    enabled: env(z.boolean().default(true), ["API_SERVER_ENABLED"], "Serve the HTTP API."),
+    host: env(z.string().min(1).default("127.0.0.1"), ["API_SERVER_HOST"], "Address to bind."),
+    port: env(port.default(8642), ["API_SERVER_PORT"], "Port to listen on."),
+    key: env(
+      z.string().optional(),
+      ["API_SERVER_KEY"],
+      "The bearer key clients must send. Default: generated at first start and kept in $HERALD_HOME/api_key.",
+    ),
+    keys: env(
+      stringList.default([]),
+      ["API_SERVER_KEYS"],
+      "More accepted keys (comma-separated in the environment), one per client.",
+    ),
+    auth: env(
+      z.boolean().default(true),
+      ["API_SERVER_AUTH"],
+      "Require the bearer key. `false` is accepted only on a loopback bind; start-up refuses it on any other address.",
+    ),
+    model_name: env(
+      z.string().min(1).default("herald"),
+      ["API_SERVER_MODEL_NAME"],
+      "The model id clients see in /v1/models and send as `model`.",
+    ),
+    cors_origins: env(
+      stringList.default([]),
+      ["API_SERVER_CORS_ORIGINS"],
+      "Browser origins allowed to call the API (exact match; `*` only when written). Empty: no CORS.",
+    ),
+    allowed_hosts: env(
+      stringList.default([]),
+      ["API_SERVER_ALLOWED_HOSTS"],
+      "Extra Host header names accepted besides localhost, 127.0.0.1 and [::1].",
+    ),
+    max_concurrent_runs: doc(
+      z.number().int().min(1).default(16),
+      "Agent runs at once; more get 429 with Retry-After.",
+    ),
+    max_body_bytes: doc(
+      z.number().int().min(1024).default(10 * 1024 * 1024),
+      "Largest accepted request body.",
+    ),
+    shutdown_grace: doc(
+      seconds.default(30),
+      "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
+    ),
+  }).prefault({}),
+  store: z.object({
+    kv_path: env(
+      z.string().optional(),
+      ["HERALD_KV_PATH"],
+      "Deno KV location: a file path, `:memory:`, or an https URL (KV Connect). Default: $HERALD_HOME/herald.kv.",
+    ),
+    retention_days: doc(
+      z.number().positive().default(30),
+      "Stored responses older than this many days are removed.",
+    ),
+  }).prefault({}),
+  streaming: z.object({
+    enabled: env(
+      z.boolean().default(true),
+      ["HERALD_STREAMING_ENABLED", "HERMES_STREAMING_ENABLED"],
+      "Stream replies token by token where the platform allows it.",
+    ),
+    telegram: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Telegram."),
+    api_server: doc(z.boolean().optional(), "Overrides `streaming.enabled` for the HTTP API."),
+    edit_interval: doc(seconds.default(1.5), "Seconds between Telegram message edits."),
+    min_tokens: doc(
+      z.number().int().min(0).default(20),
+      "Tokens to collect before the first Telegram preview appears.",
+    ),
+  }).prefault({}),
+  telegram: z.object({
+    bot_token: env(z.string().optional(), ["TELEGRAM_BOT_TOKEN"], "Enables the Telegram bot."),
+    api_root: env(
+      z.url().default("https://api.telegram.org"),
+      ["TELEGRAM_API_ROOT"],
+      "Bot API base URL (a self-hosted Bot API server, or an emulator in tests).",
+    ),
+    allowed_users: env(
+      stringList.default([]),
+      ["TELEGRAM_ALLOWED_USERS"],
+      "Numeric user ids or @usernames allowed to talk to the bot (comma-separated in the environment).",
+    ),
+    allow_all_users: env(
+      z.boolean().default(false),
+      ["TELEGRAM_ALLOW_ALL_USERS"],
+      "Let anyone talk to the bot.",
+    ),
+    reply_to_mode: env(
+      z.enum(["off", "first", "all"]).default("first"),
+      ["TELEGRAM_REPLY_TO_MODE"],
+      "Which reply chunks quote the user's message: off, first or all.",
+    ),
+    require_mention: doc(z.boolean().default(true), "In groups, answer only when mentioned."),
+    tool_progress: doc(
+      z.enum(["off", "new", "all"]).default("new"),
+      "A small message naming the tools being run: off, new (each new tool) or all (every call).",
+    ),
+    webhook_url: env(
+      z.url().optional(),
+      ["TELEGRAM_WEBHOOK_URL"],
+      "Public URL for webhook mode; long polling when unset.",
+    ),
+    webhook_secret: env(
+      z.string().optional(),
+      ["TELEGRAM_WEBHOOK_SECRET"],
+      "Secret token Telegram sends with webhook calls. Default: derived from the bot token.",
+    ),
+  }).prefault({}),
+  tools: z.object({
+    terminal: z.object({
+      timeout: doc(seconds.default(180), "Default seconds a command may run."),
+      max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
+      deny: doc(stringList.default([]), "Extra regular expressions of commands to refuse."),
+      allow: doc(
+        stringList.default([]),
+        "Regular expressions of commands to allow even when the built-in deny-list matches.",
+      ),
+    }).prefault({}),
+    files: z.object({
+      extra_roots: doc(
+        stringList.default([]),
+        "Directories outside the workspace the file tools may also use.",
+      ),
+    }).prefault({}),
+    web_fetch: z.object({
+      allow_private: doc(
+        z.boolean().default(false),
+        "Allow fetching loopback, private, link-local and cloud-metadata addresses.",
+      ),
+      max_bytes: doc(z.number().int().positive().default(2_000_000), "Largest page downloaded."),
+      timeout: doc(seconds.default(30), "Seconds a fetch may take."),
+    }).prefault({}),
+    memory: z.object({
+      max_chars: doc(
+        z.number().int().positive().default(4000),
+        "Total size of the memory notes injected into the system prompt.",
+      ),
+    }).prefault({}),
+  }).prefault({}),
+  toolsets: z.object({
+    api_server: doc(
+      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
+      "Tools offered on the HTTP API.",
+    ),
+    telegram: doc(
+      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
+      "Tools offered on Telegram.",
+    ),
+    cli: doc(
+      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
+      "Tools offered in `herald chat`.",
+    ),
+  }).prefault({}),
+});
+
+/** The validated configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Where the configuration was loaded from, beside the values. */
+export interface ResolvedConfig {
+  config: Config;
+  /** `$HERALD_HOME`, default `~/.herald`. */
+  home: string;
+  /** The workspace directory, absolute. */
+  workspace: string;
+  /** The effective upstream base URL. */
+  baseUrl: string;
+  /** Problems that did not stop loading (unknown keys, ignored values), one line each. */
+  warnings?: string[];
+}

@@ -1,0 +1,114 @@
+/**
+ * The messages that cross the worker boundary, as zod schemas: the host validates what the
+ * worker says and the worker validates what the host says, so a bug on one side fails loudly
+ * at the boundary instead of deep inside the other.
+ * @module
+ */
+import { z } from "zod";
+
+/** Which chunks of a reply quote the user's message. */
+export const ReplyToModeSchema = z.enum(["off", "first", "all"]);
+
+/** Which reply chunks quote the user's message: off, first or all. */
+export type ReplyToMode = z.infer<typeof ReplyToModeSchema>;
+
+/** Everything the worker needs to run the bot; it has no environment or file access of its own. */
+export const WorkerSettingsSchema = z.object({
+  token: z.string().min(1),
+  apiRoot: z.string().min(1),
+  allowedUsers: z.array(z.string()),
+  allowAllUsers: z.boolean(),
+  replyToMode: ReplyToModeSchema,
+  requireMention: z.boolean(),
+  toolProgress: z.enum(["off", "new", "all"]),
+  streaming: z.object({
+    enabled: z.boolean(),
+    editIntervalMs: z.number().positive(),
+    minTokens: z.number().int().min(0),
+  }),
+  /** Webhook mode when set; long polling otherwise. */
+  webhook: z.object({ url: z.string(), secret: z.string() }).nullable(),
+  /** How many times the worker has been (re)started; startup calls run only on generation 0. */
+  generation: z.number().int().min(0),
+  /** Test hook: a message with exactly this text makes a generation-0 worker crash. */
+  crashOnText: z.string().optional(),
+});
+
+/** The worker's settings, sent in the init message. */
+export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
+
+/** Host → worker, on the worker's own port. */
+export const HostMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("init"), settings: WorkerSettingsSchema }),
+  /** A webhook update body, forwarded by the host's HTTP server. */
+  z.object({ type: z.literal("update"), update: z.record(z.string(), z.unknown()) }),
+  /** A turn for an inbound message starts; its events follow on the transferred port. */
+  z.object({ type: z.literal("turn"), requestId: z.string() }),
+  /** The answer to a command the worker forwarded. */
+  z.object({ type: z.literal("command_done"), requestId: z.string(), text: z.string() }),
+  z.object({ type: z.literal("stop") }),
+]);
+
+/** A message from the host to the worker. */
+export type HostMessage = z.infer<typeof HostMessageSchema>;
+
+/** Worker → host. */
+export const WorkerMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("ready"), username: z.string() }),
+  z.object({ type: z.literal("log"), line: z.string() }),
+  /** A message from an allowed user that should run an agent turn. */
+  z.object({
+    type: z.literal("inbound"),
+    requestId: z.string(),
+    sessionKey: z.string(),
+    text: z.string().min(1),
+  }),
+  /** `/new` or `/stop`: the host owns sessions and running turns. */
+  z.object({
+    type: z.literal("command"),
+    requestId: z.string(),
+    sessionKey: z.string(),
+    command: z.enum(["new", "stop"]),
+  }),
+  z.object({ type: z.literal("stopped") }),
+]);
+
+/** A message from the worker to the host. */
+export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;
+
+/**
+ * One message on a turn's token channel (host → worker). The events are the agent's own
+ * AgentEvents; only the fields the worker reads are checked, the rest pass through.
+ */
+export const TokenChannelMessageSchema = z.object({
+  type: z.literal("event"),
+  event: z.discriminatedUnion("type", [
+    z.object({ type: z.literal("text_delta"), delta: z.string() }),
+    z.object({ type: z.literal("segment_break") }),
+    z.object({
+      type: z.literal("tool_started"),
+      call: z.object({ function: z.object({ name: z.string() }) }).loose(),
+    }),
+    z.object({
+      type: z.literal("final"),
+      result: z.object({
+        status: z.enum(["completed", "incomplete", "failed", "interrupted"]),
+        text: z.string(),
+        error: z.object({ message: z.string() }).loose().optional(),
+      }).loose(),
+    }),
+    z.object({
+      type: z.enum([
+        "reasoning_delta",
+        "tool_call_started",
+        "tool_call_arguments_delta",
+        "tool_call_done",
+        "tool_completed",
+        "usage",
+      ]),
+    }).loose(),
+  ]),
+});
+
+/** A validated token-channel message. */
+export type TokenChannelMessage = z.infer<typeof TokenChannelMessageSchema>;

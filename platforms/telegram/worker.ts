@@ -1,0 +1,58 @@
+/**
+ * The Telegram worker's entry point. The worker owns the Telegram connection and nothing else:
+ * it gets its settings in the init message (it has no env or file access), forwards messages to
+ * the host, and renders the turns the host streams back over per-turn ports.
+ * @module
+ */
+// Must stay the first import: it runs before grammY's dependencies read the environment.
+import "./no_env_shim.ts";
+import { TelegramBot } from "./bot.ts";
+import { HostMessageSchema, type WorkerMessage } from "./protocol.ts";
+
+declare const self: {
+  postMessage(message: WorkerMessage): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
+};
+
+let bot: TelegramBot | undefined;
+
+function post(message: WorkerMessage): void {
+  self.postMessage(message);
+}
+
+self.onmessage = (event: MessageEvent) => {
+  const parsed = HostMessageSchema.safeParse(event.data);
+  if (!parsed.success) {
+    post({ type: "log", line: `Telegram worker: ignored a malformed message from the host` });
+    return;
+  }
+  const message = parsed.data;
+  switch (message.type) {
+    case "init":
+      if (bot) return;
+      bot = new TelegramBot(message.settings, post);
+      // A failure here (a wrong token, a lost connection) is left uncaught on purpose: the
+      // worker dies, and the host logs it and restarts the worker with backoff.
+      bot.start().then(() => {}, (err) => {
+        throw err;
+      });
+      return;
+    case "update":
+      bot?.handleUpdate(message.update).catch((err) =>
+        post({ type: "log", line: `Telegram: a webhook update failed: ${err?.message ?? err}` })
+      );
+      return;
+    case "turn": {
+      const port = event.ports[0];
+      if (bot && port) bot.startTurn(message.requestId, port);
+      return;
+    }
+    case "command_done":
+      bot?.commandDone(message.requestId, message.text);
+      return;
+    case "stop":
+      (bot?.stop() ?? Promise.resolve()).finally(() => post({ type: "stopped" }));
+      return;
+  }
+};

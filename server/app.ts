@@ -1,0 +1,109 @@
+/**
+ * The request pipeline: request id → middleware (guards) → routing → auth → handler, with every
+ * failure turned into the error envelope in one place.
+ * @module
+ */
+import { HeraldError } from "../agent/errors.ts";
+import { requireKey } from "./auth.ts";
+import { errorResponse } from "./error_envelope.ts";
+import type { Middleware, RequestContext, Route } from "./router.ts";
+import { Router } from "./router.ts";
+
+/** What the app is built from. */
+export interface AppOptions {
+  routes: Route[];
+  /** The accepted bearer keys (read on every request so rotation takes effect). */
+  apiKeys: () => readonly string[];
+  /** Run before routing, outermost first (origin, host and size guards, logging…). */
+  middleware?: Middleware[];
+  /**
+   * Whether routes require the bearer key (default true). Only `api_server.auth: false` turns it
+   * off, and startup refuses that on a non-loopback bind (server/guards/startup_checks.ts).
+   */
+  auth?: boolean;
+}
+
+/** A Deno.serve handler. */
+export type ServeHandler = (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
+
+/**
+ * Builds the HTTP handler.
+ *
+ * @example
+ * ```ts
+ * const handler = createApp({ routes: healthRoutes(() => ({})), apiKeys: () => ["k".repeat(16)] });
+ * Deno.serve({ port: 0 }, handler);
+ * ```
+ */
+export function createApp(options: AppOptions): ServeHandler {
+  const router = new Router().add(...options.routes);
+  const middleware = options.middleware ?? [];
+
+  return async (req, info) => {
+    const url = new URL(req.url);
+    const ctx: RequestContext = {
+      requestId: validRequestId(req.headers.get("x-request-id")) ?? crypto.randomUUID(),
+      remoteAddr: remoteAddress(info),
+      url,
+      params: {},
+    };
+    const match = router.match(req.method, url.pathname);
+    if (match.kind === "found") {
+      ctx.route = match.route;
+      ctx.params = match.params;
+    }
+
+    const dispatch = async (req: Request): Promise<Response> => {
+      if (match.kind === "not_found") {
+        throw new HeraldError(`Unknown route: ${req.method} ${url.pathname}`, {
+          status: 404,
+          type: "invalid_request_error",
+          code: "unknown_route",
+        });
+      }
+      if (match.kind === "method_not_allowed") {
+        throw new HeraldError(
+          `Method ${req.method} is not allowed on ${url.pathname}; use ${match.allow.join(", ")}.`,
+          {
+            status: 405,
+            type: "invalid_request_error",
+            code: "method_not_allowed",
+            headers: { Allow: match.allow.join(", ") },
+          },
+        );
+      }
+      if (options.auth !== false && match.route.auth !== false) {
+        requireKey(req, options.apiKeys());
+      }
+      return await match.route.handler(req, ctx);
+    };
+
+    let index = 0;
+    let current = req;
+    const next = async (replacement?: Request): Promise<Response> => {
+      if (replacement) current = replacement;
+      const mw = middleware[index++];
+      return mw ? await mw(current, ctx, next) : await dispatch(current);
+    };
+
+    let response: Response;
+    try {
+      response = await next();
+    } catch (error) {
+      response = errorResponse(error);
+    }
+    try {
+      response.headers.set("X-Request-Id", ctx.requestId);
+    } catch { /* immutable headers (a proxied response): leave them */ }
+    return response;
+  };
+}
+
+function validRequestId(value: string | null): string | null {
+  return value && /^[\w.:-]{1,128}$/.test(value) ? value : null;
+}
+
+function remoteAddress(info: Deno.ServeHandlerInfo): string {
+  const addr = info.remoteAddr as Deno.NetAddr;
+  return addr?.hostname ?? "unknown";
+}

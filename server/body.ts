@@ -1,0 +1,89 @@
+/**
+ * Reading and validating request bodies: JSON only (415 otherwise, so a web page cannot send a
+ * cross-site "simple" request), a size cap checked on Content-Length and while reading (413),
+ * invalid JSON (400), and zod validation whose first issue names the field in `param`.
+ * @module
+ */
+import type { z } from "zod";
+import { HeraldError, InvalidRequestError } from "../agent/errors.ts";
+
+/** Default largest body: 10 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+function tooLarge(maxBytes: number): HeraldError {
+  return new HeraldError(`Request body is larger than the ${maxBytes}-byte limit.`, {
+    status: 413,
+    type: "invalid_request_error",
+    code: "body_too_large",
+  });
+}
+
+/** Reads the body as JSON, enforcing the content type and the size cap. */
+export async function readJsonBody(
+  req: Request,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Promise<unknown> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new HeraldError(
+      "Request body must be JSON: send 'Content-Type: application/json'.",
+      { status: 415, type: "invalid_request_error", code: "unsupported_media_type" },
+    );
+  }
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  if (!req.body) throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });
+
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === "") {
+    throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InvalidRequestError(`Request body is not valid JSON: ${(e as Error).message}`, {
+      code: "invalid_json",
+    });
+  }
+}
+
+/** Formats a zod path as an OpenAI `param`: `messages[2].content`. */
+export function paramPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    out += typeof p === "number" ? `[${p}]` : (out ? "." : "") + String(p);
+  }
+  return out;
+}
+
+/** Validates `body` with `schema`; the first problem becomes a 400 naming its field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const param = paramPath(issue.path);
+  const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+  throw new InvalidRequestError(
+    missing ? `Missing required parameter: '${param}'.` : `${param || "body"}: ${issue.message}`,
+    { code: missing ? "missing_required_parameter" : "invalid_value", param: param || null },
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * `POST /v1/chat/completions`: parse and authorise, run the agent, render its events as a
+ * Chat Completions object or SSE stream.
+ * @module
+ */
+import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
+import type { RunOptions } from "../agent/agent.ts";
+import { HeraldError } from "../agent/errors.ts";
+import { parseBody, readJsonBody } from "./body.ts";
+import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
+import { finishReasonOf, renderChatCompletionStream, usageObject } from "./chat_stream.ts";
+import { errorResponse, jsonResponse } from "./error_envelope.ts";
+import type { Route } from "./router.ts";
+import type { RunTracker } from "./runs.ts";
+import { sseResponse } from "./sse.ts";
+
+/** Anything that runs agent turns (the Agent class, or a test double). */
+export interface AgentRunner {
+  run(turn: AgentTurn, options?: RunOptions): AsyncGenerator<AgentEvent, unknown>;
+}
+
+/** What the endpoint needs. */
+export interface ChatCompletionsDeps {
+  agent: AgentRunner;
+  runs: RunTracker;
+  maxBodyBytes: number;
+  /** Milliseconds of silence before a keep-alive comment; default 15 000. */
+  keepAliveMs?: number;
+}
+
+function completionId(): string {
+  return `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+}
+
+/** A 503 for requests arriving while the gateway shuts down. */
+export function shuttingDownError(): HeraldError {
+  return new HeraldError("The gateway is shutting down; try again shortly.", {
+    status: 503,
+    type: "server_error",
+    code: "shutting_down",
+    headers: { "Retry-After": "5" },
+  });
+}
+
+/** The error a failed turn maps to before anything was sent. */
+export function turnError(result: TurnResult): HeraldError {
+  return new HeraldError(result.error?.message ?? "The agent failed.", {
+    status: result.error?.status && result.error.status >= 400 ? result.error.status : 500,
+    type: "server_error",
+    code: result.error?.code ?? "agent_error",
+  });
+}
+
+/** The Chat Completions route. */
+export function chatCompletionRoutes(deps: ChatCompletionsDeps): Route[] {
+  return [{
+    method: "POST",
+    path: "/v1/chat/completions",
+    runsAgent: true,
+    handler: (req) => handleChatCompletion(req, deps),
+  }];
+}
+
+async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Promise<Response> {
+  const body = await readJsonBody(req, deps.maxBodyBytes);
+  const request = parseBody(ChatCompletionRequestSchema, body);
+  const turn = toAgentTurn(request);
+  if (deps.runs.shuttingDown) throw shuttingDownError();
+
+  const model = request.model ?? "herald";
+  const id = completionId();
+  const created = Math.floor(Date.now() / 1000);
+  const run = deps.runs.begin();
+  // Until the response is handed over, request.signal is our disconnect signal.
+  const onEarlyAbort = () => run.abort("client disconnected");
+  req.signal.addEventListener("abort", onEarlyAbort, { once: true });
+
+  const events = deps.agent.run(turn, { signal: run.signal });
+  let handedOver = false;
+  try {
+    if (!request.stream) {
+      let final: TurnResult | undefined;
+      for await (const event of events) if (event.type === "final") final = event.result;
+      if (!final) throw new HeraldError("The agent ended without a result.", {
+        status: 500,
+        type: "server_error",
+        code: "agent_error",
+      });
+      if (final.status === "failed") return errorResponse(turnError(final));
+      return jsonResponse(completionObject(final, { id, created, model }));
+    }
+
+    // Pull the first event before answering, so a turn that fails at once (no upstream, say)
+    // gets a real HTTP error status instead of a 200 stream carrying an error.
+    const first = await events.next();
+    if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
+      return errorResponse(turnError(first.value.result));
+    }
+    req.signal.removeEventListener("abort", onEarlyAbort);
+    handedOver = true;
+    return sseResponse({
+      keepAliveMs: deps.keepAliveMs,
+      onCancel: () => run.abort("client disconnected"),
+      produce: async (writer) => {
+        try {
+          await renderChatCompletionStream(prepend(first, events), writer, {
+            id,
+            created,
+            model,
+            includeUsage: request.stream_options?.include_usage === true,
+          });
+        } finally {
+          run.finish();
+        }
+      },
+    });
+  } finally {
+    req.signal.removeEventListener("abort", onEarlyAbort);
+    if (!handedOver) run.finish();
+  }
+}
+
+async function* prepend<T>(
+  first: IteratorResult<T, unknown>,
+  rest: AsyncGenerator<T, unknown>,
+): AsyncGenerator<T> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
+}
+
+/** The non-streamed `chat.completion` object. */
+export function completionObject(
+  result: TurnResult,
+  identity: { id: string; created: number; model: string },
+) {
+  const text = result.messages
+    .filter((m) => m.role === "assistant" && typeof m.content === "string" && m.content)
+    .map((m) => m.content as string)
+    .join("\n\n");
+  const calls = result.clientToolCalls;
+  return {
+    id: identity.id,
+    object: "chat.completion",
+    created: identity.created,
+    model: identity.model,
+    choices: [{
+      index: 0,
+      message: {
+        role: "assistant",
+        content: text || (calls.length ? null : ""),
+        refusal: null,
+        ...(calls.length ? { tool_calls: calls } : {}),
+      },
+      logprobs: null,
+      finish_reason: finishReasonOf(result),
+    }],
+    usage: usageObject(result.usage),
+  };
+}

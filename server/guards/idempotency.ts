@@ -1,0 +1,229 @@
+/**
+ * `Idempotency-Key` on non-streaming POSTs: a retry with the same key and body within the TTL gets
+ * the first response, and the work (an agent run with tools) happens once. The openai SDK sends a
+ * key on every retried POST, so a timed-out request that did finish is not run twice.
+ * Entries are keyed on the caller's key identity, the path and the Idempotency-Key, so clients
+ * never see each other's responses. Memory is bounded by an entry cap, a byte cap and the TTL.
+ * @module
+ */
+import { HeraldError, InvalidRequestError } from "../../agent/errors.ts";
+import { bearerToken, constantTimeEqual } from "../auth.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
+import { errorResponse } from "../error_envelope.ts";
+import type { Middleware } from "../router.ts";
+
+/** Options for {@link idempotency}. */
+export interface IdempotencyOptions {
+  /** The accepted keys; requests without a valid one are not cached (they will get 401). */
+  apiKeys: () => readonly string[];
+  /** False when auth is switched off: every caller shares one identity. Default true. */
+  auth?: boolean;
+  /** How long a response is replayed, in milliseconds. Default 5 minutes. */
+  ttlMs?: number;
+  /** Most entries kept. Default 1 000. */
+  maxEntries?: number;
+  /** Most cached body bytes in total. Default 32 MiB. */
+  maxBytes?: number;
+  /** Largest request body read. Default 10 MB. */
+  maxBodyBytes?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+interface Stored {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array<ArrayBuffer>;
+}
+
+interface Entry {
+  fingerprint: string;
+  expires: number;
+  /** Settles with the stored response, or null when it was not cacheable (waiters run anew). */
+  result: Promise<Stored | null>;
+  size: number;
+}
+
+// Statuses that say nothing about the work: retrying them must run the request again.
+const NOT_CACHED = new Set([401, 403, 408, 409, 421, 429, 503]);
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * Builds the idempotency middleware. A request takes part when it is a POST to a known route,
+ * carries `Idempotency-Key`, a JSON content type and a valid key, and its body is not a stream
+ * request (`"stream": true`). Same key with a different body is a 422.
+ *
+ * @example
+ * ```ts
+ * idempotency({ apiKeys: () => keys });
+ * ```
+ */
+export function idempotency(options: IdempotencyOptions): Middleware {
+  const ttlMs = options.ttlMs ?? 5 * 60_000;
+  const maxEntries = options.maxEntries ?? 1_000;
+  const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+  let bytes = 0;
+
+  const remove = (id: string, entry: Entry) => {
+    if (entries.get(id) !== entry) return;
+    entries.delete(id);
+    bytes -= entry.size;
+  };
+  const evict = (t: number) => {
+    for (const [id, e] of entries) if (e.expires <= t) remove(id, e);
+    // Oldest first (Map keeps insertion order) until under both caps.
+    for (const [id, e] of entries) {
+      if (entries.size < maxEntries && bytes <= maxBytes) break;
+      remove(id, e);
+    }
+  };
+
+  return async (req, ctx, next) => {
+    const key = req.headers.get("idempotency-key");
+    if (key === null || req.method !== "POST" || ctx.route?.method !== "POST") return await next();
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new InvalidRequestError(
+        `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters long.`,
+        { param: "Idempotency-Key" },
+      );
+    }
+    if (!/^application\/([\w.+-]*\+)?json\b/i.test(req.headers.get("content-type") ?? "")) {
+      return await next();
+    }
+    const identity = callerIdentity(req, options);
+    if (identity === null) return await next();
+
+    const body = await readCapped(req, maxBodyBytes);
+    // Deliberately not tied to the client's signal: a retry may come to collect this work, so
+    // it should finish even if the first client left.
+    const replacement = new Request(req.url, { method: req.method, headers: req.headers, body });
+    if (isStreamRequest(body)) return await next(replacement);
+
+    const t = now();
+    const id = await sha256(`${identity}\0${ctx.url.pathname}\0${key}`);
+    const fingerprint = await sha256(body);
+    const existing = entries.get(id);
+    if (existing && existing.expires <= t) remove(id, existing);
+    const live = entries.get(id);
+    if (live) {
+      if (live.fingerprint !== fingerprint) {
+        throw new HeraldError(
+          "Idempotency-Key was already used with a different request body; use a new key for a " +
+            "new request.",
+          { status: 422, type: "invalid_request_error", code: "idempotency_key_reused" },
+        );
+      }
+      const stored = await live.result;
+      if (stored) return replay(stored);
+      // The first attempt was not cacheable (e.g. 429): this one runs on its own.
+      return await next(replacement);
+    }
+
+    let settle!: (s: Stored | null) => void;
+    const entry: Entry = {
+      fingerprint,
+      expires: t + ttlMs,
+      result: new Promise((resolve) => settle = resolve),
+      size: 0,
+    };
+    evict(t);
+    entries.set(id, entry);
+    let res: Response;
+    try {
+      res = await next(replacement);
+    } catch (error) {
+      res = errorResponse(error);
+    }
+    const streaming = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (NOT_CACHED.has(res.status) || streaming || !res.body && res.status !== 204) {
+      remove(id, entry);
+      settle(null);
+      return res;
+    }
+    let stored: Stored;
+    try {
+      stored = {
+        status: res.status,
+        headers: [...res.headers].filter(([name]) => name.toLowerCase() !== "x-request-id"),
+        body: new Uint8Array(await res.arrayBuffer()),
+      };
+    } catch (error) {
+      remove(id, entry);
+      settle(null);
+      throw error;
+    }
+    entry.size = stored.body.byteLength;
+    bytes += entry.size;
+    if (entry.size > maxBytes / 8) remove(id, entry);
+    else evict(now());
+    settle(stored);
+    return replay(stored, false);
+  };
+}
+
+function callerIdentity(req: Request, options: IdempotencyOptions): string | null {
+  if (options.auth === false) return "anonymous";
+  const token = bearerToken(req);
+  if (token === null) return null;
+  let ok = false;
+  for (const key of options.apiKeys()) ok = constantTimeEqual(token, key) || ok;
+  // Only ever used inside a hash, so the key itself is never kept.
+  return ok ? token : null;
+}
+
+function isStreamRequest(body: Uint8Array): boolean {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body));
+    return typeof parsed === "object" && parsed !== null && parsed.stream === true;
+  } catch {
+    return false;
+  }
+}
+
+function replay(stored: Stored, replayed = true): Response {
+  const headers = new Headers(stored.headers);
+  if (replayed) headers.set("Idempotent-Replayed", "true");
+  const body = stored.status === 204 || stored.status === 304 ? null : stored.body.slice();
+  return new Response(body, { status: stored.status, headers });
+}
+
+async function sha256(data: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const input = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = () =>
+    new HeraldError(`Request body is larger than the ${maxBytes}-byte limit.`, {
+      status: 413,
+      type: "invalid_request_error",
+      code: "body_too_large",
+    });
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}

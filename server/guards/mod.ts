@@ -1,0 +1,83 @@
+/**
+ * The HTTP guards: what stands between the network and an agent with a shell.
+ * `defaultGuards` gives the middleware list in the right order for `createApp`.
+ * @module
+ */
+import type { Config } from "../../config/schema.ts";
+import type { Middleware } from "../router.ts";
+import type { RunTracker } from "../runs.ts";
+import { authThrottle } from "./auth_throttle.ts";
+import { concurrencyLimit } from "./concurrency.ts";
+import { hostGuard } from "./host.ts";
+import { idempotency } from "./idempotency.ts";
+import { originGuard } from "./origin.ts";
+import { requestLog } from "./request_log.ts";
+import { securityHeaders } from "./security_headers.ts";
+
+// Commonly used
+export { checkExposure, type ExposureConfig } from "./startup_checks.ts";
+
+// Each guard, for custom pipelines and tests
+export { SECURITY_HEADERS, securityHeaders } from "./security_headers.ts";
+export { requestLog, type RequestLogEntry, type RequestLogOptions } from "./request_log.ts";
+export { hostGuard, type HostGuardOptions, isLoopback, parseHostHeader } from "./host.ts";
+export { originGuard, type OriginGuardOptions } from "./origin.ts";
+export { authThrottle, type AuthThrottleOptions } from "./auth_throttle.ts";
+export { idempotency, type IdempotencyOptions } from "./idempotency.ts";
+export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from "./concurrency.ts";
+
+// Advanced
+export { type BodyOutcome, trackBody } from "./track_body.ts";
+
+/** The API-server settings the guards read. */
+export type GuardConfig = Pick<
+  Config["api_server"],
+  "host" | "auth" | "cors_origins" | "allowed_hosts" | "max_concurrent_runs" | "max_body_bytes"
+>;
+
+/** Options for {@link defaultGuards}. */
+export interface DefaultGuardOptions {
+  /** `config.api_server`. */
+  config: GuardConfig;
+  /** The accepted bearer keys (the same function given to `createApp`). */
+  apiKeys: () => readonly string[];
+  /** When given, new agent runs get 503 once shutdown has begun. */
+  runs?: RunTracker;
+  /** Receives the per-request JSON log lines. Default: `console.log`. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The guard list for `createApp`, outermost first: security headers (so every response gets them,
+ * rejections included), the request log, the Host check, the Origin check, the failed-auth
+ * throttle, idempotency (before the run limit, so a replay takes no slot) and the run limit.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({
+ *   routes,
+ *   apiKeys: () => keys,
+ *   auth: config.api_server.auth,
+ *   middleware: defaultGuards({ config: config.api_server, apiKeys: () => keys, runs }),
+ * });
+ * ```
+ */
+export function defaultGuards(options: DefaultGuardOptions): Middleware[] {
+  const { config } = options;
+  return [
+    securityHeaders(),
+    requestLog({ log: options.log }),
+    hostGuard({ bindHost: config.host, allowedHosts: config.allowed_hosts }),
+    originGuard({ origins: config.cors_origins }),
+    authThrottle(),
+    idempotency({
+      apiKeys: options.apiKeys,
+      auth: config.auth,
+      maxBodyBytes: config.max_body_bytes,
+    }),
+    concurrencyLimit({
+      maxRuns: config.max_concurrent_runs,
+      draining: options.runs ? () => options.runs!.shuttingDown : undefined,
+    }),
+  ];
+}

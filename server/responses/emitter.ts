@@ -1,0 +1,324 @@
+/**
+ * Turns AgentEvents into Responses stream events and output items: `sequence_number` from 0,
+ * `output_index` in append order, every `item_id` the id of its item, one item open at a time,
+ * text deltas coalesced into windows of up to 50 ms. Streams, background logs and plain JSON
+ * answers are all built from the same emitter, so they always agree.
+ * @module
+ */
+import type { AgentEvent, TurnResult } from "../../agent/events.ts";
+import type { ToolCall } from "../../agent/messages.ts";
+import type { ResponseItem, ResponseObject } from "../../store/responses.ts";
+import { newId } from "./items.ts";
+import { responseUsage } from "./response_object.ts";
+
+/** One Responses stream event. */
+export type ResponseStreamEvent = Record<string, unknown> & {
+  type: string;
+  sequence_number: number;
+};
+
+/** Options for a {@link ResponseEmitter}. */
+export interface EmitterOptions {
+  /** Longest time text deltas are held to be sent together; default 50 ms, 0 sends each. */
+  coalesceMs?: number;
+}
+
+/** How the turn ended, as the Response says it. */
+export type FinalStatus = "completed" | "incomplete" | "failed" | "cancelled";
+
+interface OpenMessage {
+  kind: "message";
+  index: number;
+  item: ResponseItem & { content: { type: string; text: string; annotations: unknown[] }[] };
+}
+
+interface OpenCall {
+  kind: "call";
+  index: number;
+  item: ResponseItem & { arguments: string };
+}
+
+/**
+ * Builds a response's events and output from its agent events.
+ *
+ * @example
+ * ```ts
+ * const emitter = new ResponseEmitter(base, (e) => writer.send(e, e.type));
+ * emitter.start(false);
+ * for await (const event of agent.run(turn)) if (event.type !== "final") emitter.handle(event);
+ * ```
+ */
+export class ResponseEmitter {
+  readonly #sink: (event: ResponseStreamEvent) => void;
+  readonly #coalesceMs: number;
+  readonly #response: ResponseObject;
+  readonly #output: ResponseItem[] = [];
+  #sequence = 0;
+  #open: OpenMessage | OpenCall | null = null;
+  #calls = new Map<string, OpenCall>();
+  #pendingText = "";
+  #lastTextFlush = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    response: ResponseObject,
+    sink: (event: ResponseStreamEvent) => void,
+    options: EmitterOptions = {},
+  ) {
+    this.#response = response;
+    this.#sink = sink;
+    this.#coalesceMs = options.coalesceMs ?? 50;
+  }
+
+  /** The output items so far. */
+  get output(): ResponseItem[] {
+    return this.#output;
+  }
+
+  /** A copy of the response as it stands. */
+  snapshot(): ResponseObject {
+    return structuredClone({ ...this.#response, output: this.#output });
+  }
+
+  /** Emits the opening lifecycle events (`created`, `queued` for background, `in_progress`). */
+  start(queued: boolean): void {
+    this.#response.status = queued ? "queued" : "in_progress";
+    this.#emit({ type: "response.created", response: this.snapshot() });
+    if (queued) {
+      this.#emit({ type: "response.queued", response: this.snapshot() });
+      this.#response.status = "in_progress";
+    }
+    this.#emit({ type: "response.in_progress", response: this.snapshot() });
+  }
+
+  /** Handles one agent event (not `final`: see {@link finish}). */
+  handle(event: AgentEvent): void {
+    if (event.type === "text_delta") {
+      this.#text(event.delta);
+      return;
+    }
+    this.#flushText();
+    switch (event.type) {
+      case "segment_break":
+        this.#closeOpen("completed");
+        break;
+      case "tool_call_started":
+        this.#startCall(event.callId, event.name);
+        break;
+      case "tool_call_arguments_delta": {
+        const call = this.#calls.get(event.callId);
+        if (!call || this.#open !== call) break;
+        call.item.arguments += event.delta;
+        this.#emit({
+          type: "response.function_call_arguments.delta",
+          item_id: call.item.id,
+          output_index: call.index,
+          delta: event.delta,
+        });
+        break;
+      }
+      case "tool_call_done":
+        this.#finishCall(event.call);
+        break;
+      case "tool_completed": {
+        this.#closeOpen("completed");
+        const item: ResponseItem = {
+          id: newId("fco"),
+          type: "function_call_output",
+          call_id: event.call.id,
+          output: event.output,
+          status: "completed",
+        };
+        const index = this.#output.push(item) - 1;
+        this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+        this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+        break;
+      }
+    }
+  }
+
+  /**
+   * Closes any open item and returns the terminal Response (not yet emitted, so the caller can
+   * store it before the client hears about it).
+   */
+  finish(result: TurnResult, status: FinalStatus): ResponseObject {
+    this.#flushText();
+    this.#closeOpen(status === "completed" ? "completed" : "incomplete");
+    const r = this.#response;
+    r.status = status;
+    r.completed_at = Math.floor(Date.now() / 1000);
+    r.usage = responseUsage(result.usage);
+    if (status === "incomplete") {
+      r.incomplete_details = { reason: result.incompleteReason ?? "interrupted" };
+    }
+    if (status === "failed") {
+      r.error = {
+        code: result.error?.code ?? "agent_error",
+        message: result.error?.message ?? "The agent failed.",
+        type: "server_error",
+      };
+    }
+    return this.snapshot();
+  }
+
+  /** Emits the terminal events for the response {@link finish} returned. */
+  emitTerminal(final: ResponseObject): void {
+    if (final.status === "failed") {
+      const error = final.error as { code: string; message: string; type: string };
+      this.#emit({
+        type: "error",
+        code: error.code,
+        message: error.message,
+        param: null,
+        error: { type: error.type, code: error.code, message: error.message, param: null },
+      });
+      this.#emit({ type: "response.failed", response: final });
+    } else if (final.status === "completed") {
+      this.#emit({ type: "response.completed", response: final });
+    } else {
+      // There is no `response.cancelled` event; a cancelled run ends like an incomplete one.
+      this.#emit({ type: "response.incomplete", response: final });
+    }
+  }
+
+  /** Stops the coalescing timer; call when abandoning the emitter. */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #emit(event: Omit<ResponseStreamEvent, "sequence_number">): void {
+    const { type, ...rest } = event;
+    this.#sink({ type, sequence_number: this.#sequence++, ...rest } as ResponseStreamEvent);
+  }
+
+  #text(delta: string): void {
+    this.#pendingText += delta;
+    if (this.#timer !== undefined) return;
+    const wait = this.#coalesceMs - (performance.now() - this.#lastTextFlush);
+    if (wait <= 0) {
+      this.#flushText();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#flushText();
+    }, wait);
+  }
+
+  #flushText(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#pendingText) return;
+    const delta = this.#pendingText;
+    this.#pendingText = "";
+    this.#lastTextFlush = performance.now();
+    const message = this.#openMessage();
+    message.item.content[0].text += delta;
+    this.#emit({
+      type: "response.output_text.delta",
+      item_id: message.item.id,
+      output_index: message.index,
+      content_index: 0,
+      delta,
+      logprobs: [],
+    });
+  }
+
+  #openMessage(): OpenMessage {
+    if (this.#open?.kind === "message") return this.#open;
+    this.#closeOpen("completed");
+    const item = {
+      id: newId("msg"),
+      type: "message",
+      role: "assistant",
+      status: "in_progress",
+      content: [] as { type: string; text: string; annotations: unknown[] }[],
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const part = { type: "output_text", text: "", annotations: [] };
+    item.content.push(part);
+    this.#emit({
+      type: "response.content_part.added",
+      item_id: item.id,
+      output_index: index,
+      content_index: 0,
+      part: { ...part, logprobs: [] },
+    });
+    this.#open = { kind: "message", index, item };
+    return this.#open;
+  }
+
+  #startCall(callId: string, name: string): void {
+    this.#closeOpen("completed");
+    const item = {
+      id: newId("fc"),
+      type: "function_call",
+      status: "in_progress",
+      arguments: "",
+      call_id: callId,
+      name,
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const open: OpenCall = { kind: "call", index, item };
+    this.#calls.set(callId, open);
+    this.#open = open;
+  }
+
+  #finishCall(call: ToolCall): void {
+    let open = this.#calls.get(call.id);
+    if (!open) {
+      this.#startCall(call.id, call.function.name);
+      open = this.#calls.get(call.id)!;
+    }
+    if (open.item.status !== "in_progress") return;
+    if (this.#open !== open) {
+      // Closed early because the next call started; its arguments were complete by then.
+      return;
+    }
+    open.item.arguments = call.function.arguments;
+    open.item.name = call.function.name;
+    this.#closeOpen("completed");
+  }
+
+  #closeOpen(status: "completed" | "incomplete"): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#open = null;
+    const { item, index } = open;
+    item.status = status;
+    if (open.kind === "message") {
+      const part = open.item.content[0];
+      this.#emit({
+        type: "response.output_text.done",
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        text: part.text,
+        logprobs: [],
+      });
+      this.#emit({
+        type: "response.content_part.done",
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        part: { ...part, logprobs: [] },
+      });
+    } else {
+      this.#emit({
+        type: "response.function_call_arguments.done",
+        item_id: item.id,
+        output_index: index,
+        arguments: open.item.arguments,
+        name: item.name,
+      });
+    }
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+  }
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}

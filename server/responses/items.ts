@@ -1,0 +1,214 @@
+/**
+ * Responses items ↔ the agent's Chat Completions messages: normalising request input into
+ * stored items (every item gets an id, `item_reference`s are resolved), and turning a chain's
+ * items back into messages for the next turn.
+ * @module
+ */
+import { InvalidRequestError } from "../../agent/errors.ts";
+import type { ChatMessage, ContentPart, ToolCall } from "../../agent/messages.ts";
+import type { ResponseItem } from "../../store/responses.ts";
+
+/** A new id with a Responses prefix (`msg`, `fc`, `fco`, `resp`, …). */
+export function newId(prefix: string): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Looks a stored item up by id (for `item_reference`). */
+export type ItemLookup = (id: string) => Promise<ResponseItem | null>;
+
+/**
+ * Normalises the request's `input` into items with ids: a string becomes one user message,
+ * type-less `{role, content}` objects become messages, `item_reference`s are replaced by the
+ * stored item.
+ *
+ * @throws InvalidRequestError for an unknown referenced id or an unsupported item.
+ */
+export async function normaliseInput(
+  input: string | (string | Record<string, unknown>)[],
+  lookup: ItemLookup,
+): Promise<ResponseItem[]> {
+  if (typeof input === "string") return [userMessage(input)];
+  const out: ResponseItem[] = [];
+  for (const [i, raw] of input.entries()) {
+    if (typeof raw === "string") {
+      out.push(userMessage(raw));
+      continue;
+    }
+    const type = raw.type ?? (raw.role !== undefined ? "message" : "item_reference");
+    switch (type) {
+      case "message": {
+        if (typeof raw.role !== "string") {
+          throw new InvalidRequestError("A message item needs a role.", {
+            code: "missing_required_parameter",
+            param: `input[${i}].role`,
+          });
+        }
+        out.push({
+          ...raw,
+          type: "message",
+          id: idOf(raw, "msg"),
+          status: raw.status ?? "completed",
+        });
+        break;
+      }
+      case "function_call":
+        out.push({ ...raw, id: idOf(raw, "fc"), status: raw.status ?? "completed" });
+        break;
+      case "function_call_output":
+        if (typeof raw.call_id !== "string") {
+          throw new InvalidRequestError("A function_call_output item needs a call_id.", {
+            code: "missing_required_parameter",
+            param: `input[${i}].call_id`,
+          });
+        }
+        out.push({ ...raw, id: idOf(raw, "fco"), status: raw.status ?? "completed" });
+        break;
+      case "item_reference": {
+        const id = typeof raw.id === "string" ? raw.id : "";
+        const item = id ? await lookup(id) : null;
+        if (!item) {
+          throw new InvalidRequestError(`Item with id '${id}' not found.`, {
+            code: "item_not_found",
+            param: `input[${i}].id`,
+          });
+        }
+        out.push(item);
+        break;
+      }
+      default:
+        // reasoning, compaction and other replayed items are kept for the record; the agent's
+        // upstream is Chat Completions, which has no place for them.
+        out.push({ ...raw, type, id: idOf(raw, "item") });
+    }
+  }
+  return out;
+}
+
+function userMessage(text: string): ResponseItem {
+  return { id: newId("msg"), type: "message", role: "user", content: text, status: "completed" };
+}
+
+function idOf(raw: Record<string, unknown>, prefix: string): string {
+  return typeof raw.id === "string" && raw.id ? raw.id : newId(prefix);
+}
+
+/** Text of item content: a string, or the text of its text-like parts. */
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((p) => {
+    if (!p || typeof p !== "object") return "";
+    const part = p as Record<string, unknown>;
+    if (typeof part.text === "string") return part.text;
+    if (typeof part.refusal === "string") return part.refusal;
+    return "";
+  }).join("");
+}
+
+/** User content: text, or text and image parts. */
+function userContent(content: unknown): string | ContentPart[] {
+  if (!Array.isArray(content)) return contentText(content);
+  const parts: ContentPart[] = [];
+  for (const p of content) {
+    if (!p || typeof p !== "object") continue;
+    const part = p as Record<string, unknown>;
+    if (part.type === "input_image") {
+      const url = typeof part.image_url === "string"
+        ? part.image_url
+        : (part.image_url as { url?: string } | undefined)?.url;
+      if (!url) continue;
+      const detail = part.detail === "low" || part.detail === "high" ? part.detail : "auto";
+      parts.push({ type: "image_url", image_url: { url, detail } });
+    } else if (part.type === "input_file") {
+      const name = typeof part.filename === "string" ? part.filename : "a file";
+      parts.push({ type: "text", text: `[${name} attached; files are not supported]` });
+    } else if (typeof part.text === "string") {
+      parts.push({ type: "text", text: part.text });
+    }
+  }
+  return parts.every((p) => p.type === "text")
+    ? parts.map((p) => (p as { text: string }).text).join("")
+    : parts;
+}
+
+function outputText(output: unknown): string {
+  return typeof output === "string" ? output : contentText(output);
+}
+
+/**
+ * Converts items (a chain's turns, oldest first, then the new input) into agent messages.
+ * Function calls join the assistant message before them; a call that never got a result gets a
+ * placeholder result, since upstreams reject unanswered calls.
+ */
+export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (const item of items) {
+    switch (item.type) {
+      case "message": {
+        const role = item.role;
+        if (role === "user") out.push({ role: "user", content: userContent(item.content) });
+        else if (role === "system" || role === "developer") {
+          out.push({ role, content: contentText(item.content) });
+        } else if (role === "assistant") {
+          out.push({ role: "assistant", content: contentText(item.content) });
+        }
+        break;
+      }
+      case "function_call": {
+        const call: ToolCall = {
+          id: String(item.call_id ?? item.id),
+          type: "function",
+          function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
+        };
+        const last = out.at(-1);
+        if (last?.role === "assistant") {
+          last.tool_calls = [...(last.tool_calls ?? []), call];
+          if (last.content === "") last.content = null;
+        } else {
+          out.push({ role: "assistant", content: null, tool_calls: [call] });
+        }
+        break;
+      }
+      case "function_call_output":
+        out.push({
+          role: "tool",
+          tool_call_id: String(item.call_id),
+          content: outputText(item.output),
+        });
+        break;
+    }
+  }
+  return answerDanglingCalls(out);
+}
+
+/** Adds a placeholder result after any tool call that has none. */
+function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
+  const answered = new Set(
+    messages.filter((m) => m.role === "tool").map((m) =>
+      (m as { tool_call_id: string }).tool_call_id
+    ),
+  );
+  const out: ChatMessage[] = [];
+  for (const [i, m] of messages.entries()) {
+    out.push(m);
+    if (m.role !== "assistant" || !m.tool_calls) continue;
+    // Results must follow their call directly; collect the ones that do.
+    let j = i + 1;
+    const following = new Set<string>();
+    while (j < messages.length && messages[j].role === "tool") {
+      following.add((messages[j] as { tool_call_id: string }).tool_call_id);
+      j++;
+    }
+    for (const call of m.tool_calls) {
+      if (!following.has(call.id) && !answered.has(call.id)) {
+        out.push({ role: "tool", tool_call_id: call.id, content: "error: no result was provided" });
+      }
+    }
+  }
+  return out;
+}
+
+/** Assistant text of a list of output items (for `output_text`-like uses). */
+export function outputTextOf(items: ResponseItem[]): string {
+  return items.filter((i) => i.type === "message").map((i) => contentText(i.content)).join("");
+}

@@ -1,0 +1,8 @@
+/**
+ * The OpenAI Responses API on Herald's agent and durable store.
+ * @module
+ */
+export { type ResponsesDeps, responsesRoutes } from "./routes.ts";
+export { LiveRuns } from "./live_runs.ts";
+export { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
+export { itemsToMessages, normaliseInput } from "./items.ts";

@@ -1,0 +1,132 @@
+/**
+ * The Responses API routes: create, retrieve (with stream replay), delete, input items and
+ * cancel.
+ * @module
+ */
+import { InvalidRequestError, NotFoundError } from "../../agent/errors.ts";
+import type { ResponseItem } from "../../store/responses.ts";
+import { jsonResponse } from "../error_envelope.ts";
+import type { RequestContext, Route } from "../router.ts";
+import {
+  createResponse,
+  notBackgroundError,
+  type ResponsesDeps,
+  streamLive,
+  streamStored,
+} from "./create.ts";
+import type { ResponseStreamEvent } from "./emitter.ts";
+
+export type { ResponsesDeps } from "./create.ts";
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`Response with id '${id}' not found.`, { param: "response_id" });
+}
+
+/**
+ * The Responses API route entries, ready for the router.
+ *
+ * @example
+ * ```ts
+ * const routes = responsesRoutes({ agent, runs, store, maxBodyBytes, live: new LiveRuns() });
+ * ```
+ */
+export function responsesRoutes(deps: ResponsesDeps): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/v1/responses",
+      runsAgent: true,
+      handler: (req) => createResponse(req, deps),
+    },
+    { method: "GET", path: "/v1/responses/:id", handler: (_req, ctx) => retrieve(ctx, deps) },
+    { method: "DELETE", path: "/v1/responses/:id", handler: (_req, ctx) => remove(ctx, deps) },
+    {
+      method: "GET",
+      path: "/v1/responses/:id/input_items",
+      handler: (_req, ctx) => inputItems(ctx, deps),
+    },
+    {
+      method: "POST",
+      path: "/v1/responses/:id/cancel",
+      handler: (_req, ctx) => cancel(ctx, deps),
+    },
+  ];
+}
+
+async function retrieve(ctx: RequestContext, deps: ResponsesDeps): Promise<Response> {
+  const id = ctx.params.id;
+  const response = await deps.store.get(id);
+  if (!response) throw notFound(id);
+  if (ctx.url.searchParams.get("stream") !== "true") return jsonResponse(response);
+  const afterParam = ctx.url.searchParams.get("starting_after");
+  const after = afterParam === null ? -1 : Number(afterParam);
+  if (!Number.isInteger(after) || after < -1) {
+    throw new InvalidRequestError("starting_after must be an integer sequence number.", {
+      param: "starting_after",
+    });
+  }
+  if (!response.background) {
+    throw new InvalidRequestError(
+      `Response '${id}' was not created with background: true; only background responses can be streamed again.`,
+      { param: "stream" },
+    );
+  }
+  const live = deps.live.get(id);
+  if (live) return streamLive(live, id, after, deps);
+  return streamStored(await deps.store.events<ResponseStreamEvent>(id, after), after);
+}
+
+async function remove(ctx: RequestContext, deps: ResponsesDeps): Promise<Response> {
+  const id = ctx.params.id;
+  if (!(await deps.store.delete(id))) throw notFound(id);
+  return jsonResponse({ id, object: "response.deleted", deleted: true });
+}
+
+async function inputItems(ctx: RequestContext, deps: ResponsesDeps): Promise<Response> {
+  const id = ctx.params.id;
+  const items = await deps.store.inputItems(id);
+  if (!items) throw notFound(id);
+  const q = ctx.url.searchParams;
+  const order = q.get("order") ?? "desc";
+  if (order !== "asc" && order !== "desc") {
+    throw new InvalidRequestError("order must be 'asc' or 'desc'.", { param: "order" });
+  }
+  const limit = Number(q.get("limit") ?? 20);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new InvalidRequestError("limit must be an integer from 1 to 100.", { param: "limit" });
+  }
+  let list: ResponseItem[] = order === "asc" ? items : [...items].reverse();
+  const after = q.get("after");
+  if (after) {
+    const at = list.findIndex((i) => i.id === after);
+    list = at === -1 ? [] : list.slice(at + 1);
+  }
+  const before = q.get("before");
+  if (before) {
+    const at = list.findIndex((i) => i.id === before);
+    if (at !== -1) list = list.slice(0, at);
+  }
+  const page = list.slice(0, limit);
+  return jsonResponse({
+    object: "list",
+    data: page,
+    first_id: (page[0]?.id as string | undefined) ?? null,
+    last_id: (page.at(-1)?.id as string | undefined) ?? null,
+    has_more: list.length > page.length,
+  });
+}
+
+async function cancel(ctx: RequestContext, deps: ResponsesDeps): Promise<Response> {
+  const id = ctx.params.id;
+  const response = await deps.store.get(id);
+  if (!response) throw notFound(id);
+  if (!response.background) throw notBackgroundError(id);
+  const live = deps.live.get(id);
+  if (live && !live.ended) {
+    live.cancel();
+    await live.done;
+  }
+  const after = await deps.store.get(id);
+  if (!after) throw notFound(id);
+  return jsonResponse(after);
+}

@@ -1,0 +1,112 @@
+/**
+ * A small route table: method + path pattern (`/v1/responses/:id`) → handler.
+ * Unknown paths are 404 and known paths with the wrong method 405, both in the error envelope.
+ * @module
+ */
+
+/** What every handler and middleware gets besides the request. */
+export interface RequestContext {
+  /** Echoed as `X-Request-Id`. */
+  requestId: string;
+  /** The client's address, for logs and throttling. */
+  remoteAddr: string;
+  /** The parsed request URL. */
+  url: URL;
+  /** Path parameters, e.g. `{ id: "resp_1" }` for `/v1/responses/:id`. */
+  params: Record<string, string>;
+  /** The matched route, once routing has happened. */
+  route?: Route;
+}
+
+/** Handles one request. */
+export type Handler = (req: Request, ctx: RequestContext) => Response | Promise<Response>;
+
+/**
+ * Wraps the rest of the pipeline; call `next()` to go on, or `next(request)` to hand a replacement
+ * request downstream (e.g. one whose body was already read and buffered).
+ */
+export type Middleware = (
+  req: Request,
+  ctx: RequestContext,
+  next: (req?: Request) => Promise<Response>,
+) => Promise<Response>;
+
+/** One route. */
+export interface Route {
+  method: "GET" | "POST" | "DELETE" | "PUT" | "PATCH";
+  /** A path with `:name` segments. */
+  path: string;
+  handler: Handler;
+  /** Whether the bearer key is required; default true. */
+  auth?: boolean;
+  /** Whether the route starts an agent run (counted against the concurrency limit). */
+  runsAgent?: boolean;
+}
+
+/** The outcome of matching a request against the table. */
+export type RouteMatch =
+  | { kind: "found"; route: Route; params: Record<string, string> }
+  | { kind: "method_not_allowed"; allow: string[] }
+  | { kind: "not_found" };
+
+interface CompiledRoute {
+  route: Route;
+  segments: string[];
+}
+
+/**
+ * Matches requests to routes.
+ *
+ * @example
+ * ```ts
+ * const router = new Router().add({ method: "GET", path: "/health", handler: () => new Response("ok") });
+ * router.match("GET", "/health").kind; // "found"
+ * ```
+ */
+export class Router {
+  #routes: CompiledRoute[] = [];
+
+  /** Adds routes; returns the router for chaining. */
+  add(...routes: Route[]): this {
+    for (const route of routes) {
+      this.#routes.push({ route, segments: route.path.split("/").filter(Boolean) });
+    }
+    return this;
+  }
+
+  /** Finds the route for a method and path. */
+  match(method: string, pathname: string): RouteMatch {
+    const parts = pathname.split("/").filter(Boolean);
+    const allow = new Set<string>();
+    for (const { route, segments } of this.#routes) {
+      const params = matchSegments(segments, parts);
+      if (!params) continue;
+      if (route.method === method || (method === "HEAD" && route.method === "GET")) {
+        return { kind: "found", route, params };
+      }
+      allow.add(route.method);
+    }
+    if (allow.size > 0) return { kind: "method_not_allowed", allow: [...allow] };
+    return { kind: "not_found" };
+  }
+}
+
+function matchSegments(segments: string[], parts: string[]): Record<string, string> | null {
+  if (segments.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (seg.startsWith(":")) {
+      let value: string;
+      try {
+        value = decodeURIComponent(parts[i]);
+      } catch {
+        return null;
+      }
+      params[seg.slice(1)] = value;
+    } else if (seg !== parts[i]) {
+      return null;
+    }
+  }
+  return params;
+}

@@ -1,0 +1,132 @@
+/**
+ * Graceful shutdown on SIGINT/SIGTERM: stop accepting connections, give running turns
+ * `api_server.shutdown_grace` seconds to finish, then abort the rest (their handlers end the
+ * streams cleanly and store the responses as incomplete), then close storage. A second signal
+ * exits at once, for when the user really means it.
+ * @module
+ */
+import type { RunTracker } from "./runs.ts";
+
+/** What {@link installShutdown} needs. */
+export interface ShutdownOptions {
+  /** The running turns. */
+  runs: RunTracker;
+  /** The server to stop accepting on. */
+  server: Deno.HttpServer;
+  /** Seconds running turns may take to finish before they are aborted. */
+  graceSeconds: number;
+  /** Closes storage (KV) once every turn has ended; runs last. */
+  onClose: () => Promise<void>;
+  /** Receives progress lines. Default: `console.error`. */
+  log?: (line: string) => void;
+  /** Listen for SIGINT and SIGTERM. Default true; tests call `trigger()` instead. */
+  signals?: boolean;
+  /** Ends the process on a second signal. Default: `Deno.exit`. */
+  exit?: (code: number) => void;
+  /** How long to wait for aborted turns and open responses to wind down. Default 5 000 ms. */
+  abortWaitMs?: number;
+}
+
+/** Controls an installed shutdown. */
+export interface ShutdownHandle {
+  /** Starts shutting down (what the first signal does); every call returns the same promise. */
+  trigger(): Promise<void>;
+  /** Removes the signal listeners. */
+  dispose(): void;
+}
+
+const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/**
+ * Installs the signal handlers.
+ *
+ * @example
+ * ```ts
+ * const server = Deno.serve({ port: 8642 }, handler);
+ * const shutdown = installShutdown({
+ *   runs, server, graceSeconds: config.api_server.shutdown_grace,
+ *   onClose: async () => kv.close(),
+ * });
+ * await server.finished;
+ * ```
+ */
+export function installShutdown(options: ShutdownOptions): ShutdownHandle {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const exit = options.exit ?? ((code: number) => Deno.exit(code));
+  const abortWaitMs = options.abortWaitMs ?? 5_000;
+  let running: Promise<void> | undefined;
+  let listening: Deno.Signal[] = [];
+
+  const onSignal = () => {
+    if (running) {
+      log("Second signal: exiting now without waiting for running turns.");
+      exit(130);
+      return;
+    }
+    void handle.trigger();
+  };
+
+  const shutdown = async () => {
+    const { runs, server } = options;
+    runs.beginShutdown();
+    const finished = server.shutdown();
+    if (runs.size > 0) {
+      log(
+        `Shutting down: waiting up to ${options.graceSeconds} s for ${runs.size} running ` +
+          "turn(s) to finish (press Ctrl+C again to exit now).",
+      );
+    }
+    if (!await within(runs.idle(), options.graceSeconds * 1000)) {
+      log(`Shutting down: aborting ${runs.size} turn(s) still running after the grace period.`);
+      runs.abortAll("shutdown");
+      if (!await within(runs.idle(), abortWaitMs)) {
+        log(`Shutting down: ${runs.size} turn(s) did not stop after being aborted.`);
+      }
+    }
+    if (!await within(finished, abortWaitMs)) {
+      log("Shutting down: some responses were still open; closing anyway.");
+    }
+    try {
+      await options.onClose();
+    } catch (error) {
+      log(`Shutting down: closing storage failed: ${(error as Error).message}`);
+    }
+    handle.dispose();
+  };
+
+  const handle: ShutdownHandle = {
+    trigger() {
+      running ??= shutdown();
+      return running;
+    },
+    dispose() {
+      for (const signal of listening) {
+        try {
+          Deno.removeSignalListener(signal, onSignal);
+        } catch { /* already gone */ }
+      }
+      listening = [];
+    },
+  };
+
+  if (options.signals !== false) {
+    for (const signal of SIGNALS) {
+      try {
+        Deno.addSignalListener(signal, onSignal);
+        listening.push(signal);
+      } catch { /* SIGTERM is not available on Windows */ }
+    }
+  }
+  return handle;
+}
+
+/** Waits for `promise` at most `ms`; true when it settled in time. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Server-sent events over a native ReadableStream: one enqueue per event, single-line JSON,
+ * keep-alive comments during silence, and a cancel hook that aborts the producer when the
+ * client leaves (Deno 2.9's `request.signal` also fires after normal completion, so the
+ * stream's `cancel()` is the reliable disconnect signal).
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/** Writes SSE frames; every method is a no-op once the stream is closed. */
+export interface SseWriter {
+  /** `data: <json>` (with an `event:` line when `event` is given). */
+  send(data: unknown, event?: string): void;
+  /** A raw `data:` line, e.g. `[DONE]`. */
+  sendRaw(data: string): void;
+  /** An SSE comment line, invisible to parsers. */
+  comment(text: string): void;
+  /** Ends the stream. */
+  close(): void;
+  /** True once the client left or the stream was closed. */
+  readonly closed: boolean;
+}
+
+/** Options for {@link sseResponse}. */
+export interface SseOptions {
+  /** Produces the events; its promise settling closes the stream. */
+  produce(writer: SseWriter): Promise<void>;
+  /** Called once when the client disconnects before the stream ended. */
+  onCancel?: () => void;
+  /** Silence before a `: keepalive` comment is sent; default 15 000 ms. */
+  keepAliveMs?: number;
+  /** Extra response headers. */
+  headers?: HeadersInit;
+}
+
+/** Builds a `text/event-stream` response driven by `produce`. */
+export function sseResponse(options: SseOptions): Response {
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const stop = () => {
+    closed = true;
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  let lastWrite = Date.now();
+  const enqueue = (text: string) => {
+    if (closed) return;
+    lastWrite = Date.now();
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      stop();
+    }
+  };
+  const writer: SseWriter = {
+    send(data, event) {
+      enqueue(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`);
+    },
+    sendRaw(data) {
+      enqueue(`data: ${data}\n\n`);
+    },
+    comment(text) {
+      enqueue(`: ${text}\n\n`);
+    },
+    close() {
+      if (closed) return;
+      stop();
+      try {
+        controller.close();
+      } catch { /* already closed */ }
+    },
+    get closed() {
+      return closed;
+    },
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      timer = setInterval(() => {
+        if (Date.now() - lastWrite >= keepAliveMs) writer.comment("keepalive");
+      }, Math.max(50, Math.min(keepAliveMs, 5_000)));
+      // Start producing after the Response is returned.
+      queueMicrotask(() => {
+        options.produce(writer).catch(() => {}).finally(() => writer.close());
+      });
+    },
+    cancel() {
+      const wasOpen = !closed;
+      stop();
+      if (wasOpen) options.onCancel?.();
+    },
+  });
+
+  const headers = new Headers(options.headers);
+  headers.set("Content-Type", "text/event-stream; charset=utf-8");
+  headers.set("Cache-Control", "no-cache, no-transform");
+  headers.set("X-Accel-Buffering", "no");
+  return new Response(body, { status: 200, headers });
+}

@@ -1,0 +1,78 @@
+/**
+ * Opens the one Deno KV handle Herald uses. A local file is guarded by a sidecar lock file,
+ * because Deno's SQLite backend lets two processes open the same file without complaint.
+ * @module
+ */
+import { dirname, join } from "node:path";
+
+/** KV Connect locations are URLs; everything else except `:memory:` is a file path. */
+function isRemote(path: string): boolean {
+  return /^https?:\/\//i.test(path);
+}
+
+/**
+ * Opens the store: the default file `$HERALD_HOME/herald.kv`, a given file path, `:memory:`, or
+ * an https URL (KV Connect; the token comes from `DENO_KV_ACCESS_TOKEN`).
+ *
+ * For files, an exclusive lock on `<file>.lock` is taken and held until `kv.close()`, so a second
+ * Herald on the same file fails fast instead of interleaving writes with the first.
+ *
+ * @throws Error when another process holds the file, or the file cannot be opened.
+ * @example
+ * ```ts
+ * const kv = await openKv(undefined, "/home/me/.herald"); // /home/me/.herald/herald.kv
+ * kv.close();
+ * ```
+ */
+export async function openKv(path: string | undefined, home: string): Promise<Deno.Kv> {
+  if (path === ":memory:" || (path !== undefined && isRemote(path))) {
+    return await Deno.openKv(path);
+  }
+  const file = path ?? join(home, "herald.kv");
+  await Deno.mkdir(dirname(file), { recursive: true });
+  const lockPath = `${file}.lock`;
+  let lock: Deno.FsFile;
+  try {
+    lock = await Deno.open(lockPath, { read: true, write: true, create: true });
+  } catch (e) {
+    throw new Error(`Cannot open the store at ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!(await lock.tryLock(true))) {
+    const holder = await readHolder(lockPath);
+    lock.close();
+    throw new Error(
+      `Cannot open the store at ${file}: another Herald process is using it (${holder}). ` +
+        `Stop that process, or set HERALD_KV_PATH / store.kv_path to a different file.`,
+    );
+  }
+  await lock.truncate(0);
+  await lock.write(new TextEncoder().encode(`pid ${Deno.pid}\n`));
+  let kv: Deno.Kv;
+  try {
+    kv = await Deno.openKv(file);
+  } catch (e) {
+    lock.close();
+    throw new Error(`Cannot open the store at ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  // Deno.Kv has no close hook, and callers expect a plain Deno.Kv: closing it must also
+  // release the lock, so the instance's close is wrapped.
+  const closeKv = kv.close.bind(kv);
+  kv.close = () => {
+    try {
+      closeKv();
+    } finally {
+      lock.close();
+    }
+  };
+  return kv;
+}
+
+/** Reads who holds the lock, for the error message. */
+async function readHolder(lockPath: string): Promise<string> {
+  try {
+    const text = (await Deno.readTextFile(lockPath)).trim();
+    return text ? `lock file ${lockPath}: ${text}` : `lock file ${lockPath}`;
+  } catch {
+    return `lock file ${lockPath}`;
+  }
+}

@@ -1,0 +1,481 @@
+/**
+ * Stored Responses API objects. Each response keeps only its own turn — the input items of its
+ * request and its output items — plus a link to the previous response, so a turn's write does not
+ * grow with the history. A chain is rebuilt at read time with one range scan: every turn of a
+ * chain is filed under the chain's root id and its depth.
+ * @module
+ */
+import {
+  chunkKeysOf,
+  deleteKeys,
+  getChunked,
+  isManifest,
+  type Manifest,
+  resolveManifest,
+  resolveManifests,
+  stageMany,
+} from "./chunked.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
+
+/** A Responses API item (message, function_call, function_call_output, …) as JSON. */
+export type ResponseItem = Record<string, unknown>;
+
+/** A Response object as JSON (`object: "response"`). */
+export type ResponseObject = Record<string, unknown> & { id: string; status?: string };
+
+/** Where a response sits in its chain. */
+export interface ChainPosition {
+  id: string;
+  /** The id of the first response of the chain. */
+  root: string;
+  /** 0 for the first response, previous depth + 1 after. */
+  depth: number;
+}
+
+/** A stored response's metadata, without its items. */
+export interface StoredResponse extends ChainPosition {
+  /** The Response object without `output` (the output lives with the turn's items). */
+  response: ResponseObject;
+  previousResponseId: string | null;
+  /** The conversation name the response was made under, if any. */
+  conversation: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
+/** One turn of a chain: the request's input items and the response's output items. */
+export interface TurnItems {
+  id: string;
+  input: ResponseItem[];
+  output: ResponseItem[];
+}
+
+/** What {@link ResponseStore.save} writes. */
+export interface SaveResponse {
+  /** The full Response object, `output` included. */
+  response: ResponseObject;
+  /** This request's input items, each with an `id`. */
+  input: ResponseItem[];
+  /** The previous response's position, or null for the first turn of a chain. */
+  parent: ChainPosition | null;
+  /** Point this conversation name at the response, if its head is still `expected`. */
+  conversation?: { name: string; expected: ConversationHead } | null;
+  /** Keep the response on the list of runs to fail if the process dies (background runs). */
+  active?: boolean;
+  /** Creation time in milliseconds; default now. */
+  createdAt?: number;
+}
+
+/** The latest response under a conversation name, with the version the check uses. */
+export interface ConversationHead {
+  responseId: string | null;
+  versionstamp: string | null;
+}
+
+/** Options for a {@link ResponseStore}. */
+export interface ResponseStoreOptions {
+  /** Key prefix; default `["responses"]`. */
+  prefix?: Deno.KvKey;
+  /** Responses older than this are treated as gone and swept; default 30. */
+  retentionDays?: number;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+/** The value filed under the chain index for each turn. */
+interface TurnEntry {
+  prev: string | null;
+  /** Absent for a deleted response, whose link is kept so later turns still chain past it. */
+  items?: Manifest;
+}
+
+/** A cross-process lease on a conversation name. */
+interface Lease {
+  owner: string;
+  until: number;
+}
+
+const LEASE_MS = 10 * 60_000;
+
+/** Thrown when a conversation name moved on while a turn was running in another process. */
+export class ConversationConflictError extends Error {
+  constructor(name: string) {
+    super(`Cannot store the turn: conversation '${name}' was advanced by another process.`);
+    this.name = "ConversationConflictError";
+  }
+}
+
+/**
+ * Responses, their turn items, conversation names and background-run events in Deno KV.
+ *
+ * @example
+ * ```ts
+ * const store = new ResponseStore(kv, { retentionDays: 30 });
+ * await store.save({ response, input, parent: null });
+ * const turns = await store.history(response.id); // oldest first
+ * ```
+ */
+export class ResponseStore {
+  readonly #kv: Deno.Kv;
+  readonly #prefix: Deno.KvKey;
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+  readonly #names = new KeyedQueue();
+  readonly #owner = crypto.randomUUID();
+
+  constructor(kv: Deno.Kv, options: ResponseStoreOptions = {}) {
+    this.#kv = kv;
+    this.#prefix = options.prefix ?? ["responses"];
+    this.#retentionMs = (options.retentionDays ?? 30) * 86_400_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The stored metadata of a response, or null if unknown, deleted or expired. */
+  async meta(id: string): Promise<StoredResponse | null> {
+    const meta = await getChunked<StoredResponse>(this.#kv, this.#key("resp", id));
+    if (!meta) return null;
+    return this.#expired(meta.createdAt) ? null : meta;
+  }
+
+  /** The full Response object (with `output`), or null. */
+  async get(id: string): Promise<ResponseObject | null> {
+    const meta = await this.meta(id);
+    if (!meta) return null;
+    const turn = await this.#turn(meta);
+    return { ...meta.response, output: turn?.output ?? [] };
+  }
+
+  /** The input items of that one request, or null if the response is unknown. */
+  async inputItems(id: string): Promise<ResponseItem[] | null> {
+    const meta = await this.meta(id);
+    if (!meta) return null;
+    return (await this.#turn(meta))?.input ?? [];
+  }
+
+  /**
+   * Every turn of the chain ending at `id`, oldest first, `id`'s own turn last. Deleted turns
+   * are skipped; the walk stops where older turns have expired.
+   */
+  async history(id: string): Promise<TurnItems[]> {
+    const meta = await this.meta(id);
+    if (!meta) return [];
+    const base = [...this.#prefix, "turn", meta.root];
+    const entries = new Map<string, TurnEntry>();
+    const iter = this.#kv.list<TurnEntry>(
+      { start: base, end: [...base, meta.depth + 1] },
+      { batchSize: 1000 },
+    );
+    for await (const entry of iter) entries.set(entry.key.at(-1) as string, entry.value);
+    const path: { id: string; items: Manifest }[] = [];
+    for (let at: string | null = id; at !== null;) {
+      const entry = entries.get(at);
+      if (!entry) break;
+      if (entry.items) path.push({ id: at, items: entry.items });
+      at = entry.prev;
+    }
+    path.reverse();
+    const items = await resolveManifests<Omit<TurnItems, "id">>(
+      this.#kv,
+      path.map((p) => p.items),
+    );
+    return items.map((turn, i) => ({ id: path[i].id, input: turn.input, output: turn.output }));
+  }
+
+  /**
+   * Writes a response and its turn in one atomic commit (overwriting an earlier save of the same
+   * id), and moves the conversation name when one is given.
+   *
+   * @throws ConversationConflictError when the name moved since `conversation.expected` was read.
+   */
+  async save(turn: SaveResponse): Promise<void> {
+    const { response, input, parent } = turn;
+    const id = response.id;
+    const position: ChainPosition = parent
+      ? { id, root: parent.root, depth: parent.depth + 1 }
+      : { id, root: id, depth: 0 };
+    const { output, ...withoutOutput } = response;
+    const meta: StoredResponse = {
+      ...position,
+      response: withoutOutput as ResponseObject,
+      previousResponseId: parent?.id ?? null,
+      conversation: turn.conversation?.name ?? null,
+      createdAt: turn.createdAt ?? this.#now(),
+    };
+    const expireIn = Math.max(1, meta.createdAt + this.#retentionMs - this.#now());
+    const metaKey = this.#key("resp", id);
+    const turnKey = [...this.#prefix, "turn", position.root, position.depth, id];
+    const [oldMeta, oldTurn] = await this.#kv.getMany<[Manifest, TurnEntry]>([metaKey, turnKey]);
+    const staged = await stageMany(this.#kv, [meta, { input, output: output ?? [] }], {
+      expireIn,
+      chunkPrefix: this.#key("chunk"),
+    });
+    const op = this.#kv.atomic()
+      .set(metaKey, staged[0].manifest, { expireIn })
+      .set(turnKey, { prev: parent?.id ?? null, items: staged[1].manifest } satisfies TurnEntry, {
+        expireIn,
+      });
+    if (turn.conversation) {
+      const convKey = this.#key("conv", turn.conversation.name);
+      op.check({ key: convKey, versionstamp: turn.conversation.expected.versionstamp })
+        .set(convKey, { responseId: id }, { expireIn });
+    }
+    // Item ids are indexed so `item_reference` inputs can name any stored item.
+    for (
+      const item of [...input, ...((output as ResponseItem[] | undefined) ?? [])].slice(0, 800)
+    ) {
+      // KV keys are capped at 2,048 bytes; ids that long are not worth referencing.
+      if (typeof item.id === "string" && item.id.length <= 256) {
+        op.set(this.#key("item", item.id), id, { expireIn });
+      }
+    }
+    const activeKey = this.#key("active", id);
+    if (turn.active) op.set(activeKey, { id }, { expireIn });
+    else op.delete(activeKey);
+    const result = await op.commit();
+    if (!result.ok) {
+      await Promise.all(staged.map((s) => s.discard()));
+      throw new ConversationConflictError(turn.conversation!.name);
+    }
+    const stale = [
+      ...(isManifest(oldMeta.value) ? chunkKeysOf(oldMeta.value) : []),
+      ...(oldTurn.value?.items ? chunkKeysOf(oldTurn.value.items) : []),
+    ];
+    if (stale.length) await deleteKeys(this.#kv, stale);
+  }
+
+  /**
+   * Deletes a response: its object, items and events go; a bare link stays so later turns of
+   * the chain keep their older history. Conversation names pointing at it are removed.
+   * @returns false when there was nothing to delete.
+   */
+  async delete(id: string): Promise<boolean> {
+    const meta = await this.meta(id);
+    if (!meta) return false;
+    const metaKey = this.#key("resp", id);
+    const turnKey = [...this.#prefix, "turn", meta.root, meta.depth, id];
+    const [metaEntry, turnEntry] = await this.#kv.getMany<[Manifest, TurnEntry]>([
+      metaKey,
+      turnKey,
+    ]);
+    const expireIn = Math.max(1, meta.createdAt + this.#retentionMs - this.#now());
+    const op = this.#kv.atomic()
+      .delete(metaKey)
+      .delete(this.#key("active", id))
+      .set(turnKey, { prev: meta.previousResponseId } satisfies TurnEntry, { expireIn });
+    if (meta.conversation) {
+      const convKey = this.#key("conv", meta.conversation);
+      const conv = await this.#kv.get<{ responseId: string }>(convKey);
+      if (conv.value?.responseId === id) op.check(conv).delete(convKey);
+    }
+    await op.commit();
+    const items = turnEntry.value?.items
+      ? await resolveManifest<Omit<TurnItems, "id">>(this.#kv, turnEntry.value.items)
+      : null;
+    await deleteKeys(this.#kv, [
+      ...[...(items?.input ?? []), ...(items?.output ?? [])]
+        .filter((i) => typeof i.id === "string").map((i) => this.#key("item", i.id as string)),
+      ...(isManifest(metaEntry.value) ? chunkKeysOf(metaEntry.value) : []),
+      ...(turnEntry.value?.items ? chunkKeysOf(turnEntry.value.items) : []),
+      ...(await this.#eventKeys(id)),
+    ]);
+    return true;
+  }
+
+  /** A stored item (input or output of any stored response) by its id, or null. */
+  async findItem(itemId: string): Promise<ResponseItem | null> {
+    const owner = (await this.#kv.get<string>(this.#key("item", itemId))).value;
+    if (!owner) return null;
+    const meta = await this.meta(owner);
+    if (!meta) return null;
+    const turn = await this.#turn(meta);
+    return [...(turn?.input ?? []), ...(turn?.output ?? [])].find((i) => i.id === itemId) ?? null;
+  }
+
+  /** The latest response stored under a conversation name. */
+  async conversationHead(name: string): Promise<ConversationHead> {
+    const entry = await this.#kv.get<{ responseId: string }>(this.#key("conv", name));
+    return { responseId: entry.value?.responseId ?? null, versionstamp: entry.versionstamp };
+  }
+
+  /**
+   * Runs `task` while holding the conversation name: turns on one name run one after another,
+   * in this process (a queue) and across processes sharing the store (a KV lease).
+   */
+  withConversation<T>(name: string, task: () => Promise<T>): Promise<T> {
+    return this.#names.run(name, async () => {
+      const release = await this.#acquireLease(name);
+      try {
+        return await task();
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  /** Stores stream events of a background response, for replay. */
+  async appendEvents(id: string, events: { sequence_number: number }[]): Promise<void> {
+    if (events.length === 0) return;
+    const expireIn = this.#retentionMs;
+    const staged = await stageMany(this.#kv, events, {
+      expireIn,
+      chunkPrefix: this.#key("chunk"),
+    });
+    for (let i = 0; i < staged.length; i += 500) {
+      const op = this.#kv.atomic();
+      for (let j = i; j < Math.min(i + 500, staged.length); j++) {
+        op.set(this.#key("event", id, events[j].sequence_number), staged[j].manifest, {
+          expireIn,
+        });
+      }
+      await op.commit();
+    }
+  }
+
+  /** Stored events of a response with `sequence_number > after`, in order. */
+  async events<T = Record<string, unknown>>(id: string, after = -1): Promise<T[]> {
+    const manifests: Manifest[] = [];
+    const iter = this.#kv.list<Manifest>({
+      start: this.#key("event", id, after + 1),
+      end: [...this.#key("event", id), Number.MAX_SAFE_INTEGER],
+    }, { batchSize: 500 });
+    for await (const entry of iter) if (isManifest(entry.value)) manifests.push(entry.value);
+    return await resolveManifests<T>(this.#kv, manifests);
+  }
+
+  /**
+   * Marks every response a previous process left `queued` or `in_progress` as `failed` with
+   * error code `server_restarted`. Call once at start-up, before serving.
+   * @returns the ids marked.
+   */
+  async failInterrupted(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const entry of this.#kv.list<{ id: string }>({ prefix: this.#key("active") })) {
+      ids.push(entry.value.id);
+    }
+    const marked: string[] = [];
+    for (const id of ids) {
+      const meta = await this.meta(id);
+      if (!meta) {
+        await this.#kv.delete(this.#key("active", id));
+        continue;
+      }
+      const status = meta.response.status;
+      if (status !== "queued" && status !== "in_progress") {
+        await this.#kv.delete(this.#key("active", id));
+        continue;
+      }
+      const turn = await this.#turn(meta);
+      const response: ResponseObject = {
+        ...meta.response,
+        output: turn?.output ?? [],
+        status: "failed",
+        error: {
+          code: "server_restarted",
+          type: "server_error",
+          message: "The gateway restarted while this response was running.",
+        },
+      };
+      await this.save({
+        response,
+        input: turn?.input ?? [],
+        parent: meta.previousResponseId
+          ? { id: meta.previousResponseId, root: meta.root, depth: meta.depth - 1 }
+          : null,
+        createdAt: meta.createdAt,
+      });
+      marked.push(id);
+    }
+    return marked;
+  }
+
+  /** Deletes responses older than the retention period. @returns how many were removed. */
+  async sweep(): Promise<number> {
+    let removed = 0;
+    const iter = this.#kv.list<Manifest>({ prefix: this.#key("resp") }, { batchSize: 500 });
+    for await (const entry of iter) {
+      if (!isManifest(entry.value)) continue;
+      const meta = await resolveManifest<StoredResponse>(this.#kv, entry.value);
+      if (!this.#expired(meta.createdAt)) continue;
+      const turnKey = [...this.#prefix, "turn", meta.root, meta.depth, meta.id];
+      const turn = await this.#kv.get<TurnEntry>(turnKey);
+      await this.#kv.atomic().delete(entry.key).delete(turnKey).commit();
+      await deleteKeys(this.#kv, [
+        ...chunkKeysOf(entry.value),
+        ...(turn.value?.items ? chunkKeysOf(turn.value.items) : []),
+        ...(await this.#eventKeys(meta.id)),
+      ]);
+      if (meta.conversation) {
+        const head = await this.#kv.get<{ responseId: string }>(
+          this.#key("conv", meta.conversation),
+        );
+        if (head.value?.responseId === meta.id) {
+          await this.#kv.atomic().check(head).delete(head.key).commit();
+        }
+      }
+      removed++;
+    }
+    return removed;
+  }
+
+  async #turn(meta: StoredResponse): Promise<Omit<TurnItems, "id"> | null> {
+    const key = [...this.#prefix, "turn", meta.root, meta.depth, meta.id];
+    // A concurrent overwrite may delete the chunks just read about; read again when it did.
+    for (let attempt = 0;; attempt++) {
+      const entry = await this.#kv.get<TurnEntry>(key);
+      if (!entry.value?.items) return null;
+      try {
+        return await resolveManifest<Omit<TurnItems, "id">>(this.#kv, entry.value.items);
+      } catch (error) {
+        const now = await this.#kv.get(key);
+        if (attempt >= 3 || now.versionstamp === entry.versionstamp) throw error;
+      }
+    }
+  }
+
+  async #eventKeys(id: string): Promise<Deno.KvKey[]> {
+    const keys: Deno.KvKey[] = [];
+    for await (const entry of this.#kv.list<Manifest>({ prefix: this.#key("event", id) })) {
+      keys.push(entry.key);
+      if (isManifest(entry.value)) keys.push(...chunkKeysOf(entry.value));
+    }
+    return keys;
+  }
+
+  /** Takes the KV lease on a name, waiting while another process holds it. */
+  async #acquireLease(name: string): Promise<() => Promise<void>> {
+    const key = this.#key("lease", name);
+    let wait = 20;
+    for (;;) {
+      const entry = await this.#kv.get<Lease>(key);
+      if (entry.value && entry.value.owner !== this.#owner && entry.value.until > Date.now()) {
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 500);
+        continue;
+      }
+      const lease: Lease = { owner: this.#owner, until: Date.now() + LEASE_MS };
+      const result = await this.#kv.atomic().check(entry).set(key, lease, { expireIn: LEASE_MS })
+        .commit();
+      if (!result.ok) continue;
+      let versionstamp = result.versionstamp;
+      // Long turns renew the lease so another process does not take the name mid-turn.
+      const renew = setInterval(async () => {
+        const next: Lease = { owner: this.#owner, until: Date.now() + LEASE_MS };
+        const renewed = await this.#kv.atomic().check({ key, versionstamp })
+          .set(key, next, { expireIn: LEASE_MS }).commit();
+        if (renewed.ok) versionstamp = renewed.versionstamp;
+      }, LEASE_MS / 3);
+      return async () => {
+        clearInterval(renew);
+        await this.#kv.atomic().check({ key, versionstamp }).delete(key).commit();
+      };
+    }
+  }
+
+  #expired(createdAt: number): boolean {
+    return createdAt + this.#retentionMs <= this.#now();
+  }
+
+  #key(...parts: Deno.KvKeyPart[]): Deno.KvKey {
+    return [...this.#prefix, ...parts];
+  }
+}

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ToolRegistry } from "../../../agent/tools/registry.ts";
+import { MAX_STREAM_BYTES, terminalTool } from "../../../agent/tools/terminal.ts";
+import { tempDir, testConfig, toolContext } from "./helpers.ts";
+
+function registryWith(config = testConfig()): ToolRegistry {
+  return new ToolRegistry().register(terminalTool(config));
+}
+
+/** Living (non-zombie) processes in a process group. */
+async function livingInGroup(pgid: number): Promise<string[]> {
+  const out = await new Deno.Command("ps", { args: ["-e", "-o", "pgid=,stat=,comm="] }).output();
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([group, stat]) => Number(group) === pgid && !stat.startsWith("Z"))
+    .map((cols) => cols.join(" "));
+}
+
+Deno.test("terminal runs bash in the workspace and reports exit code, stdout and stderr", async () => {
+  await using ws = await tempDir();
+  const result = await registryWith().call(
+    "terminal",
+    JSON.stringify({ command: "pwd; echo oops >&2; exit 3" }),
+    toolContext(ws.path),
+  );
+  assert.equal(result.isError, false);
+  assert.equal(result.output, `exit code: 3\n\nstdout:\n${ws.path}\n\nstderr:\noops`);
+});
+
+Deno.test("terminal refuses a deny-listed command with a blocked: message", async () => {
+  await using ws = await tempDir();
+  const result = await registryWith().call(
+    "terminal",
+    JSON.stringify({ command: "rm -rf /" }),
+    toolContext(ws.path),
+  );
+  assert.equal(result.isError, true);
+  assert.match(result.output, /^blocked: /);
+});
+
+Deno.test("terminal cuts the middle of oversized output and says how much", async () => {
+  await using ws = await tempDir();
+  const result = await registryWith().call(
+    "terminal",
+    JSON.stringify({ command: "head -c 200000 /dev/zero | tr '\\0' a; echo; echo END" }),
+    toolContext(ws.path),
+  );
+  assert.match(result.output, /bytes cut from the middle \(200005 bytes in total\)/);
+  assert.match(result.output, /END$/m);
+  assert.ok(result.output.length < MAX_STREAM_BYTES + 1000, `output is ${result.output.length}`);
+});
+
+Deno.test("terminal kills a command that runs past its timeout", async () => {
+  await using ws = await tempDir();
+  const result = await registryWith().call(
+    "terminal",
+    JSON.stringify({ command: "sleep 30", timeout: 0.3 }),
+    toolContext(ws.path),
+  );
+  assert.equal(result.isError, true);
+  assert.match(result.output, /killed \(timed out after 0\.3 s\)/);
+});
+
+Deno.test("the model's timeout is capped at tools.terminal.max_timeout", async () => {
+  await using ws = await tempDir();
+  const config = testConfig({ tools: { terminal: { max_timeout: 0.3 } } });
+  const result = await registryWith(config).call(
+    "terminal",
+    JSON.stringify({ command: "sleep 30", timeout: 500 }),
+    toolContext(ws.path),
+  );
+  assert.match(result.output, /timed out after 0\.3 s/);
+});
+
+Deno.test("an abort kills the whole process tree within 1 s", async () => {
+  await using ws = await tempDir();
+  const fifo = join(ws.path, "started");
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  const controller = new AbortController();
+  const call = registryWith().call(
+    "terminal",
+    JSON.stringify({ command: `echo started; sleep 30 & echo $$ > ${fifo}; sleep 30` }),
+    toolContext(ws.path, controller.signal),
+  );
+  // Reading the FIFO waits until the command has started and written its process group id.
+  const pgid = Number((await Deno.readTextFile(fifo)).trim());
+  assert.ok((await livingInGroup(pgid)).length >= 2, "the sleeps should be running");
+  controller.abort();
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    call,
+    new Promise<"late">((resolve) => bound = setTimeout(() => resolve("late"), 1000)),
+  ]);
+  clearTimeout(bound);
+  assert.notEqual(outcome, "late", "the call did not end within 1 s of the abort");
+  assert.deepEqual(await livingInGroup(pgid), []);
+  const { output } = outcome as { output: string };
+  assert.match(output, /^exit code: killed \(interrupted\)/);
+  assert.match(output, /stdout:\nstarted/, "output written before the abort is kept");
+});
+
+Deno.test("terminal does not pass the gateway's secrets to commands", async () => {
+  await using ws = await tempDir();
+  Deno.env.set("TELEGRAM_BOT_TOKEN", "123:should-not-leak");
+  try {
+    const result = await registryWith().call(
+      "terminal",
+      JSON.stringify({ command: 'echo "token=${TELEGRAM_BOT_TOKEN:-unset}"' }),
+      toolContext(ws.path),
+    );
+    assert.match(result.output, /token=unset/);
+  } finally {
+    Deno.env.delete("TELEGRAM_BOT_TOKEN");
+  }
+});
+
+Deno.test("bad terminal arguments come back as a tool error", async () => {
+  await using ws = await tempDir();
+  const registry = registryWith();
+  const missing = await registry.call("terminal", "{}", toolContext(ws.path));
+  assert.equal(missing.isError, true);
+  assert.match(missing.output, /invalid arguments for terminal: command/);
+  const badJson = await registry.call("terminal", "{command:", toolContext(ws.path));
+  assert.match(badJson.output, /not valid JSON/);
+});
