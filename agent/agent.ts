@@ -323,7 +323,11 @@ export class Agent {
       for (let k = 0; k < batch.length; k++) {
         const call = batch[k];
         const outcome = outcomes[k];
-        const message: ToolMessage = { role: "tool", tool_call_id: call.id, content: outcome.output };
+        const message: ToolMessage = {
+          role: "tool",
+          tool_call_id: call.id,
+          content: outcome.output,
+        };
         out.push(message);
         yield {
           type: "tool_completed",

@@ -134,7 +134,12 @@ function redact(text: string, target: LlmTarget): string {
 
 /** Converts a non-streamed completion into the chunks a stream would have carried. */
 function completionToChunks(c: OpenAI.Chat.Completions.ChatCompletion): LlmChunk[] {
-  const base = { id: c.id, object: "chat.completion.chunk" as const, created: c.created, model: c.model };
+  const base = {
+    id: c.id,
+    object: "chat.completion.chunk" as const,
+    created: c.created,
+    model: c.model,
+  };
   const choice = c.choices[0];
   const msg = choice?.message as
     | (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string })

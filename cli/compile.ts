@@ -42,6 +42,7 @@ export function compileArgs(target: string): string[] {
     "compile",
     "--unstable-kv",
     "--unstable-worker-options",
+    "--unstable-no-legacy-abort",
     // Types are checked once by `deno task check` before a release, not once per target.
     "--no-check",
     ...PERMISSIONS,

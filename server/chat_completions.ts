@@ -81,11 +81,13 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
     if (!request.stream) {
       let final: TurnResult | undefined;
       for await (const event of events) if (event.type === "final") final = event.result;
-      if (!final) throw new HeraldError("The agent ended without a result.", {
-        status: 500,
-        type: "server_error",
-        code: "agent_error",
-      });
+      if (!final) {
+        throw new HeraldError("The agent ended without a result.", {
+          status: 500,
+          type: "server_error",
+          code: "agent_error",
+        });
+      }
       if (final.status === "failed") return errorResponse(turnError(final));
       return jsonResponse(completionObject(final, { id, created, model }));
     }

@@ -42,7 +42,9 @@ export async function renderChatCompletionStream(
   options: ChatStreamOptions,
 ): Promise<TurnResult | undefined> {
   const usageTail = options.includeUsage ? ',"usage":null}' : "}";
-  const head = `{"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},"model":${
+  const head = `{"id":${
+    JSON.stringify(options.id)
+  },"object":"chat.completion.chunk","created":${options.created},"model":${
     JSON.stringify(options.model)
   },"choices":[{"index":0,"delta":`;
   // Built by hand on the hot path: one small string concatenation per token.

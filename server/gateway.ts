@@ -10,7 +10,11 @@ import { openRuntime, type Runtime } from "../agent/runtime.ts";
 import { createApp } from "./app.ts";
 import { chatCompletionRoutes } from "./chat_completions.ts";
 import { healthRoutes, modelRoutes } from "./models.ts";
-import type { Middleware, Route } from "./router.ts";
+import type { Route } from "./router.ts";
+import { checkExposure, defaultGuards } from "./guards/mod.ts";
+import { installShutdown } from "./shutdown.ts";
+import { startTelegram, type TelegramHandle } from "../platforms/mod.ts";
+import { SessionStore } from "../store/sessions.ts";
 import { RunTracker } from "./runs.ts";
 import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
 import { ResponseStore } from "../store/responses.ts";
@@ -37,6 +41,8 @@ export interface StartGatewayOptions {
   handleSignals?: boolean;
   /** Use this KV handle instead of opening the configured one (tests). */
   kv?: Deno.Kv;
+  /** Where the one-line-per-request log goes; default stderr. */
+  requestLog?: (line: string) => void;
 }
 
 /** The accepted keys: configured ones, else the generated key in $HERALD_HOME/api_key. */
@@ -93,17 +99,42 @@ export async function startGateway(
       live: new LiveRuns(),
     }),
   ];
-  const middleware: Middleware[] = [];
-  const handler = createApp({ routes, apiKeys: () => keys, middleware });
+  let telegram: TelegramHandle | undefined;
+  if (config.telegram.bot_token) {
+    telegram = await startTelegram({
+      config: resolved,
+      agent: runtime.agent,
+      sessions: new SessionStore(runtime.kv),
+      log,
+    });
+    if (telegram.handleWebhook && telegram.webhookPath) {
+      const webhook = telegram.handleWebhook.bind(telegram);
+      routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
+    }
+  }
 
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
-  let url = "";
-  if (config.api_server.enabled) {
-    server = Deno.serve({
+  const exposureWarning = checkExposure(config.api_server, keys);
+  const handler = createApp({
+    routes,
+    apiKeys: () => keys,
+    auth: config.api_server.auth,
+    middleware: defaultGuards({
+      config: config.api_server,
+      apiKeys: () => keys,
+      runs,
+      log: options.requestLog ?? ((line) => console.error(line)),
+    }),
+  });
+
+  const server = config.api_server.enabled
+    ? Deno.serve({
       hostname: config.api_server.host,
       port: config.api_server.port,
       onListen: () => {},
-    }, handler);
+    }, handler)
+    : undefined;
+  let url = "";
+  if (server) {
     const host = server.addr.hostname.includes(":")
       ? `[${server.addr.hostname}]`
       : server.addr.hostname;
@@ -117,55 +148,29 @@ export async function startGateway(
     `  Upstream    ${resolved.baseUrl}  model ${config.model.name}`,
     `  API key     ${keys[0]}${generatedPath ? `   (generated, kept in ${generatedPath})` : ""}`,
     `  Workspace   ${resolved.workspace}`,
+    `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
+  if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
   log(banner.join("\n"));
 
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
-  let stopping: Promise<void> | undefined;
-  const shutdown = () => {
-    stopping ??= (async () => {
-      runs.beginShutdown();
-      const grace = config.api_server.shutdown_grace * 1000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        runs.idle(),
-        new Promise<void>((r) => (timer = setTimeout(r, grace))),
-      ]);
-      clearTimeout(timer);
-      runs.abortAll();
-      await runs.idle();
-      await server?.shutdown();
-      await runtime.close();
-      removeSignals();
-      resolveFinished();
-    })();
-    return stopping;
+  const close = async () => {
+    await telegram?.stop();
+    await runtime.close();
+    resolveFinished();
   };
-
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let signalCount = 0;
-  const onSignal = () => {
-    signalCount++;
-    if (signalCount > 1) {
-      log("Second signal: exiting now.");
-      Deno.exit(130);
-    }
-    log("Shutting down: waiting for running turns (send the signal again to exit now)…");
-    shutdown();
-  };
-  const removeSignals = () => {
-    if (options.handleSignals === false) return;
-    for (const s of signals) {
-      try {
-        Deno.removeSignalListener(s, onSignal);
-      } catch { /* not installed */ }
-    }
-  };
-  if (options.handleSignals !== false) {
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-  }
+  // With the HTTP API off there is no server to drain: close on the first signal.
+  const drain = installShutdown({
+    runs,
+    server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
+    graceSeconds: config.api_server.shutdown_grace,
+    onClose: close,
+    log,
+    signals: options.handleSignals !== false,
+  });
+  const shutdown = () => drain.trigger();
 
   return { url, apiKey: keys[0], runtime, finished, shutdown };
 }

@@ -63,11 +63,13 @@ Deno.test("text streams as deltas and the final result carries text and usage", 
 
 Deno.test("the core system prompt comes first and client system messages layer on top", async () => {
   await using llm = await FakeLlm.start();
-  await collect(makeAgent(llm).run({
-    platform: "api_server",
-    instructions: "Speak like a pirate.",
-    messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
-  }));
+  await collect(
+    makeAgent(llm).run({
+      platform: "api_server",
+      instructions: "Speak like a pirate.",
+      messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }],
+    }),
+  );
   const sent = llm.requests[0].body.messages;
   assertEquals(sent[0].role, "system");
   assert(sent[0].content.startsWith("You are Herald"), "core prompt first");
@@ -131,9 +133,11 @@ Deno.test("tool failures come back as tool results and the turn goes on", async 
 Deno.test("a client tool call ends the turn and is returned, not run", async () => {
   await using llm = await FakeLlm.start();
   llm.enqueue({ toolCalls: [{ name: "get_weather", arguments: '{"city":"Oslo"}' }] });
-  const events = await collect(makeAgent(llm).run(userTurn("weather?", {
-    clientTools: [{ name: "get_weather", parameters: { type: "object" } }],
-  })));
+  const events = await collect(
+    makeAgent(llm).run(userTurn("weather?", {
+      clientTools: [{ name: "get_weather", parameters: { type: "object" } }],
+    })),
+  );
   const result = finalOf(events);
   assertEquals(result.finishReason, "tool_calls");
   assertEquals(result.clientToolCalls.length, 1);
@@ -220,7 +224,10 @@ Deno.test("no upstream reachable: the error says to set OPENAI_BASE_URL", async 
   });
   const result = finalOf(await collect(agent.run(userTurn("x"))));
   assertEquals(result.status, "failed");
-  assertEquals(result.error!.message, `no LLM reachable at http://127.0.0.1:${port}/v1: set OPENAI_BASE_URL`);
+  assertEquals(
+    result.error!.message,
+    `no LLM reachable at http://127.0.0.1:${port}/v1: set OPENAI_BASE_URL`,
+  );
   assertEquals(result.error!.status, 503);
 });
 

@@ -30,7 +30,15 @@ export async function runHerald(args: string[], options: RunOptions): Promise<He
   const denoDir = Deno.env.get("DENO_DIR");
   if (denoDir) env.DENO_DIR = denoDir;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "--unstable-worker-options", MAIN, ...args],
+    args: [
+      "run",
+      "-A",
+      "--unstable-kv",
+      "--unstable-worker-options",
+      "--unstable-no-legacy-abort",
+      MAIN,
+      ...args,
+    ],
     env,
     clearEnv: true,
     cwd: options.cwd ?? options.home,
