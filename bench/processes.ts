@@ -236,7 +236,7 @@ export function rssMb(pid: number): number {
   }
 }
 
-/** Resident memory of a process and all its threads' children (workers are threads: same). */
+/** Peak resident memory of a process in MB (VmHWM; workers are threads, so included). */
 export function peakRssMb(pid: number): number {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);

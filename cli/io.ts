@@ -29,7 +29,9 @@ export function processIo(): CliIo {
     stderr: fileWriter(Deno.stderr),
     stdin: Deno.stdin.readable,
     env,
-    cwd: Deno.cwd(),
+    // `deno task` runs in the project folder but records where the user was in INIT_CWD:
+    // relative paths and the default workspace follow the user.
+    cwd: env.INIT_CWD || Deno.cwd(),
     color: Deno.stdout.isTerminal() && !env.NO_COLOR,
   };
 }
