@@ -2,13 +2,14 @@
  * The upstream LLM client: OpenAI-compatible Chat Completions through the `openai` SDK, streamed.
  * Retries 429/5xx/connection failures with backoff and jitter honouring Retry-After (bounded),
  * retries a stream that fails before its first token once without streaming, guards against
- * first-token and stale-stream stalls, and moves on to fallback models when the primary keeps
+ * first-token and stale-stream stalls (agent/stream_watchdog.ts), and moves on to fallback models when the primary keeps
  * failing. Errors name the upstream URL and status, never the key.
  * @module
  */
 import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
+import { watchStream } from "./stream_watchdog.ts";
 
 /** One model on one upstream. */
 export interface LlmTarget {
@@ -60,7 +61,7 @@ function isRetryable(error: unknown): boolean {
     const s = error.status;
     return s === undefined || s === 408 || s === 409 || s === 429 || s >= 500;
   }
-  return error instanceof StallError;
+  return error instanceof UpstreamError && error.code === "upstream_timeout";
 }
 
 /** Seconds the upstream asked us to wait, if it said. */
@@ -77,19 +78,10 @@ function retryAfterMs(error: unknown): number | undefined {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
-class StallError extends Error {}
-
 /** Turns an SDK failure into an UpstreamError with a message that says what to fix. */
 export function describeUpstreamError(error: unknown, target: LlmTarget): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const where = target.baseUrl;
-  if (error instanceof StallError) {
-    return new UpstreamError(`LLM upstream ${where} stalled: ${error.message}`, {
-      status: 504,
-      code: "upstream_timeout",
-      cause: error,
-    });
-  }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
     return new UpstreamError(
       `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
@@ -223,7 +215,7 @@ export class LlmClient {
           // A stream that broke before its first token: once, ask for the whole answer instead.
           if (
             !isHttpError && !(error instanceof OpenAI.APIConnectionError) &&
-            !(error instanceof StallError) && !triedPlain
+            !(error instanceof UpstreamError) && !triedPlain
           ) {
             triedPlain = true;
             try {
@@ -257,41 +249,40 @@ export class LlmClient {
     const local = new AbortController();
     const onAbort = () => local.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    let stalled: StallError | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (seconds: number, what: string) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = new StallError(`${what} for ${seconds} s`);
-        local.abort(stalled);
-      }, seconds * 1000);
-    };
-    try {
-      arm(this.options.firstTokenTimeout, "no first token");
-      const stream = await attempt.client.chat.completions.create(
-        {
-          ...request,
-          model: attempt.target.model,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
+    const client = attempt.client;
+    const model = attempt.target.model;
+    async function* open(): AsyncGenerator<LlmChunk> {
+      const stream = await client.chat.completions.create(
+        { ...request, model, stream: true, stream_options: { include_usage: true } },
         { signal: local.signal },
       );
+      yield* stream;
+    }
+    let timedOut = false;
+    try {
       let finished = false;
-      for await (const chunk of stream) {
-        arm(this.options.staleTimeout, "no data");
+      // The first-token window covers connecting too: a silent upstream is a silent upstream.
+      for await (
+        const chunk of watchStream(open(), {
+          firstItemMs: this.options.firstTokenTimeout * 1000,
+          idleMs: this.options.staleTimeout * 1000,
+          signal,
+          url: attempt.target.baseUrl,
+          onTimeout: () => {
+            timedOut = true;
+            local.abort();
+          },
+        })
+      ) {
         if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
         yield chunk;
       }
       // The SDK ends an aborted or cut-off stream quietly: tell those cases apart here.
-      if (stalled) throw stalled;
       if (signal.aborted) throw signal.reason;
-      if (!finished) throw new Error("the stream ended before the model finished its answer");
-    } catch (error) {
-      if (stalled) throw stalled;
-      throw error;
+      if (!finished && !timedOut) {
+        throw new Error("the stream ended before the model finished its answer");
+      }
     } finally {
-      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     }
   }

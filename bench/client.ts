@@ -37,7 +37,11 @@ function headers(target: Target): HeadersInit {
 }
 
 function body(target: Target, prompt: string, stream: boolean): string {
-  return JSON.stringify({ model: target.model, stream, messages: [{ role: "user", content: prompt }] });
+  return JSON.stringify({
+    model: target.model,
+    stream,
+    messages: [{ role: "user", content: prompt }],
+  });
 }
 
 /** Sends one streamed chat completion and reads it to the end. */
@@ -49,7 +53,9 @@ export async function streamChat(target: Target, prompt: string): Promise<Stream
     body: body(target, prompt, true),
   });
   if (!res.ok || !res.body) {
-    throw new Error(`Streamed request to ${target.baseUrl} failed: ${res.status} ${await res.text()}`);
+    throw new Error(
+      `Streamed request to ${target.baseUrl} failed: ${res.status} ${await res.text()}`,
+    );
   }
   let ttftMs = NaN;
   let tokens = 0;

@@ -31,9 +31,12 @@ export const TOKEN_TEXT = "tok ";
 
 const DEFAULT_SHAPE: ReplyShape = { tokens: 20, first: 0, interval: 0, batch: 64 };
 const encoder = new TextEncoder();
-const BASE = '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench",' +
+const BASE =
+  '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench",' +
   '"choices":[{"index":0,"delta":';
-const ROLE = encoder.encode(`data: ${BASE}{"role":"assistant","content":""},"finish_reason":null}]}\n\n`);
+const ROLE = encoder.encode(
+  `data: ${BASE}{"role":"assistant","content":""},"finish_reason":null}]}\n\n`,
+);
 const TOKEN = encoder.encode(
   `data: ${BASE}{"content":${JSON.stringify(TOKEN_TEXT)}},"finish_reason":null}]}\n\n`,
 );

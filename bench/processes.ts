@@ -47,7 +47,11 @@ export class Child {
       };
       const timer = setTimeout(() => {
         this.#watchers.delete(check);
-        reject(new Error(`No output line matching ${pattern} within ${timeoutMs} ms:\n${this.lines.join("\n")}`));
+        reject(
+          new Error(
+            `No output line matching ${pattern} within ${timeoutMs} ms:\n${this.lines.join("\n")}`,
+          ),
+        );
       }, timeoutMs);
       this.#watchers.add(check);
       check();

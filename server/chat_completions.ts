@@ -26,6 +26,11 @@ export interface ChatCompletionsDeps {
   maxBodyBytes: number;
   /** Milliseconds of silence before a keep-alive comment; default 15 000. */
   keepAliveMs?: number;
+  /**
+   * `streaming.api_server`: when false, a streamed request still gets SSE, but the answer's text
+   * arrives as one delta at the end of each segment instead of token by token.
+   */
+  streamTokens?: boolean;
 }
 
 function completionId(): string {
@@ -105,12 +110,17 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
       onCancel: () => run.abort("client disconnected"),
       produce: async (writer) => {
         try {
-          await renderChatCompletionStream(prepend(first, events), writer, {
-            id,
-            created,
-            model,
-            includeUsage: request.stream_options?.include_usage === true,
-          });
+          const source = prepend(first, events);
+          await renderChatCompletionStream(
+            deps.streamTokens === false ? coalesceText(source) : source,
+            writer,
+            {
+              id,
+              created,
+              model,
+              includeUsage: request.stream_options?.include_usage === true,
+            },
+          );
         } finally {
           run.finish();
         }
@@ -129,6 +139,26 @@ async function* prepend<T>(
   if (first.done) return;
   yield first.value;
   yield* rest;
+}
+
+/** Holds text deltas back and releases each segment's text as one delta. */
+export async function* coalesceText(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
+  let held = "";
+  for await (const event of events) {
+    if (event.type === "text_delta") {
+      held += event.delta;
+      continue;
+    }
+    if (
+      held && (event.type === "segment_break" || event.type === "final" ||
+        event.type === "tool_call_started")
+    ) {
+      yield { type: "text_delta", delta: held };
+      held = "";
+    }
+    yield event;
+  }
+  if (held) yield { type: "text_delta", delta: held };
 }
 
 /** The non-streamed `chat.completion` object. */

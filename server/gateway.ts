@@ -89,6 +89,7 @@ export async function startGateway(
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
+      streamTokens: config.streaming.api_server ?? config.streaming.enabled,
     }),
     ...responsesRoutes({
       agent: runtime.agent,

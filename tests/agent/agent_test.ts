@@ -276,7 +276,7 @@ Deno.test("a stale stream is aborted after the stale timeout", async () => {
   });
   const result = finalOf(await collect(agent.run(userTurn("x"))));
   assertEquals(result.status, "failed");
-  assert(result.error!.message.includes("stalled"), result.error!.message);
+  assert(result.error!.message.includes("llm.first_token_timeout"), result.error!.message);
 });
 
 Deno.test("aborting stops the upstream stream and a running tool", async () => {

@@ -49,6 +49,7 @@ export interface TestServerOptions extends FakeLlmOptions {
   extraRoutes?: (deps: { agent: Agent; runs: RunTracker }) => Route[];
   middleware?: Middleware[];
   maxRetries?: number;
+  streamTokens?: boolean;
 }
 
 /** A running test server. */
@@ -92,6 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       runs,
       maxBodyBytes: 10 * 1024 * 1024,
       keepAliveMs: options.keepAliveMs,
+      streamTokens: options.streamTokens,
     }),
     ...(options.extraRoutes?.({ agent, runs }) ?? []),
   ];

@@ -325,3 +325,13 @@ Deno.test("models and health: list, retrieve, 404, and health without auth", asy
   assertEquals(v1.status, 200);
   await v1.body?.cancel();
 });
+
+Deno.test("streaming.api_server off: the answer arrives as one delta per segment", async () => {
+  await using s = await startTestServer({ streamTokens: false });
+  s.llm.enqueue({ text: "one two three four five" });
+  const res = await post(s.url, { model: "herald", messages: hi, stream: true });
+  const { data } = await readSse(res);
+  const contents = data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content)
+    .filter((c) => c);
+  assertEquals(contents, ["one two three four five"]);
+});

@@ -1,0 +1,276 @@
+/**
+ * `deno task bench`: runs every benchmark against the fake upstream (its own process), prints a
+ * table and writes bench/results.json. `--quick` shrinks every measurement to a smoke test and
+ * checks no thresholds (CI runs it); `--out PATH` writes the results elsewhere.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Target } from "./client.ts";
+import { benchLatency, type LatencyResult } from "./latency.ts";
+import { benchMemory } from "./memory.ts";
+import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
+import { formatTable, machineInfo, type Row, type TargetCheck } from "./report.ts";
+import { benchResponsesStore } from "./responses_store.ts";
+import { benchStartup } from "./startup.ts";
+import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
+import { benchTelegramEdits } from "./telegram_edits.ts";
+import { benchThroughput } from "./throughput.ts";
+
+const FULL = {
+  startupRuns: 7,
+  settleMs: 1000,
+  latency1: { concurrency: 1, rounds: 10, perRound: 50, warmup: 50 },
+  latency50: { concurrency: 50, rounds: 4, perRound: 10, warmup: 100 },
+  throughput: { concurrency: 50, phaseMs: 3000, rounds: 2 },
+  relay: { tokens: 200_000, runs: 3 },
+  streams: { streams: 1000, tokens: 100, batch: 2, intervalMs: 50 },
+  store: { turns: 1000, repeats: 20 },
+  telegram: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
+};
+
+const QUICK: typeof FULL = {
+  startupRuns: 1,
+  settleMs: 200,
+  latency1: { concurrency: 1, rounds: 2, perRound: 10, warmup: 5 },
+  latency50: { concurrency: 10, rounds: 1, perRound: 2, warmup: 10 },
+  throughput: { concurrency: 10, phaseMs: 300, rounds: 1 },
+  relay: { tokens: 5_000, runs: 1 },
+  streams: { streams: 50, tokens: 20, batch: 2, intervalMs: 10 },
+  store: { turns: 1000, repeats: 2 },
+  telegram: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
+};
+
+/** Every section the results hold, in order. */
+export const SECTIONS = [
+  "startup",
+  "memory",
+  "latency",
+  "throughput",
+  "streaming",
+  "responses_store",
+  "telegram",
+] as const;
+
+function log(line: string): void {
+  console.error(line);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+  });
+  const quick = values.quick!;
+  const out = values.out ?? new URL("./results.json", import.meta.url).pathname;
+  const s = quick ? QUICK : FULL;
+  const started = performance.now();
+  const results: Record<string, unknown> = {
+    meta: { date: new Date().toISOString(), quick, machine: machineInfo() },
+  };
+  const errors: string[] = [];
+  const section = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    log(`bench: ${name}…`);
+    const t0 = performance.now();
+    try {
+      const value = await run();
+      results[name] = value;
+      log(`bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return value;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results[name] = { error: message };
+      errors.push(`${name}: ${message}`);
+      log(`bench: ${name} failed: ${message}`);
+      return undefined;
+    }
+  };
+
+  const upstream = await startUpstream();
+  try {
+    await section("startup", () => benchStartup(upstream.baseUrl, s.startupRuns));
+    await section("memory", () => benchMemory(upstream.baseUrl, s.settleMs));
+
+    const gateway = await startGateway({
+      upstream: upstream.baseUrl,
+      configYaml: "api_server:\n  max_concurrent_runs: 1000\n",
+    });
+    try {
+      const direct: Target = { baseUrl: upstream.baseUrl, model: "bench" };
+      const viaGateway: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
+      await section("latency", async () => {
+        const c1 = await benchLatency(direct, viaGateway, s.latency1);
+        const cN = await benchLatency(direct, viaGateway, s.latency50);
+        return { concurrency_1: c1, [`concurrency_${cN.concurrency}`]: cN };
+      });
+      await section("throughput", () => benchThroughput(direct, viaGateway, s.throughput));
+      await section("streaming", async () => ({
+        relay: await benchRelay(direct, viaGateway, s.relay),
+        concurrent: await benchConcurrentStreams(upstream.baseUrl, s.streams),
+      }));
+    } finally {
+      await gateway.close();
+    }
+  } finally {
+    await upstream.child.stop();
+  }
+  await section("responses_store", () => benchResponsesStore(s.store));
+  await section("telegram", () => benchTelegramEdits(s.telegram));
+
+  const targets = checkTargets(results, quick);
+  results.targets = targets;
+  results.meta = { ...results.meta as object, total_s: (performance.now() - started) / 1000 };
+  if (errors.length) results.errors = errors;
+  await Deno.writeTextFile(out, JSON.stringify(results, null, 2) + "\n");
+
+  console.log(formatTable(rowsOf(results, targets)));
+  console.log(`\nWrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (errors.length) {
+    console.error(`\n${errors.length} section(s) failed:\n${errors.join("\n")}`);
+    return 1;
+  }
+  return 0;
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+function checkTargets(r: Json, quick: boolean): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const add = (
+    name: string,
+    value: number | undefined,
+    target: string,
+    ok: (v: number) => boolean,
+  ) => {
+    if (typeof value !== "number") return;
+    checks.push({ name, value, target, met: quick ? null : ok(value) });
+  };
+  add("start-up from source (ms)", r.startup?.source_ms_median, "≤ 300", (v) => v <= 300);
+  add("idle RSS (MB)", r.memory?.idle_rss_mb, "≤ 80", (v) => v <= 80);
+  add("added TTFT p50, c=1 (ms)", r.latency?.concurrency_1?.added_p50_ms, "≤ 1", (v) => v <= 1);
+  add("added TTFT p99, c=1 (ms)", r.latency?.concurrency_1?.added_p99_ms, "≤ 5", (v) => v <= 5);
+  add("throughput ratio", r.throughput?.ratio, "≥ 0.6", (v) => v >= 0.6);
+  add(
+    "relay tokens/s",
+    r.streaming?.relay?.gateway_tokens_per_s,
+    "≥ 50000",
+    (v) => v >= 50_000,
+  );
+  const c = r.streaming?.concurrent;
+  if (c && typeof c.completed === "number") {
+    add("concurrent streams completed", c.completed, `= ${c.streams}`, (v) => v === c.streams);
+    add("concurrent streams peak RSS (MB)", c.peak_rss_mb, "≤ 300", (v) => v <= 300);
+  }
+  add("rebuild 1,000 turns (ms)", r.responses_store?.rebuild_ms?.["1000"], "≤ 20", (v) => v <= 20);
+  const bytes = Object.values(r.responses_store?.bytes_per_turn ?? {}) as number[];
+  if (bytes.length >= 2) {
+    add("bytes/turn last ÷ first", bytes.at(-1)! / bytes[0], "≤ 1.1 (flat)", (v) => v <= 1.1);
+  }
+  const t = r.telegram;
+  if (t && typeof t.edits_per_minute === "number") {
+    add(
+      "Telegram edits/min",
+      t.edits_per_minute,
+      `≤ ${t.allowed_per_minute}`,
+      (v) => v <= t.allowed_per_minute,
+    );
+  }
+  return checks;
+}
+
+function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
+  const rows: Row[] = [];
+  const target = (name: string) => targets.find((t) => t.name === name);
+  const row = (measure: string, value: unknown, targetName?: string) => {
+    if (value === undefined) return;
+    const t = targetName ? target(targetName) : undefined;
+    rows.push({ measure, value: String(value), target: t?.target, met: t?.met });
+  };
+  row(
+    "start-up from source, median (ms)",
+    r.startup?.source_ms_median,
+    "start-up from source (ms)",
+  );
+  row("start-up from bundle, median (ms)", r.startup?.bundle_ms_median ?? r.startup?.bundle_note);
+  row("idle RSS (MB)", r.memory?.idle_rss_mb, "idle RSS (MB)");
+  row("idle RSS with Telegram worker (MB)", r.memory?.idle_rss_with_telegram_mb);
+  for (const [key, l] of Object.entries(r.latency ?? {}) as [string, LatencyResult][]) {
+    if (typeof l !== "object" || !l || !("concurrency" in l)) continue;
+    const c = l.concurrency;
+    row(`TTFT c=${c} direct p50 / p99 (ms)`, `${l.direct_p50_ms} / ${l.direct_p99_ms}`);
+    row(`TTFT c=${c} gateway p50 / p99 (ms)`, `${l.gateway_p50_ms} / ${l.gateway_p99_ms}`);
+    row(
+      `added TTFT c=${c} p50 (ms)`,
+      l.added_p50_ms,
+      key === "concurrency_1" ? "added TTFT p50, c=1 (ms)" : undefined,
+    );
+    row(
+      `added TTFT c=${c} p99 (ms)`,
+      l.added_p99_ms,
+      key === "concurrency_1" ? "added TTFT p99, c=1 (ms)" : undefined,
+    );
+  }
+  if (r.throughput?.direct_rps !== undefined) {
+    const t = r.throughput;
+    row(`req/s c=${t.concurrency} direct / gateway`, `${t.direct_rps} / ${t.gateway_rps}`);
+    row("throughput gateway ÷ direct", t.ratio, "throughput ratio");
+  }
+  const relay = r.streaming?.relay;
+  if (relay?.gateway_tokens_per_s !== undefined) {
+    row("one stream tokens/s direct", relay.direct_tokens_per_s);
+    row("one stream tokens/s gateway", relay.gateway_tokens_per_s, "relay tokens/s");
+  }
+  const c = r.streaming?.concurrent;
+  if (c?.completed !== undefined) {
+    row(`${c.streams} concurrent streams completed`, c.completed, "concurrent streams completed");
+    row(`${c.streams} streams wall time (s)`, c.wall_s);
+    row(
+      `${c.streams} streams peak gateway RSS (MB)`,
+      c.peak_rss_mb,
+      "concurrent streams peak RSS (MB)",
+    );
+  }
+  const st = r.responses_store;
+  if (st?.rebuild_ms) {
+    row("store a turn p50 / p99 (ms)", `${st.save_ms_p50} / ${st.save_ms_p99}`);
+    for (const [n, ms] of Object.entries(st.rebuild_ms)) {
+      row(
+        `rebuild ${n}-turn chain (ms)`,
+        ms,
+        n === "1000" ? "rebuild 1,000 turns (ms)" : undefined,
+      );
+    }
+    for (const [span, bytes] of Object.entries(st.bytes_per_turn)) {
+      row(`bytes written/turn, ${span}`, bytes);
+    }
+    const flat = target("bytes/turn last ÷ first");
+    if (flat) {
+      rows.push({
+        measure: "bytes/turn last ÷ first",
+        value: String(Math.round(Number(flat.value) * 1000) / 1000),
+        target: flat.target,
+        met: flat.met,
+      });
+    }
+  }
+  const t = r.telegram;
+  if (t?.edits_per_minute !== undefined) {
+    row(
+      `Telegram edits/min (edit_interval ${t.edit_interval_s} s)`,
+      t.edits_per_minute,
+      "Telegram edits/min",
+    );
+    row("Telegram shortest gap between edits (ms)", t.min_gap_ms);
+  }
+  for (const name of SECTIONS) {
+    const v = r[name];
+    if (v && typeof v === "object" && "error" in v) {
+      rows.push({ measure: `${name} FAILED`, value: String(v.error).slice(0, 120) });
+    }
+  }
+  return rows;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}
