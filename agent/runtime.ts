@@ -37,19 +37,6 @@ export function llmTargets(resolved: ResolvedConfig): LlmTarget[] {
   ];
 }
 
-/** Every secret the configuration holds, for masking tool output. */
-export function configuredSecrets(resolved: ResolvedConfig): string[] {
-  const c = resolved.config;
-  return [
-    c.model.api_key,
-    ...c.model.fallbacks.map((f) => f.api_key),
-    c.api_server.key,
-    ...c.api_server.keys,
-    c.telegram.bot_token,
-    c.telegram.webhook_secret,
-  ].filter((s): s is string => typeof s === "string" && s.length > 0);
-}
-
 /** Creates the upstream client from the configuration. */
 export function createLlmClient(resolved: ResolvedConfig): LlmClient {
   const llm = resolved.config.llm;
@@ -78,13 +65,7 @@ export async function openRuntime(
   const kv = options.kv ?? await openKv(resolveKvPath(resolved), resolved.home);
   const config = resolved.config;
   const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
-  const secrets = [
-    ...new Set([
-      ...configuredSecrets(resolved),
-      ...collectSecrets(config),
-      ...(options.extraSecrets ?? []),
-    ]),
-  ];
+  const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
   const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
   for (const tool of createBuiltinTools(config, { memory, secrets })) {
     registry.register(tool);

@@ -61,20 +61,22 @@ function countingKv(kv: Deno.Kv): { kv: Deno.Kv; written: () => number } {
   return { kv: wrapped, written: () => bytes };
 }
 
+// Every turn carries the same number of bytes, so any growth comes from the store itself.
 function turnOf(i: number) {
-  const id = `resp_${i.toString().padStart(6, "0")}`;
+  const n = i.toString().padStart(6, "0");
+  const id = `resp_${n}`;
   return {
     id,
-    input: [{ id: `msg_in${i}`, type: "message", role: "user", content: `question ${i}` }],
+    input: [{ id: `msg_in${n}`, type: "message", role: "user", content: `question ${n}` }],
     response: {
       id,
       object: "response",
       status: "completed",
       output: [{
-        id: `msg_${i}`,
+        id: `msg_${n}`,
         type: "message",
         role: "assistant",
-        content: [{ type: "output_text", text: `answer ${i} `.repeat(20), annotations: [] }],
+        content: [{ type: "output_text", text: `answer ${n} `.repeat(20), annotations: [] }],
       }],
     },
   };

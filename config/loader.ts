@@ -37,8 +37,8 @@ export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 /** The upstream used when neither an API key nor a base URL is set: a local Ollama. */
 export const OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1";
 
-// Keys whose invalid environment value is ignored with a warning instead of refusing to start,
-// as the Telegram peer does for TELEGRAM_REPLY_TO_MODE.
+// Keys whose invalid environment value falls back to the key's default with a warning instead
+// of refusing to start, as the Telegram peer does for TELEGRAM_REPLY_TO_MODE (→ first).
 const LENIENT_ENV_KEYS = new Set(["telegram.reply_to_mode"]);
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
 const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
@@ -231,10 +231,9 @@ function applyEnvironment(
       warnings.push(
         `${label}=${JSON.stringify(env[name])} is not one of ${
           leaf.options?.join(", ")
-        }; it is ignored (${leaf.key} stays ${
-          JSON.stringify(getPath(raw, leaf.path) ?? leaf.defaultValue)
-        }).`,
+        }; using the default ${JSON.stringify(leaf.defaultValue)} instead.`,
       );
+      if (setPath(raw, leaf.path, leaf.defaultValue)) sources.set(leaf.key, label);
       continue;
     }
     if (!setPath(raw, leaf.path, value)) continue;

@@ -18,22 +18,17 @@ function tooLarge(maxBytes: number): HeraldError {
   });
 }
 
-/** Reads the body as JSON, enforcing the content type and the size cap. */
-export async function readJsonBody(
+/**
+ * Reads the raw body, refusing more than `maxBytes` (413) on Content-Length and while reading, so
+ * a chunked upload cannot exceed the cap either.
+ */
+export async function readBodyBytes(
   req: Request,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
-): Promise<unknown> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type.trim())) {
-    throw new HeraldError(
-      "Request body must be JSON: send 'Content-Type: application/json'.",
-      { status: 415, type: "invalid_request_error", code: "unsupported_media_type" },
-    );
-  }
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  if (!req.body) throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });
-
+  if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = req.body.getReader();
@@ -53,6 +48,22 @@ export async function readJsonBody(
     bytes.set(c, offset);
     offset += c.byteLength;
   }
+  return bytes;
+}
+
+/** Reads the body as JSON, enforcing the content type and the size cap. */
+export async function readJsonBody(
+  req: Request,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Promise<unknown> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new HeraldError(
+      "Request body must be JSON: send 'Content-Type: application/json'.",
+      { status: 415, type: "invalid_request_error", code: "unsupported_media_type" },
+    );
+  }
+  const bytes = await readBodyBytes(req, maxBytes);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") {
     throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });

@@ -11,6 +11,7 @@ import { bearerToken, constantTimeEqual } from "../auth.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";
 import type { Middleware } from "../router.ts";
+import { readBodyBytes } from "../body.ts";
 
 /** Options for {@link idempotency}. */
 export interface IdempotencyOptions {
@@ -96,7 +97,7 @@ export function idempotency(options: IdempotencyOptions): Middleware {
     const identity = callerIdentity(req, options);
     if (identity === null) return await next();
 
-    const body = await readCapped(req, maxBodyBytes);
+    const body = await readBodyBytes(req, maxBodyBytes);
     // Deliberately not tied to the client's signal: a retry may come to collect this work, so
     // it should finish even if the first client left.
     const replacement = new Request(req.url, { method: req.method, headers: req.headers, body });
@@ -194,36 +195,4 @@ async function sha256(data: string | Uint8Array<ArrayBuffer>): Promise<string> {
   const input = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const tooLarge = () =>
-    new HeraldError(`Request body is larger than the ${maxBytes}-byte limit.`, {
-      status: 413,
-      type: "invalid_request_error",
-      code: "body_too_large",
-    });
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }

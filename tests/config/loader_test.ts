@@ -154,13 +154,15 @@ Deno.test("a bare YAML off works for reply_to_mode, also as a YAML 1.1 boolean",
 });
 
 Deno.test("an invalid TELEGRAM_REPLY_TO_MODE falls back to first with a warning", async () => {
-  await withHome({}, async (home) => {
+  // The environment beats config.yaml even when its value is invalid: it means "first".
+  await withHome({ "config.yaml": "telegram:\n  reply_to_mode: all\n" }, async (home) => {
     const resolved = await loadConfig({
       env: { HERALD_HOME: home, TELEGRAM_REPLY_TO_MODE: "sometimes" },
     });
     assertEquals(resolved.config.telegram.reply_to_mode, "first");
     assertEquals(resolved.warnings?.length, 1);
     assert(resolved.warnings?.[0].includes("TELEGRAM_REPLY_TO_MODE"));
+    assert(resolved.warnings?.[0].includes('"first"'));
     const upper = await loadConfig({ env: { HERALD_HOME: home, TELEGRAM_REPLY_TO_MODE: "ALL" } });
     assertEquals(upper.config.telegram.reply_to_mode, "all");
   });
