@@ -42,73 +42,63 @@ export async function* watchStream<T>(
   options: WatchStreamOptions,
 ): AsyncGenerator<T, void, undefined> {
   const iterator = iterable[Symbol.asyncIterator]();
-  let first = true;
+  const { signal } = options;
+  if (signal?.aborted) throw signal.reason;
+  // One timer and one abort listener for the whole stream, not one per item: at tens of
+  // thousands of tokens per second, arming a timer per chunk cost more than relaying it.
+  let kind: StreamTimeout = "first_item";
+  let limit = options.firstItemMs;
+  let deadline = performance.now() + limit;
+  let waiting = false;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = 0;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timerAt = performance.now() + ms;
+    timer = setTimeout(check, ms);
+  };
+  const check = () => {
+    const left = deadline - performance.now();
+    if (!waiting || left > 0) {
+      arm(Math.max(1, waiting ? left : limit));
+      return;
+    }
+    timer = undefined;
+    try {
+      options.onTimeout?.(kind);
+    } catch { /* the error below is what matters */ }
+    fail(timeoutError(kind, limit, options.url));
+  };
+  const onAbort = () => fail(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  arm(limit);
   let finished = false;
   try {
     while (true) {
-      const kind: StreamTimeout = first ? "first_item" : "idle";
-      const result = await nextWithin(
-        iterator,
-        first ? options.firstItemMs : options.idleMs,
-        kind,
-        options,
-      );
+      deadline = performance.now() + limit;
+      // Only a shorter limit than the armed one (first token → idle) needs a new timer.
+      if (timerAt > deadline) arm(limit);
+      waiting = true;
+      const result = await Promise.race([iterator.next(), failed]);
+      waiting = false;
       if (result.done) {
         finished = true;
         return;
       }
-      first = false;
+      kind = "idle";
+      limit = options.idleMs;
       yield result.value;
     }
   } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
     // Stopped early (timeout, abort, consumer break): release the upstream connection. Not
     // awaited: a hung upstream must not hang the caller too.
     if (!finished) iterator.return?.().catch(() => {});
   }
-}
-
-function nextWithin<T>(
-  iterator: AsyncIterator<T>,
-  ms: number,
-  kind: StreamTimeout,
-  options: WatchStreamOptions,
-): Promise<IteratorResult<T>> {
-  const { signal } = options;
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const cleanup = () => {
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onAbort = () => {
-      if (settled) return;
-      cleanup();
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      if (settled) return;
-      cleanup();
-      try {
-        options.onTimeout?.(kind);
-      } catch { /* the error below is what matters */ }
-      reject(timeoutError(kind, ms, options.url));
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    iterator.next().then(
-      (result) => {
-        if (settled) return;
-        cleanup();
-        resolve(result);
-      },
-      (error) => {
-        if (settled) return;
-        cleanup();
-        reject(error);
-      },
-    );
-  });
 }
 
 function timeoutError(kind: StreamTimeout, ms: number, url: string | undefined): UpstreamError {

@@ -89,33 +89,29 @@ function sleep(ms: number): Promise<void> {
 }
 
 function streamReply(shape: ReplyShape): Response {
-  let cancelled = false;
+  let left = shape.tokens;
+  let started = false;
+  // Pull-based: a batch is written whenever the socket has taken the last ones, so the fake
+  // never buffers the whole reply and never waits on a (clamped) zero-delay timer.
   const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      try {
-        controller.enqueue(ROLE);
+    start(controller) {
+      controller.enqueue(ROLE);
+    },
+    async pull(controller) {
+      if (!started) {
+        started = true;
         if (shape.first > 0) await sleep(shape.first);
-        let left = shape.tokens;
-        while (left > 0 && !cancelled) {
-          const n = Math.min(left, shape.batch);
-          controller.enqueue(tokenBatch(n));
-          left -= n;
-          if (shape.interval > 0) await sleep(shape.interval);
-          // Without pacing, let the socket drain instead of buffering the whole reply.
-          else if (controller.desiredSize !== null && controller.desiredSize <= 0) await sleep(0);
-        }
-        if (!cancelled) {
-          controller.enqueue(TAIL);
-          controller.close();
-        }
-      } catch {
-        // the client left while we wrote
+      } else if (shape.interval > 0) await sleep(shape.interval);
+      if (left <= 0) {
+        controller.enqueue(TAIL);
+        controller.close();
+        return;
       }
+      const n = Math.min(left, shape.batch);
+      controller.enqueue(tokenBatch(n));
+      left -= n;
     },
-    cancel() {
-      cancelled = true;
-    },
-  }, { highWaterMark: 8 });
+  }, { highWaterMark: 4 });
   return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
 }
 

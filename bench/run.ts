@@ -11,6 +11,7 @@ import { benchMemory } from "./memory.ts";
 import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
 import { formatTable, machineInfo, type Row, type TargetCheck } from "./report.ts";
 import { benchResponsesStore } from "./responses_store.ts";
+import { SECTIONS } from "./sections.ts";
 import { benchStartup } from "./startup.ts";
 import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
 import { benchTelegramEdits } from "./telegram_edits.ts";
@@ -39,17 +40,6 @@ const QUICK: typeof FULL = {
   store: { turns: 1000, repeats: 2 },
   telegram: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
 };
-
-/** Every section the results hold, in order. */
-export const SECTIONS = [
-  "startup",
-  "memory",
-  "latency",
-  "throughput",
-  "streaming",
-  "responses_store",
-  "telegram",
-] as const;
 
 function log(line: string): void {
   console.error(line);

@@ -5,15 +5,18 @@
  * @module
  */
 import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
-import { type ChatMessage, emptyUsage } from "../agent/messages.ts";
+import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/messages.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
+import { embeddedWorkerUrl } from "./embedded_workers.ts";
 import { allowsNobody } from "./telegram/access.ts";
 import {
   type HostMessage,
+  UpdateSchema,
   type WorkerMessage,
   WorkerMessageSchema,
   type WorkerSettings,
 } from "./telegram/protocol.ts";
+import { UpdateInbox } from "./update_inbox.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
 export interface AgentLike {
@@ -33,12 +36,23 @@ export interface TelegramOptions {
   agent: AgentLike;
   sessions: SessionStoreLike;
   log?: (line: string) => void;
+  /**
+   * The KV store for the inbox of received updates, which makes messages survive restarts;
+   * without it the inbox lives in memory (worker restarts only).
+   */
+  kv?: Deno.Kv;
+  /** The inbox to use instead of one on `kv` (tests). */
+  inbox?: UpdateInbox;
+  /** How often the typing indicator is renewed, in ms; default 4000. */
+  typingIntervalMs?: number;
   /** The worker entry; default `platforms/telegram/worker.ts`. */
   workerUrl?: URL;
   /** First restart delay in ms, doubled per crash up to a minute; default 1000. */
   restartDelayMs?: number;
-  /** Test hook passed to the worker: this exact message text makes it crash once. */
+  /** Test hook passed to the worker: this exact message text makes it crash… */
   crashOnText?: string;
+  /** …in worker generations below this (default: every time). */
+  crashGenerations?: number;
 }
 
 /** A running Telegram adapter. */
@@ -56,6 +70,13 @@ const MAX_RESTART_DELAY_MS = 60_000;
 const STABLE_AFTER_MS = 60_000;
 const STOP_GRACE_MS = 3000;
 const SESSION_PREFIX = "telegram:";
+/** An update whose handling crashed the worker this often is dropped with an apology. */
+const MAX_ATTEMPTS = 2;
+/** The abort reason of turns cut off by shutdown: their updates are answered after a restart. */
+const SHUTDOWN = Symbol("shutdown");
+
+/** An update as the inbox and the worker protocol carry it. */
+type Update = { update_id: number; [key: string]: unknown };
 
 /** The adapter started last in webhook mode, for handleTelegramWebhook. */
 let webhookHost: WorkerHost | undefined;
@@ -118,11 +139,23 @@ export class WorkerHost implements TelegramHandle {
   #sessions = new Map<string, SessionState>();
   #stoppedSignal: (() => void) | undefined;
   #secret = "";
+  #inbox: UpdateInbox;
+  /** Whether the current worker said it is ready for updates. */
+  #ready = false;
+  /** The replay of pending updates for the current worker; new updates wait for it. */
+  #replaying: Promise<void> = Promise.resolve();
+  /** Updates given to the current worker, so a replay and a redelivery never both do. */
+  #dispatched = new Set<number>();
+  /** Updates whose turn shutdown cut off: they stay pending for the next start. */
+  #keepPending = new Set<number>();
+  /** Inbox writes in flight, awaited by stop(). */
+  #writes = new Set<Promise<void>>();
   webhookPath?: string;
 
   constructor(options: TelegramOptions) {
     this.#options = options;
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#inbox = options.inbox ?? new UpdateInbox(options.kv);
   }
 
   /** Spawns the worker. */
@@ -157,7 +190,7 @@ export class WorkerHost implements TelegramHandle {
     this.#stopped = true;
     if (webhookHost === this) webhookHost = undefined;
     clearTimeout(this.#restartTimer);
-    for (const state of this.#sessions.values()) state.controller?.abort();
+    for (const state of this.#sessions.values()) state.controller?.abort(SHUTDOWN);
     const worker = this.#worker;
     if (worker) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -173,9 +206,14 @@ export class WorkerHost implements TelegramHandle {
       this.#worker = undefined;
     }
     await Promise.all([...this.#sessions.values()].map((s) => s.chain));
+    await this.#replaying;
+    await Promise.all([...this.#writes]);
   }
 
-  /** Checks Telegram's secret-token header and forwards the update to the worker. */
+  /**
+   * Checks Telegram's secret-token header, stores the update, and only then answers: a 500 when
+   * it cannot be stored makes Telegram deliver it again later.
+   */
   async handleWebhook(req: Request): Promise<Response> {
     if (req.method !== "POST") return new Response("Method not allowed", { status: 405 });
     const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
@@ -188,18 +226,28 @@ export class WorkerHost implements TelegramHandle {
     } catch {
       return new Response("Bad request: the body is not JSON", { status: 400 });
     }
-    if (typeof update !== "object" || update === null || Array.isArray(update)) {
+    const parsed = UpdateSchema.safeParse(update);
+    if (!parsed.success) {
       return new Response("Bad request: the body is not an update object", { status: 400 });
     }
-    // While the worker restarts, ask Telegram to deliver the update again later.
-    if (!this.#worker) return new Response("Restarting", { status: 503 });
-    this.#post({ type: "update", update: update as Record<string, unknown> });
+    let isNew: boolean;
+    try {
+      isNew = await this.#inbox.add(parsed.data);
+    } catch (error) {
+      this.#log(`Telegram: a webhook update could not be stored: ${describe(error)}`);
+      return new Response("Cannot store the update; try again later", { status: 500 });
+    }
+    // While the worker restarts, the update waits in the inbox and is replayed when it is ready.
+    if (isNew && this.#ready) this.#dispatchAfterReplay(parsed.data);
     return new Response("ok");
   }
 
   #spawn(): void {
     const { config } = this.#options.config;
-    const url = this.#options.workerUrl ?? new URL("./telegram/worker.ts", import.meta.url);
+    // A bundle carries the worker inside it; from source (and deno compile, which --includes
+    // the file) the worker starts from its .ts file beside this one.
+    const url = this.#options.workerUrl ?? embeddedWorkerUrl("telegram") ??
+      new URL("./telegram/worker.ts", import.meta.url);
     const apiHost = new URL(config.telegram.api_root).host;
     const worker = new Worker(url, {
       type: "module",
@@ -221,6 +269,8 @@ export class WorkerHost implements TelegramHandle {
       },
     });
     this.#worker = worker;
+    this.#ready = false;
+    this.#dispatched.clear();
     this.#startedAt = Date.now();
     worker.onmessage = (event) => this.#onWorkerMessage(worker, event.data);
     worker.onerror = (event) => {
@@ -249,7 +299,9 @@ export class WorkerHost implements TelegramHandle {
       },
       webhook: t.webhook_url ? { url: t.webhook_url, secret: this.#secret } : null,
       generation: this.#generation,
+      typingIntervalMs: this.#options.typingIntervalMs,
       crashOnText: this.#options.crashOnText,
+      crashGenerations: this.#options.crashGenerations,
     };
   }
 
@@ -257,9 +309,11 @@ export class WorkerHost implements TelegramHandle {
     if (worker !== this.#worker) return;
     worker.terminate();
     this.#worker = undefined;
+    this.#ready = false;
     this.#stoppedSignal?.();
     if (this.#stopped) return;
-    // Turns whose replies were rendering in the dead worker can no longer be shown.
+    // Turns whose replies were rendering in the dead worker can no longer be shown; their
+    // updates are still pending and are replayed when the new worker is ready.
     for (const state of this.#sessions.values()) state.controller?.abort();
     if (Date.now() - this.#startedAt > STABLE_AFTER_MS) this.#crashes = 0;
     const base = this.#options.restartDelayMs ?? 1000;
@@ -289,6 +343,14 @@ export class WorkerHost implements TelegramHandle {
     switch (message.type) {
       case "ready":
         this.#log(`Telegram: connected as @${message.username}.`);
+        this.#ready = true;
+        this.#replaying = this.#replay(worker);
+        return;
+      case "received":
+        this.#onReceived(worker, message.update);
+        return;
+      case "handled":
+        this.#onHandled(message.updateId);
         return;
       case "log":
         this.#log(message.line);
@@ -297,12 +359,77 @@ export class WorkerHost implements TelegramHandle {
         this.#stoppedSignal?.();
         return;
       case "inbound":
-        this.#enqueueTurn(message.requestId, message.sessionKey, message.text);
+        this.#enqueueTurn(message.requestId, message.updateId, message.sessionKey, message.content);
         return;
       case "command":
         this.#command(message.requestId, message.sessionKey, message.command);
         return;
     }
+  }
+
+  /** Stores an update from long polling, then lets the worker move its offset past it. */
+  async #onReceived(worker: Worker, update: Update): Promise<void> {
+    let isNew: boolean;
+    try {
+      isNew = await this.#inbox.add(update);
+    } catch (error) {
+      this.#log(`Telegram: update ${update.update_id} could not be stored: ${describe(error)}`);
+      if (worker === this.#worker) {
+        this.#post({ type: "stored", updateId: update.update_id, ok: false });
+      }
+      return;
+    }
+    if (worker !== this.#worker) return;
+    this.#post({ type: "stored", updateId: update.update_id, ok: true });
+    // A known update is a redelivery: it was handled already, or the replay hands it over.
+    if (isNew) this.#dispatchAfterReplay(update);
+  }
+
+  #dispatchAfterReplay(update: Update): void {
+    const worker = this.#worker;
+    if (!worker) return;
+    this.#replaying.then(() => this.#dispatch(worker, update)).catch((error) =>
+      this.#log(`Telegram: update ${update.update_id} could not be handed over: ${describe(error)}`)
+    );
+  }
+
+  /** Hands the pending updates of the inbox to a worker that has just become ready. */
+  async #replay(worker: Worker): Promise<void> {
+    try {
+      const pending = await this.#inbox.pending();
+      if (pending.length > 0) {
+        this.#log(`Telegram: handling ${pending.length} update(s) left from before a restart.`);
+      }
+      for (const entry of pending) await this.#dispatch(worker, entry.update);
+    } catch (error) {
+      this.#log(`Telegram: pending updates could not be read: ${describe(error)}`);
+    }
+  }
+
+  /** Gives an update to the worker, or gives up on it when it has crashed the worker before. */
+  async #dispatch(worker: Worker, update: Update): Promise<void> {
+    const id = update.update_id;
+    if (worker !== this.#worker || this.#dispatched.has(id)) return;
+    this.#dispatched.add(id);
+    const attempts = await this.#inbox.countAttempt(id);
+    if (worker !== this.#worker) return;
+    if (attempts >= MAX_ATTEMPTS) {
+      this.#log(
+        `Telegram: update ${id} failed ${attempts} times; dropping it with an apology to its chat.`,
+      );
+      this.#post({ type: "give_up", update });
+      return;
+    }
+    this.#post({ type: "update", update });
+  }
+
+  #onHandled(updateId: number): void {
+    if (this.#keepPending.delete(updateId)) return;
+    const write = this.#inbox.markDone(updateId).catch((error) =>
+      this.#log(`Telegram: update ${updateId} could not be marked handled: ${describe(error)}`)
+    );
+    this.#writes.add(write);
+    write.finally(() => this.#writes.delete(write));
   }
 
   #state(sessionKey: string): SessionState {
@@ -315,13 +442,18 @@ export class WorkerHost implements TelegramHandle {
   }
 
   /** Queues a turn; a newer message interrupts the turn that is running or waiting. */
-  #enqueueTurn(requestId: string, sessionKey: string, text: string): void {
+  #enqueueTurn(
+    requestId: string,
+    updateId: number,
+    sessionKey: string,
+    content: string | ContentPart[],
+  ): void {
     const state = this.#state(sessionKey);
     state.controller?.abort();
     const controller = new AbortController();
     state.controller = controller;
     state.chain = state.chain.then(() =>
-      this.#runTurn(state, requestId, sessionKey, text, controller.signal)
+      this.#runTurn(state, { requestId, updateId, sessionKey, content }, controller.signal)
     ).catch((err) => this.#log(`Telegram: a turn failed: ${err?.message ?? err}`));
   }
 
@@ -346,15 +478,19 @@ export class WorkerHost implements TelegramHandle {
 
   async #runTurn(
     state: SessionState,
-    requestId: string,
-    sessionKey: string,
-    text: string,
+    inbound: {
+      requestId: string;
+      updateId: number;
+      sessionKey: string;
+      content: string | ContentPart[];
+    },
     signal: AbortSignal,
   ): Promise<void> {
+    const { requestId, sessionKey } = inbound;
     const { port1, port2 } = new MessageChannel();
     this.#post({ type: "turn", requestId }, [port2]);
     const sessionId = SESSION_PREFIX + sessionKey;
-    const user: ChatMessage = { role: "user", content: text };
+    const user: ChatMessage = { role: "user", content: inbound.content };
     let result: TurnResult | undefined;
     let partial = "";
     state.running = true;
@@ -381,6 +517,13 @@ export class WorkerHost implements TelegramHandle {
       port1.postMessage({ type: "event", event: { type: "final", result } });
     }
     port1.close();
+    // Cut off by shutdown: the update stays pending and the turn runs again after a restart,
+    // so nothing of this attempt goes into the history. The same for a worker that died,
+    // whose updates are replayed into the next one.
+    if (signal.aborted && (signal.reason === SHUTDOWN || this.#worker === undefined)) {
+      if (signal.reason === SHUTDOWN) this.#keepPending.add(inbound.updateId);
+      return;
+    }
     // Interrupted turns keep what was said so far.
     const saved: ChatMessage[] = [user, ...result.messages];
     if (result.messages.length === 0 && partial.trim() !== "") {
@@ -409,6 +552,10 @@ function failedResult(text: string, message: string): TurnResult {
     incompleteReason: undefined,
     error: { message, code: "agent_error" },
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

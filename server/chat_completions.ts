@@ -94,6 +94,8 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
         });
       }
       if (final.status === "failed") return errorResponse(turnError(final));
+      // Aborted by shutdown (a client that left reads nothing): a 503 to retry, not a cut answer.
+      if (final.status === "interrupted") return errorResponse(shuttingDownError());
       return jsonResponse(completionObject(final, { id, created, model }));
     }
 

@@ -2,7 +2,8 @@
  * Renders AgentEvents as a Chat Completions SSE stream: role chunk first; constant id, created
  * and model; content deltas; client tool calls as proper tool_call deltas; exactly one chunk with
  * a finish_reason; a usage chunk with `choices: []` when asked; then `data: [DONE]`.
- * A failure after the stream began is sent as `data: {"error": {…}}` then `[DONE]`.
+ * A failure after the stream began is sent as `data: {"error": {…}}` then `[DONE]`; so is a run
+ * cut short by shutdown (code `shutting_down`).
  * @module
  */
 import type { AgentEvent, TurnResult } from "../agent/events.ts";
@@ -118,6 +119,21 @@ export async function renderChatCompletionStream(
         type: "server_error",
         param: null,
         code: final.error?.code ?? "agent_error",
+      },
+    });
+    writer.sendRaw("[DONE]");
+    return final;
+  }
+  if (final.status === "interrupted") {
+    // Only shutdown interrupts a run whose client is still reading (a client that left has
+    // closed the writer). A finish_reason would pass the cut-off answer off as whole, and
+    // "length" would suggest a token limit; an error tells SDKs to surface it and users to retry.
+    writer.send({
+      error: {
+        message: "The gateway shut down before this answer finished; retry the request.",
+        type: "server_error",
+        param: null,
+        code: "shutting_down",
       },
     });
     writer.sendRaw("[DONE]");

@@ -5,9 +5,11 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 import { ensureApiKey } from "../config/api_key.ts";
+import { maskSecret } from "../config/mask.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
 import { openRuntime, type Runtime } from "../agent/runtime.ts";
 import { createApp } from "./app.ts";
+import { requireKey } from "./auth.ts";
 import { chatCompletionRoutes } from "./chat_completions.ts";
 import { healthRoutes, modelRoutes } from "./models.ts";
 import type { Route } from "./router.ts";
@@ -48,12 +50,34 @@ export interface StartGatewayOptions {
 /** The accepted keys: configured ones, else the generated key in $HERALD_HOME/api_key. */
 export async function resolveApiKeys(
   resolved: ResolvedConfig,
-): Promise<{ keys: string[]; generatedPath?: string }> {
+): Promise<{ keys: string[]; generatedPath?: string; keyFile?: string }> {
   const { key, keys } = resolved.config.api_server;
   const configured = [key, ...keys].filter((k): k is string => !!k);
   if (configured.length) return { keys: configured };
   const info = await ensureApiKey(resolved.home);
-  return { keys: [info.key], generatedPath: info.generated ? info.path : undefined };
+  return info.generated
+    ? { keys: [info.key], generatedPath: info.path, keyFile: info.path }
+    : { keys: [info.key], keyFile: info.path };
+}
+
+function hasKey(req: Request, keys: readonly string[]): boolean {
+  try {
+    requireKey(req, keys);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The banner's key line. The key is shown in full only on the start that generated it (the user
+ * needs it once to connect); otherwise masked, because banners end up in service logs.
+ */
+function keyLine(keys: readonly string[], generatedPath?: string, keyFile?: string): string {
+  if (generatedPath) return `${keys[0]}   (generated, kept in ${generatedPath})`;
+  const more = keys.length > 1 ? ` and ${keys.length - 1} more` : "";
+  const where = keyFile ? `kept in ${keyFile}` : "from configuration";
+  return `${maskSecret(keys[0])}${more}   (${where}; \`herald key\` prints it)`;
 }
 
 /**
@@ -71,7 +95,9 @@ export async function startGateway(
 ): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = resolved.config;
-  const { keys, generatedPath } = await resolveApiKeys(resolved);
+  const { keys, generatedPath, keyFile } = await resolveApiKeys(resolved);
+  // Before anything is opened or started: a refused exposure must leave nothing behind.
+  const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
   const runtime = await openRuntime(resolved, { kv: options.kv, extraSecrets: keys });
   const runs = new RunTracker();
   const responseStore = new ResponseStore(runtime.kv, {
@@ -83,7 +109,12 @@ export async function startGateway(
   await responseStore.sweep();
 
   const routes: Route[] = [
-    ...healthRoutes(() => ({ model: config.api_server.model_name, runs: runs.size })),
+    // Anyone who can connect may ask /health; how busy the agent is, only key holders.
+    ...healthRoutes((req) =>
+      config.api_server.auth === false || hasKey(req, keys)
+        ? { model: config.api_server.model_name, runs: runs.size }
+        : {}
+    ),
     ...modelRoutes(config.api_server.model_name),
     ...chatCompletionRoutes({
       agent: runtime.agent,
@@ -106,6 +137,7 @@ export async function startGateway(
       config: resolved,
       agent: runtime.agent,
       sessions: new SessionStore(runtime.kv),
+      kv: runtime.kv,
       log,
     });
     if (telegram.handleWebhook && telegram.webhookPath) {
@@ -114,7 +146,6 @@ export async function startGateway(
     }
   }
 
-  const exposureWarning = checkExposure(config.api_server, keys);
   const handler = createApp({
     routes,
     apiKeys: () => keys,
@@ -147,7 +178,7 @@ export async function startGateway(
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
     `  Model id    ${config.api_server.model_name}`,
     `  Upstream    ${resolved.baseUrl}  model ${config.model.name}`,
-    `  API key     ${keys[0]}${generatedPath ? `   (generated, kept in ${generatedPath})` : ""}`,
+    `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];

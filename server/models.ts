@@ -37,9 +37,12 @@ export function modelRoutes(modelName: string): Route[] {
   ];
 }
 
-/** `GET /health` and `/v1/health`, without auth. */
-export function healthRoutes(info: () => Record<string, unknown>): Route[] {
-  const handler = () => jsonResponse({ status: "ok", ...info() });
+/**
+ * `GET /health` and `/v1/health`, without auth. `info` adds fields to `{status: "ok"}`; it gets
+ * the request so it can keep details from callers without a key.
+ */
+export function healthRoutes(info: (req: Request) => Record<string, unknown>): Route[] {
+  const handler = (req: Request) => jsonResponse({ status: "ok", ...info(req) });
   return [
     { method: "GET", path: "/health", handler, auth: false },
     { method: "GET", path: "/v1/health", handler, auth: false },

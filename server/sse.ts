@@ -1,5 +1,5 @@
 /**
- * Server-sent events over a native ReadableStream: one enqueue per event, single-line JSON,
+ * Server-sent events over a native ReadableStream: events batched per read, single-line JSON,
  * keep-alive comments during silence, and a cancel hook that aborts the producer when the
  * client leaves (Deno 2.9's `request.signal` also fires after normal completion, so the
  * stream's `cancel()` is the reliable disconnect signal).
@@ -47,14 +47,25 @@ export function sseResponse(options: SseOptions): Response {
     timer = undefined;
   };
   let lastWrite = Date.now();
-  const enqueue = (text: string) => {
-    if (closed) return;
-    lastWrite = Date.now();
+  // Frames written while the reader is still busy with the previous chunk are joined and handed
+  // over on its next pull: one chunk (and one socket write) per read instead of one per token,
+  // and no added delay when the reader is waiting.
+  let pending = "";
+  const flush = () => {
+    if (!pending) return;
+    const text = pending;
+    pending = "";
     try {
       controller.enqueue(encoder.encode(text));
     } catch {
       stop();
     }
+  };
+  const enqueue = (text: string) => {
+    if (closed) return;
+    lastWrite = Date.now();
+    pending += text;
+    if ((controller.desiredSize ?? 0) > 0) flush();
   };
   const writer: SseWriter = {
     send(data, event) {
@@ -68,6 +79,7 @@ export function sseResponse(options: SseOptions): Response {
     },
     close() {
       if (closed) return;
+      flush();
       stop();
       try {
         controller.close();
@@ -89,7 +101,11 @@ export function sseResponse(options: SseOptions): Response {
         options.produce(writer).catch(() => {}).finally(() => writer.close());
       });
     },
+    pull() {
+      flush();
+    },
     cancel() {
+      pending = "";
       const wasOpen = !closed;
       stop();
       if (wasOpen) options.onCancel?.();

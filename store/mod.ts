@@ -18,6 +18,11 @@ export {
   type StoredResponse,
   type TurnItems,
 } from "./responses.ts";
+export {
+  type ConversationObject,
+  ConversationStore,
+  type ConversationStoreOptions,
+} from "./conversations.ts";
 
 // Building blocks
 export {

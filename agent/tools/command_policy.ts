@@ -4,6 +4,7 @@
  * against a model's mistakes, not a sandbox: a determined command can always get around a list.
  * @module
  */
+import { posix } from "node:path";
 
 /** Adjustments from `tools.terminal`. */
 export interface CommandPolicyOptions {
@@ -18,7 +19,7 @@ export interface CommandPolicyOptions {
 interface Rule {
   /** Why the command is refused, in words the model can act on. */
   reason: string;
-  test(command: string, segments: string[][]): boolean;
+  test(command: string, segments: string[][], home: string | undefined): boolean;
 }
 
 /** Words that run the command after them, so the real command word comes later. */
@@ -36,7 +37,12 @@ const PREFIX_WORDS = new Set([
   "stdbuf",
   "xargs",
   "busybox",
+  "timeout",
+  "eval",
 ]);
+
+/** Shells: `sh -c '…'` runs its argument, so the command inside is what counts. */
+const SHELL_NAME = /^(?:ba|z|k|da|fi|tc|c)?sh$/;
 
 /** Top-level folders whose recursive removal breaks the machine. */
 const SYSTEM_DIRS = new Set(
@@ -66,14 +72,31 @@ const SHELL = String.raw`(?:sudo\s+)?(?:/\S*/)?(?:ba|z|k|da|fi|tc|c)?sh\b`;
 const BUILTIN_RULES: Rule[] = [
   {
     reason: "it would recursively delete the root, a system folder or the home folder",
-    test: (_c, segments) =>
-      segments.some((words) => {
+    test: (_c, segments, home) =>
+      withWorkingDir(segments, home).some(({ words, cwdProtected }) => {
         const [cmd, ...args] = words;
         if (cmd !== "rm") return false;
         const recursive = args.some((a) =>
           a === "--recursive" || (/^-[a-zA-Z]+$/.test(a) && /[rR]/.test(a))
         );
-        return recursive && args.some(isProtectedTarget);
+        return recursive && args.some((a) => isProtectedTarget(a, home, cwdProtected));
+      }),
+  },
+  {
+    reason: "find would delete files across the root, a system folder or the home folder",
+    test: (_c, segments, home) =>
+      withWorkingDir(segments, home).some(({ words, cwdProtected }) => {
+        const [cmd, ...args] = words;
+        if (cmd !== "find") return false;
+        const firstExpression = args.findIndex((a) => /^[-(!]/.test(a));
+        const starts = firstExpression === -1 ? args : args.slice(0, firstExpression);
+        const deletes = args.some((a, i) =>
+          a === "-delete" ||
+          (/^-(exec|execdir|ok|okdir)$/.test(a) && /^(rm|shred|unlink)$/.test(args[i + 1] ?? ""))
+        );
+        // No start path means the working folder.
+        const targets = starts.length > 0 ? starts : ["."];
+        return deletes && targets.some((a) => isProtectedTarget(a, home, cwdProtected));
       }),
   },
   {
@@ -85,6 +108,14 @@ const BUILTIN_RULES: Rule[] = [
     test: (_c, segments) =>
       segments.some(([cmd, ...args]) =>
         cmd === "dd" && args.some((a) => new RegExp(`^of=${RAW_DISK}`).test(a))
+      ),
+  },
+  {
+    reason: "it would wipe a disk device",
+    test: (_c, segments) =>
+      segments.some(([cmd, ...args]) =>
+        /^(shred|wipefs|blkdiscard)$/.test(cmd) &&
+        args.some((a) => new RegExp(`^${RAW_DISK}`).test(a))
       ),
   },
   {
@@ -160,7 +191,7 @@ export class CommandPolicy {
     if (this.#allow.some((p) => p.test(command))) return null;
     const segments = splitCommand(command, this.#home);
     for (const rule of BUILTIN_RULES) {
-      if (rule.test(command, segments)) {
+      if (rule.test(command, segments, this.#home)) {
         return `blocked: ${rule.reason}. This command is on the terminal's deny-list; ` +
           "do not retry it in another form. If the user really wants it, they can run it " +
           "themselves or allow it with tools.terminal.allow.";
@@ -191,21 +222,30 @@ function splitCommand(command: string, home: string | undefined): string[][] {
   const segments: string[][] = [];
   for (const part of command.split(/;|&&?|\|\|?|\n|\$\(|`|\(|\)|\{\s|\s\}/)) {
     const words = part.trim().split(/\s+/).filter(Boolean).map((w) => {
-      let word = w.replace(/^["']+|["']+$/g, "").replace(/\$\{HOME\}|\$HOME/g, "~");
+      // `\rm` skips aliases but is still rm.
+      let word = w.replace(/^["']+|["']+$/g, "").replace(/^\\/, "")
+        .replace(/\$\{HOME\}|\$HOME/g, "~");
       if (home && home !== "/" && (word === home || word.startsWith(home + "/"))) {
         word = "~" + word.slice(home.length);
       }
       return word;
     });
     while (words.length > 0) {
-      const first = words[0];
-      if (PREFIX_WORDS.has(baseName(first)) || /^\w+=/.test(first)) {
+      const first = baseName(words[0]);
+      if (PREFIX_WORDS.has(first) || /^\w+=/.test(first)) {
         words.shift();
-        // sudo -u user / env -i: skip the options of the prefix word too.
+        // sudo -u user / env -i / timeout -s KILL: skip the options of the prefix word too.
         while (words.length > 0 && words[0].startsWith("-")) {
           const opt = words.shift()!;
-          if (/^-[ugCnpc]$/.test(opt)) words.shift();
+          if (/^-[ugCnpcsk]$/.test(opt)) words.shift();
         }
+        if (first === "timeout") words.shift(); // the duration
+        continue;
+      }
+      // sh -c 'cmd', bash -lc "cmd": the quoted command's words follow (quotes are stripped).
+      const c = words.slice(1).findIndex((w) => /^-[a-z]*c[a-z]*$/.test(w));
+      if (SHELL_NAME.test(first) && c !== -1 && words.slice(1, c + 1).every((w) => w[0] === "-")) {
+        words.splice(0, c + 2);
         continue;
       }
       break;
@@ -227,10 +267,44 @@ function trimSlashes(path: string): string {
   return trimmed === "" ? "/" : trimmed;
 }
 
-function isProtectedTarget(arg: string): boolean {
+/**
+ * Pairs each simple command with whether the working folder is then known to be a protected one
+ * (after `cd /`, `cd ~` or a bare `cd`), so `cd / && rm -rf *` is seen for what it is.
+ */
+function withWorkingDir(
+  segments: string[][],
+  home: string | undefined,
+): { words: string[]; cwdProtected: boolean }[] {
+  let cwdProtected = false;
+  return segments.map((words) => {
+    if (words[0] === "cd") {
+      const target = words.slice(1).find((w) => !w.startsWith("-"));
+      cwdProtected = target === undefined || isProtectedTarget(target, home, cwdProtected);
+    }
+    return { words, cwdProtected };
+  });
+}
+
+function isProtectedTarget(arg: string, home: string | undefined, cwdProtected: boolean): boolean {
   if (arg === "--no-preserve-root") return true;
   if (arg.startsWith("-")) return false;
-  const path = trimSlashes(arg.replace(/\/\*$/, "/").replace(/^\/\*$/, "/"));
-  return SYSTEM_DIRS.has(path) || path === "~" || path === "~/*" || path === "/*" ||
-    path === "~/.";
+  // Another user's home folder: ~bob, ~bob/.
+  if (/^~[\w.-]+\/?$/.test(arg)) return true;
+  const globless = arg.replace(/\/\*$/, "/").replace(/^\*$/, ".");
+  let path: string;
+  if (globless === "~" || globless.startsWith("~/")) {
+    path = (home && home !== "/" ? home : "/home/~") + globless.slice(1);
+  } else if (globless.startsWith("/")) {
+    path = globless;
+  } else if (cwdProtected) {
+    // Relative to a folder that is itself protected: `.`, `./`, `*` and `..` mean it or above.
+    const rel = posix.normalize(globless).replace(/\/+$/, "");
+    return rel === "." || rel === ".." || rel.startsWith("../");
+  } else {
+    return false;
+  }
+  const normal = trimSlashes(posix.normalize(path));
+  const homeDir = home && home !== "/" ? trimSlashes(posix.normalize(home)) : "/home/~";
+  // The root, a system folder, the home folder, or any folder above it.
+  return SYSTEM_DIRS.has(normal) || normal === homeDir || homeDir.startsWith(normal + "/");
 }

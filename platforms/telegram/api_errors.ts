@@ -9,6 +9,7 @@ export type ApiFailure =
   | { kind: "not_modified" }
   | { kind: "flood"; retryAfterSeconds: number }
   | { kind: "parse" }
+  | { kind: "thread_not_found" }
   | { kind: "other"; message: string };
 
 /** Classifies a failed Bot API call. */
@@ -24,6 +25,7 @@ export function classifyApiError(error: unknown): ApiFailure {
   if (e?.error_code === 429 || e?.parameters?.retry_after !== undefined) {
     return { kind: "flood", retryAfterSeconds: e?.parameters?.retry_after ?? 1 };
   }
+  if (description.includes("message thread not found")) return { kind: "thread_not_found" };
   if (description.includes("can't parse entities") || description.includes("can't find end")) {
     return { kind: "parse" };
   }

@@ -1,17 +1,21 @@
 /**
- * The Telegram side of the adapter, run inside the worker: receives updates (long polling or
- * forwarded webhook bodies), applies the allowlist, mention rule and commands, forwards
- * messages to the host, and renders each turn's events from its token channel.
+ * The Telegram side of the adapter, run inside the worker: receives updates (long polling, whose
+ * offset moves only once the host has stored each update, or updates the host hands over),
+ * applies the allowlist, mention rule and commands, forwards messages to the host, renders each
+ * turn's events from its token channel, and tells the host when an update is fully handled.
  * @module
  */
-import { Bot, type Context } from "grammy/web";
+import { Bot, type Context, GrammyError } from "grammy/web";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { isUserAllowed } from "./access.ts";
+import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
+import { entitiesToMarkdown } from "./inbound_text.ts";
 import type { WorkerMessage, WorkerSettings } from "./protocol.ts";
 import { type ChatApi, StreamEditor } from "./stream_editor.ts";
 import { readTokenChannel } from "./token_channel.ts";
 import { ToolProgress } from "./tool_progress.ts";
+import { readPhoto } from "./photos.ts";
 
 /** How often the typing indicator is renewed; Telegram shows it for about 5 s. */
 const TYPING_INTERVAL_MS = 4000;
@@ -19,14 +23,30 @@ const TYPING_INTERVAL_MS = 4000;
 const REFUSAL_INTERVAL_MS = 10 * 60_000;
 /** The same link-preview options on every send and edit, so edits never drop a preview. */
 const LINK_PREVIEW = { prefer_small_media: true };
+/** Long-poll timeout in seconds. */
+const POLL_TIMEOUT_S = 30;
+/** Waits after a failed poll or store, doubling up to the maximum. */
+const POLL_RETRY_MS = 1000;
+const POLL_RETRY_MAX_MS = 30_000;
+/** In a forum, the General topic's thread id; messages there are sent without a thread id. */
+const GENERAL_TOPIC_ID = 1;
+/** What a user hears about a message that crashed the adapter twice. */
+const GIVE_UP_TEXT =
+  "Sorry, something went wrong while I was answering this message, so I had to skip it. " +
+  "Please send it again, perhaps in other words.";
 
 /** Where a forwarded message came from, kept until its turn or command answer arrives. */
 interface Origin {
   chatId: number;
+  /** The forum topic to answer in; cleared when Telegram says the topic is gone. */
   threadId?: number;
   messageId: number;
   sessionKey: string;
+  updateId: number;
 }
+
+// deno-lint-ignore no-explicit-any
+type Update = { update_id: number; [key: string]: any };
 
 /**
  * One bot connection, owned by the worker.
@@ -44,23 +64,29 @@ export class TelegramBot {
   #origins = new Map<string, Origin>();
   #renders = new Map<string, Promise<void>>();
   #refusedAt = new Map<number, number>();
+  #acks = new Map<number, (ok: boolean) => void>();
   #nextId = 0;
+  #polling = new AbortController();
 
   constructor(settings: WorkerSettings, post: (message: WorkerMessage) => void) {
     this.#settings = settings;
     this.#post = post;
     this.#bot = new Bot(settings.token, { client: { apiRoot: settings.apiRoot } });
-    // Sends honour 429 retry_after; edits are left to the stream editor, which backs off and
-    // skips frames instead of queueing stale ones.
+    // Sends honour 429 retry_after. Edits are left to the stream editor, which backs off and
+    // skips frames instead of queueing stale ones; typing is decoration; polling retries itself.
     const retry = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
+    const direct = new Set(["editMessageText", "sendChatAction", "getUpdates"]);
     this.#bot.api.config.use((prev, method, payload, signal) =>
-      method === "editMessageText"
+      direct.has(method)
         ? prev(method, payload, signal)
         // deno-lint-ignore no-explicit-any
         : retry(prev as any, method, payload as any, signal) as any
     );
     this.#bot.on("message", (ctx) => this.#onMessage(ctx));
-    this.#bot.catch((err) => this.#log(`Telegram: an update failed: ${err.message}`));
+    this.#bot.catch((err) => {
+      this.#log(`Telegram: an update failed: ${err.message}`);
+      this.#handled(err.ctx.update.update_id);
+    });
   }
 
   /** Connects: long polling until stopped, or webhook registration. */
@@ -78,24 +104,94 @@ export class TelegramBot {
           secret_token: webhook.secret,
           allowed_updates: ["message"],
         });
+      } else {
+        // getUpdates fails while a webhook is set.
+        await this.#bot.api.deleteWebhook();
       }
     }
     this.#post({ type: "ready", username });
-    if (!webhook) {
-      // Handlers return at once (turns run on the host), so one slow chat never holds up another.
-      await this.#bot.start({ allowed_updates: ["message"] });
-    }
+    if (!webhook) await this.#poll();
   }
 
-  /** Handles one update forwarded from the host's webhook route. */
-  async handleUpdate(update: Record<string, unknown>): Promise<void> {
-    // deno-lint-ignore no-explicit-any
-    await this.#bot.handleUpdate(update as any);
+  /** Handles an update the host has stored. */
+  async handleUpdate(update: Update): Promise<void> {
+    await this.#bot.handleUpdate(update);
+    // Anything but a message (not asked for, but possible) needs no answer.
+    if (!update.message) this.#handled(update.update_id);
+  }
+
+  /** The host's answer to `received`. */
+  stored(updateId: number, ok: boolean): void {
+    this.#acks.get(updateId)?.(ok);
+  }
+
+  /** Tells the user their message was skipped after failing too often. */
+  async giveUp(update: Update): Promise<void> {
+    const msg = update.message;
+    if (msg?.chat?.id !== undefined) {
+      const origin = this.#originOf(msg, update.update_id, "");
+      await this.#chatApi(origin).send(GIVE_UP_TEXT, { html: false, replyTo: msg.message_id })
+        .catch((err) => this.#log(`Telegram: the apology could not be sent: ${err.message}`));
+    }
+    this.#handled(update.update_id);
   }
 
   /** Stops polling. */
-  async stop(): Promise<void> {
-    if (this.#bot.isRunning()) await this.#bot.stop();
+  stop(): Promise<void> {
+    this.#polling.abort();
+    for (const resolve of this.#acks.values()) resolve(false);
+    return Promise.resolve();
+  }
+
+  /**
+   * Long polling. Each update is handed to the host, and the offset moves past it only once
+   * the host says it is stored: a crash before that makes Telegram deliver it again.
+   */
+  async #poll(): Promise<void> {
+    const signal = this.#polling.signal;
+    let offset = 0;
+    let delay = POLL_RETRY_MS;
+    while (!signal.aborted) {
+      let updates: Update[];
+      try {
+        updates = await this.#bot.api.getUpdates(
+          { offset, timeout: POLL_TIMEOUT_S, allowed_updates: ["message"] },
+          // grammY's types name the abort-controller package's AbortSignal; the web one works.
+          // deno-lint-ignore no-explicit-any
+          signal as any,
+        ) as Update[];
+      } catch (error) {
+        if (signal.aborted) return;
+        // A wrong token or a second poller will not heal by waiting: let the worker die, so
+        // the host logs it and restarts with backoff.
+        if (error instanceof GrammyError && [401, 404, 409].includes(error.error_code)) throw error;
+        this.#log(`Telegram: getUpdates failed, retrying in ${delay} ms: ${describe(error)}`);
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, POLL_RETRY_MAX_MS);
+        continue;
+      }
+      for (const update of updates) {
+        if (!(await this.#store(update))) {
+          if (signal.aborted) return;
+          this.#log(`Telegram: update ${update.update_id} could not be stored; retrying.`);
+          await sleep(delay, signal);
+          delay = Math.min(delay * 2, POLL_RETRY_MAX_MS);
+          break;
+        }
+        offset = update.update_id + 1;
+        delay = POLL_RETRY_MS;
+      }
+    }
+  }
+
+  #store(update: Update): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#acks.set(update.update_id, (ok) => {
+        this.#acks.delete(update.update_id);
+        resolve(ok);
+      });
+      this.#post({ type: "received", update });
+    });
   }
 
   /** Renders a turn the host started; turns of one chat are rendered one after another. */
@@ -110,7 +206,7 @@ export class TelegramBot {
     const previous = this.#renders.get(origin.sessionKey) ?? Promise.resolve();
     const next = previous.then(() => this.#render(origin, port)).catch((err) =>
       this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
-    );
+    ).finally(() => this.#handled(origin.updateId));
     this.#renders.set(origin.sessionKey, next);
     next.finally(() => {
       if (this.#renders.get(origin.sessionKey) === next) this.#renders.delete(origin.sessionKey);
@@ -124,32 +220,35 @@ export class TelegramBot {
     if (!origin) return;
     await this.#chatApi(origin).send(text, { html: false, replyTo: origin.messageId })
       .catch((err) => this.#log(`Telegram: a command answer failed: ${err.message}`));
+    this.#handled(origin.updateId);
   }
 
-  #onMessage(ctx: Context): void {
+  async #onMessage(ctx: Context): Promise<void> {
+    const updateId = ctx.update.update_id;
     const msg = ctx.message;
     const from = msg?.from;
-    const raw = msg?.text ?? msg?.caption;
-    if (!msg || !from || from.is_bot || !raw) return;
+    const raw = msg?.text ?? msg?.caption ?? "";
+    const hasMedia = msg?.photo !== undefined || msg?.document !== undefined;
+    if (!msg || !from || from.is_bot || (!raw && !hasMedia)) return this.#handled(updateId);
     const me = this.#bot.botInfo;
-    const command = parseCommand(raw, me.username);
+    const command = msg.text !== undefined ? parseCommand(raw, me.username) : null;
     const isGroup = msg.chat.type === "group" || msg.chat.type === "supergroup";
     if (isGroup && this.#settings.requireMention && command === null) {
       const mentioned = raw.toLowerCase().includes(`@${me.username.toLowerCase()}`);
       const repliedToMe = msg.reply_to_message?.from?.id === me.id;
-      if (!mentioned && !repliedToMe) return;
+      if (!mentioned && !repliedToMe) return this.#handled(updateId);
     }
-    const threadId = msg.is_topic_message ? msg.message_thread_id : undefined;
+    const threadId = topicOf(msg);
     const sessionKey = threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id);
-    const origin: Origin = { chatId: msg.chat.id, threadId, messageId: msg.message_id, sessionKey };
+    const origin = this.#originOf(msg, updateId, sessionKey);
 
     if (!isUserAllowed(from, this.#settings)) {
-      this.#refuse(origin, from.id, from.username);
-      return;
+      await this.#refuse(origin, from.id, from.username);
+      return this.#handled(updateId);
     }
-    const text = raw.replace(new RegExp(`@${me.username}\\b`, "gi"), "").trim();
-    if (this.#settings.crashOnText !== undefined && text === this.#settings.crashOnText) {
-      if (this.#settings.generation === 0) {
+    const { crashOnText, crashGenerations, generation } = this.#settings;
+    if (crashOnText !== undefined && raw === crashOnText) {
+      if (generation < (crashGenerations ?? Infinity)) {
         setTimeout(() => {
           throw new Error("Telegram worker crashed on request (test hook)");
         });
@@ -157,22 +256,59 @@ export class TelegramBot {
       }
     }
     if (command === "help") {
-      this.#chatApi(origin).send(HELP_TEXT, { html: false, replyTo: msg.message_id })
+      await this.#chatApi(origin).send(HELP_TEXT, { html: false, replyTo: msg.message_id })
         .catch((err) => this.#log(`Telegram: /help failed: ${err.message}`));
-      return;
+      return this.#handled(updateId);
     }
     const requestId = `${this.#settings.generation}-${++this.#nextId}`;
-    this.#origins.set(requestId, origin);
     if (command !== null) {
-      this.#post({ type: "command", requestId, sessionKey, command });
-    } else if (text !== "") {
-      this.#post({ type: "inbound", requestId, sessionKey, text });
-    } else {
-      this.#origins.delete(requestId);
+      this.#origins.set(requestId, origin);
+      this.#post({ type: "command", requestId, updateId, sessionKey, command });
+      return;
+    }
+    const mention = new RegExp(`@${me.username}\\b`, "gi");
+    const text = entitiesToMarkdown(raw, msg.entities ?? msg.caption_entities)
+      .replace(mention, "").trim();
+    const content = await this.#content(msg, text);
+    if (content === "") return this.#handled(updateId);
+    this.#origins.set(requestId, origin);
+    this.#post({ type: "inbound", requestId, updateId, sessionKey, content });
+  }
+
+  /** The user message for the model: text, a note on attachments, and photos as images. */
+  // deno-lint-ignore no-explicit-any
+  async #content(msg: any, text: string): Promise<WorkerInboundContent> {
+    if (msg.document) {
+      const doc = msg.document;
+      const name = doc.file_name ? ` "${doc.file_name}"` : "";
+      const type = doc.mime_type ? `, ${doc.mime_type}` : "";
+      const note = `[The user attached a document${name}${type}; its content is not available.]`;
+      return text ? `${note}\n\n${text}` : note;
+    }
+    if (!msg.photo) return text;
+    const note = text ? "[The user sent a photo with this caption:]" : "[The user sent a photo.]";
+    const body = text ? `${note}\n\n${text}` : note;
+    try {
+      const url = await readPhoto(this.#bot.api, msg.photo, this.#settings);
+      return [{ type: "text", text: body }, { type: "image_url", image_url: { url } }];
+    } catch (error) {
+      this.#log(`Telegram: a photo could not be downloaded: ${describe(error)}`);
+      return `${body}\n[The photo could not be downloaded.]`;
     }
   }
 
-  #refuse(origin: Origin, userId: number, username: string | undefined): void {
+  // deno-lint-ignore no-explicit-any
+  #originOf(msg: any, updateId: number, sessionKey: string): Origin {
+    return {
+      chatId: msg.chat.id,
+      threadId: topicOf(msg),
+      messageId: msg.message_id,
+      sessionKey,
+      updateId,
+    };
+  }
+
+  async #refuse(origin: Origin, userId: number, username: string | undefined): Promise<void> {
     const name = username ? ` (@${username})` : "";
     this.#log(
       `Telegram: refused a message from user ${userId}${name}: not in TELEGRAM_ALLOWED_USERS.`,
@@ -180,7 +316,7 @@ export class TelegramBot {
     const last = this.#refusedAt.get(userId);
     if (last !== undefined && Date.now() - last < REFUSAL_INTERVAL_MS) return;
     this.#refusedAt.set(userId, Date.now());
-    this.#chatApi(origin).send(
+    await this.#chatApi(origin).send(
       `Sorry, you are not allowed to use this bot (your user id is ${userId}).`,
       { html: false, replyTo: origin.messageId },
     ).catch((err) => this.#log(`Telegram: the refusal could not be sent: ${err.message}`));
@@ -189,7 +325,8 @@ export class TelegramBot {
   async #render(origin: Origin, port: MessagePort): Promise<void> {
     const { streaming, replyToMode, toolProgress } = this.#settings;
     const api = this.#chatApi(origin);
-    const typing = setInterval(() => this.#typing(origin), TYPING_INTERVAL_MS);
+    const typingEvery = this.#settings.typingIntervalMs ?? TYPING_INTERVAL_MS;
+    const typing = setInterval(() => this.#typing(origin), typingEvery);
     this.#typing(origin);
     const editor = new StreamEditor({
       api,
@@ -225,7 +362,7 @@ export class TelegramBot {
   }
 
   #typing(origin: Origin): void {
-    // Typing is decoration: failures (flood, network) are ignored.
+    // Typing is decoration: failures (flood, network, a deleted topic) are ignored.
     this.#bot.api.sendChatAction(origin.chatId, "typing", {
       message_thread_id: origin.threadId,
     }).catch(() => {});
@@ -233,18 +370,36 @@ export class TelegramBot {
 
   #chatApi(origin: Origin): ChatApi {
     const api = this.#bot.api;
+    const send = async (text: string, options: Parameters<ChatApi["send"]>[1]) => {
+      const message = await api.sendMessage(origin.chatId, text, {
+        parse_mode: options.html ? "HTML" : undefined,
+        message_thread_id: origin.threadId,
+        reply_parameters: options.replyTo !== undefined
+          ? { message_id: options.replyTo, allow_sending_without_reply: true }
+          : undefined,
+        link_preview_options: LINK_PREVIEW,
+        disable_notification: options.silent,
+      });
+      return message.message_id;
+    };
     return {
       send: async (text, options) => {
-        const message = await api.sendMessage(origin.chatId, text, {
-          parse_mode: options.html ? "HTML" : undefined,
-          message_thread_id: origin.threadId,
-          reply_parameters: options.replyTo !== undefined
-            ? { message_id: options.replyTo, allow_sending_without_reply: true }
-            : undefined,
-          link_preview_options: LINK_PREVIEW,
-          disable_notification: options.silent,
-        });
-        return message.message_id;
+        try {
+          return await send(text, options);
+        } catch (error) {
+          if (
+            origin.threadId === undefined || classifyApiError(error).kind !== "thread_not_found"
+          ) {
+            throw error;
+          }
+          // The topic was deleted (or never was one): answer in the General topic instead.
+          this.#log(
+            `Telegram: topic ${origin.threadId} of chat ${origin.chatId} was not found; ` +
+              "answering in the General topic.",
+          );
+          origin.threadId = undefined;
+          return await send(text, options);
+        }
       },
       edit: async (messageId, text, options) => {
         await api.editMessageText(origin.chatId, messageId, text, {
@@ -255,7 +410,43 @@ export class TelegramBot {
     };
   }
 
+  #handled(updateId: number): void {
+    this.#post({ type: "handled", updateId });
+  }
+
   #log(line: string): void {
     this.#post({ type: "log", line });
   }
+}
+
+type WorkerInboundContent = Extract<WorkerMessage, { type: "inbound" }>["content"] | "";
+
+/**
+ * The forum topic a message belongs to. Only `is_topic_message` marks a real topic: in the
+ * General topic, and in groups without topics, `message_thread_id` names a reply thread, and
+ * sending with it fails with "message thread not found". The General topic (id 1) is answered
+ * without a thread id.
+ */
+// deno-lint-ignore no-explicit-any
+export function topicOf(msg: any): number | undefined {
+  if (!msg.is_topic_message) return undefined;
+  const id = msg.message_thread_id;
+  return typeof id === "number" && id !== GENERAL_TOPIC_ID ? id : undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,15 @@
  */
 import { z } from "zod";
 
+/** A Telegram update as it crosses the boundary; the worker's grammY reads the rest. */
+export const UpdateSchema = z.object({ update_id: z.number().int() }).loose();
+
+/** A part of a user message's content: text or an image (a data: URL). */
+export const ContentPartSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text: z.string() }),
+  z.object({ type: z.literal("image_url"), image_url: z.object({ url: z.string() }) }),
+]);
+
 /** Which chunks of a reply quote the user's message. */
 export const ReplyToModeSchema = z.enum(["off", "first", "all"]);
 
@@ -30,8 +39,12 @@ export const WorkerSettingsSchema = z.object({
   webhook: z.object({ url: z.string(), secret: z.string() }).nullable(),
   /** How many times the worker has been (re)started; startup calls run only on generation 0. */
   generation: z.number().int().min(0),
-  /** Test hook: a message with exactly this text makes a generation-0 worker crash. */
+  /** How often the typing indicator is renewed while a turn runs; default 4000. */
+  typingIntervalMs: z.number().positive().optional(),
+  /** Test hook: a message with exactly this text makes the worker crash… */
   crashOnText: z.string().optional(),
+  /** …while its generation is below this; default: always. */
+  crashGenerations: z.number().int().min(0).optional(),
 });
 
 /** The worker's settings, sent in the init message. */
@@ -40,8 +53,12 @@ export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
 /** Host → worker, on the worker's own port. */
 export const HostMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("init"), settings: WorkerSettingsSchema }),
-  /** A webhook update body, forwarded by the host's HTTP server. */
-  z.object({ type: z.literal("update"), update: z.record(z.string(), z.unknown()) }),
+  /** An update to handle, stored in the host's inbox (from polling, the webhook or a replay). */
+  z.object({ type: z.literal("update"), update: UpdateSchema }),
+  /** The answer to `received`: whether the update is durably stored, so the offset may move. */
+  z.object({ type: z.literal("stored"), updateId: z.number().int(), ok: z.boolean() }),
+  /** An update that failed too often: apologise in its chat and report it handled. */
+  z.object({ type: z.literal("give_up"), update: UpdateSchema }),
   /** A turn for an inbound message starts; its events follow on the transferred port. */
   z.object({ type: z.literal("turn"), requestId: z.string() }),
   /** The answer to a command the worker forwarded. */
@@ -56,20 +73,26 @@ export type HostMessage = z.infer<typeof HostMessageSchema>;
 export const WorkerMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ready"), username: z.string() }),
   z.object({ type: z.literal("log"), line: z.string() }),
+  /** Long polling got an update; the worker confirms its offset only after `stored`. */
+  z.object({ type: z.literal("received"), update: UpdateSchema }),
   /** A message from an allowed user that should run an agent turn. */
   z.object({
     type: z.literal("inbound"),
     requestId: z.string(),
+    updateId: z.number().int(),
     sessionKey: z.string(),
-    text: z.string().min(1),
+    content: z.union([z.string().min(1), z.array(ContentPartSchema).min(1)]),
   }),
   /** `/new` or `/stop`: the host owns sessions and running turns. */
   z.object({
     type: z.literal("command"),
     requestId: z.string(),
+    updateId: z.number().int(),
     sessionKey: z.string(),
     command: z.enum(["new", "stop"]),
   }),
+  /** The worker is done with an update: its reply was sent, or it needs none. */
+  z.object({ type: z.literal("handled"), updateId: z.number().int() }),
   z.object({ type: z.literal("stopped") }),
 ]);
 

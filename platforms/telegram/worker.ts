@@ -16,9 +16,21 @@ declare const self: {
 };
 
 let bot: TelegramBot | undefined;
+/** Updates of one chat are handled in order; different chats do not wait for each other. */
+const chains = new Map<unknown, Promise<void>>();
 
 function post(message: WorkerMessage): void {
   self.postMessage(message);
+}
+
+function handleInOrder(key: unknown, work: () => Promise<void>): void {
+  const next = (chains.get(key) ?? Promise.resolve()).then(work).catch((err) =>
+    post({ type: "log", line: `Telegram: an update failed: ${err?.message ?? err}` })
+  );
+  chains.set(key, next);
+  next.finally(() => {
+    if (chains.get(key) === next) chains.delete(key);
+  });
 }
 
 self.onmessage = (event: MessageEvent) => {
@@ -38,10 +50,18 @@ self.onmessage = (event: MessageEvent) => {
         throw err;
       });
       return;
-    case "update":
-      bot?.handleUpdate(message.update).catch((err) =>
-        post({ type: "log", line: `Telegram: a webhook update failed: ${err?.message ?? err}` })
-      );
+    case "update": {
+      const update = message.update;
+      // deno-lint-ignore no-explicit-any
+      const chat = (update as any).message?.chat?.id;
+      handleInOrder(chat, () => bot?.handleUpdate(update) ?? Promise.resolve());
+      return;
+    }
+    case "stored":
+      bot?.stored(message.updateId, message.ok);
+      return;
+    case "give_up":
+      bot?.giveUp(message.update);
       return;
     case "turn": {
       const port = event.ports[0];

@@ -45,7 +45,7 @@ export function checkExposure(config: ExposureConfig, keys: readonly string[]): 
   const origins = config.cors_origins.length > 0
     ? `browser origins ${config.cors_origins.join(", ")}`
     : "no browser origins";
-  return `Warning: listening on ${config.host}:${config.port}, reachable from other machines. ` +
+  return `listening on ${config.host}:${config.port}, reachable from other machines. ` +
     `Anyone with an API key can run commands here. Active protections: ` +
     `${keys.length} API key${keys.length === 1 ? "" : "s"}, ${hosts}, ${origins}, ` +
     "failed-auth throttling. Requests travel in clear text unless a TLS proxy fronts Herald " +

@@ -22,7 +22,15 @@ import { errorResponse, jsonResponse } from "../error_envelope.ts";
 import type { Run, RunTracker } from "../runs.ts";
 import { sseResponse, type SseWriter } from "../sse.ts";
 import { type FinalStatus, ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
-import { itemsToMessages, newId, normaliseInput } from "./items.ts";
+import {
+  answerDanglingCalls,
+  itemsToMessages,
+  itemsToRawMessages,
+  newId,
+  normaliseInput,
+} from "./items.ts";
+import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
+import { isApiConversation } from "./conversations.ts";
 import { LiveRun, type LiveRuns } from "./live_runs.ts";
 import {
   conversationName,
@@ -31,6 +39,7 @@ import {
   ResponseRequestSchema,
 } from "./request.ts";
 import { baseResponse } from "./response_object.ts";
+import type { Summariser } from "./compact.ts";
 
 /** What the Responses endpoints need. */
 export interface ResponsesDeps {
@@ -46,10 +55,14 @@ export interface ResponsesDeps {
   coalesceMs?: number;
   /** Running responses; one registry per app. */
   live: LiveRuns;
+  /**
+   * The context budget `truncation: "auto"` fits history into, in estimated tokens
+   * (characters / 4); default 100 000.
+   */
+  contextTokens?: number;
+  /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
+  summariser?: Summariser;
 }
-
-/** History messages kept by `truncation: "auto"`. */
-const AUTO_TRUNCATE_MESSAGES = 100;
 
 /** Handles `POST /v1/responses`. */
 export async function createResponse(req: Request, deps: ResponsesDeps): Promise<Response> {
@@ -101,6 +114,8 @@ interface PreparedTurn {
   input: ResponseItem[];
   parent: ChainPosition | null;
   conversation: { name: string; expected: ConversationHead } | null;
+  /** A Conversations API id whose item log this turn reads and, once done, extends. */
+  log: string | null;
   store: boolean;
   base: ResponseObject;
   turn: AgentTurn;
@@ -142,7 +157,11 @@ async function prepare(
         { code: "previous_response_not_found", param: "previous_response_id" },
       );
     }
-  } else if (name !== null) {
+  }
+  // A `conv_…` made with the Conversations API keeps an item log; any other name chains
+  // responses, its head moving to each new one.
+  const log = name !== null && await isApiConversation(store.conversations, name) ? name : null;
+  if (name !== null && log === null && !request.previous_response_id) {
     expected = await store.conversationHead(name);
     if (expected.responseId) parentMeta = await store.meta(expected.responseId);
   }
@@ -151,22 +170,28 @@ async function prepare(
     request.input as string | Record<string, unknown>[],
     (id) => store.findItem(id),
   );
+  // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
+  // persona once keeps it without resending it every turn.
+  const instructions = request.instructions ??
+    (parentMeta?.response.instructions as string | null | undefined) ?? null;
+  const historyItems = log
+    ? await store.conversations.items(log)
+    : history.flatMap((t) => [...t.input, ...t.output]);
   // Converted together: a client tool call in the history is answered by this input.
-  let messages: ChatMessage[] = itemsToMessages([
-    ...history.flatMap((t) => [...t.input, ...t.output]),
-    ...input,
-  ]);
-  if (request.truncation === "auto") messages = truncate(messages);
+  const messages: ChatMessage[] = request.truncation === "auto"
+    ? answerDanglingCalls(
+      truncateHistory(itemsToRawMessages(historyItems), itemsToRawMessages(input), {
+        budget: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+        reserved: Math.ceil((instructions?.length ?? 0) / 4),
+      }),
+    )
+    : itemsToMessages([...historyItems, ...input]);
   if (!messages.some((m) => m.role === "user" || m.role === "tool")) {
     throw new InvalidRequestError("input must contain a user message or a function_call_output.", {
       code: "invalid_value",
       param: "input",
     });
   }
-  // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
-  // persona once keeps it without resending it every turn.
-  const instructions = request.instructions ??
-    (parentMeta?.response.instructions as string | null | undefined) ?? null;
   const id = newId("resp");
   const tools = functionTools(request);
   const parent: ChainPosition | null = parentMeta
@@ -177,7 +202,8 @@ async function prepare(
     id,
     input,
     parent,
-    conversation: name !== null ? { name, expected: expected! } : null,
+    conversation: name !== null && log === null ? { name, expected: expected! } : null,
+    log,
     store: request.store !== false,
     base: baseResponse(request, {
       id,
@@ -205,14 +231,6 @@ async function prepare(
       maxOutputTokens: request.max_output_tokens ?? undefined,
     },
   };
-}
-
-/** Keeps the newest history messages, starting at a user message so no tool result dangles. */
-function truncate(messages: ChatMessage[]): ChatMessage[] {
-  if (messages.length <= AUTO_TRUNCATE_MESSAGES) return messages;
-  let start = messages.length - AUTO_TRUNCATE_MESSAGES;
-  while (start < messages.length && messages[start].role !== "user") start++;
-  return messages.slice(start);
 }
 
 /**
@@ -262,6 +280,10 @@ async function save(
   response: ResponseObject,
   active = false,
 ): Promise<void> {
+  if (prepared.log && !active && response.status !== "failed") {
+    const output = (response.output as ResponseItem[] | undefined) ?? [];
+    await deps.store.conversations.append(prepared.log, [...prepared.input, ...output]);
+  }
   if (!prepared.store) return;
   await deps.store.save({
     response,

@@ -38,6 +38,12 @@ interface OpenCall {
   item: ResponseItem & { arguments: string };
 }
 
+interface OpenReasoning {
+  kind: "reasoning";
+  index: number;
+  item: ResponseItem & { summary: { type: "summary_text"; text: string }[] };
+}
+
 /**
  * Builds a response's events and output from its agent events.
  *
@@ -54,9 +60,11 @@ export class ResponseEmitter {
   readonly #response: ResponseObject;
   readonly #output: ResponseItem[] = [];
   #sequence = 0;
-  #open: OpenMessage | OpenCall | null = null;
+  #open: OpenMessage | OpenCall | OpenReasoning | null = null;
   #calls = new Map<string, OpenCall>();
   #pendingText = "";
+  /** Which item the pending text belongs to. */
+  #pendingKind: "text" | "reasoning" = "text";
   #lastTextFlush = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -94,7 +102,11 @@ export class ResponseEmitter {
   /** Handles one agent event (not `final`: see {@link finish}). */
   handle(event: AgentEvent): void {
     if (event.type === "text_delta") {
-      this.#text(event.delta);
+      this.#text(event.delta, "text");
+      return;
+    }
+    if (event.type === "reasoning_delta") {
+      this.#text(event.delta, "reasoning");
       return;
     }
     this.#flushText();
@@ -192,7 +204,11 @@ export class ResponseEmitter {
     this.#sink({ type, sequence_number: this.#sequence++, ...rest } as ResponseStreamEvent);
   }
 
-  #text(delta: string): void {
+  #text(delta: string, kind: "text" | "reasoning"): void {
+    if (kind !== this.#pendingKind) {
+      this.#flushText();
+      this.#pendingKind = kind;
+    }
     this.#pendingText += delta;
     if (this.#timer !== undefined) return;
     const wait = this.#coalesceMs - (performance.now() - this.#lastTextFlush);
@@ -213,6 +229,18 @@ export class ResponseEmitter {
     const delta = this.#pendingText;
     this.#pendingText = "";
     this.#lastTextFlush = performance.now();
+    if (this.#pendingKind === "reasoning") {
+      const reasoning = this.#openReasoning();
+      reasoning.item.summary[0].text += delta;
+      this.#emit({
+        type: "response.reasoning_summary_text.delta",
+        item_id: reasoning.item.id,
+        output_index: reasoning.index,
+        summary_index: 0,
+        delta,
+      });
+      return;
+    }
     const message = this.#openMessage();
     message.item.content[0].text += delta;
     this.#emit({
@@ -247,6 +275,33 @@ export class ResponseEmitter {
       part: { ...part, logprobs: [] },
     });
     this.#open = { kind: "message", index, item };
+    return this.#open;
+  }
+
+  /**
+   * Reasoning is sent as a reasoning item's summary: the summary events are the only reasoning
+   * events both openai-node and the Open Responses schema accept.
+   */
+  #openReasoning(): OpenReasoning {
+    if (this.#open?.kind === "reasoning") return this.#open;
+    this.#closeOpen("completed");
+    const item = {
+      id: newId("rs"),
+      type: "reasoning",
+      summary: [] as { type: "summary_text"; text: string }[],
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const part = { type: "summary_text" as const, text: "" };
+    item.summary.push(part);
+    this.#emit({
+      type: "response.reasoning_summary_part.added",
+      item_id: item.id,
+      output_index: index,
+      summary_index: 0,
+      part: { ...part },
+    });
+    this.#open = { kind: "reasoning", index, item };
     return this.#open;
   }
 
@@ -288,6 +343,25 @@ export class ResponseEmitter {
     if (!open) return;
     this.#open = null;
     const { item, index } = open;
+    if (open.kind === "reasoning") {
+      const part = open.item.summary[0];
+      this.#emit({
+        type: "response.reasoning_summary_text.done",
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        text: part.text,
+      });
+      this.#emit({
+        type: "response.reasoning_summary_part.done",
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        part: { ...part },
+      });
+      this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+      return;
+    }
     item.status = status;
     if (open.kind === "message") {
       const part = open.item.content[0];

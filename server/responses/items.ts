@@ -7,6 +7,7 @@
 import { InvalidRequestError } from "../../agent/errors.ts";
 import type { ChatMessage, ContentPart, ToolCall } from "../../agent/messages.ts";
 import type { ResponseItem } from "../../store/responses.ts";
+import { openCompaction } from "./compaction.ts";
 
 /** A new id with a Responses prefix (`msg`, `fc`, `fco`, `resp`, …). */
 export function newId(prefix: string): string {
@@ -47,10 +48,26 @@ export async function normaliseInput(
           ...raw,
           type: "message",
           id: idOf(raw, "msg"),
+          content: contentParts(raw.role, raw.content),
           status: raw.status ?? "completed",
         });
         break;
       }
+      case "compaction":
+        // Checked now, so a bad blob is a 400 here rather than a confusing turn later.
+        if (openCompaction(raw.encrypted_content) === null) {
+          throw new InvalidRequestError(
+            "The compaction item's encrypted_content was not made by this Herald's " +
+              "/v1/responses/compact, or is damaged.",
+            { code: "invalid_encrypted_content", param: `input[${i}].encrypted_content` },
+          );
+        }
+        out.push({
+          type: "compaction",
+          id: idOf(raw, "cmp"),
+          encrypted_content: raw.encrypted_content,
+        });
+        break;
       case "function_call":
         out.push({ ...raw, id: idOf(raw, "fc"), status: raw.status ?? "completed" });
         break;
@@ -85,7 +102,40 @@ export async function normaliseInput(
 }
 
 function userMessage(text: string): ResponseItem {
-  return { id: newId("msg"), type: "message", role: "user", content: text, status: "completed" };
+  return {
+    id: newId("msg"),
+    type: "message",
+    role: "user",
+    content: [{ type: "input_text", text }],
+    status: "completed",
+  };
+}
+
+/**
+ * Message content as stored: always a list of parts, as OpenAI returns input messages
+ * (`input_text` for user, system and developer text; `output_text` with annotations for the
+ * assistant's).
+ */
+function contentParts(role: unknown, content: unknown): unknown[] {
+  const assistant = role === "assistant";
+  const textPart = (text: string) =>
+    assistant ? { type: "output_text", text, annotations: [] } : { type: "input_text", text };
+  if (typeof content === "string") return [textPart(content)];
+  if (!Array.isArray(content)) return [];
+  return content.map((p) => {
+    if (typeof p === "string") return textPart(p);
+    if (!p || typeof p !== "object") return p;
+    const part = p as Record<string, unknown>;
+    // Chat-style `{type: "text"}` parts and assistant text sent as input_text are renamed.
+    if (typeof part.text === "string" && (part.type === "text" || part.type === undefined)) {
+      return textPart(part.text);
+    }
+    if (assistant && part.type === "input_text") return textPart(String(part.text));
+    if (assistant && part.type === "output_text" && !Array.isArray(part.annotations)) {
+      return { ...part, annotations: [] };
+    }
+    return part;
+  });
 }
 
 function idOf(raw: Record<string, unknown>, prefix: string): string {
@@ -141,6 +191,14 @@ function outputText(output: unknown): string {
  * placeholder result, since upstreams reject unanswered calls.
  */
 export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
+  return answerDanglingCalls(itemsToRawMessages(items));
+}
+
+/**
+ * Like {@link itemsToMessages}, without the placeholder results: for converting history and
+ * input apart (truncation), then answering what still dangles with {@link answerDanglingCalls}.
+ */
+export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const item of items) {
     switch (item.type) {
@@ -176,13 +234,24 @@ export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
           content: outputText(item.output),
         });
         break;
+      case "compaction": {
+        // Upstreams disagree on system messages mid-conversation; a user message works with all.
+        const summary = openCompaction(item.encrypted_content);
+        if (summary !== null) {
+          out.push({
+            role: "user",
+            content: `[Summary of the earlier conversation]\n${summary}`,
+          });
+        }
+        break;
+      }
     }
   }
-  return answerDanglingCalls(out);
+  return out;
 }
 
 /** Adds a placeholder result after any tool call that has none. */
-function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
+export function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
   const answered = new Set(
     messages.filter((m) => m.role === "tool").map((m) =>
       (m as { tool_call_id: string }).tool_call_id

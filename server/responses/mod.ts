@@ -6,3 +6,6 @@ export { type ResponsesDeps, responsesRoutes } from "./routes.ts";
 export { LiveRuns } from "./live_runs.ts";
 export { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
 export { itemsToMessages, normaliseInput } from "./items.ts";
+export { llmSummariser, type Summariser } from "./compact.ts";
+export { openCompaction, sealCompaction } from "./compaction.ts";
+export { DEFAULT_CONTEXT_TOKENS, estimateTokens, truncateHistory } from "./truncate.ts";

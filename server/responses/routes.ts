@@ -1,10 +1,9 @@
 /**
- * The Responses API routes: create, retrieve (with stream replay), delete, input items and
- * cancel.
+ * The Responses API routes: create, compact, retrieve (with stream replay), delete, input items
+ * and cancel; and the Conversations API beside them.
  * @module
  */
 import { InvalidRequestError, NotFoundError } from "../../agent/errors.ts";
-import type { ResponseItem } from "../../store/responses.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
 import {
@@ -15,6 +14,9 @@ import {
   streamStored,
 } from "./create.ts";
 import type { ResponseStreamEvent } from "./emitter.ts";
+import { compactResponse } from "./compact.ts";
+import { conversationRoutes } from "./conversations.ts";
+import { paginate } from "./pagination.ts";
 
 export type { ResponsesDeps } from "./create.ts";
 
@@ -38,6 +40,12 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       runsAgent: true,
       handler: (req) => createResponse(req, deps),
     },
+    {
+      method: "POST",
+      path: "/v1/responses/compact",
+      runsAgent: true,
+      handler: (req) => compactResponse(req, deps),
+    },
     { method: "GET", path: "/v1/responses/:id", handler: (_req, ctx) => retrieve(ctx, deps) },
     { method: "DELETE", path: "/v1/responses/:id", handler: (_req, ctx) => remove(ctx, deps) },
     {
@@ -50,6 +58,7 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       path: "/v1/responses/:id/cancel",
       handler: (_req, ctx) => cancel(ctx, deps),
     },
+    ...conversationRoutes(deps),
   ];
 }
 
@@ -86,34 +95,7 @@ async function inputItems(ctx: RequestContext, deps: ResponsesDeps): Promise<Res
   const id = ctx.params.id;
   const items = await deps.store.inputItems(id);
   if (!items) throw notFound(id);
-  const q = ctx.url.searchParams;
-  const order = q.get("order") ?? "desc";
-  if (order !== "asc" && order !== "desc") {
-    throw new InvalidRequestError("order must be 'asc' or 'desc'.", { param: "order" });
-  }
-  const limit = Number(q.get("limit") ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new InvalidRequestError("limit must be an integer from 1 to 100.", { param: "limit" });
-  }
-  let list: ResponseItem[] = order === "asc" ? items : [...items].reverse();
-  const after = q.get("after");
-  if (after) {
-    const at = list.findIndex((i) => i.id === after);
-    list = at === -1 ? [] : list.slice(at + 1);
-  }
-  const before = q.get("before");
-  if (before) {
-    const at = list.findIndex((i) => i.id === before);
-    if (at !== -1) list = list.slice(0, at);
-  }
-  const page = list.slice(0, limit);
-  return jsonResponse({
-    object: "list",
-    data: page,
-    first_id: (page[0]?.id as string | undefined) ?? null,
-    last_id: (page.at(-1)?.id as string | undefined) ?? null,
-    has_more: list.length > page.length,
-  });
+  return jsonResponse(paginate(items, ctx.url.searchParams));
 }
 
 async function cancel(ctx: RequestContext, deps: ResponsesDeps): Promise<Response> {

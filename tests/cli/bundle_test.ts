@@ -1,31 +1,99 @@
-import { assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
+import { buildBundle, prepareWorkerSource } from "../../cli/bundle.ts";
+import { FakeLlm } from "../fakes/fake_llm.ts";
+import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Runs the bundle from `dir`, away from deno.json and its import map, with a clean env. */
+function bundleCommand(
+  bundle: string,
+  args: string[],
+  dir: string,
+  env: Record<string, string> = {},
+): Deno.Command {
+  const base: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: dir,
+    NO_COLOR: "1",
+    HERALD_HOME: join(dir, "home"),
+  };
+  const denoDir = Deno.env.get("DENO_DIR");
+  if (denoDir) base.DENO_DIR = denoDir;
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-kv",
+      "--unstable-worker-options",
+      "--no-config",
+      bundle,
+      ...args,
+    ],
+    cwd: dir,
+    env: { ...base, ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
 
-Deno.test("the bundle is self-contained and runs --version", async () => {
+Deno.test("the bundle is self-contained: --version, a chat round trip and Telegram", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "herald-bundle-" });
   try {
     const bundle = join(dir, "herald.js");
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--platform", "deno", "--output", bundle, "main.ts"],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(built.code, 0, new TextDecoder().decode(built.stderr));
-    // Run it from the temp dir, away from deno.json and its import map.
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--unstable-kv", "--no-config", bundle, "--version"],
-      cwd: dir,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(new TextDecoder().decode(run.stdout), `herald ${denoJson.version}\n`);
-    assertEquals(run.code, 0);
+    await buildBundle(bundle);
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+    await t.step("--version", async () => {
+      const run = await bundleCommand(bundle, ["--version"], dir).output();
+      assertEquals(decode(run.stdout), `herald ${denoJson.version}\n`);
+      assertEquals(run.code, 0);
+    });
+
+    await t.step("chat -q answers from the fake upstream", async () => {
+      await using llm = await FakeLlm.start();
+      const run = await bundleCommand(bundle, ["chat", "-q", "hi"], dir, {
+        OPENAI_BASE_URL: llm.baseUrl,
+        HERALD_MODEL: "fake-model",
+      }).output();
+      assertEquals(run.code, 0, decode(run.stderr));
+      assertEquals(decode(run.stdout), "echo: hi\n");
+    });
+
+    await t.step("the embedded Telegram worker answers a message", async () => {
+      await using llm = await FakeLlm.start();
+      await using api = new FakeBotApi();
+      const child = bundleCommand(bundle, ["serve", "--port", "0"], dir, {
+        OPENAI_BASE_URL: llm.baseUrl,
+        HERALD_MODEL: "fake-model",
+        TELEGRAM_BOT_TOKEN: api.token,
+        TELEGRAM_API_ROOT: api.apiRoot,
+        TELEGRAM_ALLOWED_USERS: "42",
+      }).spawn();
+      try {
+        api.sendUserMessage({ text: "hello bundle" });
+        await api.waitFor(
+          () => api.chatMessages().some((m) => m.text === "echo: hello bundle"),
+          20_000,
+        );
+      } finally {
+        child.kill("SIGTERM");
+        const output = await child.output();
+        if (!api.chatMessages().some((m) => m.text === "echo: hello bundle")) {
+          console.error(decode(output.stdout), decode(output.stderr));
+        }
+      }
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("an embedded worker gets a require() that works inside a blob: URL", () => {
+  const bundled = "var __require = __deno_internal_createRequire(import.meta.url);\nfoo();";
+  const prepared = prepareWorkerSource(bundled);
+  assert(!prepared.includes("import.meta.url"));
+  assert(prepared.includes('__deno_internal_createRequire("file:///'));
 });

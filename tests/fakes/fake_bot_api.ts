@@ -63,9 +63,23 @@ export interface UserMessageOptions {
   username?: string;
   chatType?: "private" | "group" | "supergroup";
   threadId?: number;
+  /** Whether the thread is a forum topic (default true when threadId is set). */
+  isTopicMessage?: boolean;
   /** Makes the message a reply to this (bot) message. */
   replyToMessageId?: number;
+  /** Text entities (or caption entities for media). */
+  entities?: Record<string, unknown>[];
+  /** A photo: its bytes are served by getFile and the file route; `text` is the caption. */
+  photo?: Uint8Array;
+  /** A document: `text` is the caption. */
+  document?: { file_name: string; mime_type: string };
 }
+
+/** Telegram's answer to a send into a forum topic that does not exist. */
+export const THREAD_NOT_FOUND_ERROR: FakeError = {
+  error_code: 400,
+  description: "Bad Request: message thread not found",
+};
 
 const BOT = { id: 999_000, is_bot: true, first_name: "Herald", username: "herald_test_bot" };
 const ALLOWED_TAGS = new Set([
@@ -107,6 +121,11 @@ export class FakeBotApi {
   readonly token = "123456:TEST-token";
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<number, FakeMessage>();
+  /** The offset of every getUpdates call, in order. */
+  readonly pollOffsets: number[] = [];
+  /** Forum topics that do not exist (any thread id 1 is refused too, as the General topic). */
+  readonly missingThreads = new Set<number>([1]);
+  #files = new Map<string, Uint8Array>();
   #server: Deno.HttpServer;
   #updates: Record<string, unknown>[] = [];
   #nextUpdateId = 1;
@@ -160,15 +179,39 @@ export class FakeBotApi {
       date: Math.floor(Date.now() / 1000),
       chat: { id: chatId, type: options.chatType ?? "private" },
       from: { id: userId, is_bot: false, first_name: "User", username: options.username },
-      text: options.text,
     };
-    if (options.text.startsWith("/")) {
+    const media = options.photo !== undefined || options.document !== undefined;
+    if (media) {
+      if (options.text) message.caption = options.text;
+      if (options.entities) message.caption_entities = options.entities;
+    } else {
+      message.text = options.text;
+      if (options.entities) message.entities = options.entities;
+    }
+    if (options.photo) {
+      const fileId = `photo-${messageId}`;
+      this.#files.set(fileId, options.photo);
+      message.photo = [
+        { file_id: `${fileId}-small`, file_unique_id: "s", width: 90, height: 90, file_size: 10 },
+        {
+          file_id: fileId,
+          file_unique_id: "m",
+          width: 800,
+          height: 600,
+          file_size: options.photo.length,
+        },
+      ];
+    }
+    if (options.document) {
+      message.document = { file_id: `doc-${messageId}`, file_unique_id: "d", ...options.document };
+    }
+    if (!media && options.text.startsWith("/")) {
       const length = options.text.split(/\s/)[0].length;
       message.entities = [{ type: "bot_command", offset: 0, length }];
     }
     if (options.threadId !== undefined) {
       message.message_thread_id = options.threadId;
-      message.is_topic_message = true;
+      if (options.isTopicMessage !== false) message.is_topic_message = true;
     }
     if (options.replyToMessageId !== undefined) {
       message.reply_to_message = {
@@ -213,6 +256,11 @@ export class FakeBotApi {
   }
 
   async #handle(req: Request): Promise<Response> {
+    const file = new URL(req.url).pathname.match(/^\/file\/bot([^/]+)\/photos\/(.+)$/);
+    if (file && file[1] === this.token && this.#files.has(file[2])) {
+      const bytes = this.#files.get(file[2])!.slice();
+      return new Response(bytes, { headers: { "content-type": "image/png" } });
+    }
     const match = new URL(req.url).pathname.match(/^\/bot([^/]+)\/(\w+)$/);
     if (!match || match[1] !== this.token) {
       return Response.json({ ok: false, error_code: 401, description: "Unauthorized" }, {
@@ -224,6 +272,7 @@ export class FakeBotApi {
     // deno-lint-ignore no-explicit-any
     const body: Record<string, any> = text ? JSON.parse(text) : {};
     if (method !== "getUpdates") this.calls.push({ method, body, at: performance.now() });
+    else this.pollOffsets.push(body.offset ?? 0);
     const answer = await this.#answer(method, body);
     for (const check of [...this.#watchers]) check();
     if ("error_code" in answer) {
@@ -244,6 +293,20 @@ export class FakeBotApi {
         return { result: BOT };
       case "getUpdates":
         return { result: await this.#poll(body.offset ?? 0, body.timeout ?? 0) };
+      case "getFile":
+        if (!this.#files.has(body.file_id)) {
+          return { error_code: 400, description: "Bad Request: invalid file_id" };
+        }
+        return {
+          result: {
+            file_id: body.file_id,
+            file_unique_id: "u",
+            file_path: `photos/${body.file_id}`,
+          },
+        };
+      case "sendChatAction":
+        if (this.missingThreads.has(body.message_thread_id)) return THREAD_NOT_FOUND_ERROR;
+        return { result: true };
       case "sendMessage":
         return this.#send(body);
       case "editMessageText":
@@ -273,6 +336,7 @@ export class FakeBotApi {
 
   // deno-lint-ignore no-explicit-any
   #send(body: Record<string, any>): FakeError | { result: unknown } {
+    if (this.missingThreads.has(body.message_thread_id)) return THREAD_NOT_FOUND_ERROR;
     const problem = checkText(body.text, body.parse_mode);
     if (problem) return problem;
     const messageId = this.#nextMessageId++;

@@ -7,6 +7,7 @@ import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
 import { emptyUsage } from "../../agent/messages.ts";
 import { ConfigSchema } from "../../config/schema.ts";
 import { startTelegram, type TelegramHandle } from "../../platforms/host.ts";
+import type { UpdateInbox } from "../../platforms/update_inbox.ts";
 import { SessionStore } from "../../store/sessions.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
@@ -99,6 +100,15 @@ export interface HarnessOptions {
   telegram?: Record<string, unknown>;
   streaming?: Record<string, unknown>;
   crashOnText?: string;
+  crashGenerations?: number;
+  typingIntervalMs?: number;
+  inbox?: UpdateInbox;
+  /** A fake Bot API to use and leave open (restart tests); default a new one. */
+  api?: FakeBotApi;
+  /** A directory holding the KV file to use and keep (restart tests); default a new temp dir. */
+  dir?: string;
+  /** Wait for "connected as" before returning; default true. */
+  waitConnected?: boolean;
 }
 
 /** A running adapter with its fakes. */
@@ -108,13 +118,14 @@ export interface Harness {
   sessions: SessionStore;
   logs: Logs;
   handle: TelegramHandle;
+  kv: Deno.Kv;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Starts the adapter against a fresh fake Bot API and waits until the bot is connected. */
 export async function startHarness(script: Script, options: HarnessOptions = {}): Promise<Harness> {
-  const api = new FakeBotApi();
-  const dir = await Deno.makeTempDir({ prefix: "herald-telegram-" });
+  const api = options.api ?? new FakeBotApi();
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "herald-telegram-" });
   const kv = await Deno.openKv(`${dir}/herald.kv`);
   const sessions = new SessionStore(kv);
   const agent = new ScriptedAgent(script);
@@ -133,21 +144,30 @@ export async function startHarness(script: Script, options: HarnessOptions = {})
     agent,
     sessions,
     log: logs.push,
+    kv,
+    inbox: options.inbox,
     restartDelayMs: 20,
+    typingIntervalMs: options.typingIntervalMs,
     crashOnText: options.crashOnText,
+    crashGenerations: options.crashGenerations,
   });
-  await logs.waitFor("connected as");
+  if (options.waitConnected !== false) await logs.waitFor("connected as");
+  let disposed = false;
   return {
     api,
     agent,
     sessions,
     logs,
     handle,
+    kv,
     async [Symbol.asyncDispose]() {
+      // Restart tests stop a harness early; the `await using` at the end is then a no-op.
+      if (disposed) return;
+      disposed = true;
       await handle.stop();
-      await api.close();
+      if (!options.api) await api.close();
       kv.close();
-      await Deno.remove(dir, { recursive: true });
+      if (!options.dir) await Deno.remove(dir, { recursive: true });
     },
   };
 }

@@ -249,15 +249,36 @@ Deno.test("a rejected formatted final edit falls back to plain text", async () =
   assert.equal(h.api.chatMessages().length, 1);
 });
 
-Deno.test("a crashed worker is restarted and answers again", async () => {
-  await using h = await startHarness(echo((t) => `echo ${t}`), { crashOnText: "crash now" });
-  h.api.sendUserMessage({ text: "crash now" });
+Deno.test("a crashed worker is restarted and the message that crashed it is answered", async () => {
+  await using h = await startHarness(echo((t) => `echo ${t}`), {
+    crashOnText: "crash once",
+    crashGenerations: 1,
+  });
+  h.api.sendUserMessage({ text: "crash once" });
   await h.logs.waitFor("the worker died");
   await h.logs.waitFor("connected as", 2);
+  await h.api.waitFor(() => h.api.chatMessages().some((m) => m.text === "echo crash once"));
   h.api.sendUserMessage({ text: "are you back" });
   await h.api.waitFor(() => h.api.chatMessages().some((m) => m.text === "echo are you back"));
+  assert.deepEqual(h.api.chatMessages().map((m) => m.text), [
+    "echo crash once",
+    "echo are you back",
+  ]);
   // Startup calls are not repeated on restart.
   assert.equal(h.api.callsOf("setMyCommands").length, 1);
+});
+
+Deno.test("a message that keeps crashing the worker is dropped with an apology after 2 tries", async () => {
+  await using h = await startHarness(echo((t) => `echo ${t}`), { crashOnText: "poison" });
+  const poison = h.api.sendUserMessage({ text: "poison" });
+  await h.api.waitFor(() => h.api.chatMessages().some((m) => m.text.startsWith("Sorry,")));
+  assert.equal(h.logs.lines.filter((l) => l.includes("the worker died")).length, 2);
+  const [apology] = h.api.chatMessages();
+  assert.equal(apology.replyTo, poison);
+  h.api.sendUserMessage({ text: "still there?" });
+  await h.api.waitFor(() => h.api.chatMessages().some((m) => m.text === "echo still there?"));
+  assert.equal(h.agent.turns.length, 1);
+  assert.equal(h.logs.lines.filter((l) => l.includes("the worker died")).length, 2);
 });
 
 Deno.test("in groups the bot answers only when mentioned, in the message's topic", async () => {
@@ -269,6 +290,7 @@ Deno.test("in groups the bot answers only when mentioned, in the message's topic
   assert.equal(h.api.chatMessages(-100)[0].text, "echo what time is it");
   assert.equal(h.agent.turns.length, 1);
   assert.equal(h.agent.turns[0].sessionKey, "-100:5");
+  await h.api.waitFor(() => h.api.callsOf("sendChatAction").length >= 1);
   const toGroup = h.api.calls.filter((c) => c.body.chat_id === -100);
   assert.ok(toGroup.length >= 2);
   assert.ok(toGroup.every((c) => c.body.message_thread_id === 5));

@@ -19,7 +19,7 @@ export interface ResponsesServer extends TestServer {
 
 /** Starts the server; closing it also closes the KV handle it opened. */
 export async function startResponsesServer(
-  options: TestServerOptions & { kv?: Deno.Kv; coalesceMs?: number } = {},
+  options: TestServerOptions & { kv?: Deno.Kv; coalesceMs?: number; contextTokens?: number } = {},
 ): Promise<ResponsesServer> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   const store = new ResponseStore(kv);
@@ -35,6 +35,7 @@ export async function startResponsesServer(
         maxBodyBytes: 10 * 1024 * 1024,
         keepAliveMs: options.keepAliveMs,
         coalesceMs: options.coalesceMs ?? 0,
+        contextTokens: options.contextTokens,
       }),
   });
   const close = async () => {

@@ -1,0 +1,15 @@
+/**
+ * The sections bench/results.json holds, in order (shared by bench/run.ts and its smoke test).
+ * @module
+ */
+
+/** Every section the results hold, in order. */
+export const SECTIONS = [
+  "startup",
+  "memory",
+  "latency",
+  "throughput",
+  "streaming",
+  "responses_store",
+  "telegram",
+] as const;

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import {
+  type ChatApi,
+  type Clock,
+  CURSOR,
+  StreamEditor,
+  type StreamEditorOptions,
+  type TimerId,
+} from "../../../platforms/telegram/stream_editor.ts";
+
+/** A clock that moves only when the test says so. */
+class FakeClock implements Clock {
+  #now = 0;
+  #timers = new Map<number, { at: number; fn: () => void }>();
+  #nextId = 1;
+
+  now(): number {
+    return this.#now;
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(resolve, ms));
+  }
+  setTimeout(fn: () => void, ms: number): TimerId {
+    const id = this.#nextId++;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
+    return id as unknown as TimerId;
+  }
+  clearTimeout(id: TimerId): void {
+    this.#timers.delete(id as unknown as number);
+  }
+
+  /** Runs every timer due up to `now + ms`, in order, letting the promises they start settle. */
+  async advance(ms: number): Promise<void> {
+    const until = this.#now + ms;
+    await settle();
+    while (true) {
+      const next = [...this.#timers.entries()].filter(([, t]) => t.at <= until)
+        .sort((a, b) => a[1].at - b[1].at)[0];
+      if (!next) break;
+      this.#timers.delete(next[0]);
+      this.#now = next[1].at;
+      next[1].fn();
+      await settle();
+    }
+    this.#now = until;
+  }
+
+  /** Runs timers until `promise` settles. */
+  async runUntil<T>(promise: Promise<T>): Promise<T> {
+    let done = false;
+    promise.finally(() => done = true).catch(() => {});
+    for (let i = 0; i < 1000 && !done; i++) await this.advance(100);
+    assert.ok(done, "the editor never finished");
+    return await promise;
+  }
+}
+
+/** Lets the editor's awaited API calls complete (they resolve at once). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+interface Call {
+  kind: "send" | "edit";
+  text: string;
+  html: boolean;
+  at: number;
+}
+
+/** A chat that records calls and fails edits on demand. */
+class FakeChat implements ChatApi {
+  calls: Call[] = [];
+  messages = new Map<number, string>();
+  editFailures: unknown[] = [];
+  #nextId = 1;
+  constructor(private clock: FakeClock) {}
+
+  send(text: string, options: { html: boolean }): Promise<number> {
+    this.calls.push({ kind: "send", text, html: options.html, at: this.clock.now() });
+    const id = this.#nextId++;
+    this.messages.set(id, text);
+    return Promise.resolve(id);
+  }
+  edit(messageId: number, text: string, options: { html: boolean }): Promise<void> {
+    this.calls.push({ kind: "edit", text, html: options.html, at: this.clock.now() });
+    const failure = this.editFailures.shift();
+    if (failure) return Promise.reject(failure);
+    this.messages.set(messageId, text);
+    return Promise.resolve();
+  }
+  get edits(): Call[] {
+    return this.calls.filter((c) => c.kind === "edit");
+  }
+}
+
+const flood = (retryAfter: number) => ({
+  error_code: 429,
+  description: `Too Many Requests: retry after ${retryAfter}`,
+  parameters: { retry_after: retryAfter },
+});
+
+function setup(options: Partial<StreamEditorOptions> = {}) {
+  const clock = new FakeClock();
+  const chat = new FakeChat(clock);
+  const editor = new StreamEditor({
+    api: chat,
+    streaming: true,
+    editIntervalMs: 1000,
+    minTokens: 1,
+    replyToMode: "first",
+    replyToMessageId: 7,
+    clock,
+    ...options,
+  });
+  return { clock, chat, editor };
+}
+
+Deno.test("the preview is edited at most once per interval with the newest text", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("Hello there");
+  await clock.advance(0);
+  assert.deepEqual(chat.calls.map((c) => c.kind), ["send"]);
+  assert.equal(chat.calls[0].text, `Hello there${CURSOR}`);
+  // Three deltas inside one interval: the frames in between are skipped.
+  editor.append(", one");
+  await clock.advance(300);
+  editor.append(", two");
+  await clock.advance(300);
+  editor.append(", three");
+  await clock.advance(300);
+  assert.equal(chat.edits.length, 0);
+  await clock.advance(100);
+  assert.equal(chat.edits.length, 1);
+  assert.equal(chat.edits[0].at, 1000);
+  assert.equal(chat.edits[0].text, `Hello there, one, two, three${CURSOR}`);
+  assert.equal(chat.edits[0].html, false);
+});
+
+Deno.test("the final edit removes the cursor, formats, and happens exactly once", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("Some **bold** words");
+  await clock.advance(0);
+  await clock.runUntil(editor.finish());
+  const finals = chat.calls.filter((c) => !c.text.includes(CURSOR));
+  assert.equal(finals.length, 1);
+  assert.equal(finals[0].text, "Some <b>bold</b> words");
+  assert.equal(finals[0].html, true);
+  // The final waited for the interval after the first preview.
+  assert.equal(finals[0].at, 1000);
+});
+
+Deno.test("429 on edits doubles the interval up to 10 s, then the tail is sent as new messages", async () => {
+  const { clock, chat, editor } = setup({ editIntervalMs: 3000 });
+  editor.append("The first part of the answer");
+  await clock.advance(0);
+  chat.editFailures.push(flood(1), flood(1), flood(1), flood(1));
+  editor.append(" keeps growing");
+  await clock.advance(60_000);
+  const attempts = chat.edits.map((c) => c.at);
+  // 3 s, then 6 s later, then 10 s (capped) later; three refusals in a row stop the edits.
+  assert.deepEqual(attempts, [3000, 9000, 19_000]);
+  editor.append(" until the end.");
+  await clock.runUntil(editor.finish());
+  assert.equal(chat.edits.length, 3);
+  const visible = [...chat.messages.values()].map((t) => t.replace(CURSOR, ""));
+  assert.deepEqual(visible, [
+    "The first part of the answer",
+    "keeps growing until the end.",
+  ]);
+});
+
+Deno.test("a final edit that fails sends only the missing tail, never the whole reply twice", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("Already shown text");
+  await clock.advance(0);
+  editor.append(" and the rest");
+  chat.editFailures.push({
+    error_code: 400,
+    description: "Bad Request: message to edit not found",
+  });
+  await clock.runUntil(editor.finish());
+  const sends = chat.calls.filter((c) => c.kind === "send");
+  assert.equal(sends.length, 2);
+  assert.equal(sends[1].text, "and the rest");
+  assert.equal(
+    [...chat.messages.values()].filter((t) => t.includes("Already shown text")).length,
+    1,
+  );
+});
+
+Deno.test("a short flood on the final edit is waited out and the edit retried once", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("Almost done here");
+  await clock.advance(0);
+  chat.editFailures.push(flood(2));
+  await clock.runUntil(editor.finish());
+  const edits = chat.edits;
+  assert.equal(edits.length, 2);
+  assert.equal(edits[1].at - edits[0].at, 2000);
+  assert.equal(chat.messages.get(1), "Almost done here");
+  assert.equal(chat.calls.filter((c) => c.kind === "send").length, 1);
+});
+
+Deno.test("with streaming off nothing is shown until the whole reply is sent", async () => {
+  const { clock, chat, editor } = setup({ streaming: false });
+  editor.append("All of it ");
+  editor.append("at once");
+  await clock.advance(5000);
+  assert.equal(chat.calls.length, 0);
+  await clock.runUntil(editor.finish());
+  assert.deepEqual(chat.calls.map((c) => [c.kind, c.text]), [["send", "All of it at once"]]);
+});
