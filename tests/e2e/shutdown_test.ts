@@ -95,6 +95,9 @@ Deno.test("SIGTERM ends open streams cleanly, exits 0, and stored responses surv
     // The non-streamed request gets a 503 it can retry, not a cut-off answer passed off as whole.
     const plainRes = await bounded(plain, 10_000, "the non-streamed answer after SIGTERM");
     assert.equal(plainRes.status, 503);
+    // Retryable: the openai SDK honours x-should-retry, so it must not say "false" here.
+    assert.ok(plainRes.headers.get("retry-after"));
+    assert.notEqual(plainRes.headers.get("x-should-retry"), "false");
     assert.equal((await plainRes.json()).error.code, "shutting_down");
 
     // Responses: a terminal event, then [DONE].

@@ -83,3 +83,30 @@ Deno.test("a configured extra root is allowed", async () => {
     file,
   );
 });
+
+Deno.test("home and variable spellings cannot leave the workspace", async () => {
+  await using ws = await tempDir();
+  for (const path of ["~", "~/.ssh/id_rsa", "~/../../etc/passwd", "//etc/passwd", "/./etc/x"]) {
+    await assert.rejects(resolveWorkspacePath(path, { workspace: ws.path }), PathRefusedError, path);
+  }
+  // Shell variables are not expanded: they name a folder inside the workspace.
+  for (const path of ["${HOME}/.ssh", "$HOME/.ssh"]) {
+    assert.equal(await resolveWorkspacePath(path, { workspace: ws.path }), join(ws.path, path));
+  }
+});
+
+Deno.test("a symlinked folder inside the workspace cannot be climbed out of with ..", async () => {
+  await using ws = await tempDir();
+  await using outside = await tempDir();
+  await Deno.mkdir(join(outside.path, "deep"));
+  await Deno.symlink(join(outside.path, "deep"), join(ws.path, "link"));
+  // Lexically link/../x is the workspace's own x, and that is where the tools go.
+  assert.equal(
+    await resolveWorkspacePath("link/../x.txt", { workspace: ws.path }),
+    join(ws.path, "x.txt"),
+  );
+  await assert.rejects(
+    resolveWorkspacePath("link/secret.txt", { workspace: ws.path }),
+    PathRefusedError,
+  );
+});

@@ -103,6 +103,10 @@ Deno.test("while draining, new runs get 503", async () => {
   try {
     const res = await post(`${app.url}/v1/slow`);
     assert.equal(res.status, 503);
+    // Retryable elsewhere or later: Retry-After, and no `x-should-retry: false` (the openai SDK
+    // would then give up at once).
+    assert.equal(res.headers.get("retry-after"), "1");
+    assert.notEqual(res.headers.get("x-should-retry"), "false");
     assert.equal((await res.json()).error.code, "gateway_draining");
   } finally {
     await app.close();
