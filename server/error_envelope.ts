@@ -36,8 +36,9 @@ export function errorResponse(error: unknown): Response {
   const e = toHeraldError(error);
   const headers = new Headers(e.headers);
   headers.set("Content-Type", "application/json");
-  // A 5xx from a deterministic agent failure should not make SDKs run the agent again.
-  if (e.status >= 500) headers.set("x-should-retry", "false");
+  // A 5xx from a deterministic agent failure should not make SDKs run the agent again; one that
+  // says when to come back (503 while shutting down or draining) should be retried.
+  if (e.status >= 500 && !headers.has("retry-after")) headers.set("x-should-retry", "false");
   return new Response(JSON.stringify({ error: errorBody(e) }), { status: e.status, headers });
 }
 

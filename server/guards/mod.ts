@@ -10,6 +10,7 @@ import { authThrottle } from "./auth_throttle.ts";
 import { concurrencyLimit } from "./concurrency.ts";
 import { hostGuard } from "./host.ts";
 import { idempotency } from "./idempotency.ts";
+import { jsonOnly } from "./json_only.ts";
 import { originGuard } from "./origin.ts";
 import { requestLog } from "./request_log.ts";
 import { securityHeaders } from "./security_headers.ts";
@@ -22,6 +23,7 @@ export { SECURITY_HEADERS, securityHeaders } from "./security_headers.ts";
 export { requestLog, type RequestLogEntry, type RequestLogOptions } from "./request_log.ts";
 export { hostGuard, type HostGuardOptions, isLoopback, parseHostHeader } from "./host.ts";
 export { originGuard, type OriginGuardOptions } from "./origin.ts";
+export { jsonOnly } from "./json_only.ts";
 export { authThrottle, type AuthThrottleOptions } from "./auth_throttle.ts";
 export { idempotency, type IdempotencyOptions } from "./idempotency.ts";
 export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from "./concurrency.ts";
@@ -49,8 +51,8 @@ export interface DefaultGuardOptions {
 
 /**
  * The guard list for `createApp`, outermost first: security headers (so every response gets them,
- * rejections included), the request log, the Host check, the Origin check, the failed-auth
- * throttle, idempotency (before the run limit, so a replay takes no slot) and the run limit.
+ * rejections included), the request log, the Host check, the Origin check, the JSON-only body
+ * check (CSRF), the failed-auth throttle, idempotency (before the run limit, so a replay takes no slot) and the run limit.
  *
  * @example
  * ```ts
@@ -69,6 +71,7 @@ export function defaultGuards(options: DefaultGuardOptions): Middleware[] {
     requestLog({ log: options.log }),
     hostGuard({ bindHost: config.host, allowedHosts: config.allowed_hosts }),
     originGuard({ origins: config.cors_origins }),
+    jsonOnly(),
     authThrottle(),
     idempotency({
       apiKeys: options.apiKeys,

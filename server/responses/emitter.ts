@@ -1,7 +1,8 @@
 /**
  * Turns AgentEvents into Responses stream events and output items: `sequence_number` from 0,
  * `output_index` in append order, every `item_id` the id of its item, one item open at a time,
- * text deltas coalesced into windows of up to 50 ms. Streams, background logs and plain JSON
+ * text (and reasoning) deltas coalesced into windows of up to 50 ms, upstream reasoning sent as a
+ * reasoning item's summary. Streams, background logs and plain JSON
  * answers are all built from the same emitter, so they always agree.
  * @module
  */

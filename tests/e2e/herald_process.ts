@@ -7,7 +7,6 @@
 import { join } from "node:path";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const REPO = new URL("../../", import.meta.url).pathname;
 
 /** A key strong enough for the key policy. */
 export const E2E_KEY = "e2e-9c41f7a2b85d3e60";

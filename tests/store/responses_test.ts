@@ -245,3 +245,27 @@ Deno.test("stored events replay after a sequence number", async () => {
     kv.close();
   }
 });
+
+Deno.test("a chain mixing small inline turns and big chunked turns rebuilds in order", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new ResponseStore(kv);
+    const [a] = await chain(store, 1);
+    const big = "z".repeat(200_000);
+    await store.save({ response: response("resp_mid", big), input: input("mid"), parent: a });
+    const mid = { id: "resp_mid", root: a.root, depth: 1 };
+    const [c] = await chain(store, 1, mid);
+    const turns = await store.history(c.id);
+    assert.deepEqual(turns.map((t) => t.id), [a.id, "resp_mid", c.id]);
+    const text = (turns[1].output[0].content as { text: string }[])[0].text;
+    assert.equal(text, big);
+    // Overwriting the big turn with a small one leaves no chunks behind.
+    await store.save({ response: response("resp_mid", "small"), input: input("mid"), parent: a });
+    let chunks = 0;
+    for await (const _ of kv.list({ prefix: ["responses", "chunk"] })) chunks++;
+    assert.equal(chunks, 0);
+    assert.equal((await store.history(c.id)).length, 3);
+  } finally {
+    kv.close();
+  }
+});

@@ -87,7 +87,11 @@ Deno.test("a configured extra root is allowed", async () => {
 Deno.test("home and variable spellings cannot leave the workspace", async () => {
   await using ws = await tempDir();
   for (const path of ["~", "~/.ssh/id_rsa", "~/../../etc/passwd", "//etc/passwd", "/./etc/x"]) {
-    await assert.rejects(resolveWorkspacePath(path, { workspace: ws.path }), PathRefusedError, path);
+    await assert.rejects(
+      resolveWorkspacePath(path, { workspace: ws.path }),
+      PathRefusedError,
+      path,
+    );
   }
   // Shell variables are not expanded: they name a folder inside the workspace.
   for (const path of ["${HOME}/.ssh", "$HOME/.ssh"]) {

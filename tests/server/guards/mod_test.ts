@@ -85,3 +85,74 @@ Deno.test("createApp with auth off serves routes without a key", async () => {
     await app.close();
   }
 });
+
+/** A route shaped like the Telegram webhook: no bearer key, its own secret header. */
+const webhookRoute = {
+  method: "POST" as const,
+  path: "/telegram/webhook",
+  auth: false,
+  handler: (req: Request) =>
+    new Response(req.headers.get("x-telegram-bot-api-secret-token") === "s3cret" ? "ok" : "no", {
+      status: req.headers.get("x-telegram-bot-api-secret-token") === "s3cret" ? 200 : 403,
+    }),
+};
+
+function telegramCall(port: number, host: string) {
+  const body = JSON.stringify({ update_id: 1 });
+  return rawRequest(
+    port,
+    `POST /telegram/webhook HTTP/1.1\nHost: ${host}\nContent-Type: application/json\n` +
+      `X-Telegram-Bot-Api-Secret-Token: s3cret\nContent-Length: ${body.length}\n` +
+      `Connection: close\n`,
+    body,
+  );
+}
+
+Deno.test("defaultGuards: the Telegram webhook passes through a proxy only with its Host allowed", async () => {
+  // Behind a TLS proxy Herald sees loopback connections carrying the public Host.
+  const closed = serveApp(defaultGuards({ config, apiKeys: () => [KEY], log: () => {} }), {
+    routes: [webhookRoute],
+  });
+  const open = serveApp(
+    defaultGuards({
+      config: { ...config, allowed_hosts: ["bot.example.com"] },
+      apiKeys: () => [KEY],
+      log: () => {},
+    }),
+    { routes: [webhookRoute] },
+  );
+  try {
+    assert.equal((await telegramCall(closed.port, "bot.example.com")).status, 421);
+    const through = await telegramCall(open.port, "bot.example.com");
+    assert.equal(through.status, 200, through.body);
+    assert.match(through.body, /\bok\b/);
+  } finally {
+    await closed.close();
+    await open.close();
+  }
+});
+
+Deno.test("defaultGuards: a browser 'simple' content type is refused with 415 on every route", async () => {
+  const app = serveApp(defaultGuards({ config, apiKeys: () => [KEY], log: () => {} }));
+  try {
+    // DELETE and routes that read no body included: the type alone marks a cross-site form post.
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]) {
+      for (const method of ["POST", "DELETE"]) {
+        const path = method === "POST" ? "/v1/echo" : "/v1/items/1";
+        const res = await fetch(`${app.url}${path}`, {
+          method,
+          headers: { ...AUTH, "Content-Type": type },
+          body: "{}",
+        });
+        assert.equal(res.status, 415, `${method} ${type}`);
+        assert.equal((await res.json()).error.code, "unsupported_media_type");
+      }
+    }
+    // No body and no type (the openai SDK's DELETE) is fine.
+    const del = await fetch(`${app.url}/v1/items/1`, { method: "DELETE", headers: AUTH });
+    assert.equal(del.status, 200);
+    await del.body?.cancel();
+  } finally {
+    await app.close();
+  }
+});

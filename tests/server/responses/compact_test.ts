@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { TEST_KEY } from "../../fakes/test_server.ts";
 import { openCompaction, sealCompaction } from "../../../server/responses/compaction.ts";
 import { startResponsesServer } from "./harness.ts";
+import { assertMatchesSchema } from "./openresponses_schema.ts";
 
 async function post(url: string, body: unknown): Promise<Response> {
   return await fetch(`${url}/v1/responses/compact`, {
@@ -27,6 +28,7 @@ Deno.test("compact summarises a stored chain with the LLM, offering no tools", a
   assert.equal(res.status, 200);
   const body = await res.json();
   assert.equal(body.object, "response.compaction");
+  assertMatchesSchema("CompactResource", body);
   assert.equal(typeof body.created_at, "number");
   assert.equal(body.usage.input_tokens, 40);
   const item = body.output.at(-1);

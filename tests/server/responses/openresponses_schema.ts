@@ -51,3 +51,13 @@ export function assertValidEvent(event: { type: string }): void {
     throw new Error(`Event ${event.type} fails ${name}: ${JSON.stringify(validate.errors)}`);
   }
 }
+
+/** Throws when `value` does not match the named Open Responses component schema. */
+export function assertMatchesSchema(name: string, value: unknown): void {
+  const validate = validator(name);
+  if (!validate(value)) {
+    throw new Error(
+      `Value fails the Open Responses ${name} schema: ${JSON.stringify(validate.errors)}`,
+    );
+  }
+}
