@@ -53,6 +53,11 @@ export const ConfigSchema = z.object({
       "OpenAI-compatible upstream base URL. Default: https://api.openai.com/v1 when an API key is set, otherwise a local Ollama at http://127.0.0.1:11434/v1.",
     ),
     api_key: env(z.string().optional(), ["OPENAI_API_KEY"], "The upstream API key."),
+    context_tokens: env(
+      z.number().int().min(1000).default(100_000),
+      ["HERALD_CONTEXT_TOKENS"],
+      'The model\'s context budget in tokens (estimated); `truncation: "auto"` on the Responses API drops the oldest turns to fit it.',
+    ),
     fallbacks: doc(
       z.array(FallbackModelSchema).default([]),
       "Models tried in order when the primary keeps failing; each may name its own base_url and api_key.",

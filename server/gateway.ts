@@ -129,6 +129,9 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      contextTokens: config.model.context_tokens,
+      // Streaming off: hold text back until its item closes, so it arrives as one delta.
+      coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
   ];
   let telegram: TelegramHandle | undefined;
