@@ -21,6 +21,11 @@ export interface AppOptions {
    * off, and startup refuses that on a non-loopback bind (server/guards/startup_checks.ts).
    */
   auth?: boolean;
+  /**
+   * Told about failures that are not HeraldErrors (bugs): the client gets a generic 500, so this
+   * is where their cause is recorded. Default: stderr.
+   */
+  onUnexpectedError?: (error: unknown, ctx: RequestContext) => void;
 }
 
 /** A Deno.serve handler. */
@@ -90,6 +95,9 @@ export function createApp(options: AppOptions): ServeHandler {
     try {
       response = await next();
     } catch (error) {
+      if (!(error instanceof HeraldError)) {
+        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
+      }
       response = errorResponse(error);
     }
     try {
@@ -97,6 +105,11 @@ export function createApp(options: AppOptions): ServeHandler {
     } catch { /* immutable headers (a proxied response): leave them */ }
     return response;
   };
+}
+
+function logUnexpected(error: unknown, ctx: RequestContext): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`Internal error (request ${ctx.requestId} ${ctx.url.pathname}): ${detail}`);
 }
 
 function validRequestId(value: string | null): string | null {
