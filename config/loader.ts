@@ -5,7 +5,6 @@
  */
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { parseDotenv } from "./dotenv.ts";
 import { ConfigError } from "./errors.ts";
@@ -173,6 +172,8 @@ async function readYamlConfig(
       : String(error);
     throw new ConfigError([`Cannot read config file ${path}: ${reason}`], { cause: error });
   }
+  // Loaded only when a config file exists: the yaml package is a noticeable part of start-up.
+  const { parseDocument } = await import("yaml");
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const problem = document.errors[0];
   if (problem) {

@@ -13,6 +13,7 @@ import { errorResponse, jsonResponse } from "./error_envelope.ts";
 import type { Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
 import { sseResponse } from "./sse.ts";
+import { shuttingDownError, startTurn, turnError } from "./turns.ts";
 
 /** Anything that runs agent turns (the Agent class, or a test double). */
 export interface AgentRunner {
@@ -35,25 +36,6 @@ export interface ChatCompletionsDeps {
 
 function completionId(): string {
   return `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-}
-
-/** A 503 for requests arriving while the gateway shuts down. */
-export function shuttingDownError(): HeraldError {
-  return new HeraldError("The gateway is shutting down; try again shortly.", {
-    status: 503,
-    type: "server_error",
-    code: "shutting_down",
-    headers: { "Retry-After": "5" },
-  });
-}
-
-/** The error a failed turn maps to before anything was sent. */
-export function turnError(result: TurnResult): HeraldError {
-  return new HeraldError(result.error?.message ?? "The agent failed.", {
-    status: result.error?.status && result.error.status >= 400 ? result.error.status : 500,
-    type: "server_error",
-    code: result.error?.code ?? "agent_error",
-  });
 }
 
 /** The Chat Completions route. */
@@ -99,12 +81,8 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
       return jsonResponse(completionObject(final, { id, created, model }));
     }
 
-    // Pull the first event before answering, so a turn that fails at once (no upstream, say)
-    // gets a real HTTP error status instead of a 200 stream carrying an error.
-    const first = await events.next();
-    if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
-      return errorResponse(turnError(first.value.result));
-    }
+    const started = await startTurn(events);
+    if ("failed" in started) return errorResponse(turnError(started.failed));
     req.signal.removeEventListener("abort", onEarlyAbort);
     handedOver = true;
     return sseResponse({
@@ -112,7 +90,7 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
       onCancel: () => run.abort("client disconnected"),
       produce: async (writer) => {
         try {
-          const source = prepend(first, events);
+          const source = started.events;
           await renderChatCompletionStream(
             deps.streamTokens === false ? coalesceText(source) : source,
             writer,
@@ -132,15 +110,6 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
     req.signal.removeEventListener("abort", onEarlyAbort);
     if (!handedOver) run.finish();
   }
-}
-
-async function* prepend<T>(
-  first: IteratorResult<T, unknown>,
-  rest: AsyncGenerator<T, unknown>,
-): AsyncGenerator<T> {
-  if (first.done) return;
-  yield first.value;
-  yield* rest;
 }
 
 /** Holds text deltas back and releases each segment's text as one delta. */

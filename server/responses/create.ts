@@ -16,7 +16,7 @@ import type {
   StoredResponse,
 } from "../../store/responses.ts";
 import { parseBody, readJsonBody } from "../body.ts";
-import { shuttingDownError, turnError } from "../chat_completions.ts";
+import { shuttingDownError, startTurn as startStreamedTurn, turnError } from "../turns.ts";
 import type { AgentRunner } from "../chat_completions.ts";
 import { errorResponse, jsonResponse } from "../error_envelope.ts";
 import type { Run, RunTracker } from "../runs.ts";
@@ -251,7 +251,6 @@ async function drive(
   deps: ResponsesDeps,
   run: Run,
   emitter: ResponseEmitter,
-  first?: IteratorResult<AgentEvent, unknown>,
   events?: AsyncGenerator<AgentEvent, unknown>,
 ): Promise<TurnResult> {
   const stream = events ?? deps.agent.run(prepared.turn, { signal: run.signal });
@@ -260,7 +259,6 @@ async function drive(
     if (event.type === "final") final = event.result;
     else emitter.handle(event);
   };
-  if (first && !first.done) consume(first.value);
   for await (const event of stream) consume(event);
   return final ?? {
     status: "failed",
@@ -335,11 +333,8 @@ async function runStream(
   const events = deps.agent.run(prepared.turn, { signal: run.signal });
   let handedOver = false;
   try {
-    // A turn that fails at once gets a real HTTP error instead of a 200 stream.
-    const first = await events.next();
-    if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
-      return errorResponse(turnError(first.value.result));
-    }
+    const started = await startStreamedTurn(events);
+    if ("failed" in started) return errorResponse(turnError(started.failed));
     req.signal.removeEventListener("abort", onEarlyAbort);
     handedOver = true;
     return sseResponse({
@@ -353,7 +348,7 @@ async function runStream(
         );
         try {
           emitter.start(false);
-          const result = await drive(prepared, deps, run, emitter, first, events);
+          const result = await drive(prepared, deps, run, emitter, started.events);
           const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
           // Stored before the terminal event, so what the client saw finish is durable.
           await save(prepared, deps, final).catch((e) => {
