@@ -9,13 +9,9 @@ import { ConfigError } from "../config/errors.ts";
 import { type ConfigFlags, loadConfig } from "../config/loader.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
 import { parseCommandLine, type ParsedCommand, UsageError } from "./args.ts";
-import { runChat } from "./chat.ts";
 import { findCommand } from "./commands.ts";
-import { runConfigCheck, runConfigShow } from "./config_command.ts";
-import { runDoctor } from "./doctor.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
 import { type CliIo, processIo } from "./io.ts";
-import { runKey } from "./key_command.ts";
 import { runServe } from "./serve.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
@@ -61,6 +57,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   }
 }
 
+// Each command's module is imported when it runs: `serve` should not pay for the others'
+// dependencies (the yaml printer, the doctor's checks, the chat renderer) at start-up.
 async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const { command, options } = parsed;
   if (options.help) return printHelp(command, io);
@@ -82,18 +80,26 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
       }
       const resolved = await load(parsed, io);
       const { openRuntime } = await import("../agent/runtime.ts");
+      const { runChat } = await import("./chat.ts");
       return await runChat(resolved, io, { query, openRuntime });
     }
     case "config": {
       const resolved = await load(parsed, io);
+      const { runConfigCheck, runConfigShow } = await import("./config_command.ts");
       return parsed.subcommand === "show"
         ? runConfigShow(resolved, io)
         : runConfigCheck(resolved, io);
     }
-    case "key":
-      return await runKey(await load(parsed, io), io, { rotate: options.rotate === true });
-    case "doctor":
-      return await runDoctor(await load(parsed, io), io);
+    case "key": {
+      const resolved = await load(parsed, io);
+      const { runKey } = await import("./key_command.ts");
+      return await runKey(resolved, io, { rotate: options.rotate === true });
+    }
+    case "doctor": {
+      const resolved = await load(parsed, io);
+      const { runDoctor } = await import("./doctor.ts");
+      return await runDoctor(resolved, io);
+    }
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }

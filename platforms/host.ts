@@ -452,9 +452,16 @@ export class WorkerHost implements TelegramHandle {
     state.controller?.abort();
     const controller = new AbortController();
     state.controller = controller;
-    state.chain = state.chain.then(() =>
+    const chain: Promise<void> = state.chain.then(() =>
       this.#runTurn(state, { requestId, updateId, sessionKey, content }, controller.signal)
-    ).catch((err) => this.#log(`Telegram: a turn failed: ${err?.message ?? err}`));
+    ).catch((err) => this.#log(`Telegram: a turn failed: ${err?.message ?? err}`))
+      .finally(() => {
+        // An idle chat keeps no state here: the map holds only chats with work in flight.
+        if (state.chain === chain && this.#sessions.get(sessionKey) === state) {
+          this.#sessions.delete(sessionKey);
+        }
+      });
+    state.chain = chain;
   }
 
   #command(requestId: string, sessionKey: string, command: "new" | "stop"): void {

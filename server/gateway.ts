@@ -15,7 +15,7 @@ import { healthRoutes, modelRoutes } from "./models.ts";
 import type { Route } from "./router.ts";
 import { checkExposure, defaultGuards } from "./guards/mod.ts";
 import { installShutdown } from "./shutdown.ts";
-import { startTelegram, type TelegramHandle } from "../platforms/mod.ts";
+import type { TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { RunTracker } from "./runs.ts";
 import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
@@ -136,6 +136,8 @@ export async function startGateway(
   ];
   let telegram: TelegramHandle | undefined;
   if (config.telegram.bot_token) {
+    // Imported only when a bot is configured: the platform code is not needed for the API alone.
+    const { startTelegram } = await import("../platforms/mod.ts");
     telegram = await startTelegram({
       config: resolved,
       agent: runtime.agent,

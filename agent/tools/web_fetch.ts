@@ -7,7 +7,6 @@
  */
 import { z } from "zod";
 import type { Config } from "../../config/schema.ts";
-import { htmlToText } from "./html_to_text.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 import { checkUrlTarget, isIpLiteral, type Resolver, SsrfError } from "./ssrf.ts";
 
@@ -223,7 +222,11 @@ async function readResponse(url: URL, response: Response, maxBytes: number): Pro
   let text = decode(body.bytes, charset);
   const html = mime === "text/html" || mime === "application/xhtml+xml" ||
     (!mime && /^\s*<(!doctype html|html)/i.test(text));
-  if (html) text = htmlToText(text, { baseUrl: url.href });
+  if (html) {
+    // linkedom is loaded on the first HTML page, not at start-up: most turns never fetch one.
+    const { htmlToText } = await import("./html_to_text.ts");
+    text = htmlToText(text, { baseUrl: url.href });
+  }
   const notes: string[] = [];
   if (truncated) {
     notes.push(`[the page was larger than ${maxBytes} bytes; only the start was read]`);
