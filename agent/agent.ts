@@ -55,6 +55,9 @@ interface PendingCall {
  */
 export class Agent {
   readonly options: AgentOptions;
+  // The core prompt only changes with the platform, the offered tools, memory and the clock's
+  // second, yet was rebuilt for every request: keep the last one per platform and toolset.
+  #prompts = new Map<string, { second: number; memory: string; text: string }>();
 
   constructor(options: AgentOptions) {
     this.options = options;
@@ -96,8 +99,9 @@ export class Agent {
       return final;
     }
 
-    const tools = [
-      ...registry.specs(serverNames),
+    const serverSpecs = registry.specs(serverNames);
+    const tools = clientTools.length === 0 ? serverSpecs : [
+      ...serverSpecs,
       ...clientTools.map((t) => ({
         type: "function" as const,
         function: {
@@ -128,54 +132,56 @@ export class Agent {
       const callUsage = emptyUsage();
       let sawUsage = false;
       try {
-        for await (const chunk of this.options.llm.stream(request, signal)) {
-          if (chunk.usage) {
-            sawUsage = true;
-            addUsage(callUsage, {
-              prompt_tokens: chunk.usage.prompt_tokens,
-              completion_tokens: chunk.usage.completion_tokens,
-              total_tokens: chunk.usage.total_tokens,
-              cached_tokens: chunk.usage.prompt_tokens_details?.cached_tokens,
-              reasoning_tokens: chunk.usage.completion_tokens_details?.reasoning_tokens,
-            });
-          }
-          const choice = chunk.choices?.[0];
-          if (!choice) continue;
-          const delta = choice.delta as typeof choice.delta & {
-            reasoning_content?: string;
-            reasoning?: string;
-          };
-          const r = delta.reasoning_content ?? delta.reasoning;
-          if (r) {
-            reasoning += r;
-            yield { type: "reasoning_delta", delta: r };
-          }
-          if (delta.content) {
-            text += delta.content;
-            yield { type: "text_delta", delta: delta.content };
-          }
-          for (const tc of delta.tool_calls ?? []) {
-            let call = calls.get(tc.index);
-            if (!call) {
-              const name = tc.function?.name ?? "";
-              call = {
-                id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
-                name,
-                arguments: "",
-                kind: clientNames.has(name) ? "client" : "server",
-              };
-              calls.set(tc.index, call);
-              yield { type: "tool_call_started", callId: call.id, name, kind: call.kind };
-            } else if (tc.function?.name && !call.name) {
-              call.name = tc.function.name;
+        for await (const batch of this.options.llm.streamBatches(request, signal)) {
+          for (const chunk of batch) {
+            if (chunk.usage) {
+              sawUsage = true;
+              addUsage(callUsage, {
+                prompt_tokens: chunk.usage.prompt_tokens,
+                completion_tokens: chunk.usage.completion_tokens,
+                total_tokens: chunk.usage.total_tokens,
+                cached_tokens: chunk.usage.prompt_tokens_details?.cached_tokens,
+                reasoning_tokens: chunk.usage.completion_tokens_details?.reasoning_tokens,
+              });
             }
-            const piece = tc.function?.arguments;
-            if (piece) {
-              call.arguments += piece;
-              yield { type: "tool_call_arguments_delta", callId: call.id, delta: piece };
+            const choice = chunk.choices?.[0];
+            if (!choice) continue;
+            const delta = choice.delta as typeof choice.delta & {
+              reasoning_content?: string;
+              reasoning?: string;
+            };
+            const r = delta.reasoning_content ?? delta.reasoning;
+            if (r) {
+              reasoning += r;
+              yield { type: "reasoning_delta", delta: r };
             }
+            if (delta.content) {
+              text += delta.content;
+              yield { type: "text_delta", delta: delta.content };
+            }
+            for (const tc of delta.tool_calls ?? []) {
+              let call = calls.get(tc.index);
+              if (!call) {
+                const name = tc.function?.name ?? "";
+                call = {
+                  id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+                  name,
+                  arguments: "",
+                  kind: clientNames.has(name) ? "client" : "server",
+                };
+                calls.set(tc.index, call);
+                yield { type: "tool_call_started", callId: call.id, name, kind: call.kind };
+              } else if (tc.function?.name && !call.name) {
+                call.name = tc.function.name;
+              }
+              const piece = tc.function?.arguments;
+              if (piece) {
+                call.arguments += piece;
+                yield { type: "tool_call_arguments_delta", callId: call.id, delta: piece };
+              }
+            }
+            if (choice.finish_reason) upstreamFinish = choice.finish_reason;
           }
-          if (choice.finish_reason) upstreamFinish = choice.finish_reason;
         }
       } catch (error) {
         if (text) lastText = text;
@@ -261,13 +267,25 @@ export class Agent {
     const memory = serverNames.includes("memory") || this.options.memory
       ? await this.options.memory?.render() ?? ""
       : "";
-    const core = buildSystemPrompt({
-      platform: turn.platform,
-      workspace: this.options.workspace,
-      tools: serverNames.map((n) => ({ name: n, description: registry.get(n)!.description })),
-      memory,
-      extra: this.options.extraSystemPrompt,
-    });
+    // The prompt shows the time to the second, so a prompt built within the same second, for
+    // the same platform, tools and memory, is the same text.
+    const second = Math.floor(Date.now() / 1000);
+    const key = `${turn.platform}\0${serverNames.join("\0")}`;
+    let cached = this.#prompts.get(key);
+    if (!cached || cached.second !== second || cached.memory !== memory) {
+      const text = buildSystemPrompt({
+        platform: turn.platform,
+        workspace: this.options.workspace,
+        tools: serverNames.map((n) => ({ name: n, description: registry.get(n)!.description })),
+        memory,
+        extra: this.options.extraSystemPrompt,
+        now: new Date(second * 1000),
+      });
+      cached = { second, memory, text };
+      if (this.#prompts.size >= 64) this.#prompts.clear();
+      this.#prompts.set(key, cached);
+    }
+    const core = cached.text;
     // Layer the client's instructions and leading system messages on top of the core prompt in
     // one system message: several local model templates accept only one, at the start.
     const layers = [core];

@@ -50,9 +50,15 @@ export async function* watchStream<T>(
   let limit = options.firstItemMs;
   let deadline = performance.now() + limit;
   let waiting = false;
-  let fail!: (error: unknown) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => {});
+  // Not Promise.race against one long-lived "failed" promise: every race leaves a reaction on
+  // that promise until it settles, so a long stream would keep one per item.
+  let failure: { error: unknown } | undefined;
+  let rejectWait: ((error: unknown) => void) | undefined;
+  const fail = (error: unknown) => {
+    if (failure) return;
+    failure = { error };
+    rejectWait?.(error);
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = 0;
   const arm = (ms: number) => {
@@ -82,7 +88,13 @@ export async function* watchStream<T>(
       // Only a shorter limit than the armed one (first token → idle) needs a new timer.
       if (timerAt > deadline) arm(limit);
       waiting = true;
-      const result = await Promise.race([iterator.next(), failed]);
+      if (failure) throw failure.error;
+      const next = iterator.next();
+      const result = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        rejectWait = reject;
+        next.then(resolve, reject);
+      });
+      rejectWait = undefined;
       waiting = false;
       if (result.done) {
         finished = true;

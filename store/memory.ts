@@ -20,6 +20,12 @@ export interface MemoryStoreOptions {
   maxChars: number;
   /** KV key prefix. Default `["memory"]`. */
   prefix?: Deno.KvKey;
+  /**
+   * How long a rendered block may be served without checking the version key again, in ms.
+   * This process's own writes refresh it at once; this bounds how late writes by other
+   * processes sharing the store (a second `herald`, KV Connect) show up. Default 1000.
+   */
+  renderTtlMs?: number;
 }
 
 interface Note {
@@ -44,10 +50,18 @@ export class MemoryStore {
   #maxChars: number;
   #notesPrefix: Deno.KvKey;
   #versionKey: Deno.KvKey;
+  #renderTtlMs: number;
+  // The last rendered block, the version it was rendered at and when that was last confirmed:
+  // every turn renders memory, and a KV read per turn was a measurable part of its cost.
+  #rendered: { text: string; version: string | null; checkedAt: number } | undefined;
+  // Bumped by this instance's writes, so a render that read before a write cannot cache its
+  // older result after it.
+  #writes = 0;
 
   constructor(kv: Deno.Kv, options: MemoryStoreOptions) {
     this.#kv = kv;
     this.#maxChars = options.maxChars;
+    this.#renderTtlMs = options.renderTtlMs ?? 1000;
     const prefix = options.prefix ?? ["memory"];
     this.#notesPrefix = [...prefix, "notes"];
     this.#versionKey = [...prefix, "version"];
@@ -105,14 +119,28 @@ export class MemoryStore {
 
   /**
    * The block injected into the core system prompt, or "" when there are no notes.
+   * Cached: this instance's writes show at once; writes by other processes sharing the store
+   * show within `renderTtlMs` (the cache is confirmed against the version key that often).
    */
   async render(): Promise<string> {
-    const notes = await this.list();
-    if (notes.length === 0) return "";
-    const lines = notes.map((n) => `- ${n.replace(/\n/g, "\n  ")}`);
-    return "## What you remember about the user\n\n" +
-      "Notes you saved earlier with the memory tool. Use them; keep them current with the tool.\n\n" +
-      lines.join("\n");
+    const cached = this.#rendered;
+    const now = performance.now();
+    if (cached && now - cached.checkedAt < this.#renderTtlMs) return cached.text;
+    if (cached) {
+      // Only the version key: the notes are listed again only when someone changed them.
+      const version = await this.#kv.get<number>(this.#versionKey);
+      if (versionOf(version) === cached.version) {
+        cached.checkedAt = now;
+        return cached.text;
+      }
+    }
+    const writes = this.#writes;
+    const { notes, version } = await this.#read();
+    const text = renderNotes(notes.map((n) => n.text));
+    if (writes === this.#writes) {
+      this.#rendered = { text, version: versionOf(version), checkedAt: now };
+    }
+    return text;
   }
 
   #ensureRoom(notes: Note[], growth: number): void {
@@ -147,10 +175,27 @@ export class MemoryStore {
         if ("set" in change) op.set(change.set.key, change.set.text);
         else op.delete(change.delete);
       }
-      if ((await op.commit()).ok) return;
+      if ((await op.commit()).ok) {
+        this.#writes++;
+        this.#rendered = undefined;
+        return;
+      }
     }
     throw new MemoryError("Memory is being changed by another turn right now; try again.");
   }
+}
+
+function renderNotes(notes: string[]): string {
+  if (notes.length === 0) return "";
+  const lines = notes.map((n) => `- ${n.replace(/\n/g, "\n  ")}`);
+  return "## What you remember about the user\n\n" +
+    "Notes you saved earlier with the memory tool. Use them; keep them current with the tool.\n\n" +
+    lines.join("\n");
+}
+
+/** The version entry's versionstamp (null when memory was never written): changes on every write. */
+function versionOf(entry: Deno.KvEntryMaybe<number>): string | null {
+  return entry.versionstamp;
 }
 
 function totalChars(notes: string[]): number {
@@ -184,7 +229,23 @@ function findOne(notes: Note[], oldText: string): Note {
   return matches[0];
 }
 
-/** Ids that sort by creation time, so notes list oldest first. */
+let lastIdMs = 0;
+let idSeq = 0;
+
+/**
+ * Ids that sort by creation time, so notes list oldest first. A counter orders notes added in
+ * the same millisecond (the random part alone would order them by chance).
+ */
 function newId(): string {
-  return `${Date.now().toString(36).padStart(10, "0")}-${crypto.randomUUID().slice(0, 8)}`;
+  let ms = Date.now();
+  if (ms <= lastIdMs) {
+    ms = lastIdMs;
+    idSeq++;
+  } else {
+    lastIdMs = ms;
+    idSeq = 0;
+  }
+  return `${ms.toString(36).padStart(10, "0")}-${idSeq.toString(36).padStart(4, "0")}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
 }

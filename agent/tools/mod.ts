@@ -48,7 +48,8 @@ export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
 export { CommandPolicy, type CommandPolicyOptions } from "./command_policy.ts";
 export { PathRefusedError, type PathRoots, resolveWorkspacePath } from "./workspace_paths.ts";
 export { checkUrlTarget, classifyAddress, SsrfError } from "./ssrf.ts";
-export { htmlToText } from "./html_to_text.ts";
+// htmlToText is not re-exported here: it pulls in linkedom, which start-up should not load.
+// Import it from ./html_to_text.ts; web_fetch loads it on the first HTML page.
 
 /** What {@link createBuiltinTools} needs besides the config. */
 export interface BuiltinToolDeps {

@@ -22,11 +22,23 @@ export function trackBody(res: Response, onDone: (outcome: BodyOutcome) => void)
     onDone("complete");
     return res;
   }
-  let ended = false;
+  // Tracking a response this function already wraps adds a callback instead of a second
+  // wrapper: each wrapper cost a stream, a read and a promise per chunk on every stream.
+  const tracked = trackers.get(res);
+  if (tracked) {
+    if (tracked.outcome) onDone(tracked.outcome);
+    else tracked.callbacks.push(onDone);
+    return res;
+  }
+  const state: Tracker = { callbacks: [onDone] };
   const end = (outcome: BodyOutcome) => {
-    if (ended) return;
-    ended = true;
-    onDone(outcome);
+    if (state.outcome) return;
+    state.outcome = outcome;
+    for (const callback of state.callbacks) {
+      try {
+        callback(outcome);
+      } catch { /* one failing callback must not keep the others from running */ }
+    }
   };
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
@@ -49,9 +61,18 @@ export function trackBody(res: Response, onDone: (outcome: BodyOutcome) => void)
       await reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });
-  return new Response(body, {
+  const wrapped = new Response(body, {
     status: res.status,
     statusText: res.statusText,
     headers: res.headers,
   });
+  trackers.set(wrapped, state);
+  return wrapped;
 }
+
+interface Tracker {
+  callbacks: ((outcome: BodyOutcome) => void)[];
+  outcome?: BodyOutcome;
+}
+
+const trackers = new WeakMap<Response, Tracker>();

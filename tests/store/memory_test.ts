@@ -106,3 +106,34 @@ Deno.test("concurrent adds do not lose notes", async () => {
     kv.close();
   }
 });
+
+Deno.test("render() shows this store's own writes at once, despite its cache", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const memory = new MemoryStore(kv, { maxChars: 4000, renderTtlMs: 60_000 });
+    assert.equal(await memory.render(), "");
+    await memory.add("Prefers tea.");
+    assert.match(await memory.render(), /- Prefers tea\.$/);
+    await memory.replace("tea", "Prefers coffee.");
+    assert.match(await memory.render(), /- Prefers coffee\.$/);
+    await memory.remove("coffee");
+    assert.equal(await memory.render(), "");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("render() picks up another writer's change once renderTtlMs has passed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const reader = new MemoryStore(kv, { maxChars: 4000, renderTtlMs: 0 });
+    const other = new MemoryStore(kv, { maxChars: 4000 });
+    assert.equal(await reader.render(), "");
+    await other.add("Lives in Lisbon.");
+    assert.match(await reader.render(), /- Lives in Lisbon\.$/);
+    await other.remove("Lisbon");
+    assert.equal(await reader.render(), "");
+  } finally {
+    kv.close();
+  }
+});
