@@ -10,7 +10,17 @@ import { join } from "node:path";
 export const BENCH_KEY = "bench-key-0123456789abcdef";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const DENO_FLAGS = ["run", "-A", "--unstable-kv", "--unstable-worker-options"];
+// The same flags as `deno task start`; HERALD_BENCH_V8_FLAGS adds V8 flags to try.
+const DENO_FLAGS = [
+  "run",
+  "-A",
+  "--unstable-kv",
+  "--unstable-worker-options",
+  "--unstable-no-legacy-abort",
+  ...(Deno.env.get("HERALD_BENCH_V8_FLAGS")
+    ? [`--v8-flags=${Deno.env.get("HERALD_BENCH_V8_FLAGS")}`]
+    : []),
+];
 
 /** A child process whose stdout lines are collected and awaitable. */
 export class Child {
