@@ -240,7 +240,9 @@ export class Agent {
       const serverCalls = toolCalls.filter((c) => !clientNames.has(c.function.name));
       const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
 
-      for await (const event of this.#runTools(serverCalls, turn, signal, newMessages)) {
+      for await (
+        const event of this.#runTools(serverCalls, turn, serverNames, signal, newMessages)
+      ) {
         yield event;
       }
       if (signal.aborted) {
@@ -306,6 +308,7 @@ export class Agent {
   async *#runTools(
     calls: ToolCall[],
     turn: AgentTurn,
+    offered: readonly string[],
     signal: AbortSignal,
     out: ChatMessage[],
   ): AsyncGenerator<AgentEvent> {
@@ -332,10 +335,16 @@ export class Agent {
       const started = performance.now();
       const outcomes = await Promise.all(
         batch.map((call) =>
-          registry.call(call.function.name, call.function.arguments, context).then((o) => ({
-            ...o,
-            durationMs: performance.now() - started,
-          }))
+          // A model may name a tool it was not offered (made up, or steered by injected text):
+          // the platform's toolset is a boundary, so such a call is refused, never run.
+          (offered.includes(call.function.name)
+            ? registry.call(call.function.name, call.function.arguments, context)
+            : Promise.resolve({
+              output: `error: unknown tool "${call.function.name}". Available tools: ${
+                offered.join(", ") || "none"
+              }.`,
+              isError: true,
+            })).then((o) => ({ ...o, durationMs: performance.now() - started }))
         ),
       );
       for (let k = 0; k < batch.length; k++) {

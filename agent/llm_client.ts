@@ -12,7 +12,7 @@ import type OpenAI from "openai";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/core/error";
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
-import { watchStream } from "./stream_watchdog.ts";
+import { redactUrl, watchStream } from "./stream_watchdog.ts";
 
 /** One model on one upstream. */
 export interface LlmTarget {
@@ -101,7 +101,7 @@ function retryAfterMs(error: unknown): number | undefined {
 /** Turns an SDK failure into an UpstreamError with a message that says what to fix. */
 export function describeUpstreamError(error: unknown, target: LlmTarget): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  const where = target.baseUrl;
+  const where = displayUrl(target.baseUrl);
   if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError(
       `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
@@ -136,6 +136,14 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
   return new UpstreamError(`LLM upstream ${where} failed: ${redact(message, target)}`, {
     cause: error,
   });
+}
+
+/**
+ * The base URL as error messages and banners may show it: unchanged, unless it carries
+ * credentials or a query (where some providers put keys), which are dropped.
+ */
+export function displayUrl(url: string): string {
+  return /^[^/]*\/\/[^/?#]*@|[?#]/.test(url) ? redactUrl(url) : url;
 }
 
 function redact(text: string, target: LlmTarget): string {

@@ -3,7 +3,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { maskConfig } from "../config/mask.ts";
+import { maskConfig, maskUrl } from "../config/mask.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
 import type { CliIo } from "./io.ts";
 
@@ -22,7 +22,7 @@ export function runConfigShow(resolved: ResolvedConfig, io: CliIo): number {
       "# Effective configuration (defaults, config.yaml, .env, environment and flags merged).",
       `# HERALD_HOME: ${resolved.home}`,
       `# workspace: ${resolved.workspace}`,
-      `# upstream base URL: ${resolved.baseUrl}`,
+      `# upstream base URL: ${maskUrl(resolved.baseUrl)}`,
       "",
     ].join("\n") + stringify(maskConfig(resolved.config)),
   );

@@ -7,6 +7,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { ensureApiKey } from "../config/api_key.ts";
 import { maskSecret } from "../config/mask.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
+import { displayUrl } from "../agent/llm_client.ts";
 import { openRuntime, type Runtime } from "../agent/runtime.ts";
 import { createApp } from "./app.ts";
 import { requireKey } from "./auth.ts";
@@ -182,7 +183,7 @@ export async function startGateway(
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
     `  Model id    ${config.api_server.model_name}`,
-    `  Upstream    ${resolved.baseUrl}  model ${config.model.name}`,
+    `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,

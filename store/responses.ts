@@ -323,16 +323,20 @@ export class ResponseStore {
     ]);
     const turnEntry = stored.value ? turnEntryOf(stored.value) : null;
     const expireIn = Math.max(1, meta.createdAt + this.#retentionMs - this.#now());
-    const op = this.#kv.atomic()
-      .delete(metaKey)
-      .delete(this.#key("active", id))
-      .set(turnKey, { prev: meta.previousResponseId } satisfies TurnEntry, { expireIn });
-    if (meta.conversation) {
-      const convKey = this.#key("conv", meta.conversation);
-      const conv = await this.#kv.get<{ responseId: string }>(convKey);
-      if (conv.value?.responseId === id) op.check(conv).delete(convKey);
+    // The name check fails only when a turn moved the name meanwhile: read it again and retry,
+    // or the response would stay while the caller is told it was deleted.
+    for (let committed = false; !committed;) {
+      const op = this.#kv.atomic()
+        .delete(metaKey)
+        .delete(this.#key("active", id))
+        .set(turnKey, { prev: meta.previousResponseId } satisfies TurnEntry, { expireIn });
+      if (meta.conversation) {
+        const convKey = this.#key("conv", meta.conversation);
+        const conv = await this.#kv.get<{ responseId: string }>(convKey);
+        if (conv.value?.responseId === id) op.check(conv).delete(convKey);
+      }
+      committed = (await op.commit()).ok;
     }
-    await op.commit();
     const items = turnEntry
       ? plainItems(turnEntry) ??
         (turnEntry.items

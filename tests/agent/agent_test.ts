@@ -301,3 +301,62 @@ Deno.test("aborting stops the upstream stream and a running tool", async () => {
   assertEquals(finalOf(await pending).status, "interrupted");
   await llm.waitForCancelledStreams(1);
 });
+
+Deno.test("read-only calls from one response run together; writes run one at a time, in order", async () => {
+  await using llm = await FakeLlm.start();
+  let active = 0;
+  let peak = { read: 0, write: 0 };
+  const order: string[] = [];
+  let bothStarted: () => void = () => {};
+  const together = new Promise<void>((resolve) => bothStarted = resolve);
+  const registry = new ToolRegistry();
+  for (const kind of ["read", "write"] as const) {
+    registry.register({
+      name: `probe_${kind}`,
+      description: `A ${kind} probe.`,
+      parameters: z.object({ n: z.number() }),
+      readOnly: kind === "read",
+      execute: async ({ n }) => {
+        active++;
+        peak = { ...peak, [kind]: Math.max(peak[kind], active) };
+        order.push(`${kind}${n}`);
+        if (kind === "read" && active === 2) bothStarted();
+        // A read waits for its sibling (bounded, so a sequential loop fails rather than hangs).
+        const bound = kind === "read" ? 2000 : 5;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          kind === "read" ? together : new Promise(() => {}),
+          new Promise((resolve) => timer = setTimeout(resolve, bound)),
+        ]);
+        clearTimeout(timer);
+        active--;
+        return `${kind}${n} done`;
+      },
+    });
+  }
+  const names = registry.names();
+  const agent = new Agent({
+    llm: new LlmClient({
+      targets: [{ model: "fake-model", baseUrl: llm.baseUrl }],
+      connectTimeout: 5,
+      firstTokenTimeout: 5,
+      staleTimeout: 5,
+      maxRetries: 0,
+    }),
+    registry,
+    toolsets: { api_server: names, telegram: names, cli: names },
+    workspace: "/tmp/ws",
+    maxIterations: 3,
+  });
+  const call = (kind: string, n: number) => ({ name: `probe_${kind}`, arguments: `{"n":${n}}` });
+  llm.enqueue({
+    toolCalls: [call("read", 1), call("read", 2), call("write", 3), call("write", 4)],
+  });
+  llm.enqueue({ text: "done" });
+  await collect(agent.run(userTurn("go")));
+  assertEquals(peak, { read: 2, write: 1 });
+  assertEquals(order.slice(2), ["write3", "write4"]);
+  const results = llm.requests[1].body.messages.filter((m) => m.role === "tool")
+    .map((m) => m.content);
+  assertEquals(results, ["read1 done", "read2 done", "write3 done", "write4 done"]);
+});

@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { maskConfig, maskSecret } from "../../config/mask.ts";
+import { maskConfig, maskSecret, maskUrl } from "../../config/mask.ts";
 import { ConfigSchema } from "../../config/schema.ts";
 
 Deno.test("long secrets keep four characters at each end, short ones are hidden", () => {
@@ -25,4 +25,19 @@ Deno.test("every secret in the configuration is masked and nothing else changes"
   assertEquals(masked.telegram.webhook_secret, "***");
   assertEquals(masked.api_server.port, config.api_server.port);
   assertEquals(config.model.api_key, "sk-upstream-0123456789", "the original is untouched");
+});
+
+Deno.test("credentials inside URLs are masked, other URLs and paths are left alone", () => {
+  const config = ConfigSchema.parse({
+    model: {
+      base_url: "https://user:pa55-secret@llm.example/v1",
+      fallbacks: [{ name: "b", base_url: "http://:only-pw@10.0.0.2:8000/v1" }],
+    },
+    telegram: { api_root: "https://api.telegram.org" },
+  });
+  const masked = maskConfig(config);
+  assertEquals(masked.model.base_url, "https://***:***@llm.example/v1");
+  assertEquals(masked.model.fallbacks[0].base_url, "http://:***@10.0.0.2:8000/v1");
+  assertEquals(masked.telegram.api_root, "https://api.telegram.org");
+  assertEquals(maskUrl("relative/kv.sqlite"), "relative/kv.sqlite");
 });

@@ -106,6 +106,10 @@ Deno.test("an unlisted user gets one short refusal and never reaches the agent",
   await h.api.waitFor(() => h.api.chatMessages(7).length === 1);
   assert.equal(h.api.chatMessages(7).length, 1);
   assert.match(h.api.chatMessages(7)[0].text, /not allowed.*7/);
+  const toChat7 = (method: string) =>
+    h.api.callsOf(method).filter((c) => String(c.body.chat_id) === "7").length;
+  assert.equal(toChat7("sendChatAction"), 0, "no typing indicator for a refused user");
+  assert.equal(toChat7("editMessageText"), 0);
   assert.equal(h.agent.turns.length, 0);
 });
 

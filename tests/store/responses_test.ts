@@ -269,3 +269,40 @@ Deno.test("a chain mixing small inline turns and big chunked turns rebuilds in o
     kv.close();
   }
 });
+
+Deno.test("a delete racing a conversation update still deletes the response", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // Another writer touches the conversation name between the delete's read and its commit.
+    let raced = false;
+    const racy = new Proxy(kv, {
+      get(target, prop) {
+        if (prop !== "get") {
+          const value = Reflect.get(target, prop, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return async (key: Deno.KvKey) => {
+          const entry = await target.get(key);
+          if (!raced && key.includes("conv") && entry.value !== null) {
+            raced = true;
+            await target.set(key, entry.value);
+          }
+          return entry;
+        };
+      },
+    });
+    const store = new ResponseStore(racy);
+    await store.save({
+      response: response("resp_1", "a"),
+      input: [],
+      parent: null,
+      conversation: { name: "c", expected: await new ResponseStore(kv).conversationHead("c") },
+    });
+    assert.equal(await store.delete("resp_1"), true);
+    assert.ok(raced, "the race was staged");
+    assert.equal(await store.meta("resp_1"), null);
+    assert.equal((await store.conversationHead("c")).responseId, null);
+  } finally {
+    kv.close();
+  }
+});

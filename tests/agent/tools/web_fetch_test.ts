@@ -171,3 +171,26 @@ Deno.test("web_fetch gives up after tools.web_fetch.timeout", async () => {
     },
   );
 });
+
+Deno.test("web_fetch refuses loopback and metadata hosts in every numeric spelling", async () => {
+  const fetch = fetcher({}, { resolve: () => Promise.reject(new Error("DNS must not be used")) });
+  for (
+    const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://[::1]/",
+      "http://0x7f000001/",
+      "http://127.1/",
+      "http://2130706433/",
+      "http://0177.0.0.1/",
+      "http://2852039166/",
+      "http://[::ffff:7f00:1]/",
+      "http://[::ffff:169.254.169.254]/",
+      "http://0.0.0.0/",
+      "http://127.0.0.1.nip.io.localhost/",
+    ]
+  ) {
+    const result = await fetch(url);
+    assert.equal(result.isError, true, url);
+    assert.match(result.output, /Refusing to fetch/, url);
+  }
+});

@@ -210,3 +210,50 @@ Deno.test("with streaming off nothing is shown until the whole reply is sent", a
   await clock.runUntil(editor.finish());
   assert.deepEqual(chat.calls.map((c) => [c.kind, c.text]), [["send", "All of it at once"]]);
 });
+
+const notModified = {
+  error_code: 400,
+  description: "Bad Request: message is not modified: specified new message content and reply " +
+    "markup are exactly the same as a current content and reply markup of the message",
+};
+
+Deno.test("'message is not modified' on the final edit counts as delivered: nothing is resent", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("Plain final text");
+  await clock.advance(0);
+  chat.editFailures.push(notModified);
+  await clock.runUntil(editor.finish());
+  assert.equal(chat.edits.length, 1);
+  assert.equal(chat.calls.filter((c) => c.kind === "send").length, 1);
+});
+
+Deno.test("'message is not modified' on preview edits is no failure: edits go on at the pace", async () => {
+  const { clock, chat, editor } = setup();
+  editor.append("start");
+  await clock.advance(0);
+  chat.editFailures.push(notModified, notModified, notModified);
+  for (let i = 0; i < 4; i++) {
+    editor.append(` ${i}`);
+    await clock.advance(1000);
+  }
+  // Three refusals of another kind would have frozen the preview; these do not.
+  assert.deepEqual(chat.edits.map((c) => c.at), [1000, 2000, 3000, 4000]);
+  assert.equal(chat.messages.get(1), `start 0 1 2 3${CURSOR}`);
+});
+
+Deno.test("a preview past 4096 UTF-16 units is cut before, never inside, a surrogate pair", async () => {
+  const { clock, chat, editor } = setup();
+  // Emoji are two UTF-16 units each; an odd-length prefix puts a pair across every even cut.
+  editor.append("x" + "😀".repeat(2100));
+  await clock.advance(0);
+  const preview = chat.calls[0].text;
+  assert.ok(preview.length <= 4096, `preview is ${preview.length} units`);
+  assert.ok(preview.isWellFormed(), "no lone surrogate");
+  assert.ok(preview.endsWith(`😀${CURSOR}`));
+  await clock.runUntil(editor.finish());
+  const shown = [...chat.messages.values()];
+  for (const text of shown) {
+    assert.ok(text.length <= 4096 && text.isWellFormed());
+  }
+  assert.equal(shown.join(""), "x" + "😀".repeat(2100));
+});

@@ -347,3 +347,105 @@ Deno.test("a client leaving mid-stream stops the agent and stores an incomplete 
   assert.equal(stored.status, "incomplete");
   assertValidResponse(stored);
 });
+
+Deno.test("a 1 MB tool output stores, retrieves and feeds the next turn intact", async () => {
+  await using s = await startResponsesServer();
+  const big = "ü€ abc\n".repeat(150_000); // ~1 MB of text, much of it outside Latin-1
+  s.llm.enqueue(
+    { toolCalls: [{ name: "echo", arguments: JSON.stringify({ text: big }), id: "call_big" }] },
+    { text: "got it" },
+  );
+  const first = await s.client.responses.create({ model: "h", input: "make it big" });
+  const output = (r: { output: unknown[] }) =>
+    (r.output as { type: string; output?: string }[]).find((i) =>
+      i.type === "function_call_output"
+    )!.output;
+  assert.equal(output(first), `echoed: ${big}`);
+  assert.equal(output(await s.client.responses.retrieve(first.id)), `echoed: ${big}`);
+  await s.client.responses.create({ model: "h", input: "next", previous_response_id: first.id });
+  const tool = s.llm.requests.at(-1)!.body.messages.find((m) => m.role === "tool");
+  assert.equal(tool.content, `echoed: ${big}`);
+});
+
+Deno.test("two children of one previous_response_id are both valid chains", async () => {
+  await using s = await startResponsesServer();
+  const root = await s.client.responses.create({ model: "h", input: "root" });
+  const left = await s.client.responses.create({
+    model: "h",
+    input: "left",
+    previous_response_id: root.id,
+  });
+  const right = await s.client.responses.create({
+    model: "h",
+    input: "right",
+    previous_response_id: root.id,
+  });
+  for (const [child, word] of [[left, "left"], [right, "right"]] as const) {
+    await s.client.responses.create({ model: "h", input: "more", previous_response_id: child.id });
+    const sent = s.llm.requests.at(-1)!.body.messages.slice(1).map(textOf);
+    assert.deepEqual(sent, ["root", "echo: root", word, `echo: ${word}`, "more"]);
+  }
+});
+
+Deno.test("DELETE of a conversation's latest response unmaps the name, so it starts afresh", async () => {
+  await using s = await startResponsesServer();
+  await s.client.responses.create({ model: "h", input: "one", conversation: "topic" });
+  const latest = await s.client.responses.create({
+    model: "h",
+    input: "two",
+    conversation: "topic",
+  });
+  const deleted = await s.client.responses.delete(latest.id) as unknown;
+  assert.deepEqual(deleted, { id: latest.id, object: "response.deleted", deleted: true });
+  const after = await s.client.responses.create({
+    model: "h",
+    input: "three",
+    conversation: "topic",
+  });
+  assert.equal(after.previous_response_id, null);
+  assert.deepEqual(s.llm.requests.at(-1)!.body.messages.slice(1).map(textOf), ["three"]);
+});
+
+Deno.test("input_items honours after, limit and order like OpenAI", async () => {
+  await using s = await startResponsesServer();
+  const r = await s.client.responses.create({
+    model: "h",
+    input: ["a", "b", "c", "d"].map((t) => ({ role: "user" as const, content: t })),
+  });
+  const page = (query: string) =>
+    fetch(`${s.url}/v1/responses/${r.id}/input_items?${query}`, {
+      headers: { Authorization: `Bearer ${TEST_KEY}` },
+    }).then((res) => res.json());
+  const all = await page("order=asc");
+  assert.equal(all.object, "list");
+  assert.deepEqual(all.data.map(textOf), ["a", "b", "c", "d"]);
+  assert.equal(all.first_id, all.data[0].id);
+  assert.equal(all.last_id, all.data[3].id);
+  assert.equal(all.has_more, false);
+  const ids = all.data.map((i: { id: string }) => i.id);
+  const desc = await page("limit=2");
+  assert.deepEqual(desc.data.map(textOf), ["d", "c"]);
+  assert.equal(desc.has_more, true);
+  const next = await page(`limit=2&after=${desc.last_id}`);
+  assert.deepEqual(next.data.map(textOf), ["b", "a"]);
+  assert.equal(next.has_more, false);
+  const ascAfter = await page(`order=asc&after=${ids[1]}`);
+  assert.deepEqual(ascAfter.data.map(textOf), ["c", "d"]);
+});
+
+Deno.test("a streamed store:false turn with a tool call writes no KV key at all", async () => {
+  await using s = await startResponsesServer();
+  s.llm.enqueue(
+    { toolCalls: [{ name: "echo", arguments: '{"text":"x"}' }] },
+    { text: "not kept" },
+  );
+  const res = await fetch(`${s.url}/v1/responses`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "h", input: "x", store: false, stream: true }),
+  });
+  assert.match(await res.text(), /response\.completed/);
+  const keys: Deno.KvKey[] = [];
+  for await (const entry of s.kv.list({ prefix: [] })) keys.push(entry.key);
+  assert.deepEqual(keys, []);
+});
