@@ -3,10 +3,9 @@
  * HERALD_HOME (real KV file, port 0), with the scriptable fake LLM as its upstream.
  * @module
  */
-import { join } from "node:path";
-import { loadConfig } from "../../config/loader.ts";
-import { type Gateway, startGateway } from "../../server/gateway.ts";
+import type { Gateway } from "../../server/gateway.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
+import { startTestGateway } from "../fakes/test_gateway.ts";
 
 /** The key the compat gateway accepts. */
 export const COMPAT_KEY = "compat-key-0123456789abcdef";
@@ -24,40 +23,19 @@ export interface CompatGateway {
 /** Starts a gateway with no LLM retries and a short shutdown grace. */
 export async function startCompatGateway(): Promise<CompatGateway> {
   const llm = await FakeLlm.start();
-  const home = await Deno.makeTempDir({ prefix: "herald_compat_" });
-  const workspace = join(home, "workspace");
-  await Deno.mkdir(workspace);
-  // Failures are scripted: a retry would only repeat them slowly.
-  await Deno.writeTextFile(
-    join(home, "config.yaml"),
-    "llm:\n  max_retries: 0\napi_server:\n  shutdown_grace: 1\n",
-  );
-  const resolved = await loadConfig({
-    env: {
-      HERALD_HOME: home,
-      HERALD_WORKSPACE: workspace,
-      OPENAI_BASE_URL: llm.baseUrl,
-      HERALD_MODEL: "fake-model",
-      API_SERVER_PORT: "0",
-      API_SERVER_KEY: COMPAT_KEY,
-    },
-    cwd: home,
-  });
-  const gateway = await startGateway(resolved, {
-    log: () => {},
-    requestLog: () => {},
-    handleSignals: false,
+  const started = await startTestGateway({
+    upstream: llm.baseUrl,
+    key: COMPAT_KEY,
+    configYaml: "api_server:\n  shutdown_grace: 1\n",
   });
   const close = async () => {
-    await gateway.shutdown();
-    await gateway.finished;
+    await started.close();
     await llm.close();
-    await Deno.remove(home, { recursive: true });
   };
   return {
-    gateway,
+    gateway: started.gateway,
     llm,
-    baseURL: `${gateway.url}/v1`,
+    baseURL: `${started.gateway.url}/v1`,
     close,
     [Symbol.asyncDispose]: close,
   };

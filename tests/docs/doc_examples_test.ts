@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../config/loader.ts";
-import { startGateway } from "../../server/gateway.ts";
 import { echoResponder, FakeLlm, type FakeResponder } from "../fakes/fake_llm.ts";
+import { startTestGateway } from "../fakes/test_gateway.ts";
 import { extractExamples } from "./_examples.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -74,25 +73,8 @@ Deno.test("docs/index.md and docs/api.md have runnable examples of each kind", (
 
 Deno.test("the runnable examples in the docs work against a real gateway", async (t) => {
   const llm = await FakeLlm.start({ responder: docsResponder });
-  const home = await Deno.makeTempDir({ prefix: "herald_docs_" });
-  const workspace = join(home, "workspace");
-  await Deno.mkdir(workspace);
-  const resolved = await loadConfig({
-    env: {
-      HERALD_HOME: home,
-      HERALD_WORKSPACE: workspace,
-      OPENAI_BASE_URL: llm.baseUrl,
-      HERALD_MODEL: "fake-model",
-      API_SERVER_PORT: "0",
-      API_SERVER_KEY: KEY,
-    },
-    cwd: home,
-  });
-  const gateway = await startGateway(resolved, {
-    log: () => {},
-    requestLog: () => {},
-    handleSignals: false,
-  });
+  const started = await startTestGateway({ upstream: llm.baseUrl, key: KEY });
+  const gateway = started.gateway;
   const env = { HERALD_URL: gateway.url, HERALD_KEY: KEY, NO_COLOR: "1" };
   try {
     for (const example of examples.filter((e) => e.mode === "run")) {
@@ -108,10 +90,8 @@ Deno.test("the runnable examples in the docs work against a real gateway", async
       });
     }
   } finally {
-    await gateway.shutdown();
-    await gateway.finished;
+    await started.close();
     await llm.close();
-    await Deno.remove(home, { recursive: true });
   }
 });
 

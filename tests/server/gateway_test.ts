@@ -5,10 +5,9 @@
  * fallbacks from config.yaml and upstream errors that never carry the upstream key.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { loadConfig } from "../../config/loader.ts";
-import { type Gateway, startGateway } from "../../server/gateway.ts";
+import type { Gateway } from "../../server/gateway.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
+import { startTestGateway } from "../fakes/test_gateway.ts";
 
 const KEY = "gateway-key-5c0e7a93d1b4f268";
 const AUTH = { Authorization: `Bearer ${KEY}` };
@@ -23,38 +22,16 @@ interface Running {
 
 /** Starts a real gateway whose config.yaml holds `yaml`, with the upstream at `baseUrl`. */
 async function start(baseUrl: string, yaml = "", env: Record<string, string> = {}) {
-  const home = await Deno.makeTempDir({ prefix: "herald_gateway_" });
-  await Deno.writeTextFile(
-    join(home, "config.yaml"),
-    `llm:\n  max_retries: 0\n${yaml}`,
-  );
-  const resolved = await loadConfig({
-    env: {
-      HERALD_HOME: home,
-      HERALD_WORKSPACE: home,
-      OPENAI_BASE_URL: baseUrl,
-      HERALD_MODEL: "fake-model",
-      API_SERVER_PORT: "0",
-      API_SERVER_KEY: KEY,
-      API_SERVER_SHUTDOWN_GRACE: "1",
-      ...env,
-    },
-    cwd: home,
-  });
-  const lines: string[] = [];
-  const gateway = await startGateway(resolved, {
-    log: (line) => lines.push(line),
-    requestLog: () => {},
-    handleSignals: false,
+  const started = await startTestGateway({
+    upstream: baseUrl,
+    key: KEY,
+    configYaml: yaml,
+    env,
   });
   return {
-    gateway,
-    banner: lines.join("\n"),
-    async [Symbol.asyncDispose]() {
-      await gateway.shutdown();
-      await gateway.finished;
-      await Deno.remove(home, { recursive: true });
-    },
+    gateway: started.gateway,
+    banner: started.log.join("\n"),
+    [Symbol.asyncDispose]: started.close,
   } satisfies Running;
 }
 
