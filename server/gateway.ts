@@ -189,6 +189,12 @@ export async function startGateway(
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
+  if (!config.model.base_url && !config.model.api_key) {
+    banner.push(
+      "  note: no upstream configured, so Herald expects a local Ollama; set OPENAI_BASE_URL " +
+        "(and OPENAI_API_KEY, HERALD_MODEL) to use another LLM (see README).",
+    );
+  }
   if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
   log(banner.join("\n"));
 

@@ -237,3 +237,13 @@ Deno.test("an upstream base URL with credentials is shown without them", async (
   assert.ok(!text.includes("pa55word-secret"), text);
   assert.ok(!g.banner.includes("pa55word-secret"), g.banner);
 });
+
+Deno.test("the banner says how to pick an upstream when none is configured", async () => {
+  await using llm = await FakeLlm.start();
+  {
+    await using g = await start(llm.baseUrl);
+    assert.ok(!g.banner.includes("no upstream configured"), g.banner);
+  }
+  await using g = await start(llm.baseUrl, "", { OPENAI_BASE_URL: "" });
+  assert.match(g.banner, /no upstream configured.*set OPENAI_BASE_URL/s);
+});
