@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { HERALD_UNSTABLE_FLAGS } from "../cli/runtime_flags.ts";
 
 /** The key every bench gateway accepts. */
 export const BENCH_KEY = "bench-key-0123456789abcdef";
@@ -14,9 +15,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const DENO_FLAGS = [
   "run",
   "-A",
-  "--unstable-kv",
-  "--unstable-worker-options",
-  "--unstable-no-legacy-abort",
+  ...HERALD_UNSTABLE_FLAGS,
   ...(Deno.env.get("HERALD_BENCH_V8_FLAGS")
     ? [`--v8-flags=${Deno.env.get("HERALD_BENCH_V8_FLAGS")}`]
     : []),

@@ -6,6 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
 
 /** The release targets: Linux x64/arm64, macOS x64/arm64, Windows x64. */
 export const TARGETS = [
@@ -40,9 +41,7 @@ export function outputName(target: string): string {
 export function compileArgs(target: string): string[] {
   return [
     "compile",
-    "--unstable-kv",
-    "--unstable-worker-options",
-    "--unstable-no-legacy-abort",
+    ...HERALD_UNSTABLE_FLAGS,
     // Types are checked once by `deno task check` before a release, not once per target.
     "--no-check",
     ...PERMISSIONS,

@@ -1,5 +1,6 @@
 // Runs main.ts as a real subprocess with a temporary HERALD_HOME and an explicit environment.
 import { fileURLToPath } from "node:url";
+import { HERALD_UNSTABLE_FLAGS } from "../../cli/runtime_flags.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
@@ -33,9 +34,7 @@ export async function runHerald(args: string[], options: RunOptions): Promise<He
     args: [
       "run",
       "-A",
-      "--unstable-kv",
-      "--unstable-worker-options",
-      "--unstable-no-legacy-abort",
+      ...HERALD_UNSTABLE_FLAGS,
       MAIN,
       ...args,
     ],

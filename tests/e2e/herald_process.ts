@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { HERALD_UNSTABLE_FLAGS } from "../../cli/runtime_flags.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -88,9 +89,7 @@ export class HeraldProcess {
       args: [
         "run",
         "-A",
-        "--unstable-kv",
-        "--unstable-worker-options",
-        "--unstable-no-legacy-abort",
+        ...HERALD_UNSTABLE_FLAGS,
         MAIN,
         "serve",
       ],
