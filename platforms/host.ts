@@ -4,6 +4,7 @@
  * streams each turn's events back over a per-turn MessagePort (the token channel).
  * @module
  */
+import { createHash, timingSafeEqual as nodeTimingSafeEqual } from "node:crypto";
 import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
 import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/messages.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
@@ -63,6 +64,8 @@ export interface TelegramHandle {
   handleWebhook?(req: Request): Promise<Response>;
   /** Webhook mode only: the path the webhook route is served on. */
   webhookPath?: string;
+  /** Webhook mode only: whether a request carries the webhook's secret token. */
+  verifyWebhook?(req: Request): boolean;
 }
 
 const MAX_RESTART_DELAY_MS = 60_000;
@@ -216,10 +219,7 @@ export class WorkerHost implements TelegramHandle {
    */
   async handleWebhook(req: Request): Promise<Response> {
     if (req.method !== "POST") return new Response("Method not allowed", { status: 405 });
-    const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
-    if (!this.#secret || !timingSafeEqual(given, this.#secret)) {
-      return new Response("Forbidden", { status: 403 });
-    }
+    if (!this.verifyWebhook(req)) return new Response("Forbidden", { status: 403 });
     let update: unknown;
     try {
       update = await req.json();
@@ -240,6 +240,12 @@ export class WorkerHost implements TelegramHandle {
     // While the worker restarts, the update waits in the inbox and is replayed when it is ready.
     if (isNew && this.#ready) this.#dispatchAfterReplay(parsed.data);
     return new Response("ok");
+  }
+
+  /** Whether `req` carries the webhook's secret token (compared in constant time). */
+  verifyWebhook(req: Request): boolean {
+    const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
+    return this.#secret !== "" && timingSafeEqual(given, this.#secret);
   }
 
   #spawn(): void {
@@ -565,9 +571,9 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// Compares SHA-256 digests, so neither where the strings differ nor their lengths show in the time.
 function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  const x = createHash("sha256").update(a).digest();
+  const y = createHash("sha256").update(b).digest();
+  return nodeTimingSafeEqual(x, y);
 }

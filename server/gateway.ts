@@ -4,13 +4,18 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ensureApiKey } from "../config/api_key.ts";
-import { maskSecret } from "../config/mask.ts";
+import {
+  type ConfiguredKeys,
+  keysFilePath,
+  maskSecret,
+  resolveConfiguredKeys,
+  securePrivateHome,
+} from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/schema.ts";
 import { displayUrl } from "../agent/llm_client.ts";
 import { openRuntime, type Runtime } from "../agent/runtime.ts";
 import { createApp } from "./app.ts";
-import { requireKey } from "./auth.ts";
+import { Keyring } from "./keyring.ts";
 import { chatCompletionRoutes } from "./chat_completions.ts";
 import { healthRoutes, modelRoutes } from "./models.ts";
 import type { Route } from "./router.ts";
@@ -52,31 +57,23 @@ export interface StartGatewayOptions {
 export async function resolveApiKeys(
   resolved: ResolvedConfig,
 ): Promise<{ keys: string[]; generatedPath?: string; keyFile?: string }> {
-  const { key, keys } = resolved.config.api_server;
-  const configured = [key, ...keys].filter((k): k is string => !!k);
-  if (configured.length) return { keys: configured };
-  const info = await ensureApiKey(resolved.home);
-  return info.generated
-    ? { keys: [info.key], generatedPath: info.path, keyFile: info.path }
-    : { keys: [info.key], keyFile: info.path };
-}
-
-function hasKey(req: Request, keys: readonly string[]): boolean {
-  try {
-    requireKey(req, keys);
-    return true;
-  } catch {
-    return false;
-  }
+  const found = await resolveConfiguredKeys(resolved);
+  return { ...found, keys: found.keys.map((k) => k.key) };
 }
 
 /**
  * The banner's key line. The key is shown in full only on the start that generated it (the user
  * needs it once to connect); otherwise masked, because banners end up in service logs.
  */
-function keyLine(keys: readonly string[], generatedPath?: string, keyFile?: string): string {
+function keyLine(
+  keys: readonly string[],
+  generatedPath: string | undefined,
+  keyFile: string | undefined,
+  named: number,
+): string {
   if (generatedPath) return `${keys[0]}   (generated, kept in ${generatedPath})`;
-  const more = keys.length > 1 ? ` and ${keys.length - 1} more` : "";
+  const others = keys.length - 1 + named;
+  const more = others > 0 ? ` and ${others} more` : "";
   const where = keyFile ? `kept in ${keyFile}` : "from configuration";
   return `${maskSecret(keys[0])}${more}   (${where}; \`herald key\` prints it)`;
 }
@@ -96,7 +93,18 @@ export async function startGateway(
 ): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = resolved.config;
-  const { keys, generatedPath, keyFile } = await resolveApiKeys(resolved);
+  // Owner-only before anything is written there: the store, keys and history are private.
+  const homeWarnings = await securePrivateHome(resolved.home, {
+    leave: [resolved.workspace, ...config.tools.files.extra_roots],
+  });
+  const configured: ConfiguredKeys = await resolveConfiguredKeys(resolved);
+  const { generatedPath, keyFile } = configured;
+  const keys = configured.keys.map((k) => k.key);
+  const keyring = new Keyring({
+    keys: configured.keys,
+    file: keysFilePath(resolved.home),
+    onFileError: (message) => log(`warning: ${message}`),
+  });
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
   const runtime = await openRuntime(resolved, { kv: options.kv, extraSecrets: keys });
@@ -111,10 +119,8 @@ export async function startGateway(
 
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
-    ...healthRoutes((req) =>
-      config.api_server.auth === false || hasKey(req, keys)
-        ? { model: config.api_server.model_name, runs: runs.size }
-        : {}
+    ...healthRoutes((_req, ctx) =>
+      ctx.key ? { model: config.api_server.model_name, runs: runs.size } : {}
     ),
     ...modelRoutes(config.api_server.model_name),
     ...chatCompletionRoutes({
@@ -148,17 +154,24 @@ export async function startGateway(
     });
     if (telegram.handleWebhook && telegram.webhookPath) {
       const webhook = telegram.handleWebhook.bind(telegram);
-      routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
+      routes.push({
+        method: "POST",
+        path: telegram.webhookPath,
+        auth: false,
+        // Wrong secrets count against the failed-auth throttle; Telegram itself never waits.
+        verify: (req) => telegram!.verifyWebhook?.(req) ?? false,
+        handler: webhook,
+      });
     }
   }
 
   const handler = createApp({
     routes,
-    apiKeys: () => keys,
+    keys: keyring,
     auth: config.api_server.auth,
+    trustedProxies: config.api_server.trusted_proxies,
     middleware: defaultGuards({
       config: config.api_server,
-      apiKeys: () => keys,
       runs,
       log: options.requestLog ?? ((line) => console.error(line)),
     }),
@@ -184,7 +197,7 @@ export async function startGateway(
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
     `  Model id    ${config.api_server.model_name}`,
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
-    `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
+    `  API key     ${keyLine(keys, generatedPath, keyFile, keyring.size - keys.length)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];
@@ -196,6 +209,7 @@ export async function startGateway(
     );
   }
   if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
+  for (const w of homeWarnings) banner.push(`  warning: ${w}`);
   log(banner.join("\n"));
 
   let resolveFinished!: () => void;

@@ -17,6 +17,8 @@ export interface RequestLogEntry {
   duration_ms: number;
   request_id: string;
   client: string;
+  /** The name of the API key the request carried (never the key); absent without a valid one. */
+  key?: string;
   /** Present when the body did not end normally: the client left or the stream failed. */
   outcome?: Exclude<BodyOutcome, "complete">;
 }
@@ -46,7 +48,10 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
   return async (req, ctx, next) => {
     const start = now();
     const res = await settle(next);
-    return trackBody(res, (outcome) => {
+    let logged = false;
+    const write = (outcome: BodyOutcome) => {
+      if (logged) return;
+      logged = true;
       const entry: RequestLogEntry = {
         time: new Date().toISOString(),
         method: req.method.slice(0, 16),
@@ -56,10 +61,15 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
         request_id: ctx.requestId,
         client: ctx.remoteAddr,
       };
+      if (ctx.key) entry.key = ctx.key.name;
       if (outcome !== "complete") entry.outcome = outcome;
       try {
         log(JSON.stringify(entry));
       } catch { /* a failing log sink must not break the response */ }
-    });
+    };
+    // When the connection is already gone (a broken chunked body), Deno never reads the body, so
+    // the body's end never comes: the server's own "done" makes sure the line is still written.
+    ctx.completed?.then((done) => write(done === "sent" ? "complete" : "cancelled"));
+    return trackBody(res, write);
   };
 }
