@@ -19,7 +19,7 @@ import { installShutdown } from "./shutdown.ts";
 import type { TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { RunTracker } from "./runs.ts";
-import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
+import { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
 import { ResponseStore } from "../store/responses.ts";
 
 /** A running gateway. */
@@ -109,6 +109,7 @@ export async function startGateway(
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
 
+  const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -130,6 +131,8 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      sockets,
+      websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
@@ -210,6 +213,7 @@ export async function startGateway(
     runs,
     server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
     graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
     onClose: close,
     log,
     signals: options.handleSignals !== false,

@@ -40,6 +40,7 @@ import {
 } from "./request.ts";
 import { baseResponse } from "./response_object.ts";
 import type { Summariser } from "./compact.ts";
+import type { ResponseSockets } from "./websocket.ts";
 
 /** What the Responses endpoints need. */
 export interface ResponsesDeps {
@@ -51,7 +52,10 @@ export interface ResponsesDeps {
   modelName?: string;
   /** Milliseconds of silence before a keep-alive comment; default 15 000. */
   keepAliveMs?: number;
-  /** Text delta coalescing window; default 50 ms. */
+  /**
+   * Text delta coalescing window; default 0 (each delta sent as it arrives, joined only while
+   * the client lags). Streaming off holds an item's text until it closes.
+   */
   coalesceMs?: number;
   /** Running responses; one registry per app. */
   live: LiveRuns;
@@ -62,6 +66,10 @@ export interface ResponsesDeps {
   contextTokens?: number;
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
+  /** Longest life of a WebSocket connection in minutes (`api_server.websocket_max_minutes`). */
+  websocketMaxMinutes?: number;
+  /** The open WebSocket connections, closed on shutdown. */
+  sockets?: ResponseSockets;
 }
 
 /** Handles `POST /v1/responses`. */
@@ -108,10 +116,17 @@ interface ConversationTurn {
 }
 
 /** Everything a running turn needs after the request was resolved. */
-interface PreparedTurn {
+export interface PreparedTurn {
   request: ResponseRequest;
   id: string;
   input: ResponseItem[];
+  /** The items before this turn's input (the rebuilt chain), oldest first. */
+  history: ResponseItem[];
+  /**
+   * Set when the previous response came from a connection-local chain (WebSocket mode) rather
+   * than the store: a stored turn then keeps the whole history as its input.
+   */
+  localParent: boolean;
   parent: ChainPosition | null;
   conversation: { name: string; expected: ConversationHead } | null;
   /** A Conversations API id whose item log this turn reads and, once done, extends. */
@@ -141,15 +156,31 @@ async function startTurn(
   }
 }
 
-async function prepare(
+/** A response a connection keeps in memory (WebSocket mode), so `store: false` chains work. */
+export interface LocalResponse {
+  id: string;
+  /** The whole chain up to and including the response's output. */
+  items: ResponseItem[];
+  instructions: string | null;
+}
+
+/**
+ * Resolves the request into a turn: the chain, the input, the agent turn. `local` finds
+ * responses held by the connection (WebSocket mode) before the store is asked.
+ */
+export async function prepare(
   request: ResponseRequest,
   deps: ResponsesDeps,
   name: string | null,
+  local?: (id: string) => LocalResponse | null,
 ): Promise<PreparedTurn> {
   const { store } = deps;
   let parentMeta: StoredResponse | null = null;
   let expected: ConversationHead | null = null;
-  if (request.previous_response_id) {
+  const localParent = request.previous_response_id
+    ? local?.(request.previous_response_id) ?? null
+    : null;
+  if (request.previous_response_id && !localParent) {
     parentMeta = await store.meta(request.previous_response_id);
     if (!parentMeta) {
       throw new InvalidRequestError(
@@ -172,11 +203,14 @@ async function prepare(
   );
   // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
   // persona once keeps it without resending it every turn.
-  const instructions = request.instructions ??
+  const instructions = request.instructions ?? localParent?.instructions ??
     (parentMeta?.response.instructions as string | null | undefined) ?? null;
-  const historyItems = log
+  const historyItems = localParent
+    ? localParent.items
+    : log
     ? await store.conversations.items(log)
     : history.flatMap((t) => [...t.input, ...t.output]);
+  checkToolOutputs(historyItems, input);
   // Converted together: a client tool call in the history is answered by this input.
   const messages: ChatMessage[] = request.truncation === "auto"
     ? answerDanglingCalls(
@@ -201,6 +235,8 @@ async function prepare(
     request,
     id,
     input,
+    history: historyItems,
+    localParent: localParent !== null,
     parent,
     conversation: name !== null && log === null ? { name, expected: expected! } : null,
     log,
@@ -210,7 +246,7 @@ async function prepare(
       createdAt: Math.floor(Date.now() / 1000),
       model: request.model ?? deps.modelName ?? "herald",
       instructions,
-      previousResponseId: parentMeta?.id ?? null,
+      previousResponseId: parentMeta?.id ?? localParent?.id ?? null,
       conversation: name,
       store: request.store !== false,
     }, request.background ? "queued" : "in_progress"),
@@ -234,10 +270,37 @@ async function prepare(
 }
 
 /**
+ * A `function_call_output` must answer a call in the history or earlier in the input; sending
+ * the model a result for a call it never made is broken history, so it is refused here.
+ */
+function checkToolOutputs(history: ResponseItem[], input: ResponseItem[]): void {
+  const calls = new Set<string>();
+  for (const item of history) {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+  }
+  input.forEach((item, index) => {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+    if (
+      (item.type === "function_call_output" || item.type === "custom_tool_call_output") &&
+      !calls.has(String(item.call_id))
+    ) {
+      throw new InvalidRequestError(
+        `No tool call found for ${item.type} with call_id '${item.call_id}' (input[${index}]).`,
+        { code: "invalid_value", param: `input[${index}].call_id` },
+      );
+    }
+  });
+}
+
+/**
  * Maps how the agent's turn ended to the Response status. An aborted run is never
  * `completed`: the SDK the agent streams through can end an aborted stream quietly.
  */
-function finalStatus(result: TurnResult, cancelled: boolean, aborted: boolean): FinalStatus {
+export function finalStatus(result: TurnResult, cancelled: boolean, aborted: boolean): FinalStatus {
   if (cancelled) return "cancelled";
   if (result.status === "failed") return "failed";
   if (result.status === "completed" && !aborted) return "completed";
@@ -246,7 +309,7 @@ function finalStatus(result: TurnResult, cancelled: boolean, aborted: boolean): 
 }
 
 /** Drives the agent through an emitter; returns the final result. */
-async function drive(
+export async function drive(
   prepared: PreparedTurn,
   deps: ResponsesDeps,
   run: Run,
@@ -272,7 +335,7 @@ async function drive(
 }
 
 /** Stores the final state (unless `store: false`). */
-async function save(
+export async function save(
   prepared: PreparedTurn,
   deps: ResponsesDeps,
   response: ResponseObject,
@@ -285,7 +348,7 @@ async function save(
   if (!prepared.store) return;
   await deps.store.save({
     response,
-    input: prepared.input,
+    input: prepared.localParent ? [...prepared.history, ...prepared.input] : prepared.input,
     parent: prepared.parent,
     conversation: active ? null : prepared.conversation,
     active,
@@ -344,7 +407,7 @@ async function runStream(
         const emitter = new ResponseEmitter(
           prepared.base,
           (e) => writer.send(e, e.type),
-          { coalesceMs: deps.coalesceMs },
+          { coalesceMs: deps.coalesceMs, backlogged: () => writer.backlogged },
         );
         try {
           emitter.start(false);

@@ -9,3 +9,9 @@ export { itemsToMessages, normaliseInput } from "./items.ts";
 export { llmSummariser, type Summariser } from "./compact.ts";
 export { openCompaction, sealCompaction } from "./compaction.ts";
 export { DEFAULT_CONTEXT_TOKENS, estimateTokens, truncateHistory } from "./truncate.ts";
+export {
+  DEFAULT_WEBSOCKET_MAX_MINUTES,
+  ResponseSockets,
+  responsesWebSocketRoute,
+  socketError,
+} from "./websocket.ts";
