@@ -9,23 +9,18 @@
  * apply no CORS to WebSockets, so a foreign Origin is refused before the handshake.
  * @module
  */
-import { HeraldError, InvalidRequestError } from "../../agent/errors.ts";
-import type { ResponseItem } from "../../store/responses.ts";
+import { HeraldError, InvalidRequestError } from "../../agent/mod.ts";
+import type { ResponseItem } from "../../store/mod.ts";
 import { parseBody } from "../body.ts";
 import { errorBody, toHeraldError } from "../error_envelope.ts";
 import type { Route } from "../router.ts";
 import type { Run } from "../runs.ts";
 import { shuttingDownError, startTurn, turnError } from "../turns.ts";
-import {
-  drive,
-  finalStatus,
-  type LocalResponse,
-  prepare,
-  type PreparedTurn,
-  type ResponsesDeps,
-  save,
-} from "./create.ts";
+import type { ResponsesDeps } from "./deps.ts";
+import { drive, finalStatus, save } from "./outcome.ts";
+import { type LocalResponse, prepare, type PreparedTurn } from "./prepare.ts";
 import { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
+export { ResponseSockets } from "./sockets.ts";
 import { conversationName, type ResponseRequest, ResponseRequestSchema } from "./request.ts";
 
 /** Default `api_server.websocket_max_minutes`. */
@@ -36,30 +31,6 @@ export const DEFAULT_WEBSOCKET_MAX_MINUTES = 60;
  * fewer, larger deltas instead of an ever longer queue of one-token messages.
  */
 const BACKLOG_BYTES = 64 * 1024;
-
-/** The open Responses WebSockets of one app, so shutdown can close them. */
-export class ResponseSockets {
-  #open = new Set<(code: number, reason: string) => void>();
-
-  /** Connections open now. */
-  get size(): number {
-    return this.#open.size;
-  }
-
-  /** Registers a connection's closer; returns the function that unregisters it. */
-  add(close: (code: number, reason: string) => void): () => void {
-    this.#open.add(close);
-    return () => this.#open.delete(close);
-  }
-
-  /**
-   * Closes every connection (1001 "going away"): idle ones at once, busy ones once their running
-   * turn ended (shutdown aborts turns that outlast its grace period).
-   */
-  closeAll(reason = "The gateway is shutting down."): void {
-    for (const close of [...this.#open]) close(1001, reason);
-  }
-}
 
 /**
  * The WebSocket route: `GET /v1/responses` with `Upgrade: websocket`.
