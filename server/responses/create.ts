@@ -7,6 +7,7 @@
 import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
 import { type HeraldError, InvalidRequestError } from "../../agent/errors.ts";
 import type { ChatMessage } from "../../agent/messages.ts";
+import { HERALD_ORIGIN } from "../../agent/tools/registry.ts";
 import type {
   ChainPosition,
   ConversationHead,
@@ -28,6 +29,7 @@ import {
   itemsToRawMessages,
   newId,
   normaliseInput,
+  withoutKnownItems,
 } from "./items.ts";
 import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
 import { isApiConversation } from "./conversations.ts";
@@ -35,6 +37,7 @@ import { LiveRun, type LiveRuns } from "./live_runs.ts";
 import {
   conversationName,
   functionTools,
+  mcpServers,
   type ResponseRequest,
   ResponseRequestSchema,
 } from "./request.ts";
@@ -60,6 +63,11 @@ export interface ResponsesDeps {
    * (characters / 4); default 100 000.
    */
   contextTokens?: number;
+  /**
+   * The tool sources (`server_label`s) a request may declare as `{type: "mcp"}` tools: `herald`
+   * and the configured MCP servers; default `["herald"]`.
+   */
+  toolOrigins?: readonly string[];
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
 }
@@ -166,7 +174,7 @@ async function prepare(
     if (expected.responseId) parentMeta = await store.meta(expected.responseId);
   }
   const history = parentMeta ? await store.history(parentMeta.id) : [];
-  const input = await normaliseInput(
+  const sent = await normaliseInput(
     request.input as string | Record<string, unknown>[],
     (id) => store.findItem(id),
   );
@@ -177,6 +185,7 @@ async function prepare(
   const historyItems = log
     ? await store.conversations.items(log)
     : history.flatMap((t) => [...t.input, ...t.output]);
+  const input = withoutKnownItems(sent, historyItems);
   // Converted together: a client tool call in the history is answered by this input.
   const messages: ChatMessage[] = request.truncation === "auto"
     ? answerDanglingCalls(
@@ -194,6 +203,9 @@ async function prepare(
   }
   const id = newId("resp");
   const tools = functionTools(request);
+  const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
+  const allowedTools: Record<string, string[]> = {};
+  for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
   const parent: ChainPosition | null = parentMeta
     ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
     : null;
@@ -213,6 +225,7 @@ async function prepare(
       previousResponseId: parentMeta?.id ?? null,
       conversation: name,
       store: request.store !== false,
+      hostedTools: servers.map((s) => s.echo),
     }, request.background ? "queued" : "in_progress"),
     turn: {
       platform: "api_server",
@@ -225,6 +238,7 @@ async function prepare(
         ...(t.strict != null ? { strict: t.strict } : {}),
       })),
       toolChoice: tools.length ? request.tool_choice : undefined,
+      ...(Object.keys(allowedTools).length ? { allowedTools } : {}),
       sessionKey: name ?? parent?.root ?? id,
       temperature: request.temperature ?? undefined,
       topP: request.top_p ?? undefined,
