@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Gateway } from "../../server/gateway.ts";
+import type { Gateway } from "../../gateway/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 
