@@ -38,6 +38,11 @@ export interface ResponsesDeps {
    * (characters / 4); default 100 000.
    */
   contextTokens?: number;
+  /**
+   * The tool sources (`server_label`s) a request may declare as `{type: "mcp"}` tools: `herald`
+   * and the configured MCP servers; default `["herald"]`.
+   */
+  toolOrigins?: readonly string[];
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
   /** Longest life of a WebSocket connection in minutes (`api_server.websocket_max_minutes`). */
