@@ -91,18 +91,15 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
   call.req.signal.addEventListener("abort", onEarlyAbort, { once: true });
   let handedOver = false;
   try {
-    const events = turnEvents(call.runner, call.turn, { signal: run.signal });
-    const first = await events.next();
-    if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
-      return errorResponse(turnError(first.value.result));
-    }
+    const started = await startTurn(call.runner, call.turn, { signal: run.signal });
+    if ("failed" in started) return errorResponse(turnError(started.failed));
     handedOver = true;
     return sseResponse({
       keepAliveMs: answer.keepAliveMs,
       onCancel: () => run.abort("client disconnected"),
       produce: async (writer) => {
         try {
-          await answer.render(prepend(first, events), writer, run);
+          await answer.render(started.events, writer, run);
         } finally {
           run.finish();
           call.onFinished?.();
@@ -118,6 +115,29 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
       call.onFinished?.();
     }
   }
+}
+
+/** How a turn started: failed at once, or running with its (settled) events. */
+export type TurnStart =
+  | { failed: TurnResult }
+  | { events: AsyncGenerator<AgentEvent, TurnResult> };
+
+/**
+ * Starts a turn and pulls its first event before anything is committed to the client, so a turn
+ * that fails at once can still be answered with a real error. Otherwise returns the events, the
+ * first one put back in front.
+ */
+export async function startTurn(
+  runner: TurnRunner,
+  turn: AgentTurn,
+  options: { signal: AbortSignal },
+): Promise<TurnStart> {
+  const events = turnEvents(runner, turn, options);
+  const first = await events.next();
+  if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
+    return { failed: first.value.result };
+  }
+  return { events: prepend(first, events) };
 }
 
 /** Logs an unexpected error once, with its cause and the request id, through the app's hook. */

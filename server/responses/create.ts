@@ -125,6 +125,7 @@ function answerStreamed(
   let out: SseWriter | undefined;
   const emitter = new ResponseEmitter(prepared.base, (e) => out?.send(e, e.type), {
     coalesceMs: deps.coalesceMs,
+    backlogged: () => out?.backlogged ?? false,
   });
   return answerStream(call, {
     keepAliveMs: deps.keepAliveMs,
