@@ -10,7 +10,8 @@ import { openKv } from "../store/kv.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { Agent } from "./agent.ts";
 import { LlmClient, type LlmTarget } from "./llm_client.ts";
-import { collectSecrets, createBuiltinTools } from "./tools/mod.ts";
+import { collectSecrets, createBuiltinTools, sandboxSettingsFor } from "./tools/mod.ts";
+import { Sandbox } from "./sandbox/mod.ts";
 import { createSecretMasker } from "./tools/secrets.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 
@@ -20,6 +21,8 @@ export interface Runtime {
   kv: Deno.Kv;
   memory: MemoryStore;
   registry: ToolRegistry;
+  /** The OS sandbox the terminal and file tools run in. */
+  sandbox: Sandbox;
   /** Closes the KV handle. */
   close(): Promise<void>;
 }
@@ -67,7 +70,14 @@ export async function openRuntime(
   const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
   const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
   const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
-  for (const tool of createBuiltinTools(config, { memory, secrets })) {
+  const kvPath = resolveKvPath(resolved);
+  const sandbox = await Sandbox.create(
+    sandboxSettingsFor(config, [
+      resolved.home,
+      ...(kvPath.startsWith("/") ? [kvPath, `${kvPath}-wal`, `${kvPath}-shm`] : []),
+    ]),
+  );
+  for (const tool of createBuiltinTools(config, { memory, secrets, sandbox })) {
     registry.register(tool);
   }
   const agent = new Agent({
@@ -84,6 +94,7 @@ export async function openRuntime(
     kv,
     memory,
     registry,
+    sandbox,
     close: async () => {
       if (!options.kv) kv.close();
       await Promise.resolve();
