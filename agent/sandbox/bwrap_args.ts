@@ -13,6 +13,16 @@ export const MASKED_DIRS = ["/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt"
 /** Size of the sandbox's own /tmp (a tmpfs; counted against the memory limit). */
 const TMP_BYTES = 1024 * 1024 * 1024;
 
+/** Files hidden when a root is itself a hidden folder (a workspace that is $HERALD_HOME). */
+export const SECRET_FILE_NAMES = [
+  "api_key",
+  ".env",
+  "config.yaml",
+  "herald.kv",
+  "herald.kv-wal",
+  "herald.kv-shm",
+];
+
 /** The environment every sandboxed process starts with; nothing of the gateway's is passed. */
 export const SANDBOX_ENV: Readonly<Record<string, string>> = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -38,6 +48,8 @@ export interface BwrapCall {
   executables?: readonly string[];
   /** How the host's file system looks, for tests: is `path` a directory, a file, a symlink? */
   inspect?: (path: string) => "dir" | "file" | "symlink" | "missing";
+  /** The names in a folder, for tests. */
+  list?: (dir: string) => string[];
   /** Where a symlink at `path` points, for the `files` layout's /bin, /lib… */
   readLink?: (path: string) => string;
   /** The uid and gid the sandbox runs as (user namespace). Default: the gateway's own. */
@@ -113,14 +125,41 @@ export function bwrapArgs(settings: SandboxSettings, call: BwrapCall): string[] 
   for (const root of roots) args.push(bind, root, root);
 
   // Secrets stay hidden even inside a root (a workspace that contains $HERALD_HOME).
+  const mask = (path: string, kind: "dir" | "file" | "symlink") => {
+    if (kind === "dir") args.push("--perms", "0000", "--size", "4096", "--tmpfs", path);
+    else if (kind === "file") args.push("--ro-bind", "/dev/null", path);
+  };
+  const list = call.list ?? listDir;
+  // A hidden folder that holds a root (the workspace inside $HERALD_HOME): hide everything in
+  // it except the way down to the root.
+  const maskAround = (dir: string, root: string) => {
+    if (dir === root) {
+      for (const name of SECRET_FILE_NAMES) {
+        const kind = inspect(`${dir}/${name}`);
+        if (kind !== "missing") mask(`${dir}/${name}`, kind);
+      }
+      return;
+    }
+    for (const name of list(dir)) {
+      const entry = `${dir}/${name}`;
+      if (isInside(root, entry)) maskAround(entry, root);
+      else {
+        const kind = inspect(entry);
+        if (kind !== "missing") mask(entry, kind);
+      }
+    }
+  };
   for (const path of settings.hidden) {
     const kind = inspect(path);
     if (kind === "missing") continue;
+    const holding = roots.find((r) => isInside(r, path));
+    if (holding && kind === "dir") {
+      maskAround(path, holding);
+      continue;
+    }
     const visible = roots.some((r) => isInside(path, r)) ||
       (call.layout === "terminal" && !masked.some((m) => isInside(path, m)));
-    if (!visible) continue;
-    if (kind === "dir") args.push("--perms", "0000", "--size", "4096", "--tmpfs", path);
-    else args.push("--ro-bind", "/dev/null", path);
+    if (visible) mask(path, kind);
   }
 
   args.push("--chdir", call.cwd, "--clearenv");
@@ -143,5 +182,13 @@ function inspectPath(path: string): "dir" | "file" | "symlink" | "missing" {
     return info.isSymlink ? "symlink" : info.isDirectory ? "dir" : "file";
   } catch {
     return "missing";
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return [];
   }
 }
