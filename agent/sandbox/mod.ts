@@ -21,7 +21,7 @@ export {
   type SandboxStatus,
   shellQuote,
 } from "./sandbox.ts";
-export { runInSandbox, type RunOptions, type RunResult } from "./run.ts";
+export { runInSandbox, type SandboxRunOptions, type SandboxRunResult } from "./run.ts";
 export { CappedBuffer } from "./capped_buffer.ts";
 
 // Settings and what the machine offers.

@@ -11,7 +11,7 @@ import type { Sandbox, SandboxSpawnOptions } from "./sandbox.ts";
 const PIPE_GRACE_MS = 2000;
 
 /** Options for {@link runInSandbox}. */
-export interface RunOptions extends SandboxSpawnOptions {
+export interface SandboxRunOptions extends SandboxSpawnOptions {
   timeoutMs: number;
   signal: AbortSignal;
   /** Written to the process's stdin, which is then closed. */
@@ -23,7 +23,7 @@ export interface RunOptions extends SandboxSpawnOptions {
 }
 
 /** How a run ended. */
-export interface RunResult {
+export interface SandboxRunResult {
   /** The exit code (-1 when killed by a signal). */
   code: number;
   signal: Deno.Signal | null;
@@ -42,8 +42,8 @@ export interface RunResult {
 export async function runInSandbox(
   sandbox: Sandbox,
   argv: readonly string[],
-  options: RunOptions,
-): Promise<RunResult> {
+  options: SandboxRunOptions,
+): Promise<SandboxRunResult> {
   options.signal.throwIfAborted();
   const proc = await sandbox.spawn(argv, {
     ...options,

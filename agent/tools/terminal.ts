@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import { runInSandbox } from "../sandbox/mod.ts";
 import { type CommandClass, CommandClassifier } from "./command_classifier.ts";
 import type { Tool, ToolOutput } from "./registry.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import { callFileHelper, type FileHelperResponse, type Sandbox } from "../sandbox/mod.ts";
 import type { ToolContext } from "./registry.ts";
 import { type SandboxSource, toolSandbox } from "./tool_sandbox.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import { Sandbox, type SandboxSettings, sandboxSettings } from "../sandbox/mod.ts";
 
 /** A sandbox, or the promise of one (detection runs a probe once). */

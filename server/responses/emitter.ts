@@ -6,9 +6,9 @@
  * answers are all built from the same emitter, so they always agree.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import type { ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem, ResponseObject } from "../../store/responses.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
 import { newId } from "./items.ts";
 import { responseUsage } from "./response_object.ts";
 

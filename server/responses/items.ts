@@ -4,9 +4,9 @@
  * items back into messages for the next turn.
  * @module
  */
-import { InvalidRequestError } from "../../agent/errors.ts";
-import type { ChatMessage, ContentPart, ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem } from "../../store/responses.ts";
+import { InvalidRequestError } from "../../agent/mod.ts";
+import type { ChatMessage, ContentPart, ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem } from "../../store/mod.ts";
 import { openCompaction } from "./compaction.ts";
 
 /** A new id with a Responses prefix (`msg`, `fc`, `fco`, `resp`, …). */

@@ -3,8 +3,8 @@
  * Responses schema require.
  * @module
  */
-import type { Usage } from "../../agent/messages.ts";
-import type { ResponseObject } from "../../store/responses.ts";
+import type { Usage } from "../../agent/mod.ts";
+import type { ResponseObject } from "../../store/mod.ts";
 import { functionTools, type ResponseRequest } from "./request.ts";
 
 /** Who a response is and where it sits, beside the request's own fields. */

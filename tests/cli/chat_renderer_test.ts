@@ -1,8 +1,8 @@
 import { assertEquals } from "./_assert.ts";
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import type { ToolCall } from "../../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { ToolCall } from "../../agent/mod.ts";
 import { describeToolCall, renderChatStream } from "../../cli/chat_renderer.ts";
-import { BufferWriter } from "../../cli/io.ts";
+import { BufferWriter } from "../../cli/mod.ts";
 
 function call(name: string, args: unknown, id = "call_1"): ToolCall {
   return { id, type: "function", function: { name, arguments: JSON.stringify(args) } };

@@ -3,7 +3,7 @@
  * HERALD_HOME (real KV file, port 0), with the scriptable fake LLM as its upstream.
  * @module
  */
-import type { Gateway } from "../../server/gateway.ts";
+import type { Gateway } from "../../gateway/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 

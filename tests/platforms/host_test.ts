@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AgentEvent } from "../../agent/events.ts";
+import type { AgentEvent } from "../../agent/mod.ts";
 import { floodError, PARSE_ERROR } from "../fakes/fake_bot_api.ts";
 import { aborted, deltas, echo, final, type Harness, startHarness } from "./harness.ts";
 

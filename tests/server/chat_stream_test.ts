@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import { emptyUsage } from "../../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import { emptyUsage } from "../../agent/mod.ts";
 import { renderChatCompletionStream } from "../../server/chat_stream.ts";
-import type { SseWriter } from "../../server/sse.ts";
+import type { SseWriter } from "../../server/mod.ts";
 
 /** A writer that keeps the `data:` payloads it was given. */
 function recordingWriter(): SseWriter & { data: string[] } {

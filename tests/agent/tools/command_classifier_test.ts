@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CommandClassifier, MAX_COMMAND_BYTES } from "../../../agent/tools/command_classifier.ts";
+import { CommandClassifier, MAX_COMMAND_BYTES } from "../../../agent/mod.ts";
 
 const classifier = new CommandClassifier({ home: "/home/ada" });
 

@@ -3,8 +3,8 @@
  * ResponseStore (an in-memory KV unless a handle is given).
  * @module
  */
-import { LiveRuns, responsesRoutes } from "../../../server/responses/mod.ts";
-import { ResponseStore } from "../../../store/responses.ts";
+import { LiveRuns, responsesRoutes } from "../../../server/mod.ts";
+import { ResponseStore } from "../../../store/mod.ts";
 import {
   startTestServer,
   type TestServer,

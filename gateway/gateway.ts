@@ -4,23 +4,24 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ensureApiKey } from "../config/api_key.ts";
-import { maskSecret } from "../config/mask.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
-import { displayUrl } from "../agent/llm_client.ts";
-import { openRuntime, type Runtime } from "../agent/runtime.ts";
-import { createApp } from "./app.ts";
-import { requireKey } from "./auth.ts";
-import { chatCompletionRoutes } from "./chat_completions.ts";
-import { healthRoutes, modelRoutes } from "./models.ts";
-import type { Route } from "./router.ts";
-import { checkExposure, defaultGuards } from "./guards/mod.ts";
-import { installShutdown } from "./shutdown.ts";
+import { ensureApiKey } from "../config/mod.ts";
+import { maskSecret } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { displayUrl } from "../agent/mod.ts";
+import { openRuntime, type Runtime } from "./runtime.ts";
+import { createApp } from "../server/mod.ts";
+import { requireKey } from "../server/mod.ts";
+import { chatCompletionRoutes } from "../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import type { Route } from "../server/mod.ts";
+import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { installShutdown } from "../server/mod.ts";
 import type { TelegramHandle } from "../platforms/mod.ts";
-import { SessionStore } from "../store/sessions.ts";
-import { RunTracker } from "./runs.ts";
-import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
-import { ResponseStore } from "../store/responses.ts";
+import { SessionStore } from "../store/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
+import { RunTracker } from "../server/mod.ts";
+import { LiveRuns, responsesRoutes } from "../server/mod.ts";
+import { ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -142,7 +143,7 @@ export async function startGateway(
     telegram = await startTelegram({
       config: resolved,
       agent: runtime.agent,
-      sessions: new SessionStore(runtime.kv),
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
       kv: runtime.kv,
       log,
     });

@@ -1,0 +1,39 @@
+/**
+ * What the Responses and Conversations endpoints are given: the agent, the run tracker, the store
+ * and their settings. Its own module so the endpoint files need not import each other.
+ * @module
+ */
+import type { ChatMessage, Usage } from "../../agent/mod.ts";
+import type { ResponseStore } from "../../store/mod.ts";
+import type { AgentRunner } from "../chat_completions.ts";
+import type { RunTracker } from "../runs.ts";
+import type { LiveRuns } from "./live_runs.ts";
+
+/** Summarises a conversation transcript; `prompt` is the whole request to the model. */
+export type Summariser = (
+  prompt: ChatMessage[],
+  signal: AbortSignal,
+) => Promise<{ text: string; usage: Usage }>;
+
+/** What the Responses endpoints need. */
+export interface ResponsesDeps {
+  agent: AgentRunner;
+  runs: RunTracker;
+  store: ResponseStore;
+  maxBodyBytes: number;
+  /** The model id echoed when the request names none. */
+  modelName?: string;
+  /** Milliseconds of silence before a keep-alive comment; default 15 000. */
+  keepAliveMs?: number;
+  /** Text delta coalescing window; default 50 ms. */
+  coalesceMs?: number;
+  /** Running responses; one registry per app. */
+  live: LiveRuns;
+  /**
+   * The context budget `truncation: "auto"` fits history into, in estimated tokens
+   * (characters / 4); default 100 000.
+   */
+  contextTokens?: number;
+  /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
+  summariser?: Summariser;
+}

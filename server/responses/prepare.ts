@@ -1,0 +1,150 @@
+/**
+ * Resolves a `POST /v1/responses` request into a turn: the chain it continues (previous response
+ * id or conversation name), the history rebuilt from stored turns, the input items, and the
+ * agent turn to run.
+ * @module
+ */
+import type { AgentTurn } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../../agent/mod.ts";
+import type { ChatMessage } from "../../agent/mod.ts";
+import type { ConversationStore } from "../../store/mod.ts";
+import type {
+  ChainPosition,
+  ConversationHead,
+  ResponseItem,
+  ResponseObject,
+  StoredResponse,
+} from "../../store/mod.ts";
+import type { ResponsesDeps } from "./deps.ts";
+import {
+  answerDanglingCalls,
+  itemsToMessages,
+  itemsToRawMessages,
+  newId,
+  normaliseInput,
+} from "./items.ts";
+import { functionTools, type ResponseRequest } from "./request.ts";
+import { baseResponse } from "./response_object.ts";
+import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
+
+export interface ConversationTurn {
+  name: string;
+  /** Called once the turn is stored (or abandoned), releasing the name. */
+  onStored: () => void;
+}
+
+/** Everything a running turn needs after the request was resolved. */
+export interface PreparedTurn {
+  request: ResponseRequest;
+  id: string;
+  input: ResponseItem[];
+  parent: ChainPosition | null;
+  conversation: { name: string; expected: ConversationHead } | null;
+  /** A Conversations API id whose item log this turn reads and, once done, extends. */
+  log: string | null;
+  store: boolean;
+  base: ResponseObject;
+  turn: AgentTurn;
+}
+
+/** Resolves the request into a turn ready to run; throws a 400 for a chain or input that cannot run. */
+export async function prepare(
+  request: ResponseRequest,
+  deps: ResponsesDeps,
+  name: string | null,
+): Promise<PreparedTurn> {
+  const { store } = deps;
+  let parentMeta: StoredResponse | null = null;
+  let expected: ConversationHead | null = null;
+  if (request.previous_response_id) {
+    parentMeta = await store.meta(request.previous_response_id);
+    if (!parentMeta) {
+      throw new InvalidRequestError(
+        `Previous response with id '${request.previous_response_id}' not found.`,
+        { code: "previous_response_not_found", param: "previous_response_id" },
+      );
+    }
+  }
+  // A `conv_…` made with the Conversations API keeps an item log; any other name chains
+  // responses, its head moving to each new one.
+  const log = name !== null && await isApiConversation(store.conversations, name) ? name : null;
+  if (name !== null && log === null && !request.previous_response_id) {
+    expected = await store.conversationHead(name);
+    if (expected.responseId) parentMeta = await store.meta(expected.responseId);
+  }
+  const history = parentMeta ? await store.history(parentMeta.id) : [];
+  const input = await normaliseInput(
+    request.input as string | Record<string, unknown>[],
+    (id) => store.findItem(id),
+  );
+  // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
+  // persona once keeps it without resending it every turn.
+  const instructions = request.instructions ??
+    (parentMeta?.response.instructions as string | null | undefined) ?? null;
+  const historyItems = log
+    ? await store.conversations.items(log)
+    : history.flatMap((t) => [...t.input, ...t.output]);
+  // Converted together: a client tool call in the history is answered by this input.
+  const messages: ChatMessage[] = request.truncation === "auto"
+    ? answerDanglingCalls(
+      truncateHistory(itemsToRawMessages(historyItems), itemsToRawMessages(input), {
+        budget: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+        reserved: Math.ceil((instructions?.length ?? 0) / 4),
+      }),
+    )
+    : itemsToMessages([...historyItems, ...input]);
+  if (!messages.some((m) => m.role === "user" || m.role === "tool")) {
+    throw new InvalidRequestError("input must contain a user message or a function_call_output.", {
+      code: "invalid_value",
+      param: "input",
+    });
+  }
+  const id = newId("resp");
+  const tools = functionTools(request);
+  const parent: ChainPosition | null = parentMeta
+    ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
+    : null;
+  return {
+    request,
+    id,
+    input,
+    parent,
+    conversation: name !== null && log === null ? { name, expected: expected! } : null,
+    log,
+    store: request.store !== false,
+    base: baseResponse(request, {
+      id,
+      createdAt: Math.floor(Date.now() / 1000),
+      model: request.model ?? deps.modelName ?? "herald",
+      instructions,
+      previousResponseId: parentMeta?.id ?? null,
+      conversation: name,
+      store: request.store !== false,
+    }, request.background ? "queued" : "in_progress"),
+    turn: {
+      platform: "api_server",
+      messages,
+      instructions: instructions ?? undefined,
+      clientTools: tools.map((t) => ({
+        name: t.name,
+        description: t.description ?? undefined,
+        parameters: t.parameters ?? undefined,
+        ...(t.strict != null ? { strict: t.strict } : {}),
+      })),
+      toolChoice: tools.length ? request.tool_choice : undefined,
+      sessionKey: name ?? parent?.root ?? id,
+      temperature: request.temperature ?? undefined,
+      topP: request.top_p ?? undefined,
+      maxOutputTokens: request.max_output_tokens ?? undefined,
+    },
+  };
+}
+
+/** True when `name` is a `conv_…` id made with the Conversations API (not a plain name). */
+export async function isApiConversation(
+  store: ConversationStore,
+  name: string,
+): Promise<boolean> {
+  if (!name.startsWith("conv_")) return false;
+  return (await store.get(name)) !== null;
+}
