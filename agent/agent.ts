@@ -71,7 +71,8 @@ export class Agent {
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
     const serverNames = (this.options.toolsets[turn.platform] ?? [])
-      .filter((n) => registry.get(n) && !clientNames.has(n));
+      .filter((n) => registry.get(n) && !clientNames.has(n))
+      .filter((n) => turn.allowedTools?.[registry.originOf(n)]?.includes(n) ?? true);
 
     const usage = emptyUsage();
     const newMessages: ChatMessage[] = [];
@@ -330,7 +331,9 @@ export class Agent {
         ) batch.push(calls[i + batch.length]);
       }
       i += batch.length;
-      for (const call of batch) yield { type: "tool_started", call };
+      for (const call of batch) {
+        yield { type: "tool_started", call, origin: registry.originOf(call.function.name) };
+      }
       if (signal.aborted) return;
       const started = performance.now();
       const outcomes = await Promise.all(
@@ -359,6 +362,7 @@ export class Agent {
         yield {
           type: "tool_completed",
           call,
+          origin: registry.originOf(call.function.name),
           output: outcome.output,
           isError: outcome.isError,
           durationMs: Math.round(outcome.durationMs),

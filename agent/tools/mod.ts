@@ -26,6 +26,7 @@ import { writeFileTool } from "./write_file.ts";
 // The registry and its contract.
 export {
   type FunctionToolSpec,
+  HERALD_ORIGIN,
   type Tool,
   type ToolCallOutcome,
   type ToolContext,

@@ -7,6 +7,9 @@
 import { z } from "zod";
 import type { Platform } from "../events.ts";
 
+/** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
+export const HERALD_ORIGIN = "herald";
+
 /** What a tool gets besides its arguments. */
 export interface ToolContext {
   /** Aborted when the client leaves, the turn is stopped, or the gateway shuts down. */
@@ -35,6 +38,12 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   parameters: S;
   /** True when the tool only reads: such calls from one model response may run concurrently. */
   readOnly?: boolean;
+  /**
+   * Where the tool comes from, as front doors label it: `herald` (the default) for the built-in
+   * tools, an MCP server's label for the tools it provides. The Responses API reports a call as
+   * an `mcp_call` item with this `server_label`.
+   */
+  origin?: string;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -98,6 +107,11 @@ export class ToolRegistry {
   /** The tool with this name, if registered. */
   get(name: string): Tool | undefined {
     return this.#tools.get(name);
+  }
+
+  /** The origin of the named tool (see {@link Tool.origin}); `herald` when unset or unknown. */
+  originOf(name: string): string {
+    return this.#tools.get(name)?.origin ?? HERALD_ORIGIN;
   }
 
   /** Every registered tool name. */

@@ -34,6 +34,11 @@ export interface ResponsesDeps {
    * (characters / 4); default 100 000.
    */
   contextTokens?: number;
+  /**
+   * The tool sources (`server_label`s) a request may declare as `{type: "mcp"}` tools: `herald`
+   * and the configured MCP servers; default `["herald"]`.
+   */
+  toolOrigins?: readonly string[];
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
 }

@@ -45,6 +45,12 @@ interface OpenReasoning {
   item: ResponseItem & { summary: { type: "summary_text"; text: string }[] };
 }
 
+/** A call Herald runs itself, reported as an `mcp_call` item while it runs. */
+interface OpenHostedCall {
+  index: number;
+  item: ResponseItem & { arguments: string; status: string };
+}
+
 /**
  * Builds a response's events and output from its agent events.
  *
@@ -63,6 +69,8 @@ export class ResponseEmitter {
   #sequence = 0;
   #open: OpenMessage | OpenCall | OpenReasoning | null = null;
   #calls = new Map<string, OpenCall>();
+  /** Herald's own calls that are running, by call id. */
+  #hosted = new Map<string, OpenHostedCall>();
   #pendingText = "";
   /** Which item the pending text belongs to. */
   #pendingKind: "text" | "reasoning" = "text";
@@ -116,7 +124,9 @@ export class ResponseEmitter {
         this.#closeOpen("completed");
         break;
       case "tool_call_started":
-        this.#startCall(event.callId, event.name);
+        // Only calls the client runs are function calls; Herald's own become mcp_call items
+        // once they run (see tool_started).
+        if (event.kind === "client") this.#startCall(event.callId, event.name);
         break;
       case "tool_call_arguments_delta": {
         const call = this.#calls.get(event.callId);
@@ -131,22 +141,14 @@ export class ResponseEmitter {
         break;
       }
       case "tool_call_done":
-        this.#finishCall(event.call);
+        if (event.kind === "client") this.#finishCall(event.call);
         break;
-      case "tool_completed": {
-        this.#closeOpen("completed");
-        const item: ResponseItem = {
-          id: newId("fco"),
-          type: "function_call_output",
-          call_id: event.call.id,
-          output: event.output,
-          status: "completed",
-        };
-        const index = this.#output.push(item) - 1;
-        this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-        this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+      case "tool_started":
+        this.#startHostedCall(event.call, event.origin);
         break;
-      }
+      case "tool_completed":
+        this.#finishHostedCall(event.call.id, event.output, event.isError);
+        break;
     }
   }
 
@@ -157,6 +159,9 @@ export class ResponseEmitter {
   finish(result: TurnResult, status: FinalStatus): ResponseObject {
     this.#flushText();
     this.#closeOpen(status === "completed" ? "completed" : "incomplete");
+    for (const callId of [...this.#hosted.keys()]) {
+      this.#finishHostedCall(callId, "error: interrupted", true, "incomplete");
+    }
     const r = this.#response;
     r.status = status;
     r.completed_at = Math.floor(Date.now() / 1000);
@@ -321,6 +326,59 @@ export class ResponseEmitter {
     const open: OpenCall = { kind: "call", index, item };
     this.#calls.set(callId, open);
     this.#open = open;
+  }
+
+  /**
+   * Opens the `mcp_call` item of a call Herald is about to run: `output_item.added`, the
+   * arguments (one delta, then done) and `mcp_call.in_progress`. Several read-only calls may run,
+   * and so be open, at once.
+   */
+  #startHostedCall(call: ToolCall, origin: string): void {
+    this.#closeOpen("completed");
+    const item = {
+      id: newId("mcp"),
+      type: "mcp_call",
+      status: "in_progress",
+      server_label: origin,
+      name: call.function.name,
+      arguments: "",
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const args = call.function.arguments;
+    item.arguments = args;
+    const at = { item_id: item.id, output_index: index };
+    if (args) this.#emit({ type: "response.mcp_call_arguments.delta", ...at, delta: args });
+    this.#emit({ type: "response.mcp_call_arguments.done", ...at, arguments: args });
+    this.#emit({ type: "response.mcp_call.in_progress", ...at });
+    this.#hosted.set(call.id, { index, item });
+  }
+
+  /**
+   * Closes a running call's `mcp_call` item with the tool's output: `mcp_call.completed` (or
+   * `.failed`, with `error` set) and `output_item.done`. `error` is left out, never null,
+   * when there is none: the AI SDK rejects a whole response over an `error: null`.
+   */
+  #finishHostedCall(
+    callId: string,
+    output: string,
+    isError: boolean,
+    status: "completed" | "incomplete" = "completed",
+  ): void {
+    const open = this.#hosted.get(callId);
+    if (!open) return;
+    this.#hosted.delete(callId);
+    const { item, index } = open;
+    const failed = isError || status === "incomplete";
+    item.status = status === "incomplete" ? "incomplete" : isError ? "failed" : "completed";
+    item.output = output;
+    if (failed) item.error = output;
+    const at = { item_id: item.id, output_index: index };
+    this.#emit({
+      type: failed ? "response.mcp_call.failed" : "response.mcp_call.completed",
+      ...at,
+    });
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
 
   #finishCall(call: ToolCall): void {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentTurn } from "../../agent/mod.ts";
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
 import type { ChatMessage } from "../../agent/mod.ts";
 import type { ConversationStore } from "../../store/mod.ts";
 import type {
@@ -22,8 +22,9 @@ import {
   itemsToRawMessages,
   newId,
   normaliseInput,
+  withoutKnownItems,
 } from "./items.ts";
-import { functionTools, type ResponseRequest } from "./request.ts";
+import { functionTools, mcpServers, type ResponseRequest } from "./request.ts";
 import { baseResponse } from "./response_object.ts";
 import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
 
@@ -73,7 +74,7 @@ export async function prepare(
     if (expected.responseId) parentMeta = await store.meta(expected.responseId);
   }
   const history = parentMeta ? await store.history(parentMeta.id) : [];
-  const input = await normaliseInput(
+  const sent = await normaliseInput(
     request.input as string | Record<string, unknown>[],
     (id) => store.findItem(id),
   );
@@ -84,6 +85,7 @@ export async function prepare(
   const historyItems = log
     ? await store.conversations.items(log)
     : history.flatMap((t) => [...t.input, ...t.output]);
+  const input = withoutKnownItems(sent, historyItems);
   // Converted together: a client tool call in the history is answered by this input.
   const messages: ChatMessage[] = request.truncation === "auto"
     ? answerDanglingCalls(
@@ -101,6 +103,9 @@ export async function prepare(
   }
   const id = newId("resp");
   const tools = functionTools(request);
+  const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
+  const allowedTools: Record<string, string[]> = {};
+  for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
   const parent: ChainPosition | null = parentMeta
     ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
     : null;
@@ -120,6 +125,7 @@ export async function prepare(
       previousResponseId: parentMeta?.id ?? null,
       conversation: name,
       store: request.store !== false,
+      hostedTools: servers.map((s) => s.echo),
     }, request.background ? "queued" : "in_progress"),
     turn: {
       platform: "api_server",
@@ -132,6 +138,7 @@ export async function prepare(
         ...(t.strict != null ? { strict: t.strict } : {}),
       })),
       toolChoice: tools.length ? request.tool_choice : undefined,
+      ...(Object.keys(allowedTools).length ? { allowedTools } : {}),
       sessionKey: name ?? parent?.root ?? id,
       temperature: request.temperature ?? undefined,
       topP: request.top_p ?? undefined,

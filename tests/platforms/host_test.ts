@@ -304,6 +304,7 @@ Deno.test("tool progress is one small message naming the tools", async () => {
   const call = (id: string, name: string) => ({
     type: "tool_started" as const,
     call: { id, type: "function" as const, function: { name, arguments: "{}" } },
+    origin: "herald",
   });
   await using h = await startHarness(async function* () {
     yield call("1", "terminal");

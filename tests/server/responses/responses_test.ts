@@ -118,12 +118,17 @@ Deno.test("a chain keeps server tool calls and results, once each", async () => 
     { text: "tool said ping" },
   );
   const first = await s.client.responses.create({ model: "herald", input: "use the tool" });
-  assert.deepEqual(first.output.map((i) => i.type), [
-    "function_call",
-    "function_call_output",
-    "message",
-  ]);
-  samples.response(first);
+  assert.deepEqual(first.output.map((i) => i.type), ["mcp_call", "message"]);
+  const hosted = first.output[0] as unknown as Record<string, unknown>;
+  assert.deepEqual(hosted, {
+    id: hosted.id,
+    type: "mcp_call",
+    status: "completed",
+    server_label: "herald",
+    name: "echo",
+    arguments: '{"text":"ping"}',
+    output: "echoed: ping",
+  });
   const second = await s.client.responses.create({
     model: "herald",
     input: "and again?",
@@ -138,7 +143,8 @@ Deno.test("a chain keeps server tool calls and results, once each", async () => 
     "assistant",
     "user",
   ]);
-  assert.equal(sent[2].tool_calls[0].id, "call_a");
+  assert.equal(sent[2].tool_calls[0].id, hosted.id);
+  assert.equal(sent[3].tool_call_id, hosted.id);
   assert.equal(sent[3].content, "echoed: ping");
   assert.equal(sent[4].content, "tool said ping");
   const third = await s.client.responses.create({
@@ -360,9 +366,7 @@ Deno.test("a 1 MB tool output stores, retrieves and feeds the next turn intact",
   );
   const first = await s.client.responses.create({ model: "h", input: "make it big" });
   const output = (r: { output: unknown[] }) =>
-    (r.output as { type: string; output?: string }[]).find((i) =>
-      i.type === "function_call_output"
-    )!.output;
+    (r.output as { type: string; output?: string }[]).find((i) => i.type === "mcp_call")!.output;
   assert.equal(output(first), `echoed: ${big}`);
   assert.equal(output(await s.client.responses.retrieve(first.id)), `echoed: ${big}`);
   await s.client.responses.create({ model: "h", input: "next", previous_response_id: first.id });
