@@ -122,7 +122,7 @@ async function runStream(
         const emitter = new ResponseEmitter(
           prepared.base,
           (e) => writer.send(e, e.type),
-          { coalesceMs: deps.coalesceMs },
+          { coalesceMs: deps.coalesceMs, backlogged: () => writer.backlogged },
         );
         try {
           emitter.start(false);

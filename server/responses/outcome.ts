@@ -62,7 +62,7 @@ export async function save(
   if (!prepared.store) return;
   await deps.store.save({
     response,
-    input: prepared.input,
+    input: prepared.localParent ? [...prepared.history, ...prepared.input] : prepared.input,
     parent: prepared.parent,
     conversation: active ? null : prepared.conversation,
     active,

@@ -1,5 +1,5 @@
 /**
- * The Responses API routes: create, compact, retrieve (with stream replay), delete, input items
+ * The Responses API routes: create (over HTTP and WebSocket), compact, retrieve (with stream replay), delete, input items
  * and cancel; and the Conversations API beside them.
  * @module
  */
@@ -13,6 +13,7 @@ import type { ResponseStreamEvent } from "./emitter.ts";
 import { compactResponse } from "./compact.ts";
 import { conversationRoutes } from "./conversations.ts";
 import { paginate } from "./pagination.ts";
+import { responsesWebSocketRoute } from "./websocket.ts";
 
 export type { ResponsesDeps } from "./deps.ts";
 
@@ -36,6 +37,7 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       runsAgent: true,
       handler: (req) => createResponse(req, deps),
     },
+    responsesWebSocketRoute(deps),
     {
       method: "POST",
       path: "/v1/responses/compact",
