@@ -77,3 +77,6 @@ export type { SystemPromptInput } from "./system_prompt.ts";
 
 // Tools.
 export * from "./tools/mod.ts";
+
+// The OS sandbox the terminal and file tools run in.
+export * from "./sandbox/mod.ts";
