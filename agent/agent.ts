@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
-import { HeraldError } from "./errors.ts";
+import { AgentError } from "./errors.ts";
 import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
@@ -385,13 +385,10 @@ function closeDanglingCalls(messages: ChatMessage[], clientNames: Set<string>): 
 }
 
 function errorInfo(error: unknown): NonNullable<TurnResult["error"]> {
-  if (error instanceof HeraldError) {
-    return { message: error.message, code: error.code ?? "agent_error", status: error.status };
-  }
+  if (error instanceof AgentError) return { message: error.message, code: error.code };
   return {
     message: `The agent failed: ${error instanceof Error ? error.message : String(error)}`,
     code: "agent_error",
-    status: 500,
   };
 }
 

@@ -55,7 +55,7 @@ export interface TurnResult {
   /** Why the turn is incomplete: the iteration limit, the output token limit or an interruption. */
   incompleteReason?: "max_iterations" | "max_output_tokens" | "interrupted";
   /** Set when status is "failed". */
-  error?: { message: string; code: string; status?: number };
+  error?: { message: string; code: string };
 }
 
 /** Text the model wrote, as it arrives. */

@@ -5,7 +5,8 @@
  * @module
  */
 import type { AgentTurn } from "../../agent/mod.ts";
-import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
+import { HERALD_ORIGIN } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage } from "../../agent/mod.ts";
 import type { ConversationStore } from "../../store/mod.ts";
 import type {

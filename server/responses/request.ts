@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
