@@ -25,6 +25,7 @@ export type {
   ToolStartedEvent,
   TurnResult,
   TurnStatus,
+  UpstreamParams,
   UsageEvent,
 } from "./events.ts";
 
