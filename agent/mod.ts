@@ -12,6 +12,8 @@ export type { AgentOptions, MemorySource, RunOptions } from "./agent.ts";
 export type {
   AgentEvent,
   AgentTurn,
+  ApprovalRequestedEvent,
+  ApprovalResolvedEvent,
   FinalEvent,
   FinishReason,
   Platform,
@@ -27,6 +29,22 @@ export type {
   TurnStatus,
   UsageEvent,
 } from "./events.ts";
+
+// Approvals.
+export {
+  APPROVAL_MODES,
+  approvalNeeded,
+  deniedResult,
+  newApprovalId,
+  policyReason,
+} from "./approvals.ts";
+export type {
+  ApprovalDecision,
+  ApprovalMode,
+  ApprovalRequest,
+  ToolCallRisk,
+  TurnApprovals,
+} from "./approvals.ts";
 
 // Messages and usage.
 export { addUsage, emptyUsage, textOf } from "./messages.ts";

@@ -13,6 +13,13 @@ import { errorResponse, jsonResponse } from "./error_envelope.ts";
 import type { Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
 import { sseResponse } from "./sse.ts";
+import {
+  callerScope,
+  deferredApprovals,
+  type HttpApprovals,
+  recordApprovals,
+  textContinuation,
+} from "./approvals.ts";
 import { shuttingDownError, startTurn, turnError } from "./turns.ts";
 
 /** Anything that runs agent turns (the Agent class, or a test double). */
@@ -32,6 +39,11 @@ export interface ChatCompletionsDeps {
    * arrives as one delta at the end of each segment instead of token by token.
    */
   streamTokens?: boolean;
+  /**
+   * Approvals: pending calls are asked in words, answered by a later user message
+   * (`approve mcpr_…`); none asked without it.
+   */
+  approvals?: HttpApprovals;
 }
 
 function completionId(): string {
@@ -53,6 +65,16 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
   const request = parseBody(ChatCompletionRequestSchema, body);
   const turn = toAgentTurn(request);
   if (deps.runs.shuttingDown) throw shuttingDownError();
+  const approvals = deps.approvals;
+  const scope = approvals ? await callerScope(req) : "";
+  if (approvals) {
+    // The person's answer to a question asked in an earlier reply: the paused turn goes on.
+    const answered = await textContinuation(turn.messages, approvals.store, scope);
+    if (answered) {
+      turn.messages = answered.messages;
+      turn.approvalDecisions = answered.decisions;
+    }
+  }
 
   const model = request.model ?? "herald";
   const id = completionId();
@@ -62,7 +84,13 @@ async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Pr
   const onEarlyAbort = () => run.abort("client disconnected");
   req.signal.addEventListener("abort", onEarlyAbort, { once: true });
 
-  const events = deps.agent.run(turn, { signal: run.signal });
+  const ran = deps.agent.run(turn, {
+    signal: run.signal,
+    ...(approvals ? { approvals: deferredApprovals(approvals.mode) } : {}),
+  });
+  const events = approvals
+    ? recordApprovals(ran, { store: approvals.store, scope, text: true })
+    : ran;
   let handedOver = false;
   try {
     if (!request.stream) {

@@ -182,19 +182,35 @@ export class CommandPolicy {
    * A configured deny pattern always wins; an allow pattern overrides only the built-in list.
    */
   check(command: string): string | null {
+    const found = this.classify(command);
+    if (!found) return null;
+    if (found.configured) {
+      return `blocked: ${found.reason} (tools.terminal.deny). Do not retry it; ask the user to ` +
+        "run it themselves if needed.";
+    }
+    return `blocked: ${found.reason}. This command is on the terminal's deny-list; ` +
+      "do not retry it in another form. If the user really wants it, they can run it " +
+      "themselves or allow it with tools.terminal.allow.";
+  }
+
+  /**
+   * Why the command is dangerous, or null: `configured` when a `tools.terminal.deny` pattern
+   * matched (a wall no approval opens), otherwise a built-in rule (a person may approve it).
+   */
+  classify(command: string): { reason: string; configured: boolean } | null {
     for (const pattern of this.#deny) {
       if (pattern.test(command)) {
-        return `blocked: the command matches the configured deny pattern /${pattern.source}/ ` +
-          "(tools.terminal.deny). Do not retry it; ask the user to run it themselves if needed.";
+        return {
+          reason: `the command matches the configured deny pattern /${pattern.source}/`,
+          configured: true,
+        };
       }
     }
     if (this.#allow.some((p) => p.test(command))) return null;
     const segments = splitCommand(command, this.#home);
     for (const rule of BUILTIN_RULES) {
       if (rule.test(command, segments, this.#home)) {
-        return `blocked: ${rule.reason}. This command is on the terminal's deny-list; ` +
-          "do not retry it in another form. If the user really wants it, they can run it " +
-          "themselves or allow it with tools.terminal.allow.";
+        return { reason: rule.reason, configured: false };
       }
     }
     return null;

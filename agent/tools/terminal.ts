@@ -55,9 +55,16 @@ export function terminalTool(
       `Default timeout ${defaultTimeout} s, at most ${maxTimeout} s. Destructive commands ` +
       "(wiping / or home, formatting disks, shutdown, piping a download into a shell…) are refused.",
     parameters,
+    classify({ command }) {
+      const found = policy.classify(command);
+      return found ? { dangerous: true, reason: found.reason } : { dangerous: false };
+    },
     async execute({ command, timeout }, context): Promise<ToolOutput> {
-      const refusal = policy.check(command);
-      if (refusal) return { output: refusal, isError: true };
+      // A person's approval opens the built-in list, never a configured deny pattern.
+      const found = policy.classify(command);
+      if (found && (found.configured || !context.approved)) {
+        return { output: policy.check(command)!, isError: true };
+      }
       const seconds = Math.min(timeout ?? defaultTimeout, maxTimeout);
       return await runCommand(command, {
         cwd: context.workspace,

@@ -28,6 +28,7 @@ export async function runBackground(
   };
   const emitter = new ResponseEmitter(prepared.base, (e) => live.push(e), {
     coalesceMs: deps.coalesceMs,
+    approvalItems: prepared.approvalItems,
   });
   emitter.start(true);
   const accepted = emitter.snapshot();

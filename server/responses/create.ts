@@ -13,7 +13,8 @@ import { sseResponse, type SseWriter } from "../sse.ts";
 import { runBackground } from "./background.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";
-import { drive, finalStatus, save } from "./outcome.ts";
+import { drive, finalStatus, runTurn, save } from "./outcome.ts";
+import { callerScope } from "../approvals.ts";
 import { type ConversationTurn, prepare, type PreparedTurn } from "./prepare.ts";
 import { conversationName, type ResponseRequest, ResponseRequestSchema } from "./request.ts";
 
@@ -62,7 +63,8 @@ async function startTurn(
 ): Promise<Response> {
   let handedOver = false;
   try {
-    const prepared = await prepare(request, deps, conversation?.name ?? null);
+    const scope = deps.approvals ? await callerScope(req) : "";
+    const prepared = await prepare(request, deps, conversation?.name ?? null, scope);
     const run = deps.runs.begin();
     const stored = () => conversation?.onStored();
     handedOver = true;
@@ -83,7 +85,10 @@ async function runPlain(
 ): Promise<Response> {
   const onAbort = () => run.abort("client disconnected");
   req.signal.addEventListener("abort", onAbort, { once: true });
-  const emitter = new ResponseEmitter(prepared.base, () => {}, { coalesceMs: 0 });
+  const emitter = new ResponseEmitter(prepared.base, () => {}, {
+    coalesceMs: 0,
+    approvalItems: prepared.approvalItems,
+  });
   try {
     emitter.start(false);
     const result = await drive(prepared, deps, run, emitter);
@@ -108,7 +113,7 @@ async function runStream(
 ): Promise<Response> {
   const onEarlyAbort = () => run.abort("client disconnected");
   req.signal.addEventListener("abort", onEarlyAbort, { once: true });
-  const events = deps.agent.run(prepared.turn, { signal: run.signal });
+  const events = runTurn(prepared, deps, run);
   let handedOver = false;
   try {
     const started = await startStreamedTurn(events);
@@ -122,7 +127,7 @@ async function runStream(
         const emitter = new ResponseEmitter(
           prepared.base,
           (e) => writer.send(e, e.type),
-          { coalesceMs: deps.coalesceMs },
+          { coalesceMs: deps.coalesceMs, approvalItems: prepared.approvalItems },
         );
         try {
           emitter.start(false);

@@ -7,6 +7,7 @@ import type { ChatMessage, Usage } from "../../agent/mod.ts";
 import type { ResponseStore } from "../../store/mod.ts";
 import type { AgentRunner } from "../chat_completions.ts";
 import type { RunTracker } from "../runs.ts";
+import type { HttpApprovals } from "../approvals.ts";
 import type { LiveRuns } from "./live_runs.ts";
 
 /** Summarises a conversation transcript; `prompt` is the whole request to the model. */
@@ -39,6 +40,8 @@ export interface ResponsesDeps {
    * and the configured MCP servers; default `["herald"]`.
    */
   toolOrigins?: readonly string[];
+  /** Approvals: the store of pending ones and `approvals.api_server`; none asked without it. */
+  approvals?: HttpApprovals;
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
 }

@@ -6,6 +6,7 @@
 import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
 import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
 import type { Run } from "../runs.ts";
+import { recordApprovals } from "../approvals.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import type { FinalStatus, ResponseEmitter } from "./emitter.ts";
 import type { PreparedTurn } from "./prepare.ts";
@@ -22,6 +23,29 @@ export function finalStatus(result: TurnResult, cancelled: boolean, aborted: boo
   return "incomplete";
 }
 
+/**
+ * Starts the agent on the prepared turn. With approvals on, calls needing one are deferred: the
+ * turn ends with them pending, and they are stored (and, for clients that did not declare
+ * Herald's `mcp` tool, asked in words) before the final event.
+ */
+export function runTurn(
+  prepared: PreparedTurn,
+  deps: ResponsesDeps,
+  run: Run,
+): AsyncGenerator<AgentEvent, unknown> {
+  const events = deps.agent.run(prepared.turn, {
+    signal: run.signal,
+    ...(prepared.approvals ? { approvals: prepared.approvals } : {}),
+  });
+  if (!deps.approvals) return events;
+  return recordApprovals(events, {
+    store: deps.approvals.store,
+    scope: prepared.scope,
+    text: !prepared.approvalItems,
+    meta: { response_id: prepared.id },
+  });
+}
+
 /** Drives the agent through an emitter; returns the final result. */
 export async function drive(
   prepared: PreparedTurn,
@@ -30,7 +54,7 @@ export async function drive(
   emitter: ResponseEmitter,
   events?: AsyncGenerator<AgentEvent, unknown>,
 ): Promise<TurnResult> {
-  const stream = events ?? deps.agent.run(prepared.turn, { signal: run.signal });
+  const stream = events ?? runTurn(prepared, deps, run);
   let final: TurnResult | undefined;
   const consume = (event: AgentEvent) => {
     if (event.type === "final") final = event.result;
