@@ -156,8 +156,9 @@ export function parseApprovalCommand(
   if (!match) return null;
   const approved = /^(approve|allow|yes)$/i.test(match[1]);
   const reason = match[3].trim();
-  // A bare "yes" with more words is a sentence, not an answer.
-  if (!match[2] && reason && /^(yes|no)$/i.test(match[1])) return null;
+  // "yes but first show me the file" is a sentence, not an approval: only a denial (the safe
+  // reading) may carry words after it without naming the approval.
+  if (!match[2] && reason && approved) return null;
   return { id: match[2] ?? null, approved, ...(reason && !approved ? { reason } : {}) };
 }
 
