@@ -19,6 +19,7 @@ import {
   policyReason,
   type TurnApprovals,
 } from "./approvals.ts";
+import type { RunOptions, TurnRunner } from "./turn.ts";
 import type { ToolContext, ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
@@ -39,17 +40,6 @@ export interface AgentOptions {
   extraSystemPrompt?: string;
 }
 
-/** Options for one run. */
-export interface RunOptions {
-  /** Aborting it stops the LLM request and kills running tools. */
-  signal?: AbortSignal;
-  /**
-   * How this turn's front door asks for approvals. Without it nothing is asked (the tools'
-   * own refusals still apply).
-   */
-  approvals?: TurnApprovals;
-}
-
 interface PendingCall {
   id: string;
   name: string;
@@ -67,7 +57,7 @@ interface PendingCall {
  * }
  * ```
  */
-export class Agent {
+export class Agent implements TurnRunner {
   readonly options: AgentOptions;
   // The core prompt only changes with the platform, the offered tools, memory and the clock's
   // second, yet was rebuilt for every request: keep the last one per platform and toolset.

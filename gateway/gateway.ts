@@ -20,7 +20,7 @@ import type { TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
-import { LiveRuns, responsesRoutes } from "../server/mod.ts";
+import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
 import { ApprovalStore, ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
@@ -114,6 +114,7 @@ export async function startGateway(
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
+  const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -136,6 +137,8 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      sockets,
+      websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       approvals: httpApprovals,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
@@ -217,6 +220,7 @@ export async function startGateway(
     runs,
     server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
     graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
     onClose: close,
     log,
     signals: options.handleSignals !== false,

@@ -13,11 +13,13 @@ import {
   type ApprovalMode,
   type ApprovalRequest,
   type ChatMessage,
+  failedResult,
   InvalidRequestError,
   NotFoundError,
   textOf,
   type TurnApprovals,
   type TurnResult,
+  type TurnRunner,
 } from "../agent/mod.ts";
 import type { ApprovalStore, StoredApproval } from "../store/mod.ts";
 import { bearerToken } from "./auth.ts";
@@ -74,12 +76,14 @@ export interface RecordApprovalsOptions {
 export async function* recordApprovals(
   events: AsyncIterable<AgentEvent>,
   options: RecordApprovalsOptions,
-): AsyncGenerator<AgentEvent, unknown> {
+): AsyncGenerator<AgentEvent, TurnResult> {
   let wroteText = false;
+  let last: TurnResult | undefined;
   for await (const event of events) {
     if (event.type === "text_delta") wroteText = true;
     if (event.type === "tool_started" || event.type === "segment_break") wroteText = false;
     if (event.type !== "final" || !event.result.pendingApprovals?.length) {
+      if (event.type === "final") last = event.result;
       yield event;
       continue;
     }
@@ -97,22 +101,37 @@ export async function* recordApprovals(
       }, result.messages);
     }
     if (!options.text) {
+      last = result;
       yield event;
       continue;
     }
     const prompt = approvalPromptText(pending, options.store.timeoutMs / 1000);
     if (wroteText) yield { type: "segment_break" };
     yield { type: "text_delta", delta: prompt };
-    yield {
-      type: "final",
-      result: {
-        ...result,
-        text: prompt,
-        messages: [...result.messages, { role: "assistant", content: prompt }],
-      },
+    last = {
+      ...result,
+      text: prompt,
+      messages: [...result.messages, { role: "assistant", content: prompt }],
     };
+    yield { type: "final", result: last };
   }
-  return undefined;
+  return last ??
+    failedResult({ message: "The agent ended without a result.", code: "agent_error" });
+}
+
+/**
+ * A runner whose turns ask through `approvals` and whose pending approvals are stored (and, in
+ * text mode, asked in words) by {@link recordApprovals}: the seam where HTTP front doors add
+ * approvals without touching how they drive a turn.
+ */
+export function approvingRunner(
+  runner: TurnRunner,
+  approvals: TurnApprovals,
+  record: RecordApprovalsOptions,
+): TurnRunner {
+  return {
+    run: (turn, options) => recordApprovals(runner.run(turn, { ...options, approvals }), record),
+  };
 }
 
 /** The readable question for pending approvals, with how to answer each. */

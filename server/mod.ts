@@ -10,7 +10,7 @@ export type { AppOptions, ServeHandler } from "./app.ts";
 export { chatCompletionRoutes, completionObject } from "./chat_completions.ts";
 export type { AgentRunner, ChatCompletionsDeps } from "./chat_completions.ts";
 export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
-export { LiveRuns, responsesRoutes } from "./responses/mod.ts";
+export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
 export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
 export { Router } from "./router.ts";
 export type { Handler, Middleware, RequestContext, Route, RouteMatch } from "./router.ts";

@@ -5,10 +5,11 @@
  */
 import type { ChatMessage, Usage } from "../../agent/mod.ts";
 import type { ResponseStore } from "../../store/mod.ts";
-import type { AgentRunner } from "../chat_completions.ts";
+import type { TurnRunner } from "../../agent/mod.ts";
 import type { RunTracker } from "../runs.ts";
 import type { HttpApprovals } from "../approvals.ts";
 import type { LiveRuns } from "./live_runs.ts";
+import type { ResponseSockets } from "./sockets.ts";
 
 /** Summarises a conversation transcript; `prompt` is the whole request to the model. */
 export type Summariser = (
@@ -18,7 +19,7 @@ export type Summariser = (
 
 /** What the Responses endpoints need. */
 export interface ResponsesDeps {
-  agent: AgentRunner;
+  agent: TurnRunner;
   runs: RunTracker;
   store: ResponseStore;
   maxBodyBytes: number;
@@ -26,7 +27,10 @@ export interface ResponsesDeps {
   modelName?: string;
   /** Milliseconds of silence before a keep-alive comment; default 15 000. */
   keepAliveMs?: number;
-  /** Text delta coalescing window; default 50 ms. */
+  /**
+   * Text delta coalescing window; default 0 (each delta sent as it arrives, joined only while
+   * the client lags). Streaming off holds an item's text until it closes.
+   */
   coalesceMs?: number;
   /** Running responses; one registry per app. */
   live: LiveRuns;
@@ -44,4 +48,8 @@ export interface ResponsesDeps {
   approvals?: HttpApprovals;
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
+  /** Longest life of a WebSocket connection in minutes (`api_server.websocket_max_minutes`). */
+  websocketMaxMinutes?: number;
+  /** The open WebSocket connections, closed on shutdown. */
+  sockets?: ResponseSockets;
 }

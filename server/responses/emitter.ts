@@ -1,8 +1,9 @@
 /**
  * Turns AgentEvents into Responses stream events and output items: `sequence_number` from 0,
  * `output_index` in append order, every `item_id` the id of its item, one item open at a time,
- * text (and reasoning) deltas coalesced into windows of up to 50 ms, upstream reasoning sent as a
- * reasoning item's summary. Streams, background logs and plain JSON
+ * text (and reasoning) deltas sent as they arrive and joined only while the client is not
+ * keeping up (or held per item when streaming is off), upstream reasoning sent as a reasoning
+ * item's summary. Streams, background logs and plain JSON
  * answers are all built from the same emitter, so they always agree.
  * @module
  */
@@ -20,14 +21,25 @@ export type ResponseStreamEvent = Record<string, unknown> & {
 
 /** Options for a {@link ResponseEmitter}. */
 export interface EmitterOptions {
-  /** Longest time text deltas are held to be sent together; default 50 ms, 0 sends each. */
+  /**
+   * Longest time text deltas are held to be sent together; default 0: each delta goes out as it
+   * arrives (joined with the next ones only while `backlogged()` says the client lags).
+   */
   coalesceMs?: number;
+  /**
+   * True while the transport still holds unsent data (a slow reader): text deltas are then
+   * joined into one until it has caught up, instead of queueing one event per token.
+   */
+  backlogged?: () => boolean;
   /**
    * Report calls waiting for approval as `mcp_approval_request` items (for clients that declared
    * Herald's `mcp` tool); otherwise they are not items (the question comes as text).
    */
   approvalItems?: boolean;
 }
+
+/** How often held text is checked against the transport's backlog, in ms. */
+const BACKLOG_POLL_MS = 5;
 
 /** How the turn ended, as the Response says it. */
 export type FinalStatus = "completed" | "incomplete" | "failed" | "cancelled";
@@ -70,6 +82,7 @@ export class ResponseEmitter {
   readonly #sink: (event: ResponseStreamEvent) => void;
   readonly #coalesceMs: number;
   readonly #approvalItems: boolean;
+  readonly #backlogged: () => boolean;
   readonly #response: ResponseObject;
   readonly #output: ResponseItem[] = [];
   #sequence = 0;
@@ -90,7 +103,8 @@ export class ResponseEmitter {
   ) {
     this.#response = response;
     this.#sink = sink;
-    this.#coalesceMs = options.coalesceMs ?? 50;
+    this.#coalesceMs = options.coalesceMs ?? 0;
+    this.#backlogged = options.backlogged ?? (() => false);
     this.#approvalItems = options.approvalItems ?? false;
   }
 
@@ -231,6 +245,14 @@ export class ResponseEmitter {
     }
     this.#pendingText += delta;
     if (this.#timer !== undefined) return;
+    if (this.#coalesceMs <= 0) {
+      if (!this.#backlogged()) {
+        this.#flushText();
+        return;
+      }
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
     const wait = this.#coalesceMs - (performance.now() - this.#lastTextFlush);
     if (wait <= 0) {
       this.#flushText();
@@ -240,6 +262,16 @@ export class ResponseEmitter {
       this.#timer = undefined;
       this.#flushText();
     }, wait);
+  }
+
+  /** Sends held text once the transport caught up; checks again shortly otherwise. */
+  #retryHeldText(): void {
+    this.#timer = undefined;
+    if (this.#backlogged()) {
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
+    this.#flushText();
   }
 
   #flushText(): void {

@@ -10,3 +10,9 @@ export { llmSummariser } from "./compact.ts";
 export type { Summariser } from "./deps.ts";
 export { openCompaction, sealCompaction } from "./compaction.ts";
 export { DEFAULT_CONTEXT_TOKENS, estimateTokens, truncateHistory } from "./truncate.ts";
+export {
+  DEFAULT_WEBSOCKET_MAX_MINUTES,
+  ResponseSockets,
+  responsesWebSocketRoute,
+  socketError,
+} from "./websocket.ts";

@@ -40,6 +40,13 @@ export interface PreparedTurn {
   request: ResponseRequest;
   id: string;
   input: ResponseItem[];
+  /** The items before this turn's input (the rebuilt chain), oldest first. */
+  history: ResponseItem[];
+  /**
+   * Set when the previous response came from a connection-local chain (WebSocket mode) rather
+   * than the store: a stored turn then keeps the whole history as its input.
+   */
+  localParent: boolean;
   parent: ChainPosition | null;
   conversation: { name: string; expected: ConversationHead } | null;
   /** A Conversations API id whose item log this turn reads and, once done, extends. */
@@ -58,17 +65,32 @@ export interface PreparedTurn {
   scope: string;
 }
 
-/** Resolves the request into a turn ready to run; throws a 400 for a chain or input that cannot run. */
+/** A response a connection keeps in memory (WebSocket mode), so `store: false` chains work. */
+export interface LocalResponse {
+  id: string;
+  /** The whole chain up to and including the response's output. */
+  items: ResponseItem[];
+  instructions: string | null;
+}
+
+/**
+ * Resolves the request into a turn ready to run; throws a 400 for a chain or input that cannot
+ * run. `local` finds responses a connection holds (WebSocket mode) before the store is asked.
+ */
 export async function prepare(
   request: ResponseRequest,
   deps: ResponsesDeps,
   name: string | null,
+  local?: (id: string) => LocalResponse | null,
   scope = "",
 ): Promise<PreparedTurn> {
   const { store } = deps;
   let parentMeta: StoredResponse | null = null;
   let expected: ConversationHead | null = null;
-  if (request.previous_response_id) {
+  const localParent = request.previous_response_id
+    ? local?.(request.previous_response_id) ?? null
+    : null;
+  if (request.previous_response_id && !localParent) {
     parentMeta = await store.meta(request.previous_response_id);
     if (!parentMeta) {
       throw new InvalidRequestError(
@@ -91,12 +113,15 @@ export async function prepare(
   );
   // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
   // persona once keeps it without resending it every turn.
-  const instructions = request.instructions ??
+  const instructions = request.instructions ?? localParent?.instructions ??
     (parentMeta?.response.instructions as string | null | undefined) ?? null;
-  const historyItems = log
+  const historyItems = localParent
+    ? localParent.items
+    : log
     ? await store.conversations.items(log)
     : history.flatMap((t) => [...t.input, ...t.output]);
   const input = withoutKnownItems(sent, historyItems);
+  checkToolOutputs(historyItems, input);
   // Answers to approvals (mcp_approval_response items); echoes of answers whose call already
   // ran (the Agents SDK resends the whole history) are history, not answers.
   const ran = new Set(
@@ -184,6 +209,8 @@ export async function prepare(
     request,
     id,
     input,
+    history: historyItems,
+    localParent: localParent !== null,
     parent,
     conversation: name !== null && log === null ? { name, expected: expected! } : null,
     log,
@@ -196,7 +223,7 @@ export async function prepare(
       createdAt: Math.floor(Date.now() / 1000),
       model: request.model ?? deps.modelName ?? "herald",
       instructions,
-      previousResponseId: parentMeta?.id ?? null,
+      previousResponseId: parentMeta?.id ?? localParent?.id ?? null,
       conversation: name,
       store: request.store !== false,
       hostedTools: servers.map((s) => s.echo),
@@ -220,6 +247,33 @@ export async function prepare(
       maxOutputTokens: request.max_output_tokens ?? undefined,
     },
   };
+}
+
+/**
+ * A `function_call_output` must answer a call in the history or earlier in the input; sending
+ * the model a result for a call it never made is broken history, so it is refused here.
+ */
+function checkToolOutputs(history: ResponseItem[], input: ResponseItem[]): void {
+  const calls = new Set<string>();
+  for (const item of history) {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+  }
+  input.forEach((item, index) => {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+    if (
+      (item.type === "function_call_output" || item.type === "custom_tool_call_output") &&
+      !calls.has(String(item.call_id))
+    ) {
+      throw new InvalidRequestError(
+        `No tool call found for ${item.type} with call_id '${item.call_id}' (input[${index}]).`,
+        { code: "invalid_value", param: `input[${index}].call_id` },
+      );
+    }
+  });
 }
 
 /** True when `name` is a `conv_…` id made with the Conversations API (not a plain name). */

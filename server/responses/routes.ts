@@ -1,5 +1,5 @@
 /**
- * The Responses API routes: create, compact, retrieve (with stream replay), delete, input items
+ * The Responses API routes: create (over HTTP and WebSocket), compact, retrieve (with stream replay), delete, input items
  * and cancel; and the Conversations API beside them.
  * @module
  */
@@ -13,6 +13,7 @@ import type { ResponseStreamEvent } from "./emitter.ts";
 import { compactResponse } from "./compact.ts";
 import { conversationRoutes } from "./conversations.ts";
 import { paginate } from "./pagination.ts";
+import { responsesWebSocketRoute } from "./websocket.ts";
 
 export type { ResponsesDeps } from "./deps.ts";
 
@@ -34,8 +35,9 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       method: "POST",
       path: "/v1/responses",
       runsAgent: true,
-      handler: (req) => createResponse(req, deps),
+      handler: (req, ctx) => createResponse(req, ctx, deps),
     },
+    responsesWebSocketRoute(deps),
     {
       method: "POST",
       path: "/v1/responses/compact",

@@ -10,6 +10,7 @@ function recordingWriter(): SseWriter & { data: string[] } {
   return {
     data,
     closed: false,
+    backlogged: false,
     send(payload) {
       data.push(JSON.stringify(payload));
     },
