@@ -29,3 +29,12 @@ export { errorBody, errorResponse, jsonResponse, toHeraldError } from "./error_e
 export type { ErrorBody } from "./error_envelope.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
+export {
+  approvalPromptText,
+  callerScope,
+  deferredApprovals,
+  parseApprovalCommand,
+  recordApprovals,
+  textContinuation,
+} from "./approvals.ts";
+export type { HttpApprovals, RecordApprovalsOptions } from "./approvals.ts";
