@@ -5,19 +5,16 @@
  * @module
  */
 import { join } from "node:path";
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
-import type { ChatMessage } from "../agent/messages.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
-import { listenForSignals } from "../server/signals.ts";
+import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
 import { renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 
-/** The part of the agent runtime the chat needs (see agent/runtime.ts). */
+/** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
-  agent: {
-    run(turn: AgentTurn, options: { signal?: AbortSignal }): AsyncIterable<AgentEvent>;
-  };
+  agent: TurnRunner;
   close(): Promise<void>;
 }
 
@@ -25,7 +22,7 @@ export interface ChatRuntime {
 export interface ChatOptions {
   /** Ask this one question and exit. */
   query?: string;
-  /** Opens the agent runtime (agent/runtime.ts `openRuntime`). */
+  /** Opens the agent runtime (gateway/runtime.ts `openRuntime`). */
   openRuntime: (resolved: ResolvedConfig) => Promise<ChatRuntime>;
   /**
    * Registers a handler for SIGINT and returns its removal. Default: SIGINT, with the copy a
@@ -112,7 +109,8 @@ class ChatSession {
     this.messages.push({ role: "user", content: text });
     this.#controller = new AbortController();
     try {
-      const events = this.runtime.agent.run(
+      const events = turnEvents(
+        this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
         { signal: this.#controller.signal },
       );
