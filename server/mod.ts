@@ -20,6 +20,8 @@ export { RunTracker } from "./runs.ts";
 export type { Run } from "./runs.ts";
 export { installShutdown } from "./shutdown.ts";
 export type { ShutdownHandle, ShutdownOptions } from "./shutdown.ts";
+export { listenForSignals, SIGNAL_ECHO_WINDOW_MS, SignalDeduper } from "./signals.ts";
+export type { SignalListenOptions } from "./signals.ts";
 export { checkExposure, defaultGuards } from "./guards/mod.ts";
 export type { ExposureConfig } from "./guards/mod.ts";
 
