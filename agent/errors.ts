@@ -11,14 +11,27 @@
  * - `upstream_error`: the LLM answered with an error;
  * - `upstream_timeout`: the LLM did not answer (or stopped answering) in time;
  * - `upstream_unreachable`: no LLM could be reached;
- * - `upstream_rate_limited`: the LLM refused for load.
+ * - `upstream_rate_limited`: the LLM refused for load;
+ * - `upstream_rejected_request`: the LLM refused the request itself (see {@link RequestFault}).
  */
 export type AgentErrorCode =
   | "agent_error"
   | "upstream_error"
   | "upstream_timeout"
   | "upstream_unreachable"
-  | "upstream_rate_limited";
+  | "upstream_rate_limited"
+  | "upstream_rejected_request";
+
+/**
+ * Why a failure is the request's fault: the upstream refused what the client asked for (a
+ * parameter the model does not take). A front door passes it on as the client's error.
+ */
+export interface RequestFault {
+  /** The request parameter at fault, when known (e.g. `response_format`). */
+  param: string | null;
+  /** The upstream's own code for the refusal, if it gave one (e.g. `unsupported_parameter`). */
+  code: string | null;
+}
 
 /**
  * The base of the agent's errors: a message that says what failed and a code.
@@ -30,11 +43,17 @@ export type AgentErrorCode =
  */
 export class AgentError extends Error {
   readonly code: AgentErrorCode;
+  /** Set when the failure is the request's fault. */
+  readonly request: RequestFault | null;
 
-  constructor(message: string, options: { code?: AgentErrorCode; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { code?: AgentErrorCode; cause?: unknown; request?: RequestFault } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "AgentError";
     this.code = options.code ?? "agent_error";
+    this.request = options.request ?? null;
   }
 }
 
@@ -45,9 +64,19 @@ export class UpstreamError extends AgentError {
 
   constructor(
     message: string,
-    options: { upstreamStatus?: number | null; code?: AgentErrorCode; cause?: unknown } = {},
+    options: {
+      upstreamStatus?: number | null;
+      code?: AgentErrorCode;
+      cause?: unknown;
+      /** For a request the upstream refused: the parameter at fault and the upstream's code. */
+      request?: RequestFault;
+    } = {},
   ) {
-    super(message, { code: options.code ?? "upstream_error", cause: options.cause });
+    super(message, {
+      code: options.code ?? "upstream_error",
+      cause: options.cause,
+      request: options.request,
+    });
     this.name = "UpstreamError";
     this.upstreamStatus = options.upstreamStatus ?? null;
   }

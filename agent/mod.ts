@@ -24,6 +24,8 @@ export type { RunOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,
+  ApprovalRequestedEvent,
+  ApprovalResolvedEvent,
   FinalEvent,
   FinishReason,
   Platform,
@@ -37,8 +39,25 @@ export type {
   ToolStartedEvent,
   TurnResult,
   TurnStatus,
+  UpstreamParams,
   UsageEvent,
 } from "./events.ts";
+
+// Approvals.
+export {
+  APPROVAL_MODES,
+  approvalNeeded,
+  deniedResult,
+  newApprovalId,
+  policyReason,
+} from "./approvals.ts";
+export type {
+  ApprovalDecision,
+  ApprovalMode,
+  ApprovalRequest,
+  ToolCallRisk,
+  TurnApprovals,
+} from "./approvals.ts";
 
 // Messages and usage.
 export { addUsage, emptyUsage, textOf } from "./messages.ts";
@@ -58,7 +77,7 @@ export type {
 
 // Errors.
 export { AgentError, UpstreamError } from "./errors.ts";
-export type { AgentErrorCode } from "./errors.ts";
+export type { AgentErrorCode, RequestFault } from "./errors.ts";
 
 // The upstream client.
 export { describeUpstreamError, displayUrl, LlmClient } from "./llm_client.ts";

@@ -6,9 +6,9 @@
  * trace or a secret.
  * @module
  */
-import { AgentError, type TurnResult } from "../agent/mod.ts";
+import { AgentError, type RequestFault, type TurnResult } from "../agent/mod.ts";
 import { ConversationConflictError } from "../store/mod.ts";
-import { ConflictError, HeraldError, shuttingDownError } from "./errors.ts";
+import { ConflictError, HeraldError, InvalidRequestError, shuttingDownError } from "./errors.ts";
 
 /** The OpenAI error object. */
 export interface ErrorBody {
@@ -28,12 +28,27 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   upstream_unreachable: 503,
   upstream_rate_limited: 503,
   upstream_timeout: 504,
+  upstream_rejected_request: 400,
   shutting_down: 503,
 };
 
-/** The HTTP error for a code and message of the agent's (unknown codes are a 500). */
-export function errorForCode(code: string, message: string, cause?: unknown): HeraldError {
+/**
+ * The HTTP error for a code and message of the agent's (unknown codes are a 500). A failure that
+ * is the request's fault is the client's 400, naming the parameter and the upstream's own code.
+ */
+export function errorForCode(
+  code: string,
+  message: string,
+  options: { request?: RequestFault | null; cause?: unknown } = {},
+): HeraldError {
+  const { request, cause } = options;
   if (code === "shutting_down") return shuttingDownError();
+  if (request || code === "upstream_rejected_request") {
+    return new InvalidRequestError(message, {
+      code: request?.code ?? code,
+      param: request?.param ?? null,
+    });
+  }
   return new HeraldError(message, {
     status: STATUS_BY_CODE[code] ?? 500,
     type: "server_error",
@@ -56,7 +71,9 @@ export function turnError(result: TurnResult): HeraldError {
  */
 export function knownHttpError(error: unknown): HeraldError | null {
   if (error instanceof HeraldError) return error;
-  if (error instanceof AgentError) return errorForCode(error.code, error.message, error);
+  if (error instanceof AgentError) {
+    return errorForCode(error.code, error.message, { request: error.request, cause: error });
+  }
   if (error instanceof ConversationConflictError) {
     return new ConflictError(error.message, { code: "conversation_conflict", cause: error });
   }
