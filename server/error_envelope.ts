@@ -62,6 +62,7 @@ export function turnError(result: TurnResult): HeraldError {
   return errorForCode(
     result.error?.code ?? "agent_error",
     result.error?.message ?? "The agent failed.",
+    { request: result.error?.request },
   );
 }
 

@@ -52,3 +52,19 @@ Deno.test("an unknown error is a generic 500 that leaks nothing", async () => {
   assert.equal(body.error.code, "internal_error");
   assert.ok(!JSON.stringify(body).includes("hunter2"));
 });
+
+Deno.test("an upstream refusal of the request is the client's 400, naming the parameter", async () => {
+  const error = new UpstreamError("refused because of parameter 'seed'", {
+    code: "upstream_rejected_request",
+    request: { param: "seed", code: "unsupported_parameter" },
+  });
+  const direct = errorResponse(error);
+  const viaTurn = errorResponse(turnError(failedResult(error, "")));
+  for (const res of [direct, viaTurn]) {
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.error.type, "invalid_request_error");
+    assert.equal(body.error.param, "seed");
+    assert.equal(body.error.code, "unsupported_parameter");
+  }
+});
