@@ -8,10 +8,24 @@
 
 // Commonly used: the loop and its one event stream.
 export { Agent } from "./agent.ts";
-export type { AgentOptions, MemorySource, RunOptions } from "./agent.ts";
+export type { AgentOptions, MemorySource } from "./agent.ts";
+
+// The turn contract every front door runs turns through.
+export {
+  describeError,
+  driveTurn,
+  failedResult,
+  interruptedResult,
+  runTurn,
+  settleTurn,
+  turnEvents,
+} from "./turn.ts";
+export type { RunOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,
+  ApprovalRequestedEvent,
+  ApprovalResolvedEvent,
   FinalEvent,
   FinishReason,
   Platform,
@@ -27,6 +41,22 @@ export type {
   TurnStatus,
   UsageEvent,
 } from "./events.ts";
+
+// Approvals.
+export {
+  APPROVAL_MODES,
+  approvalNeeded,
+  deniedResult,
+  newApprovalId,
+  policyReason,
+} from "./approvals.ts";
+export type {
+  ApprovalDecision,
+  ApprovalMode,
+  ApprovalRequest,
+  ToolCallRisk,
+  TurnApprovals,
+} from "./approvals.ts";
 
 // Messages and usage.
 export { addUsage, emptyUsage, textOf } from "./messages.ts";
