@@ -8,10 +8,15 @@ import { dirname, join } from "node:path";
 import { runInSandbox, shellQuote } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { createSandbox } from "../gateway/mod.ts";
-import type { CheckResult } from "./doctor.ts";
+
+/** One doctor line (doctor.ts's CheckResult). */
+export interface SandboxCheck {
+  ok: boolean | null;
+  line: string;
+}
 
 /** Reports the sandbox and proves it confines: a write and reads that must fail. */
-export async function checkSandbox(resolved: ResolvedConfig): Promise<CheckResult> {
+export async function checkSandbox(resolved: ResolvedConfig): Promise<SandboxCheck> {
   const sandbox = await createSandbox(resolved);
   const status = sandbox.status();
   if (status.mode === "off") {

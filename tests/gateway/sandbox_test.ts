@@ -33,10 +33,11 @@ async function world(configYaml = ""): Promise<World> {
   await Deno.mkdir(outside);
   await Deno.writeTextFile(join(fakeHome, "marker"), "home marker");
   await Deno.writeTextFile(join(outside, "marker"), "outside marker");
+  // Approvals off: these tests prove the sandbox holds even when nobody is asked first.
   const g = await startTestGateway({
     upstream: llm.baseUrl,
     key: KEY,
-    configYaml,
+    configYaml: `approvals:\n  api_server: never\n${configYaml}`,
     env: { OPENAI_API_KEY: UPSTREAM_KEY },
   });
   await Deno.writeTextFile(join(g.home, "marker"), "herald home marker");
