@@ -3,6 +3,8 @@
  * Telegram edits and the CLI all draw from these events and nothing else.
  * @module
  */
+import type { ApprovalDecision, ApprovalRequest } from "./approvals.ts";
+import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
@@ -18,6 +20,17 @@ export interface AgentTurn {
   clientTools?: ClientTool[];
   /** OpenAI `tool_choice` for the client tools; passed upstream. */
   toolChoice?: unknown;
+  /**
+   * Per tool source (`herald`, an MCP server's label), the only tools of it the model may use
+   * in this turn: the client narrowed them (an `mcp` tool's `allowed_tools`). Unlisted sources
+   * keep their whole toolset.
+   */
+  allowedTools?: Record<string, readonly string[]>;
+  /**
+   * Answers to calls of the history that were waiting for approval (see
+   * `TurnResult.pendingApprovals`), by the call's id: the turn first runs (or refuses) them.
+   */
+  approvalDecisions?: Record<string, ApprovalDecision>;
   /** The front door, which selects the server toolset. */
   platform: Platform;
   /** A stable key for the conversation (chat id, conversation name), given to tools. */
@@ -26,6 +39,27 @@ export interface AgentTurn {
   temperature?: number;
   topP?: number;
   maxOutputTokens?: number;
+  /** More request parameters, sent as they are on every LLM call of the turn. */
+  upstreamParams?: UpstreamParams;
+}
+
+/**
+ * Chat Completions parameters a client may set that Herald passes to the model unchanged, on
+ * every LLM call of the turn (structured outputs, sampling, routing hints).
+ */
+export interface UpstreamParams {
+  /** `{type: "json_object"}` or `{type: "json_schema", json_schema: {name, schema, strict}}`. */
+  response_format?: Record<string, unknown>;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+  /** Sent only on calls that offer tools (OpenAI refuses it otherwise). */
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  service_tier?: string;
+  user?: string;
 }
 
 /** How a turn ended. */
@@ -48,8 +82,17 @@ export interface TurnResult {
   clientToolCalls: ToolCall[];
   /** Why the turn is incomplete: the iteration limit, the output token limit or an interruption. */
   incompleteReason?: "max_iterations" | "max_output_tokens" | "interrupted";
-  /** Set when status is "failed". */
-  error?: { message: string; code: string; status?: number };
+  /**
+   * Calls that wait for an answer that comes with a later request (the front door deferred
+   * them); the turn ended after the calls that could run. Their assistant message has no result
+   * for them yet.
+   */
+  pendingApprovals?: ApprovalRequest[];
+  /**
+   * Set when status is "failed": what failed and its code (see `AgentErrorCode`); `request` when
+   * the failure is the request's fault (the upstream refused one of its parameters).
+   */
+  error?: { message: string; code: string; request?: RequestFault };
 }
 
 /** Text the model wrote, as it arrives. */
@@ -90,15 +133,36 @@ export interface ToolCallDoneEvent {
 export interface ToolStartedEvent {
   type: "tool_started";
   call: ToolCall;
+  /** Where the tool comes from (`herald`, or an MCP server's label): see `Tool.origin`. */
+  origin: string;
+  /** The approval this call ran after, if it needed one. */
+  approvalId?: string;
 }
 
 /** A server tool finished; `output` is what the model will see. */
 export interface ToolCompletedEvent {
   type: "tool_completed";
   call: ToolCall;
+  /** Where the tool comes from, as on `tool_started`. */
+  origin: string;
+  /** The approval the call was asked under (approved, or denied: then it did not run). */
+  approvalId?: string;
   output: string;
   isError: boolean;
   durationMs: number;
+}
+
+/** A call needs a person's yes before it runs; the front door asks. */
+export interface ApprovalRequestedEvent {
+  type: "approval_requested";
+  approval: ApprovalRequest;
+}
+
+/** The person answered (in this turn, or in the request that continues it). */
+export interface ApprovalResolvedEvent {
+  type: "approval_resolved";
+  approval: ApprovalRequest;
+  decision: ApprovalDecision;
 }
 
 /** A text segment ended at a tool boundary; the next text starts a new segment. */
@@ -127,6 +191,8 @@ export type AgentEvent =
   | ToolCallDoneEvent
   | ToolStartedEvent
   | ToolCompletedEvent
+  | ApprovalRequestedEvent
+  | ApprovalResolvedEvent
   | SegmentBreakEvent
   | UsageEvent
   | FinalEvent;

@@ -11,12 +11,12 @@ import {
   type KeyScope,
   keysFilePath,
   readKeysFile,
+  type ResolvedConfig,
   revokeNamedKey,
   rotateApiKey,
   rotateNamedKey,
   unnamedKeyName,
 } from "../config/mod.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
 

@@ -51,7 +51,7 @@ export {
 } from "./home.ts";
 
 // Display and docs
-export { maskConfig, maskSecret } from "./mask.ts";
+export { maskConfig, maskSecret, maskUrl } from "./mask.ts";
 export { renderConfigReference } from "./docs.ts";
 
 // Advanced

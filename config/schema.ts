@@ -20,6 +20,11 @@ function doc<T extends z.ZodType>(schema: T, description: string): T {
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const stringList = z.array(z.string());
+/**
+ * never: run everything the sandbox allows; dangerous: ask for calls the tool flags (the
+ * terminal's command classifier…); always: ask for every call of a tool that is not read-only.
+ */
+const approvalMode = z.enum(["never", "dangerous", "always"]).default("dangerous");
 
 /** What a key may do: everything, only read its own stored objects, or chat without server tools. */
 export const KEY_SCOPES = ["full", "read", "chat"] as const;
@@ -166,6 +171,11 @@ export const ConfigSchema = z.object({
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
     ),
+    websocket_max_minutes: doc(
+      z.number().positive().default(60),
+      "Longest life of a Responses WebSocket connection; then it ends with " +
+        "`websocket_connection_limit_reached` and the client reconnects.",
+    ),
   }).prefault({}),
   store: z.object({
     kv_path: env(
@@ -231,6 +241,30 @@ export const ConfigSchema = z.object({
     ),
   }).prefault({}),
   tools: z.object({
+    sandbox: env(
+      z.enum(["read-only", "workspace-write", "off"]).default("workspace-write"),
+      ["HERALD_SANDBOX"],
+      "How the OS confines the terminal and file tools: `workspace-write` (only the workspace is writable), `read-only` (nothing is), or `off` (no sandbox; said loudly at start-up).",
+    ),
+    sandbox_network: env(
+      z.boolean().default(false),
+      ["HERALD_SANDBOX_NETWORK"],
+      "Give sandboxed commands the network. Off: they have none (web_fetch still works; it runs in the gateway).",
+    ),
+    sandbox_limits: z.object({
+      processes: doc(
+        z.number().int().min(8).default(256),
+        "Processes and threads one sandboxed call may have at once (a fork bomb dies at this limit).",
+      ),
+      memory_mb: doc(
+        z.number().int().min(64).default(4096),
+        "Memory one sandboxed call may use, in MiB.",
+      ),
+      file_mb: doc(
+        z.number().int().min(1).default(4096),
+        "Largest file a sandboxed command may write, in MiB.",
+      ),
+    }).prefault({}),
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
@@ -264,6 +298,38 @@ export const ConfigSchema = z.object({
         "Share one set of memory notes between every API key (and the platforms). Default: each API key has its own notes; Telegram and `herald chat` share the default key's.",
       ),
     }).prefault({}),
+  }).prefault({}),
+  approvals: z.object({
+    api_server: env(
+      approvalMode,
+      ["HERALD_APPROVALS_API_SERVER", "HERALD_APPROVALS"],
+      "When the HTTP API asks before a tool call: never, dangerous or always. `HERALD_APPROVALS` sets every front door at once.",
+    ),
+    telegram: env(
+      approvalMode,
+      ["HERALD_APPROVALS_TELEGRAM", "HERALD_APPROVALS"],
+      "When Telegram asks before a tool call (inline buttons).",
+    ),
+    cli: env(
+      approvalMode,
+      ["HERALD_APPROVALS_CLI", "HERALD_APPROVALS"],
+      "When `herald chat` asks before a tool call (a y/n/always prompt).",
+    ),
+    discord: env(
+      approvalMode,
+      ["HERALD_APPROVALS_DISCORD", "HERALD_APPROVALS"],
+      "When Discord asks before a tool call.",
+    ),
+    slack: env(
+      approvalMode,
+      ["HERALD_APPROVALS_SLACK", "HERALD_APPROVALS"],
+      "When Slack asks before a tool call.",
+    ),
+    timeout: env(
+      seconds.default(600),
+      ["HERALD_APPROVALS_TIMEOUT"],
+      "Seconds a pending approval waits for an answer; after that it is denied as expired.",
+    ),
   }).prefault({}),
   toolsets: z.object({
     api_server: doc(

@@ -3,10 +3,10 @@
  * failure turned into the error envelope in one place.
  * @module
  */
-import { AuthenticationError, HeraldError } from "../agent/errors.ts";
+import { AuthenticationError, HeraldError } from "./errors.ts";
 import { bearerToken } from "./auth.ts";
 import { type AddressRange, clientAddress, parseRange } from "./client_address.ts";
-import { errorResponse } from "./error_envelope.ts";
+import { errorResponse, knownHttpError } from "./error_envelope.ts";
 import { ANONYMOUS, type KeyIdentity, type KeyLookup, listKeyLookup } from "./keyring.ts";
 import { readRequestTarget } from "./request_target.ts";
 import type { Middleware, RequestContext, Route } from "./router.ts";
@@ -32,7 +32,7 @@ export interface AppOptions {
    */
   auth?: boolean;
   /**
-   * Told about failures that are not HeraldErrors (bugs): the client gets a generic 500, so this
+   * Told about failures Herald does not know (bugs: not an HTTP, agent or store error): the client gets a generic 500, so this
    * is where their cause is recorded. Default: stderr.
    */
   onUnexpectedError?: (error: unknown, ctx: RequestContext) => void;
@@ -56,6 +56,8 @@ export function createApp(options: AppOptions): ServeHandler {
   const keys = options.keys ?? listKeyLookup(options.apiKeys ?? (() => []));
   const trusted: AddressRange[] = (options.trustedProxies ?? []).map(parseRange);
   const authOn = options.auth !== false;
+  // Each unexpected error is logged once, whichever guard or handler meets it first.
+  const reported = new WeakSet<object>();
 
   return async (req, info) => {
     const { url, malformed } = readRequestTarget(req);
@@ -70,6 +72,16 @@ export function createApp(options: AppOptions): ServeHandler {
       key: identify(keys, token, authOn),
       malformed,
       completed: info?.completed?.then(() => "sent" as const, () => "failed" as const),
+    };
+    ctx.reportUnexpected = (error) => {
+      if (knownHttpError(error)) return;
+      if (typeof error === "object" && error !== null) {
+        if (reported.has(error)) return;
+        reported.add(error);
+      }
+      try {
+        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
+      } catch { /* a failing log sink must not change the response */ }
     };
     const match = router.match(req.method, url.pathname);
     if (match.kind === "found") {
@@ -113,9 +125,7 @@ export function createApp(options: AppOptions): ServeHandler {
     try {
       response = await next();
     } catch (error) {
-      if (!(error instanceof HeraldError)) {
-        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
-      }
+      ctx.reportUnexpected(error);
       response = errorResponse(error);
     }
     try {
@@ -152,8 +162,22 @@ function requireScope(req: Request, key: KeyIdentity | undefined, token: string 
 }
 
 function logUnexpected(error: unknown, ctx: RequestContext): void {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  console.error(`Internal error (request ${ctx.requestId} ${ctx.url.pathname}): ${detail}`);
+  console.error(
+    `Internal error (request ${ctx.requestId} ${ctx.url.pathname}): ${causeChain(error)}`,
+  );
+}
+
+/** An error's stack, followed by the stacks of its causes. */
+export function causeChain(error: unknown): string {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e !== undefined && !seen.has(e); e = (e as Error)?.cause) {
+    seen.add(e);
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    lines.push(lines.length ? `Caused by: ${text}` : text);
+    if (!(e instanceof Error)) break;
+  }
+  return lines.join("\n");
 }
 
 function validRequestId(value: string | null): string | null {

@@ -6,8 +6,10 @@
  * cut short by shutdown (code `shutting_down`).
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/events.ts";
-import type { Usage } from "../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import type { Usage } from "../agent/mod.ts";
+import { errorBody, turnError } from "./error_envelope.ts";
+import { shuttingDownError } from "./errors.ts";
 import type { SseWriter } from "./sse.ts";
 
 /** The OpenAI usage object for a turn's usage. */
@@ -113,30 +115,14 @@ export async function renderChatCompletionStream(
   if (!final || writer.closed) return final;
 
   if (final.status === "failed") {
-    writer.send({
-      error: {
-        message: final.error?.message ?? "The agent failed.",
-        type: "server_error",
-        param: null,
-        code: final.error?.code ?? "agent_error",
-      },
-    });
-    writer.sendRaw("[DONE]");
+    endChatStreamWithError(turnError(final), writer);
     return final;
   }
   if (final.status === "interrupted") {
     // Only shutdown interrupts a run whose client is still reading (a client that left has
     // closed the writer). A finish_reason would pass the cut-off answer off as whole, and
     // "length" would suggest a token limit; an error tells SDKs to surface it and users to retry.
-    writer.send({
-      error: {
-        message: "The gateway shut down before this answer finished; retry the request.",
-        type: "server_error",
-        param: null,
-        code: "shutting_down",
-      },
-    });
-    writer.sendRaw("[DONE]");
+    endChatStreamWithError(shuttingDownError(), writer);
     return final;
   }
   writer.sendRaw(chunk("{}", finishReasonOf(final)));
@@ -159,4 +145,13 @@ export function finishReasonOf(result: TurnResult): string {
   if (result.clientToolCalls.length > 0) return "tool_calls";
   if (result.status === "incomplete") return "length";
   return result.finishReason === "tool_calls" ? "stop" : result.finishReason;
+}
+
+/**
+ * Ends a Chat Completions stream after a failure: the error envelope as a data frame (what
+ * openai-node and the AI SDK surface as a stream error), then `[DONE]`.
+ */
+export function endChatStreamWithError(error: unknown, writer: SseWriter): void {
+  writer.send({ error: errorBody(error) });
+  writer.sendRaw("[DONE]");
 }

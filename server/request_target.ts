@@ -5,7 +5,7 @@
  * never allowed to throw its way to a 500.
  * @module
  */
-import { HeraldError } from "../agent/errors.ts";
+import { HeraldError } from "./errors.ts";
 
 /** What {@link readRequestTarget} found. */
 export interface RequestTarget {

@@ -5,7 +5,11 @@
  * @module
  */
 import { z } from "zod";
+import type { ToolCallRisk } from "../approvals.ts";
 import type { Platform } from "../events.ts";
+
+/** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
+export const HERALD_ORIGIN = "herald";
 
 /** What a tool gets besides its arguments. */
 export interface ToolContext {
@@ -16,6 +20,11 @@ export interface ToolContext {
   platform: Platform;
   /** The conversation key (chat id, conversation name), when there is one. */
   sessionKey?: string;
+  /**
+   * True when a person approved this very call: a tool may then run what it would otherwise
+   * refuse as dangerous (the sandbox still confines it).
+   */
+  approved?: boolean;
 }
 
 /** A tool's result: text for the model, and whether it reports a failure. */
@@ -35,6 +44,18 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   parameters: S;
   /** True when the tool only reads: such calls from one model response may run concurrently. */
   readOnly?: boolean;
+  /**
+   * Where the tool comes from, as front doors label it: `herald` (the default) for the built-in
+   * tools, an MCP server's label for the tools it provides. The Responses API reports a call as
+   * an `mcp_call` item with this `server_label`.
+   */
+  origin?: string;
+  /**
+   * Classifies a call for the approval policy: is it dangerous, and why. Without it no call is
+   * dangerous (the `always` policy still asks for tools that are not read-only). It gets the
+   * validated arguments; keep it cheap and bounded, it runs on the gateway's thread.
+   */
+  classify?(args: z.infer<S>, context: ToolContext): ToolCallRisk | Promise<ToolCallRisk>;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -100,6 +121,11 @@ export class ToolRegistry {
     return this.#tools.get(name);
   }
 
+  /** The origin of the named tool (see {@link Tool.origin}); `herald` when unset or unknown. */
+  originOf(name: string): string {
+    return this.#tools.get(name)?.origin ?? HERALD_ORIGIN;
+  }
+
   /** Every registered tool name. */
   names(): string[] {
     return [...this.#tools.keys()];
@@ -109,6 +135,28 @@ export class ToolRegistry {
   specs(only?: readonly string[]): FunctionToolSpec[] {
     const names = only ?? this.names();
     return names.flatMap((n) => this.#specs.get(n) ?? []);
+  }
+
+  /**
+   * Classifies a call for the approval policy (see {@link Tool.classify}). Arguments that do not
+   * parse are not dangerous: the call will fail without running.
+   */
+  async classify(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallRisk> {
+    const tool = this.#tools.get(name);
+    if (!tool?.classify) return { dangerous: false };
+    let args: unknown;
+    try {
+      args = rawArguments.trim() === "" ? {} : JSON.parse(rawArguments);
+    } catch {
+      return { dangerous: false };
+    }
+    const parsed = tool.parameters.safeParse(args);
+    if (!parsed.success) return { dangerous: false };
+    try {
+      return await tool.classify(parsed.data, context);
+    } catch (e) {
+      return { dangerous: true, reason: `it could not be classified (${(e as Error)?.message})` };
+    }
   }
 
   /**
@@ -157,7 +205,7 @@ export class ToolRegistry {
       };
     }
     try {
-      const result = await tool.execute(parsed.data, context);
+      const result = await untilAborted(tool.execute(parsed.data, context), context.signal);
       return typeof result === "string"
         ? { output: result, isError: false }
         : { output: String(result?.output), isError: result?.isError ?? false };
@@ -166,4 +214,27 @@ export class ToolRegistry {
       return { output: `error: ${name} failed: ${(e as Error)?.message ?? e}`, isError: true };
     }
   }
+}
+
+/** How long a tool may take to wind down after its turn's signal aborted. */
+export const ABORT_GRACE_MS = 1000;
+
+/**
+ * Settles with `work`, or rejects {@link ABORT_GRACE_MS} after `signal` aborts: a tool that
+ * ignores its signal cannot keep the turn (and its run slot) waiting. A tool that honours it
+ * settles first, with its own report of the interruption.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
 }

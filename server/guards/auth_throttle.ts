@@ -7,7 +7,7 @@
  * the table is capped (the oldest entry goes first).
  * @module
  */
-import { RateLimitError } from "../../agent/errors.ts";
+import { RateLimitError } from "../errors.ts";
 import { bearerToken } from "../auth.ts";
 import { networkOf } from "../client_address.ts";
 import { toHeraldError } from "../error_envelope.ts";

@@ -7,7 +7,7 @@
  * connection, so the 400 may not reach the client; it is still what the request log records.)
  * @module
  */
-import { HeraldError } from "../../agent/errors.ts";
+import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 
 /** Options for {@link bodyDeadline}. */

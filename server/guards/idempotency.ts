@@ -6,7 +6,7 @@
  * clients never see each other's responses; requests without a valid key are not cached. Memory is bounded by an entry cap, a byte cap and the TTL.
  * @module
  */
-import { HeraldError, InvalidRequestError } from "../../agent/errors.ts";
+import { HeraldError, InvalidRequestError } from "../errors.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";
 import type { Middleware } from "../router.ts";

@@ -47,7 +47,7 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
   const now = options.now ?? performance.now.bind(performance);
   return async (req, ctx, next) => {
     const start = now();
-    const res = await settle(next);
+    const res = await settle(next, ctx);
     let logged = false;
     const write = (outcome: BodyOutcome) => {
       if (logged) return;

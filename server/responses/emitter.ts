@@ -1,14 +1,15 @@
 /**
  * Turns AgentEvents into Responses stream events and output items: `sequence_number` from 0,
  * `output_index` in append order, every `item_id` the id of its item, one item open at a time,
- * text (and reasoning) deltas coalesced into windows of up to 50 ms, upstream reasoning sent as a
- * reasoning item's summary. Streams, background logs and plain JSON
+ * text (and reasoning) deltas sent as they arrive and joined only while the client is not
+ * keeping up (or held per item when streaming is off), upstream reasoning sent as a reasoning
+ * item's summary. Streams, background logs and plain JSON
  * answers are all built from the same emitter, so they always agree.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import type { ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem, ResponseObject } from "../../store/responses.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { ApprovalRequest, ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
 import { newId } from "./items.ts";
 import { responseUsage } from "./response_object.ts";
 
@@ -20,9 +21,25 @@ export type ResponseStreamEvent = Record<string, unknown> & {
 
 /** Options for a {@link ResponseEmitter}. */
 export interface EmitterOptions {
-  /** Longest time text deltas are held to be sent together; default 50 ms, 0 sends each. */
+  /**
+   * Longest time text deltas are held to be sent together; default 0: each delta goes out as it
+   * arrives (joined with the next ones only while `backlogged()` says the client lags).
+   */
   coalesceMs?: number;
+  /**
+   * True while the transport still holds unsent data (a slow reader): text deltas are then
+   * joined into one until it has caught up, instead of queueing one event per token.
+   */
+  backlogged?: () => boolean;
+  /**
+   * Report calls waiting for approval as `mcp_approval_request` items (for clients that declared
+   * Herald's `mcp` tool); otherwise they are not items (the question comes as text).
+   */
+  approvalItems?: boolean;
 }
+
+/** How often held text is checked against the transport's backlog, in ms. */
+const BACKLOG_POLL_MS = 5;
 
 /** How the turn ended, as the Response says it. */
 export type FinalStatus = "completed" | "incomplete" | "failed" | "cancelled";
@@ -36,13 +53,23 @@ interface OpenMessage {
 interface OpenCall {
   kind: "call";
   index: number;
-  item: ResponseItem & { arguments: string };
+  item: ResponseItem;
+  /** A client `custom` tool: a `custom_tool_call` item whose `input` is the raw text. */
+  custom: boolean;
+  /** The JSON arguments so far. */
+  args: string;
 }
 
 interface OpenReasoning {
   kind: "reasoning";
   index: number;
   item: ResponseItem & { summary: { type: "summary_text"; text: string }[] };
+}
+
+/** A call Herald runs itself, reported as an `mcp_call` item while it runs. */
+interface OpenHostedCall {
+  index: number;
+  item: ResponseItem & { arguments: string; status: string };
 }
 
 /**
@@ -58,11 +85,15 @@ interface OpenReasoning {
 export class ResponseEmitter {
   readonly #sink: (event: ResponseStreamEvent) => void;
   readonly #coalesceMs: number;
+  readonly #approvalItems: boolean;
+  readonly #backlogged: () => boolean;
   readonly #response: ResponseObject;
   readonly #output: ResponseItem[] = [];
   #sequence = 0;
   #open: OpenMessage | OpenCall | OpenReasoning | null = null;
   #calls = new Map<string, OpenCall>();
+  /** Herald's own calls that are running, by call id. */
+  #hosted = new Map<string, OpenHostedCall>();
   #pendingText = "";
   /** Which item the pending text belongs to. */
   #pendingKind: "text" | "reasoning" = "text";
@@ -76,7 +107,9 @@ export class ResponseEmitter {
   ) {
     this.#response = response;
     this.#sink = sink;
-    this.#coalesceMs = options.coalesceMs ?? 50;
+    this.#coalesceMs = options.coalesceMs ?? 0;
+    this.#backlogged = options.backlogged ?? (() => false);
+    this.#approvalItems = options.approvalItems ?? false;
   }
 
   /** The output items so far. */
@@ -116,12 +149,17 @@ export class ResponseEmitter {
         this.#closeOpen("completed");
         break;
       case "tool_call_started":
-        this.#startCall(event.callId, event.name);
+        // Only calls the client runs are function calls; Herald's own become mcp_call items
+        // once they run (see tool_started).
+        if (event.kind === "client") this.#startCall(event.callId, event.name);
         break;
       case "tool_call_arguments_delta": {
         const call = this.#calls.get(event.callId);
         if (!call || this.#open !== call) break;
-        call.item.arguments += event.delta;
+        call.args += event.delta;
+        // A custom tool's input is known only once its JSON wrapper is complete.
+        if (call.custom) break;
+        call.item.arguments = call.args;
         this.#emit({
           type: "response.function_call_arguments.delta",
           item_id: call.item.id,
@@ -131,22 +169,21 @@ export class ResponseEmitter {
         break;
       }
       case "tool_call_done":
-        this.#finishCall(event.call);
+        if (event.kind === "client") this.#finishCall(event.call);
         break;
-      case "tool_completed": {
-        this.#closeOpen("completed");
-        const item: ResponseItem = {
-          id: newId("fco"),
-          type: "function_call_output",
-          call_id: event.call.id,
-          output: event.output,
-          status: "completed",
-        };
-        const index = this.#output.push(item) - 1;
-        this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-        this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+      case "tool_started":
+        this.#startHostedCall(event.call, event.origin, event.approvalId);
         break;
-      }
+      case "tool_completed":
+        // A denied call never started: its item opens and closes here.
+        if (!this.#hosted.has(event.call.id)) {
+          this.#startHostedCall(event.call, event.origin, event.approvalId);
+        }
+        this.#finishHostedCall(event.call.id, event.output, event.isError);
+        break;
+      case "approval_requested":
+        if (this.#approvalItems) this.#approvalRequest(event.approval);
+        break;
     }
   }
 
@@ -157,6 +194,9 @@ export class ResponseEmitter {
   finish(result: TurnResult, status: FinalStatus): ResponseObject {
     this.#flushText();
     this.#closeOpen(status === "completed" ? "completed" : "incomplete");
+    for (const callId of [...this.#hosted.keys()]) {
+      this.#finishHostedCall(callId, "error: interrupted", true, "incomplete");
+    }
     const r = this.#response;
     r.status = status;
     r.completed_at = Math.floor(Date.now() / 1000);
@@ -212,6 +252,14 @@ export class ResponseEmitter {
     }
     this.#pendingText += delta;
     if (this.#timer !== undefined) return;
+    if (this.#coalesceMs <= 0) {
+      if (!this.#backlogged()) {
+        this.#flushText();
+        return;
+      }
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
     const wait = this.#coalesceMs - (performance.now() - this.#lastTextFlush);
     if (wait <= 0) {
       this.#flushText();
@@ -221,6 +269,16 @@ export class ResponseEmitter {
       this.#timer = undefined;
       this.#flushText();
     }, wait);
+  }
+
+  /** Sends held text once the transport caught up; checks again shortly otherwise. */
+  #retryHeldText(): void {
+    this.#timer = undefined;
+    if (this.#backlogged()) {
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
+    this.#flushText();
   }
 
   #flushText(): void {
@@ -308,19 +366,91 @@ export class ResponseEmitter {
 
   #startCall(callId: string, name: string): void {
     this.#closeOpen("completed");
+    const custom = this.#isCustomTool(name);
+    const item: ResponseItem = custom
+      ? { id: newId("ctc"), type: "custom_tool_call", status: "in_progress", call_id: callId, name }
+      : {
+        id: newId("fc"),
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: callId,
+        name,
+      };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const open: OpenCall = { kind: "call", index, item, custom, args: "" };
+    this.#calls.set(callId, open);
+    this.#open = open;
+  }
+
+  /**
+   * Opens the `mcp_call` item of a call Herald is about to run: `output_item.added`, the
+   * arguments (one delta, then done) and `mcp_call.in_progress`. Several read-only calls may run,
+   * and so be open, at once.
+   */
+  #startHostedCall(call: ToolCall, origin: string, approvalId?: string): void {
+    this.#closeOpen("completed");
     const item = {
-      id: newId("fc"),
-      type: "function_call",
+      id: newId("mcp"),
+      type: "mcp_call",
       status: "in_progress",
+      server_label: origin,
+      name: call.function.name,
       arguments: "",
-      call_id: callId,
-      name,
+      ...(approvalId ? { approval_request_id: approvalId } : {}),
     };
     const index = this.#output.push(item) - 1;
     this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-    const open: OpenCall = { kind: "call", index, item };
-    this.#calls.set(callId, open);
-    this.#open = open;
+    const args = call.function.arguments;
+    item.arguments = args;
+    const at = { item_id: item.id, output_index: index };
+    if (args) this.#emit({ type: "response.mcp_call_arguments.delta", ...at, delta: args });
+    this.#emit({ type: "response.mcp_call_arguments.done", ...at, arguments: args });
+    this.#emit({ type: "response.mcp_call.in_progress", ...at });
+    this.#hosted.set(call.id, { index, item });
+  }
+
+  /**
+   * Closes a running call's `mcp_call` item with the tool's output: `mcp_call.completed` (or
+   * `.failed`, with `error` set) and `output_item.done`. `error` is left out, never null,
+   * when there is none: the AI SDK rejects a whole response over an `error: null`.
+   */
+  #finishHostedCall(
+    callId: string,
+    output: string,
+    isError: boolean,
+    status: "completed" | "incomplete" = "completed",
+  ): void {
+    const open = this.#hosted.get(callId);
+    if (!open) return;
+    this.#hosted.delete(callId);
+    const { item, index } = open;
+    const failed = isError || status === "incomplete";
+    item.status = status === "incomplete" ? "incomplete" : isError ? "failed" : "completed";
+    item.output = output;
+    if (failed) item.error = output;
+    const at = { item_id: item.id, output_index: index };
+    this.#emit({
+      type: failed ? "response.mcp_call.failed" : "response.mcp_call.completed",
+      ...at,
+    });
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+  }
+
+  /** An `mcp_approval_request` item: the call waits for the client's `mcp_approval_response`. */
+  #approvalRequest(approval: ApprovalRequest): void {
+    this.#closeOpen("completed");
+    const item = {
+      id: approval.id,
+      type: "mcp_approval_request",
+      server_label: approval.origin,
+      name: approval.call.function.name,
+      arguments: approval.call.function.arguments,
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
 
   #finishCall(call: ToolCall): void {
@@ -334,9 +464,16 @@ export class ResponseEmitter {
       // Closed early because the next call started; its arguments were complete by then.
       return;
     }
-    open.item.arguments = call.function.arguments;
+    open.args = call.function.arguments;
+    if (!open.custom) open.item.arguments = call.function.arguments;
     open.item.name = call.function.name;
     this.#closeOpen("completed");
+  }
+
+  /** Whether `name` is a `custom` tool the client declared (the echoed tools say). */
+  #isCustomTool(name: string): boolean {
+    const tools = (this.#response.tools ?? []) as { type?: string; name?: string }[];
+    return tools.some((t) => t.type === "custom" && t.name === name);
   }
 
   #closeOpen(status: "completed" | "incomplete"): void {
@@ -381,17 +518,28 @@ export class ResponseEmitter {
         content_index: 0,
         part: { ...part, logprobs: [] },
       });
+    } else if (open.custom) {
+      item.input = customInput(open.args);
     } else {
       this.#emit({
         type: "response.function_call_arguments.done",
         item_id: item.id,
         output_index: index,
-        arguments: open.item.arguments,
+        arguments: open.args,
         name: item.name,
       });
     }
     this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
+}
+
+/** The raw input of a custom tool call from the `{"input": …}` arguments it was offered with. */
+function customInput(args: string): string {
+  try {
+    const parsed = JSON.parse(args);
+    if (typeof parsed?.input === "string") return parsed.input;
+  } catch { /* a model that sent the raw text itself */ }
+  return args;
 }
 
 function clone<T>(value: T): T {

@@ -4,9 +4,9 @@
  * items back into messages for the next turn.
  * @module
  */
-import { InvalidRequestError } from "../../agent/errors.ts";
-import type { ChatMessage, ContentPart, ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem } from "../../store/responses.ts";
+import { InvalidRequestError } from "../errors.ts";
+import type { ChatMessage, ContentPart, ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem } from "../../store/mod.ts";
 import { openCompaction } from "./compaction.ts";
 
 /** A new id with a Responses prefix (`msg`, `fc`, `fco`, `resp`, …). */
@@ -44,6 +44,7 @@ export async function normaliseInput(
             param: `input[${i}].role`,
           });
         }
+        checkMessage(raw, i);
         out.push({
           ...raw,
           type: "message",
@@ -69,16 +70,27 @@ export async function normaliseInput(
         });
         break;
       case "function_call":
+        requireStrings(raw, i, ["call_id", "name", "arguments"]);
         out.push({ ...raw, id: idOf(raw, "fc"), status: raw.status ?? "completed" });
         break;
+      case "custom_tool_call":
+        requireStrings(raw, i, ["call_id", "name", "input"]);
+        out.push({ ...raw, id: idOf(raw, "ctc"), status: raw.status ?? "completed" });
+        break;
       case "function_call_output":
-        if (typeof raw.call_id !== "string") {
-          throw new InvalidRequestError("A function_call_output item needs a call_id.", {
-            code: "missing_required_parameter",
-            param: `input[${i}].call_id`,
-          });
+      case "custom_tool_call_output":
+        requireStrings(raw, i, ["call_id"]);
+        if (typeof raw.output !== "string" && !Array.isArray(raw.output)) {
+          throw new InvalidRequestError(
+            `input[${i}] (${type}) needs an output: a string or a list of content parts.`,
+            { code: "invalid_value", param: `input[${i}].output` },
+          );
         }
-        out.push({ ...raw, id: idOf(raw, "fco"), status: raw.status ?? "completed" });
+        out.push({
+          ...raw,
+          id: idOf(raw, type === "custom_tool_call_output" ? "ctco" : "fco"),
+          status: raw.status ?? "completed",
+        });
         break;
       case "item_reference": {
         const id = typeof raw.id === "string" ? raw.id : "";
@@ -92,13 +104,69 @@ export async function normaliseInput(
         out.push(item);
         break;
       }
+      case "mcp_call":
+      case "mcp_list_tools":
+      case "mcp_approval_request": {
+        // Herald's own record of an item it made beats the client's echo of it: the Agents SDK
+        // resends mcp_call items without their output.
+        const stored = typeof raw.id === "string" && raw.id ? await lookup(raw.id) : null;
+        out.push(stored?.type === type ? stored : { ...raw, type, id: idOf(raw, "mcp") });
+        break;
+      }
       default:
-        // reasoning, compaction and other replayed items are kept for the record; the agent's
-        // upstream is Chat Completions, which has no place for them.
+        // reasoning, approval answers and other replayed items are kept for the record; the
+        // agent's upstream is Chat Completions, which has no place for them.
         out.push({ ...raw, type, id: idOf(raw, "item") });
     }
   }
   return out;
+}
+
+const MESSAGE_ROLES = new Set(["user", "assistant", "system", "developer"]);
+
+/** A message's role and content must be what the API allows; a 400 names the item otherwise. */
+function checkMessage(raw: Record<string, unknown>, index: number): void {
+  if (!MESSAGE_ROLES.has(raw.role as string)) {
+    throw new InvalidRequestError(
+      `input[${index}] has role '${String(raw.role).slice(0, 40)}'; use user, assistant, ` +
+        "system or developer.",
+      { code: "invalid_value", param: `input[${index}].role` },
+    );
+  }
+  const content = raw.content;
+  if (content == null || typeof content === "string") return;
+  if (!Array.isArray(content)) {
+    throw new InvalidRequestError(
+      `input[${index}].content must be a string or a list of content parts.`,
+      { code: "invalid_value", param: `input[${index}].content` },
+    );
+  }
+  content.forEach((part, j) => {
+    if (typeof part === "string") return;
+    if (part && typeof part === "object" && typeof (part as { type?: unknown }).type !== "number") {
+      return;
+    }
+    throw new InvalidRequestError(
+      `input[${index}].content[${j}] must be a content part object such as ` +
+        `{"type": "input_text", "text": "…"}.`,
+      { code: "invalid_value", param: `input[${index}].content[${j}]` },
+    );
+  });
+}
+
+/** A 400 naming the item and field when one of `fields` is not a string. */
+function requireStrings(raw: Record<string, unknown>, index: number, fields: string[]): void {
+  for (const field of fields) {
+    if (typeof raw[field] === "string") continue;
+    throw new InvalidRequestError(
+      `input[${index}] (${raw.type}) needs '${field}' as a string` +
+        (raw[field] === undefined ? "." : `, not ${JSON.stringify(raw[field])?.slice(0, 40)}.`),
+      {
+        code: raw[field] === undefined ? "missing_required_parameter" : "invalid_value",
+        param: `input[${index}].${field}`,
+      },
+    );
+  }
 }
 
 function userMessage(text: string): ResponseItem {
@@ -190,8 +258,11 @@ function outputText(output: unknown): string {
  * Function calls join the assistant message before them; a call that never got a result gets a
  * placeholder result, since upstreams reject unanswered calls.
  */
-export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
-  return answerDanglingCalls(itemsToRawMessages(items));
+export function itemsToMessages(
+  items: ResponseItem[],
+  waiting: ReadonlySet<string> = new Set(),
+): ChatMessage[] {
+  return answerDanglingCalls(itemsToRawMessages(items), waiting);
 }
 
 /**
@@ -200,6 +271,8 @@ export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
  */
 export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
   const out: ChatMessage[] = [];
+  // Approval requests seen so far: a later mcp_call with their id is the call's result.
+  const asked = new Set<string>();
   for (const item of items) {
     switch (item.type) {
       case "message": {
@@ -212,28 +285,60 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
         }
         break;
       }
-      case "function_call": {
-        const call: ToolCall = {
+      case "function_call":
+        appendCall(out, {
           id: String(item.call_id ?? item.id),
           type: "function",
           function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
-        };
-        const last = out.at(-1);
-        if (last?.role === "assistant") {
-          last.tool_calls = [...(last.tool_calls ?? []), call];
-          if (last.content === "") last.content = null;
-        } else {
-          out.push({ role: "assistant", content: null, tool_calls: [call] });
-        }
+        });
         break;
-      }
+      case "custom_tool_call":
+        // Offered upstream as a function taking the raw input as `input` (see request.ts).
+        appendCall(out, {
+          id: String(item.call_id ?? item.id),
+          type: "function",
+          function: {
+            name: String(item.name ?? ""),
+            arguments: JSON.stringify({ input: String(item.input ?? "") }),
+          },
+        });
+        break;
       case "function_call_output":
+      case "custom_tool_call_output":
         out.push({
           role: "tool",
           tool_call_id: String(item.call_id),
           content: outputText(item.output),
         });
         break;
+      case "mcp_approval_request":
+        // A call that waited for approval: the call now, its result when an answer ran it.
+        appendCall(out, {
+          id: String(item.id),
+          type: "function",
+          function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
+        });
+        asked.add(String(item.id));
+        break;
+      case "mcp_call": {
+        const approvalId = typeof item.approval_request_id === "string"
+          ? item.approval_request_id
+          : "";
+        if (approvalId && asked.has(approvalId)) {
+          out.push({ role: "tool", tool_call_id: approvalId, content: mcpResult(item) });
+          asked.delete(approvalId);
+          break;
+        }
+        // A call Herald (or an MCP server it knows) ran: the call and its result in one item.
+        const call: ToolCall = {
+          id: String(item.id),
+          type: "function",
+          function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
+        };
+        appendCall(out, call);
+        out.push({ role: "tool", tool_call_id: call.id, content: mcpResult(item) });
+        break;
+      }
       case "compaction": {
         // Upstreams disagree on system messages mid-conversation; a user message works with all.
         const summary = openCompaction(item.encrypted_content);
@@ -250,8 +355,43 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
   return out;
 }
 
-/** Adds a placeholder result after any tool call that has none. */
-export function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
+/** What the model was given back for an mcp_call item. */
+function mcpResult(item: ResponseItem): string {
+  if (typeof item.output === "string") return item.output;
+  if (typeof item.error === "string") return item.error;
+  if (item.error) return JSON.stringify(item.error);
+  return "(no result was recorded for this call)";
+}
+
+/** Adds a tool call to the assistant message just before, or to a new one. */
+function appendCall(out: ChatMessage[], call: ToolCall): void {
+  const last = out.at(-1);
+  if (last?.role === "assistant") {
+    last.tool_calls = [...(last.tool_calls ?? []), call];
+    if (last.content === "") last.content = null;
+  } else {
+    out.push({ role: "assistant", content: null, tool_calls: [call] });
+  }
+}
+
+/**
+ * Drops input items the chain already holds (a client that resends the whole history beside
+ * `previous_response_id`, or references an item of the chain): each item counts once.
+ */
+export function withoutKnownItems(input: ResponseItem[], history: ResponseItem[]): ResponseItem[] {
+  if (history.length === 0) return input;
+  const known = new Set(history.map((i) => i.id));
+  return input.filter((i) => typeof i.id !== "string" || !known.has(i.id));
+}
+
+/**
+ * Adds a placeholder result after any tool call that has none, except the calls in `waiting`
+ * (answered approvals the agent runs first).
+ */
+export function answerDanglingCalls(
+  messages: ChatMessage[],
+  waiting: ReadonlySet<string> = new Set(),
+): ChatMessage[] {
   const answered = new Set(
     messages.filter((m) => m.role === "tool").map((m) =>
       (m as { tool_call_id: string }).tool_call_id
@@ -269,8 +409,14 @@ export function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
       j++;
     }
     for (const call of m.tool_calls) {
-      if (!following.has(call.id) && !answered.has(call.id)) {
-        out.push({ role: "tool", tool_call_id: call.id, content: "error: no result was provided" });
+      if (!following.has(call.id) && !answered.has(call.id) && !waiting.has(call.id)) {
+        out.push({
+          role: "tool",
+          tool_call_id: call.id,
+          content: call.id.startsWith("mcpr_")
+            ? "not run: it waited for the user's approval, which was not given"
+            : "error: no result was provided",
+        });
       }
     }
   }

@@ -1,9 +1,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { z } from "zod";
-import { Agent } from "../../agent/agent.ts";
-import type { AgentEvent, AgentTurn } from "../../agent/events.ts";
-import { LlmClient } from "../../agent/llm_client.ts";
-import { ToolRegistry } from "../../agent/tools/registry.ts";
+import { Agent } from "../../agent/mod.ts";
+import type { AgentEvent, AgentTurn } from "../../agent/mod.ts";
+import { LlmClient } from "../../agent/mod.ts";
+import { ToolRegistry } from "../../agent/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { echoTool } from "../fakes/test_server.ts";
 
@@ -228,7 +228,8 @@ Deno.test("no upstream reachable: the error says to set OPENAI_BASE_URL", async 
     result.error!.message,
     `no LLM reachable at http://127.0.0.1:${port}/v1: set OPENAI_BASE_URL`,
   );
-  assertEquals(result.error!.status, 503);
+  assertEquals(result.error!.code, "upstream_unreachable");
+  assertEquals("status" in result.error!, false, "the agent says what failed, not an HTTP status");
 });
 
 Deno.test("fallback models are used when the primary keeps failing", async () => {

@@ -11,21 +11,21 @@ import {
   resolveConfiguredKeys,
   securePrivateHome,
 } from "../config/mod.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
-import { displayUrl } from "../agent/llm_client.ts";
-import { openRuntime, type Runtime } from "../agent/runtime.ts";
-import { createApp } from "./app.ts";
-import { Keyring } from "./keyring.ts";
-import { chatCompletionRoutes } from "./chat_completions.ts";
-import { healthRoutes, modelRoutes } from "./models.ts";
-import type { Route } from "./router.ts";
-import { checkExposure, defaultGuards } from "./guards/mod.ts";
-import { installShutdown } from "./shutdown.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { displayUrl } from "../agent/mod.ts";
+import { openRuntime, type Runtime } from "./runtime.ts";
+import { createApp, Keyring } from "../server/mod.ts";
+import { chatCompletionRoutes } from "../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import type { Route } from "../server/mod.ts";
+import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { installShutdown } from "../server/mod.ts";
 import type { TelegramHandle } from "../platforms/mod.ts";
-import { SessionStore } from "../store/sessions.ts";
-import { RunTracker } from "./runs.ts";
-import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
-import { ResponseStore } from "../store/responses.ts";
+import { SessionStore } from "../store/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
+import { RunTracker } from "../server/mod.ts";
+import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
+import { ApprovalStore, ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -116,7 +116,12 @@ export async function startGateway(
   // several instances over KV Connect may hold other instances' live runs, so leave those.
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
+  const approvalStore = new ApprovalStore(runtime.kv, {
+    timeoutSeconds: config.approvals.timeout,
+  });
+  const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
+  const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((_req, ctx) =>
@@ -128,6 +133,7 @@ export async function startGateway(
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
       streamTokens: config.streaming.api_server ?? config.streaming.enabled,
+      approvals: httpApprovals,
     }),
     ...responsesRoutes({
       agent: runtime.agent,
@@ -136,7 +142,10 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      sockets,
+      websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
+      approvals: httpApprovals,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
@@ -148,7 +157,7 @@ export async function startGateway(
     telegram = await startTelegram({
       config: resolved,
       agent: runtime.agent,
-      sessions: new SessionStore(runtime.kv),
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
       kv: runtime.kv,
       log,
     });
@@ -199,6 +208,7 @@ export async function startGateway(
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile, keyring.size - keys.length)}`,
     `  Workspace   ${resolved.workspace}`,
+    `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
@@ -209,6 +219,16 @@ export async function startGateway(
     );
   }
   if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
+  if (!runtime.sandbox.confined) {
+    banner.push(
+      runtime.sandbox.settings.mode === "off"
+        ? "  warning: the sandbox is OFF: terminal and file tools run with the gateway's own " +
+          "rights and can read its keys. Set tools.sandbox: workspace-write to confine them."
+        : "  warning: no OS sandbox is available, so terminal and file tools run unconfined; " +
+          "dangerous commands are refused and every call that changes something needs " +
+          "approval. Install bubblewrap (apt-get install bubblewrap) to confine them.",
+    );
+  }
   for (const w of homeWarnings) banner.push(`  warning: ${w}`);
   log(banner.join("\n"));
 
@@ -224,6 +244,7 @@ export async function startGateway(
     runs,
     server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
     graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
     onClose: close,
     log,
     signals: options.handleSignals !== false,
