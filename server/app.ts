@@ -73,6 +73,8 @@ export function createApp(options: AppOptions): ServeHandler {
       malformed,
       completed: info?.completed?.then(() => "sent" as const, () => "failed" as const),
     };
+    // The log and the audit trail name the key (never the key itself); none with auth off.
+    if (authOn && ctx.key) ctx.keyName = ctx.key.name;
     ctx.reportUnexpected = (error) => {
       if (knownHttpError(error)) return;
       if (typeof error === "object" && error !== null) {
