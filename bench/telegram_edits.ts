@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AgentEvent, AgentTurn } from "../agent/events.ts";
 import { emptyUsage } from "../agent/messages.ts";
 import { ConfigSchema } from "../config/schema.ts";
-import { startTelegram } from "../platforms/host.ts";
+import { startTelegram } from "../platforms/mod.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { FakeBotApi } from "../tests/fakes/fake_bot_api.ts";
 import { round } from "./stats.ts";

@@ -6,7 +6,7 @@
 import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
 import { emptyUsage } from "../../agent/messages.ts";
 import { ConfigSchema } from "../../config/schema.ts";
-import { startTelegram, type TelegramHandle } from "../../platforms/host.ts";
+import { startTelegram, type TelegramHandle } from "../../platforms/mod.ts";
 import type { UpdateInbox } from "../../platforms/update_inbox.ts";
 import { SessionStore } from "../../store/sessions.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
