@@ -10,7 +10,8 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
-import type { ToolRegistry } from "./tools/registry.ts";
+import type { RunOptions, TurnRunner } from "./turn.ts";
+import type { ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
@@ -30,12 +31,6 @@ export interface AgentOptions {
   extraSystemPrompt?: string;
 }
 
-/** Options for one run. */
-export interface RunOptions {
-  /** Aborting it stops the LLM request and kills running tools. */
-  signal?: AbortSignal;
-}
-
 interface PendingCall {
   id: string;
   name: string;
@@ -53,7 +48,7 @@ interface PendingCall {
  * }
  * ```
  */
-export class Agent {
+export class Agent implements TurnRunner {
   readonly options: AgentOptions;
   // The core prompt only changes with the platform, the offered tools, memory and the clock's
   // second, yet was rebuilt for every request: keep the last one per platform and toolset.
@@ -71,7 +66,8 @@ export class Agent {
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
     const serverNames = (this.options.toolsets[turn.platform] ?? [])
-      .filter((n) => registry.get(n) && !clientNames.has(n));
+      .filter((n) => registry.get(n) && !clientNames.has(n))
+      .filter((n) => turn.allowedTools?.[registry.originOf(n)]?.includes(n) ?? true);
 
     const usage = emptyUsage();
     const newMessages: ChatMessage[] = [];
@@ -330,7 +326,9 @@ export class Agent {
         ) batch.push(calls[i + batch.length]);
       }
       i += batch.length;
-      for (const call of batch) yield { type: "tool_started", call };
+      for (const call of batch) {
+        yield { type: "tool_started", call, origin: registry.originOf(call.function.name) };
+      }
       if (signal.aborted) return;
       const started = performance.now();
       const outcomes = await Promise.all(
@@ -359,6 +357,7 @@ export class Agent {
         yield {
           type: "tool_completed",
           call,
+          origin: registry.originOf(call.function.name),
           output: outcome.output,
           isError: outcome.isError,
           durationMs: Math.round(outcome.durationMs),

@@ -140,6 +140,11 @@ export const ConfigSchema = z.object({
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
     ),
+    websocket_max_minutes: doc(
+      z.number().positive().default(60),
+      "Longest life of a Responses WebSocket connection; then it ends with " +
+        "`websocket_connection_limit_reached` and the client reconnects.",
+    ),
   }).prefault({}),
   store: z.object({
     kv_path: env(
@@ -159,12 +164,11 @@ export const ConfigSchema = z.object({
       "Stream replies token by token where the platform allows it.",
     ),
     telegram: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Telegram."),
-    discord: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Discord."),
     slack: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Slack."),
     api_server: doc(z.boolean().optional(), "Overrides `streaming.enabled` for the HTTP API."),
     edit_interval: doc(
       seconds.default(1.5),
-      "Seconds between message edits (Telegram, Discord, Slack) while a reply streams.",
+      "Seconds between message edits (Telegram, Slack) while a reply streams.",
     ),
     min_tokens: doc(
       z.number().int().min(0).default(20),
@@ -207,34 +211,6 @@ export const ConfigSchema = z.object({
       z.string().optional(),
       ["TELEGRAM_WEBHOOK_SECRET"],
       "Secret token Telegram sends with webhook calls. Default: derived from the bot token.",
-    ),
-  }).prefault({}),
-  discord: z.object({
-    bot_token: env(z.string().optional(), ["DISCORD_BOT_TOKEN"], "Enables the Discord bot."),
-    api_root: env(
-      z.url().default("https://discord.com/api"),
-      ["DISCORD_API_ROOT"],
-      "Discord REST API base URL; the gateway URL is asked from it (an emulator in tests).",
-    ),
-    allowed_users: env(
-      stringList.default([]),
-      ["DISCORD_ALLOWED_USERS"],
-      "Discord user ids or usernames allowed to talk to the bot (comma-separated in the environment).",
-    ),
-    allow_all_users: env(
-      z.boolean().default(false),
-      ["DISCORD_ALLOW_ALL_USERS"],
-      "Let anyone talk to the bot.",
-    ),
-    reply_to_mode: env(
-      z.enum(["off", "first", "all"]).default("first"),
-      ["DISCORD_REPLY_TO_MODE"],
-      "Which reply chunks reference the user's message: off, first or all.",
-    ),
-    require_mention: env(
-      z.boolean().default(true),
-      ["DISCORD_REQUIRE_MENTION"],
-      "In server channels, answer only when mentioned or replied to (threads the bot is in count too).",
     ),
   }).prefault({}),
   slack: z.object({
@@ -289,6 +265,30 @@ export const ConfigSchema = z.object({
     ),
   }).prefault({}),
   tools: z.object({
+    sandbox: env(
+      z.enum(["read-only", "workspace-write", "off"]).default("workspace-write"),
+      ["HERALD_SANDBOX"],
+      "How the OS confines the terminal and file tools: `workspace-write` (only the workspace is writable), `read-only` (nothing is), or `off` (no sandbox; said loudly at start-up).",
+    ),
+    sandbox_network: env(
+      z.boolean().default(false),
+      ["HERALD_SANDBOX_NETWORK"],
+      "Give sandboxed commands the network. Off: they have none (web_fetch still works; it runs in the gateway).",
+    ),
+    sandbox_limits: z.object({
+      processes: doc(
+        z.number().int().min(8).default(256),
+        "Processes and threads one sandboxed call may have at once (a fork bomb dies at this limit).",
+      ),
+      memory_mb: doc(
+        z.number().int().min(64).default(4096),
+        "Memory one sandboxed call may use, in MiB.",
+      ),
+      file_mb: doc(
+        z.number().int().min(1).default(4096),
+        "Largest file a sandboxed command may write, in MiB.",
+      ),
+    }).prefault({}),
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
@@ -327,10 +327,6 @@ export const ConfigSchema = z.object({
     telegram: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
       "Tools offered on Telegram.",
-    ),
-    discord: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Discord.",
     ),
     slack: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),

@@ -7,9 +7,9 @@
  * turn's AgentEvents to the worker over the turn's own MessagePort (the token channel).
  * @module
  */
-import type { AgentEvent, AgentTurn, Platform, TurnResult } from "../agent/events.ts";
-import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/messages.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import type { Platform, TurnResult, TurnRunner } from "../agent/mod.ts";
+import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
 import {
   type CommonSettings,
@@ -23,9 +23,7 @@ import { postEvent } from "./token_channel.ts";
 import { UpdateInbox } from "./update_inbox.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
-export interface AgentLike {
-  run(turn: AgentTurn, options: { signal?: AbortSignal }): AsyncGenerator<AgentEvent, unknown>;
-}
+export type AgentLike = TurnRunner;
 
 /** The session history calls the host makes; `store/sessions.ts`'s SessionStore fits. */
 export interface SessionStoreLike {
@@ -35,7 +33,9 @@ export interface SessionStoreLike {
 }
 
 /** What a webhook route makes of a request: an answer now, or updates to store first. */
-export type WebhookVerdict = { response: Response } | { updates: PlatformUpdate[] };
+export type WebhookVerdict =
+  | { response: Response }
+  | { updates: PlatformUpdate[]; response?: Response };
 
 /** What the host needs to know about one platform; each platform folder provides one. */
 export interface PlatformSpec {
@@ -212,7 +212,7 @@ export class PlatformHost implements PlatformHandle {
     const webhook = this.#spec.webhook;
     if (!webhook || this.#stopped) return new Response("Not found", { status: 404 });
     const verdict = await webhook.verify(req);
-    if ("response" in verdict) return verdict.response;
+    if (!("updates" in verdict)) return verdict.response;
     for (const update of verdict.updates) {
       let isNew: boolean;
       try {
@@ -224,7 +224,7 @@ export class PlatformHost implements PlatformHandle {
       // While the worker restarts, the update waits in the inbox and is replayed when ready.
       if (isNew && this.#ready) this.#dispatchAfterReplay(update);
     }
-    return new Response("ok");
+    return verdict.response ?? new Response("ok");
   }
 
   #spawn(): void {
@@ -458,30 +458,26 @@ export class PlatformHost implements PlatformHandle {
     this.#post({ type: "turn", requestId }, [port2]);
     const sessionId = this.#sessionId(sessionKey);
     const user: ChatMessage = { role: "user", content: inbound.content as string | ContentPart[] };
-    let result: TurnResult | undefined;
     let partial = "";
-    try {
-      if (!signal.aborted) {
-        const history = await this.#options.sessions.load(sessionId);
-        const turn: AgentTurn = {
-          messages: [...history, user],
-          platform: this.#spec.name,
-          sessionKey,
-        };
-        for await (const event of this.#options.agent.run(turn, { signal })) {
+    const { agent, sessions } = this.#options;
+    // The session is loaded inside the turn, so a failed load ends it like any failure.
+    const runner: TurnRunner = {
+      run: async function* (turn, options) {
+        const history = await sessions.load(sessionId);
+        return yield* agent.run({ ...turn, messages: [...history, user] }, options);
+      },
+    };
+    const result: TurnResult = await runTurn(
+      runner,
+      { messages: [], platform: this.#spec.name, sessionKey },
+      {
+        signal,
+        onEvent: (event) => {
           if (event.type === "text_delta") partial += event.delta;
-          if (event.type === "final") result = event.result;
           postEvent(port1, event);
-          if (event.type === "final") break;
-        }
-      }
-    } catch (error) {
-      if (!signal.aborted) result = failedResult(partial, describe(error));
-    }
-    if (!result) {
-      result = interruptedResult(partial);
-      postEvent(port1, { type: "final", result });
-    }
+        },
+      },
+    );
     port1.close();
     // Cut off by shutdown: the update stays pending and the turn runs again after a restart,
     // so nothing of this attempt goes into the history. The same for a worker that died,
@@ -497,27 +493,6 @@ export class PlatformHost implements PlatformHandle {
     }
     await this.#options.sessions.append(sessionId, saved);
   }
-}
-
-function interruptedResult(text: string): TurnResult {
-  return {
-    status: "interrupted",
-    text,
-    messages: [],
-    usage: emptyUsage(),
-    finishReason: "stop",
-    clientToolCalls: [],
-    incompleteReason: "interrupted",
-  };
-}
-
-function failedResult(text: string, message: string): TurnResult {
-  return {
-    ...interruptedResult(text),
-    status: "failed",
-    incompleteReason: undefined,
-    error: { message, code: "agent_error" },
-  };
 }
 
 function describe(error: unknown): string {

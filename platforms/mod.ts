@@ -21,7 +21,7 @@ export {
   type TelegramOptions,
   telegramSpec,
   webhookSecret,
-} from "./telegram/adapter.ts";
+} from "./telegram/mod.ts";
 
 // Durability and distribution
 export { type InboxEntry, UpdateInbox } from "./update_inbox.ts";
@@ -31,7 +31,11 @@ export { SessionQueue } from "./session_queue.ts";
 export { AGENT_EVENT_TYPES, type ChannelEvent } from "./token_channel.ts";
 
 // Building blocks, for tests and other renderers
-export { markdownToTelegramHtml } from "./telegram/format_html.ts";
-export { splitForTelegram, TELEGRAM_MESSAGE_LIMIT } from "./telegram/split_message.ts";
-export { isUserAllowed } from "./telegram/access.ts";
-export { entitiesToMarkdown, type MessageEntity } from "./telegram/inbound_text.ts";
+export {
+  entitiesToMarkdown,
+  isUserAllowed,
+  markdownToTelegramHtml,
+  type MessageEntity,
+  splitForTelegram,
+  TELEGRAM_MESSAGE_LIMIT,
+} from "./telegram/mod.ts";

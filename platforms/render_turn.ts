@@ -4,7 +4,7 @@
  * it is decided here whether chat platforms show it.
  * @module
  */
-import type { TurnResult } from "../agent/events.ts";
+import type { TurnResult } from "../agent/mod.ts";
 import { assertNever, readTokenChannel } from "./token_channel.ts";
 
 /** What a platform does with a turn's events. */

@@ -6,7 +6,7 @@
  * reports (never silently drops) a message of a type it does not know.
  * @module
  */
-import type { AgentEvent } from "../agent/events.ts";
+import type { AgentEvent } from "../agent/mod.ts";
 
 /** One event on the channel: exactly the agent's event. */
 export type ChannelEvent = AgentEvent;

@@ -7,6 +7,9 @@
 import { z } from "zod";
 import type { Platform } from "../events.ts";
 
+/** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
+export const HERALD_ORIGIN = "herald";
+
 /** What a tool gets besides its arguments. */
 export interface ToolContext {
   /** Aborted when the client leaves, the turn is stopped, or the gateway shuts down. */
@@ -35,6 +38,12 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   parameters: S;
   /** True when the tool only reads: such calls from one model response may run concurrently. */
   readOnly?: boolean;
+  /**
+   * Where the tool comes from, as front doors label it: `herald` (the default) for the built-in
+   * tools, an MCP server's label for the tools it provides. The Responses API reports a call as
+   * an `mcp_call` item with this `server_label`.
+   */
+  origin?: string;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -100,6 +109,11 @@ export class ToolRegistry {
     return this.#tools.get(name);
   }
 
+  /** The origin of the named tool (see {@link Tool.origin}); `herald` when unset or unknown. */
+  originOf(name: string): string {
+    return this.#tools.get(name)?.origin ?? HERALD_ORIGIN;
+  }
+
   /** Every registered tool name. */
   names(): string[] {
     return [...this.#tools.keys()];
@@ -157,7 +171,7 @@ export class ToolRegistry {
       };
     }
     try {
-      const result = await tool.execute(parsed.data, context);
+      const result = await untilAborted(tool.execute(parsed.data, context), context.signal);
       return typeof result === "string"
         ? { output: result, isError: false }
         : { output: String(result?.output), isError: result?.isError ?? false };
@@ -166,4 +180,27 @@ export class ToolRegistry {
       return { output: `error: ${name} failed: ${(e as Error)?.message ?? e}`, isError: true };
     }
   }
+}
+
+/** How long a tool may take to wind down after its turn's signal aborted. */
+export const ABORT_GRACE_MS = 1000;
+
+/**
+ * Settles with `work`, or rejects {@link ABORT_GRACE_MS} after `signal` aborts: a tool that
+ * ignores its signal cannot keep the turn (and its run slot) waiting. A tool that honours it
+ * settles first, with its own report of the interruption.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
 }

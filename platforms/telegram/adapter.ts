@@ -4,7 +4,7 @@
  * `telegram.webhook_url` is set.
  * @module
  */
-import type { ResolvedConfig } from "../../config/schema.ts";
+import type { ResolvedConfig } from "../../config/mod.ts";
 import type { PlatformHandle, PlatformHostOptions, PlatformSpec, WebhookVerdict } from "../host.ts";
 import { startPlatform } from "../host.ts";
 import { allowsNobody } from "./access.ts";

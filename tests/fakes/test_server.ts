@@ -5,14 +5,14 @@
  */
 import OpenAI from "openai";
 import { z } from "zod";
-import { Agent } from "../../agent/agent.ts";
-import { LlmClient } from "../../agent/llm_client.ts";
-import { type Tool, ToolRegistry } from "../../agent/tools/registry.ts";
-import { createApp } from "../../server/app.ts";
-import { chatCompletionRoutes } from "../../server/chat_completions.ts";
-import { healthRoutes, modelRoutes } from "../../server/models.ts";
-import type { Middleware, Route } from "../../server/router.ts";
-import { RunTracker } from "../../server/runs.ts";
+import { Agent } from "../../agent/mod.ts";
+import { LlmClient } from "../../agent/mod.ts";
+import { type Tool, ToolRegistry } from "../../agent/mod.ts";
+import { createApp } from "../../server/mod.ts";
+import { chatCompletionRoutes } from "../../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../../server/mod.ts";
+import type { AppOptions, Middleware, Route } from "../../server/mod.ts";
+import { RunTracker } from "../../server/mod.ts";
 import { FakeLlm, type FakeLlmOptions } from "./fake_llm.ts";
 
 /** The key every test server accepts. */
@@ -48,6 +48,8 @@ export interface TestServerOptions extends FakeLlmOptions {
   keepAliveMs?: number;
   extraRoutes?: (deps: { agent: Agent; runs: RunTracker }) => Route[];
   middleware?: Middleware[];
+  /** The app's hook for unexpected errors (default: stderr). */
+  onUnexpectedError?: AppOptions["onUnexpectedError"];
   maxRetries?: number;
   streamTokens?: boolean;
 }
@@ -99,7 +101,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    createApp({ routes, apiKeys: () => [TEST_KEY], middleware: options.middleware }),
+    createApp({
+      routes,
+      apiKeys: () => [TEST_KEY],
+      middleware: options.middleware,
+      onUnexpectedError: options.onUnexpectedError,
+    }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: TEST_KEY, maxRetries: 0 });

@@ -17,8 +17,15 @@ const samples: Record<AgentEvent["type"], AgentEvent> = {
   tool_call_started: { type: "tool_call_started", callId: "c1", name: "terminal", kind: "server" },
   tool_call_arguments_delta: { type: "tool_call_arguments_delta", callId: "c1", delta: "{}" },
   tool_call_done: { type: "tool_call_done", call, kind: "server" },
-  tool_started: { type: "tool_started", call },
-  tool_completed: { type: "tool_completed", call, output: "ok", isError: false, durationMs: 1 },
+  tool_started: { type: "tool_started", call, origin: "herald" },
+  tool_completed: {
+    type: "tool_completed",
+    call,
+    origin: "herald",
+    output: "ok",
+    isError: false,
+    durationMs: 1,
+  },
   segment_break: { type: "segment_break" },
   usage: { type: "usage", usage: emptyUsage() },
   final: {

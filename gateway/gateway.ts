@@ -4,23 +4,24 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ensureApiKey } from "../config/api_key.ts";
-import { maskSecret } from "../config/mask.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
-import { displayUrl } from "../agent/llm_client.ts";
-import { openRuntime, type Runtime } from "../agent/runtime.ts";
-import { createApp } from "./app.ts";
-import { requireKey } from "./auth.ts";
-import { chatCompletionRoutes } from "./chat_completions.ts";
-import { healthRoutes, modelRoutes } from "./models.ts";
-import type { Route } from "./router.ts";
-import { checkExposure, defaultGuards } from "./guards/mod.ts";
-import { installShutdown } from "./shutdown.ts";
-import type { TelegramHandle } from "../platforms/mod.ts";
-import { SessionStore } from "../store/sessions.ts";
-import { RunTracker } from "./runs.ts";
-import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
-import { ResponseStore } from "../store/responses.ts";
+import { ensureApiKey } from "../config/mod.ts";
+import { maskSecret } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { displayUrl } from "../agent/mod.ts";
+import { openRuntime, type Runtime } from "./runtime.ts";
+import { createApp } from "../server/mod.ts";
+import { requireKey } from "../server/mod.ts";
+import { chatCompletionRoutes } from "../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import type { Route } from "../server/mod.ts";
+import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { installShutdown } from "../server/mod.ts";
+import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
+import { SessionStore } from "../store/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
+import { RunTracker } from "../server/mod.ts";
+import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
+import { ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -109,6 +110,7 @@ export async function startGateway(
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
 
+  const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -130,6 +132,8 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      sockets,
+      websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
@@ -142,13 +146,36 @@ export async function startGateway(
     telegram = await startTelegram({
       config: resolved,
       agent: runtime.agent,
-      sessions: new SessionStore(runtime.kv),
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
       kv: runtime.kv,
       log,
     });
     if (telegram.handleWebhook && telegram.webhookPath) {
       const webhook = telegram.handleWebhook.bind(telegram);
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
+    }
+  }
+  let slack: PlatformHandle | undefined;
+  let slackProblem = "";
+  if (config.slack.bot_token) {
+    const { startPlatform } = await import("../platforms/mod.ts");
+    const { slackSpec } = await import("../platforms/slack/mod.ts");
+    try {
+      slack = await startPlatform(slackSpec(resolved), {
+        config: resolved,
+        agent: runtime.agent,
+        sessions: new SessionStore<ChatMessage>(runtime.kv),
+        kv: runtime.kv,
+        log,
+      });
+    } catch (error) {
+      // A configuration mistake stops Slack alone, with one line saying what to set.
+      slackProblem = error instanceof Error ? error.message : String(error);
+      log(`Slack: ${slackProblem}`);
+    }
+    if (slack?.handleWebhook && slack.webhookPath) {
+      const webhook = slack.handleWebhook.bind(slack);
+      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
     }
   }
 
@@ -187,6 +214,13 @@ export async function startGateway(
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Slack       ${
+      slack
+        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
+        : slackProblem
+        ? "off (configuration error, see above)"
+        : "off"
+    }`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -201,7 +235,7 @@ export async function startGateway(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };
@@ -210,6 +244,7 @@ export async function startGateway(
     runs,
     server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
     graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
     onClose: close,
     log,
     signals: options.handleSignals !== false,
