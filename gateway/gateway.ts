@@ -21,7 +21,7 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
-import { ResponseStore } from "../store/mod.ts";
+import { ApprovalStore, ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -109,6 +109,10 @@ export async function startGateway(
   // several instances over KV Connect may hold other instances' live runs, so leave those.
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
+  const approvalStore = new ApprovalStore(runtime.kv, {
+    timeoutSeconds: config.approvals.timeout,
+  });
+  const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
   const sockets = new ResponseSockets();
   const routes: Route[] = [
@@ -124,6 +128,7 @@ export async function startGateway(
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
       streamTokens: config.streaming.api_server ?? config.streaming.enabled,
+      approvals: httpApprovals,
     }),
     ...responsesRoutes({
       agent: runtime.agent,
@@ -135,6 +140,7 @@ export async function startGateway(
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
+      approvals: httpApprovals,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
