@@ -4,7 +4,7 @@
  * it is decided here whether chat platforms show it.
  * @module
  */
-import type { TurnResult } from "../agent/mod.ts";
+import type { AgentEvent, TurnResult } from "../agent/mod.ts";
 import { assertNever, readTokenChannel } from "./token_channel.ts";
 
 /** What a platform does with a turn's events. */
@@ -15,6 +15,10 @@ export interface TurnSink {
   segmentBreak(): Promise<void>;
   /** A server tool started (for tool progress messages). */
   toolStarted?(name: string): void;
+  /** A call waits for a person's answer, or got one (approval buttons, where the platform has them). */
+  approval?(
+    event: Extract<AgentEvent, { type: "approval_requested" | "approval_resolved" }>,
+  ): Promise<void>;
   /** The turn ended; the last event. */
   final(result: TurnResult): Promise<void>;
 }
@@ -46,6 +50,10 @@ export async function renderTurn(
         break;
       case "final":
         await sink.final(event.result);
+        break;
+      case "approval_requested":
+      case "approval_resolved":
+        await sink.approval?.(event);
         break;
       // Chat platforms show the reply, not the model's reasoning or the tool-call plumbing.
       case "reasoning_delta":

@@ -24,6 +24,8 @@ export const AGENT_EVENT_TYPES = {
   tool_call_done: true,
   tool_started: true,
   tool_completed: true,
+  approval_requested: true,
+  approval_resolved: true,
   segment_break: true,
   usage: true,
   final: true,
@@ -89,6 +91,12 @@ export function parseChannelMessage(data: unknown): ChannelEvent | string {
       if (typeof call?.function?.name !== "string") return `a ${event.type} without a call`;
       break;
     }
+    case "approval_requested":
+    case "approval_resolved":
+      if (typeof (e.approval as { id?: unknown } | undefined)?.id !== "string") {
+        return `an ${event.type} without an approval`;
+      }
+      break;
     case "tool_call_started":
     case "tool_call_arguments_delta":
     case "segment_break":

@@ -26,6 +26,15 @@ const samples: Record<AgentEvent["type"], AgentEvent> = {
     isError: false,
     durationMs: 1,
   },
+  approval_requested: {
+    type: "approval_requested",
+    approval: { id: "mcpr_1", call, origin: "herald", reason: "runs a command" },
+  },
+  approval_resolved: {
+    type: "approval_resolved",
+    approval: { id: "mcpr_1", call, origin: "herald", reason: "runs a command" },
+    decision: { approved: true },
+  },
   segment_break: { type: "segment_break" },
   usage: { type: "usage", usage: emptyUsage() },
   final: {
@@ -56,7 +65,7 @@ Deno.test("every AgentEvent type crosses the token channel intact", async () => 
 
 Deno.test("an event of a type the worker does not know is reported, not silently dropped", async () => {
   const { port1, port2 } = new MessageChannel();
-  port1.postMessage({ type: "event", event: { type: "approval_requested", id: "a1" } });
+  port1.postMessage({ type: "event", event: { type: "approval_granted_v2", id: "a1" } });
   port1.postMessage({ type: "event", event: { type: "text_delta" } });
   postEvent(port1, samples.final);
   port1.close();
@@ -65,7 +74,7 @@ Deno.test("an event of a type the worker does not know is reported, not silently
   for await (const event of readTokenChannel(port2, (p) => problems.push(p))) received.push(event);
   assert.deepEqual(received, [samples.final]);
   assert.equal(problems.length, 2);
-  assert.match(problems[0], /unknown type "approval_requested"/);
+  assert.match(problems[0], /unknown type "approval_granted_v2"/);
   assert.match(problems[1], /text_delta without a delta/);
 });
 
@@ -78,7 +87,15 @@ Deno.test("the renderer's exhaustive switch hands text, breaks, tools and the fi
     text: (d) => void seen.push(`text:${d}`),
     segmentBreak: () => Promise.resolve(void seen.push("break")),
     toolStarted: (name) => void seen.push(`tool:${name}`),
+    approval: (e) => Promise.resolve(void seen.push(`${e.type}:${e.approval.id}`)),
     final: (r) => Promise.resolve(void seen.push(`final:${r.text}`)),
   }, (line) => seen.push(`problem:${line}`));
-  assert.deepEqual(seen, ["text:Hi", "tool:terminal", "break", "final:Hi"]);
+  assert.deepEqual(seen, [
+    "text:Hi",
+    "tool:terminal",
+    "approval_requested:mcpr_1",
+    "approval_resolved:mcpr_1",
+    "break",
+    "final:Hi",
+  ]);
 });
