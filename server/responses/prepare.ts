@@ -25,7 +25,7 @@ import {
   normaliseInput,
   withoutKnownItems,
 } from "./items.ts";
-import { functionTools, mcpServers, type ResponseRequest } from "./request.ts";
+import { functionTools, mcpServers, type ResponseRequest, upstreamParams } from "./request.ts";
 import { baseResponse } from "./response_object.ts";
 import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
 
@@ -245,6 +245,7 @@ export async function prepare(
       temperature: request.temperature ?? undefined,
       topP: request.top_p ?? undefined,
       maxOutputTokens: request.max_output_tokens ?? undefined,
+      upstreamParams: upstreamParams(request),
     },
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { InvalidRequestError, type UpstreamParams } from "../../agent/mod.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
@@ -62,7 +62,71 @@ export const ResponseRequestSchema = z.looseObject({
   user: z.string().nullish(),
   safety_identifier: z.string().nullish(),
   prompt_cache_key: z.string().nullish(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  top_logprobs: z.number().int().min(0).nullish(),
+  service_tier: z.string().nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
 });
+
+const TextFormatSchema = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    name: z.string().min(1),
+    schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().nullish(),
+    description: z.string().nullish(),
+  }),
+]);
+
+/**
+ * The request's parameters for the model, in Chat Completions terms: `text.format` becomes
+ * `response_format`, `reasoning.effort` becomes `reasoning_effort`. A malformed `text.format` is a
+ * 400 naming the field.
+ */
+export function upstreamParams(request: ResponseRequest): UpstreamParams {
+  const params: UpstreamParams = {};
+  const format = (request.text as { format?: unknown } | null | undefined)?.format;
+  if (format != null) {
+    const parsed = TextFormatSchema.safeParse(format);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = ["text", "format", ...issue.path.map(String)].join(".");
+      throw new InvalidRequestError(`${path}: ${issue.message}`, {
+        code: "invalid_value",
+        param: path,
+      });
+    }
+    const f = parsed.data;
+    if (f.type === "json_object") params.response_format = { type: "json_object" };
+    if (f.type === "json_schema") {
+      params.response_format = {
+        type: "json_schema",
+        json_schema: {
+          name: f.name,
+          schema: f.schema,
+          ...(f.strict != null ? { strict: f.strict } : {}),
+          ...(f.description != null ? { description: f.description } : {}),
+        },
+      };
+    }
+  }
+  const effort = (request.reasoning as { effort?: unknown } | null | undefined)?.effort;
+  if (typeof effort === "string") params.reasoning_effort = effort;
+  if (request.parallel_tool_calls != null) params.parallel_tool_calls = request.parallel_tool_calls;
+  if (request.presence_penalty != null) params.presence_penalty = request.presence_penalty;
+  if (request.frequency_penalty != null) params.frequency_penalty = request.frequency_penalty;
+  if (request.service_tier != null) params.service_tier = request.service_tier;
+  if (request.seed != null) params.seed = request.seed;
+  if (request.stop != null) params.stop = request.stop;
+  if (request.logit_bias != null) params.logit_bias = request.logit_bias;
+  if (request.user != null) params.user = request.user;
+  return params;
+}
 
 /** A parsed request. */
 export type ResponseRequest = z.infer<typeof ResponseRequestSchema>;
