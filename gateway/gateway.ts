@@ -164,8 +164,7 @@ export async function startGateway(
   let slack: PlatformHandle | undefined;
   let slackProblem = "";
   if (config.slack.bot_token) {
-    const { startPlatform } = await import("../platforms/mod.ts");
-    const { slackSpec } = await import("../platforms/slack/mod.ts");
+    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
     try {
       slack = await startPlatform(slackSpec(resolved), {
         config: resolved,

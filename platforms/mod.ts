@@ -23,6 +23,15 @@ export {
   webhookSecret,
 } from "./telegram/mod.ts";
 
+export {
+  escapeMrkdwn,
+  markdownToMrkdwn,
+  type SlackSettings,
+  slackSpec,
+  slackTextToMarkdown,
+  verifySlackRequest,
+} from "./slack/mod.ts";
+
 // Durability and distribution
 export { type InboxEntry, UpdateInbox } from "./update_inbox.ts";
 export type { PlatformUpdate, ReplyToMode } from "./protocol.ts";
