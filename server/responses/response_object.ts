@@ -5,7 +5,7 @@
  */
 import type { Usage } from "../../agent/mod.ts";
 import type { ResponseObject } from "../../store/mod.ts";
-import { functionTools, type ResponseRequest } from "./request.ts";
+import { customTools, functionTools, type ResponseRequest } from "./request.ts";
 
 /** Who a response is and where it sits, beside the request's own fields. */
 export interface ResponseIdentity {
@@ -46,7 +46,7 @@ export function baseResponse(
     frequency_penalty: request.frequency_penalty ?? 0,
     top_logprobs: request.top_logprobs ?? 0,
     tool_choice: request.tool_choice ?? "auto",
-    tools: [...functionTools(request), ...identity.hostedTools ?? []],
+    tools: [...functionTools(request), ...customTools(request), ...identity.hostedTools ?? []],
     truncation: request.truncation ?? "disabled",
     text: request.text ?? { format: { type: "text" } },
     reasoning: request.reasoning ?? null,
