@@ -55,13 +55,15 @@ Deno.test("doctor passes every check against a healthy setup", async () => {
       });
       assertEquals(run.code, 0, run.stdout + run.stderr);
       const lines = run.stdout.trim().split("\n");
-      assertEquals(lines.length, 5, run.stdout);
+      assertEquals(lines.length, 6, run.stdout);
       assert(lines[3].startsWith("– Slack: not configured"), lines[3]);
       for (const line of lines.filter((l) => !l.startsWith("– "))) {
         assert(line.startsWith("✓ "), line);
       }
       assert(lines[0].includes('offers "fake-model"'));
       assert(lines[2].includes("@herald_test_bot"));
+      assert(lines[5].includes("Sandbox: bubblewrap"), lines[5]);
+      assert(lines[5].includes("proven: a write outside the workspace failed"), lines[5]);
       assertEquals(upstream.seenAuth, ["Bearer sk-upstream-key"]);
       assert(!run.stdout.includes(TOKEN), "the bot token is never printed");
     });
