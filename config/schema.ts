@@ -242,10 +242,13 @@ export const ConfigSchema = z.object({
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
-      deny: doc(stringList.default([]), "Extra regular expressions of commands to refuse."),
+      deny: doc(
+        stringList.default([]),
+        "Regular expressions of commands to refuse outright, sandbox or not.",
+      ),
       allow: doc(
         stringList.default([]),
-        "Regular expressions of commands to allow even when the built-in deny-list matches.",
+        "Regular expressions of commands the built-in dangerous-command rules do not apply to.",
       ),
     }).prefault({}),
     files: z.object({
