@@ -297,10 +297,13 @@ export const ConfigSchema = z.object({
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
-      deny: doc(stringList.default([]), "Extra regular expressions of commands to refuse."),
+      deny: doc(
+        stringList.default([]),
+        "Regular expressions of commands to refuse outright, sandbox or not.",
+      ),
       allow: doc(
         stringList.default([]),
-        "Regular expressions of commands to allow even when the built-in deny-list matches.",
+        "Regular expressions of commands the built-in dangerous-command rules do not apply to.",
       ),
     }).prefault({}),
     files: z.object({
@@ -354,6 +357,33 @@ export const ConfigSchema = z.object({
       seconds.default(600),
       ["HERALD_APPROVALS_TIMEOUT"],
       "Seconds a pending approval waits for an answer; after that it is denied as expired.",
+    ),
+  }).prefault({}),
+  log: z.object({
+    format: env(
+      z.enum(["auto", "text", "json"]).default("auto"),
+      ["HERALD_LOG_FORMAT"],
+      "The request log: `text` (one human line per request, coloured on a terminal), `json` (JSON lines, for log collectors), or `auto` (text when stderr is a terminal, else JSON).",
+    ),
+    level: env(
+      z.enum(["debug", "info", "warn", "error"]).default("info"),
+      ["HERALD_LOG_LEVEL"],
+      "`info` logs every request; `warn` only those not completed; `error` only failures; `debug` (also `herald serve --verbose`) adds a line per tool call.",
+    ),
+  }).prefault({}),
+  audit: z.object({
+    enabled: env(
+      z.boolean().default(true),
+      ["HERALD_AUDIT"],
+      "Append every tool call to the audit trail in $HERALD_HOME/audit/ (read it with `herald audit`).",
+    ),
+    max_bytes: doc(
+      z.number().int().min(1024).default(10_000_000),
+      "Size at which audit.jsonl is rotated to audit.1.jsonl.",
+    ),
+    keep: doc(
+      z.number().int().min(1).max(100).default(5),
+      "How many rotated audit files are kept beside the current one.",
     ),
   }).prefault({}),
   toolsets: z.object({
