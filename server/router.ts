@@ -84,11 +84,13 @@ export interface Route {
   /** Whether the route starts an agent run (counted against the concurrency limit). */
   runsAgent?: boolean;
   /**
-   * For a route with a credential of its own (a webhook's secret): whether the request carries
-   * it. Requests that pass are never throttled; the route's 401 and 403 answers count against
-   * the failed-auth throttle like wrong API keys.
+   * For a route with a credential of its own (a webhook's secret or signature): whether the
+   * request carries it. The route's 401 and 403 answers count against the failed-auth throttle
+   * like wrong API keys; once its source is throttled, the throttle asks `verify` and lets a
+   * request that passes through, so the platform itself is never refused. `verify` must not
+   * consume the request's body (read a clone).
    */
-  verify?: (req: Request) => boolean;
+  verify?: (req: Request) => boolean | Promise<boolean>;
 }
 
 /** The outcome of matching a request against the table. */

@@ -113,19 +113,20 @@ export function authThrottle(options: AuthThrottleOptions = {}): Middleware {
   return async (req, ctx, next) => {
     const route = ctx.route;
     if (!route || (route.auth === false && !route.verify)) return await next();
-    // Never refuse the holder of a valid credential, whatever its address has been up to.
-    if (route.verify ? route.verify(req) : ctx.key !== undefined) return await next();
+    // Never refuse the holder of a valid key, whatever its address has been up to.
+    if (!route.verify && ctx.key !== undefined) return await next();
 
     const t = now();
     const buckets = bucketsFor(req, ctx);
-    for (const bucket of buckets) {
-      const w = current(bucket.id, t);
-      if (w && w.failures >= bucket.limit) {
-        throw new RateLimitError(
-          `Too many failed authentication attempts from ${bucket.what}; try again later.`,
-          Math.max(1, Math.ceil((w.start + windowMs - t) / 1000)),
-        );
-      }
+    const full = buckets.map((bucket) => ({ bucket, w: current(bucket.id, t) }))
+      .find(({ bucket, w }) => w !== undefined && w.failures >= bucket.limit);
+    // A route's own secret (a webhook) is checked only for throttled sources: the platform that
+    // holds it is never refused either.
+    if (full && !(route.verify && await route.verify(req))) {
+      throw new RateLimitError(
+        `Too many failed authentication attempts from ${full.bucket.what}; try again later.`,
+        Math.max(1, Math.ceil((full.w!.start + windowMs - t) / 1000)),
+      );
     }
     const failed = (status: number) =>
       status === 401 || (route.verify !== undefined && status === 403);
