@@ -11,6 +11,7 @@ import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
 import type { ToolRegistry } from "./tools/registry.ts";
+import { resolveToolset } from "./tools/toolset.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
@@ -70,8 +71,9 @@ export class Agent {
     const clientTools = turn.clientTools ?? [];
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
-    const serverNames = (this.options.toolsets[turn.platform] ?? [])
-      .filter((n) => registry.get(n) && !clientNames.has(n));
+    // Resolved per turn: MCP servers' tools come and go while the gateway runs.
+    const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
+      .filter((n) => !clientNames.has(n));
 
     const usage = emptyUsage();
     const newMessages: ChatMessage[] = [];

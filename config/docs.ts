@@ -15,6 +15,7 @@ const TYPE_NAMES: Record<ConfigLeaf["kind"], string> = {
   string_list: "list of strings",
   enum_list: "list",
   object_list: "list of mappings",
+  map: "mapping by name",
 };
 
 /**

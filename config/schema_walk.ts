@@ -17,7 +17,8 @@ export type LeafKind =
   | "enum"
   | "string_list"
   | "enum_list"
-  | "object_list";
+  | "object_list"
+  | "map";
 
 /** One leaf key of the configuration. */
 export interface ConfigLeaf {
@@ -144,6 +145,8 @@ function kindOf(inner: SchemaView): LeafKind {
         : "number";
     case "enum":
       return "enum";
+    case "record":
+      return "map";
     case "array": {
       const element = inner.def.element ? unwrap(inner.def.element) : undefined;
       if (element?.def.type === "enum") return "enum_list";

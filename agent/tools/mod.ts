@@ -29,10 +29,13 @@ export {
   type Tool,
   type ToolCallOutcome,
   type ToolContext,
+  type ToolOrigin,
   type ToolOutput,
   ToolRegistry,
   type ToolRegistryOptions,
 } from "./registry.ts";
+
+export { resolveToolset } from "./toolset.ts";
 
 // The tools, one factory each.
 export { terminalTool, type TerminalToolOptions } from "./terminal.ts";

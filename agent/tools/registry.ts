@@ -18,6 +18,18 @@ export interface ToolContext {
   sessionKey?: string;
 }
 
+/** An MCP server's tool as the registry knows it: which server, and its name there. */
+export interface ToolOrigin {
+  /** The server's configured name, which is its `server_label`. */
+  serverLabel: string;
+  /** The tool's own name on that server (the model sees a namespaced one). */
+  name: string;
+  /** The server's annotations say the tool may destroy or change things (MCP's default). */
+  destructive?: boolean;
+  /** The approval policy configured for the server, overriding the front door's. */
+  approval?: "never" | "dangerous" | "always";
+}
+
 /** A tool's result: text for the model, and whether it reports a failure. */
 export interface ToolOutput {
   output: string;
@@ -35,6 +47,16 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   parameters: S;
   /** True when the tool only reads: such calls from one model response may run concurrently. */
   readOnly?: boolean;
+  /**
+   * The JSON schema the model sees, when the tool brings its own (an MCP server's tool) instead of
+   * deriving it from `parameters`; `parameters` still validates the arguments' outer shape.
+   */
+  inputSchema?: Record<string, unknown>;
+  /**
+   * Where the tool comes from, when it is not one of Herald's own: the MCP server's name (its
+   * `server_label` in the Responses API) and the tool's name on that server.
+   */
+  origin?: ToolOrigin;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -83,16 +105,27 @@ export class ToolRegistry {
   // deno-lint-ignore no-explicit-any
   register<S extends z.ZodType<any>>(tool: Tool<S>): this {
     this.#tools.set(tool.name, tool as unknown as Tool);
-    const schema = z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<
-      string,
-      unknown
-    >;
+    const schema = tool.inputSchema
+      ? { ...tool.inputSchema }
+      : z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<string, unknown>;
     delete schema.$schema;
     this.#specs.set(tool.name, {
       type: "function",
       function: { name: tool.name, description: tool.description, parameters: schema },
     });
     return this;
+  }
+
+  /** Removes a tool (an MCP server's tool that went away); unknown names are ignored. */
+  unregister(name: string): this {
+    this.#tools.delete(name);
+    this.#specs.delete(name);
+    return this;
+  }
+
+  /** Every registered tool, in registration order. */
+  tools(): Tool[] {
+    return [...this.#tools.values()];
   }
 
   /** The tool with this name, if registered. */
