@@ -12,30 +12,31 @@
  */
 
 // Commonly used: configuration and the whole gateway.
-export { loadConfig } from "./config/loader.ts";
-export type { Config, ResolvedConfig } from "./config/schema.ts";
-export { startGateway } from "./server/gateway.ts";
-export type { Gateway, StartGatewayOptions } from "./server/gateway.ts";
+export { loadConfig } from "./config/mod.ts";
+export type { Config, ResolvedConfig } from "./config/mod.ts";
+export { openRuntime, startGateway } from "./gateway/mod.ts";
+export type { Gateway, Runtime, StartGatewayOptions } from "./gateway/mod.ts";
 
 // The agent and its one event stream.
-export { Agent } from "./agent/agent.ts";
-export type { AgentOptions, RunOptions } from "./agent/agent.ts";
-export { openRuntime } from "./agent/runtime.ts";
-export type { Runtime } from "./agent/runtime.ts";
+export { Agent } from "./agent/mod.ts";
 export type {
   AgentEvent,
+  AgentOptions,
   AgentTurn,
+  ChatMessage,
+  ClientTool,
   FinishReason,
   Platform,
+  RunOptions,
+  ToolCall,
   TurnResult,
   TurnStatus,
-} from "./agent/events.ts";
-export type { ChatMessage, ClientTool, ToolCall, Usage } from "./agent/messages.ts";
+  Usage,
+} from "./agent/mod.ts";
 
 // Tools.
-export { ToolRegistry } from "./agent/tools/registry.ts";
-export type { Tool, ToolContext, ToolOutput } from "./agent/tools/registry.ts";
-export { createBuiltinTools } from "./agent/tools/mod.ts";
+export { createBuiltinTools, ToolRegistry } from "./agent/mod.ts";
+export type { Tool, ToolContext, ToolOutput } from "./agent/mod.ts";
 
 // Advanced: errors, the HTTP pipeline, storage and platforms.
 export {
@@ -45,9 +46,7 @@ export {
   NotFoundError,
   RateLimitError,
   UpstreamError,
-} from "./agent/errors.ts";
-export { createApp } from "./server/app.ts";
-export { ResponseStore } from "./store/responses.ts";
-export { SessionStore } from "./store/sessions.ts";
-export { openKv } from "./store/kv.ts";
+} from "./agent/mod.ts";
+export { createApp } from "./server/mod.ts";
+export { openKv, ResponseStore, SessionStore } from "./store/mod.ts";
 export { startTelegram } from "./platforms/mod.ts";

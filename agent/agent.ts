@@ -10,7 +10,7 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
-import type { ToolRegistry } from "./tools/registry.ts";
+import type { ToolRegistry } from "./tools/mod.ts";
 import { resolveToolset } from "./tools/toolset.ts";
 
 /** Something that renders remembered notes for the system prompt. */
@@ -71,9 +71,16 @@ export class Agent {
     const clientTools = turn.clientTools ?? [];
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
-    // Resolved per turn: MCP servers' tools come and go while the gateway runs.
+    // Resolved per turn: MCP servers' tools come and go while the gateway runs. A client that
+    // declared a server with `allowed_tools` may name its tools either way (as the model sees
+    // them, or by their names on the server).
     const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
-      .filter((n) => !clientNames.has(n));
+      .filter((n) => !clientNames.has(n))
+      .filter((n) => {
+        const allowed = turn.allowedTools?.[registry.originOf(n)];
+        const onServer = registry.get(n)?.mcp?.name;
+        return !allowed || allowed.includes(n) || (onServer !== undefined && allowed.includes(onServer));
+      });
 
     const usage = emptyUsage();
     const newMessages: ChatMessage[] = [];
@@ -332,7 +339,9 @@ export class Agent {
         ) batch.push(calls[i + batch.length]);
       }
       i += batch.length;
-      for (const call of batch) yield { type: "tool_started", call };
+      for (const call of batch) {
+        yield { type: "tool_started", call, origin: registry.originOf(call.function.name) };
+      }
       if (signal.aborted) return;
       const started = performance.now();
       const outcomes = await Promise.all(
@@ -361,6 +370,7 @@ export class Agent {
         yield {
           type: "tool_completed",
           call,
+          origin: registry.originOf(call.function.name),
           output: outcome.output,
           isError: outcome.isError,
           durationMs: Math.round(outcome.durationMs),

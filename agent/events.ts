@@ -18,6 +18,12 @@ export interface AgentTurn {
   clientTools?: ClientTool[];
   /** OpenAI `tool_choice` for the client tools; passed upstream. */
   toolChoice?: unknown;
+  /**
+   * Per tool source (`herald`, an MCP server's label), the only tools of it the model may use
+   * in this turn: the client narrowed them (an `mcp` tool's `allowed_tools`). Unlisted sources
+   * keep their whole toolset.
+   */
+  allowedTools?: Record<string, readonly string[]>;
   /** The front door, which selects the server toolset. */
   platform: Platform;
   /** A stable key for the conversation (chat id, conversation name), given to tools. */
@@ -90,12 +96,16 @@ export interface ToolCallDoneEvent {
 export interface ToolStartedEvent {
   type: "tool_started";
   call: ToolCall;
+  /** Where the tool comes from (`herald`, or an MCP server's label): see `Tool.origin`. */
+  origin: string;
 }
 
 /** A server tool finished; `output` is what the model will see. */
 export interface ToolCompletedEvent {
   type: "tool_completed";
   call: ToolCall;
+  /** Where the tool comes from, as on `tool_started`. */
+  origin: string;
   output: string;
   isError: boolean;
   durationMs: number;

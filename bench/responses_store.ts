@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type ChainPosition, ResponseStore } from "../store/responses.ts";
+import { type ChainPosition, ResponseStore } from "../store/mod.ts";
 import { median, quantile, round } from "./stats.ts";
 
 /** Store figures. */

@@ -5,11 +5,11 @@
  * @module
  */
 import { join } from "node:path";
-import type { AgentEvent, AgentTurn } from "../agent/events.ts";
-import { emptyUsage } from "../agent/messages.ts";
-import { ConfigSchema } from "../config/schema.ts";
-import { startTelegram } from "../platforms/host.ts";
-import { SessionStore } from "../store/sessions.ts";
+import type { AgentEvent, AgentTurn } from "../agent/mod.ts";
+import { type ChatMessage, emptyUsage } from "../agent/mod.ts";
+import { ConfigSchema } from "../config/mod.ts";
+import { startTelegram } from "../platforms/mod.ts";
+import { SessionStore } from "../store/mod.ts";
 import { FakeBotApi } from "../tests/fakes/fake_bot_api.ts";
 import { round } from "./stats.ts";
 
@@ -86,7 +86,7 @@ export async function benchTelegramEdits(
       baseUrl: "http://127.0.0.1:1/v1",
     },
     agent,
-    sessions: new SessionStore(kv),
+    sessions: new SessionStore<ChatMessage>(kv),
     log: (line) => {
       lines.push(line);
       if (line.includes("connected as")) connected();

@@ -3,9 +3,9 @@
  * question with `-q`. Ctrl-C stops the running turn; a second Ctrl-C leaves.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
-import type { ChatMessage } from "../agent/messages.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import { renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 

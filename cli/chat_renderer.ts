@@ -3,8 +3,8 @@
  * and how the turn ended when it did not simply complete.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/events.ts";
-import type { ToolCall } from "../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import type { ToolCall } from "../agent/mod.ts";
 import { styler, type TextWriter } from "./io.ts";
 
 /** How {@link renderChatStream} writes. */

@@ -3,8 +3,8 @@
  * @module
  */
 import { stringify } from "yaml";
-import { maskConfig, maskUrl } from "../config/mask.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import { maskConfig, maskUrl } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import type { CliIo } from "./io.ts";
 
 /** `herald config check`: the configuration loaded, so report it and its warnings. */

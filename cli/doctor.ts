@@ -4,9 +4,9 @@
  * @module
  */
 import { dirname } from "node:path";
-import { resolveKvPath } from "../config/loader.ts";
-import { maskSecret } from "../config/mask.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import { resolveKvPath } from "../config/mod.ts";
+import { maskSecret } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import { type CliIo, styler } from "./io.ts";
 
 /** The outcome of one check. */

@@ -2,8 +2,8 @@
  * `herald key`: prints the API key clients must send; `--rotate` replaces the generated one.
  * @module
  */
-import { ensureApiKey, rotateApiKey } from "../config/api_key.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import { ensureApiKey, rotateApiKey } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import type { CliIo } from "./io.ts";
 
 /** Runs `herald key` and returns the exit code. The key alone goes to stdout, for scripts. */

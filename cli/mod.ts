@@ -5,9 +5,9 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ConfigError } from "../config/errors.ts";
-import { type ConfigFlags, loadConfig } from "../config/loader.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import { ConfigError } from "../config/mod.ts";
+import { type ConfigFlags, loadConfig } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import { parseCommandLine, type ParsedCommand, UsageError } from "./args.ts";
 import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
@@ -70,7 +70,7 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
       return printHelp(parsed.positionals[0], io);
     case "serve": {
       const resolved = await load(parsed, io);
-      const { startGateway } = await import("../server/gateway.ts");
+      const { startGateway } = await import("../gateway/mod.ts");
       return await runServe(resolved, io, startGateway);
     }
     case "chat": {
@@ -79,7 +79,7 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
         throw new UsageError("The question given with -q is empty.");
       }
       const resolved = await load(parsed, io);
-      const { openRuntime } = await import("../agent/runtime.ts");
+      const { openRuntime } = await import("../gateway/mod.ts");
       const { runChat } = await import("./chat.ts");
       return await runChat(resolved, io, { query, openRuntime });
     }

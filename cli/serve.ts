@@ -3,7 +3,7 @@
  * (warnings included) and handles SIGINT/SIGTERM with a graceful shutdown itself.
  * @module
  */
-import type { ResolvedConfig } from "../config/schema.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import type { CliIo } from "./io.ts";
 
 /** The part of a running gateway serve needs (see server/gateway.ts). */

@@ -25,7 +25,7 @@ export type { ApiKeyInfo } from "./api_key.ts";
 export { MIN_KEY_LENGTH, weakKeyReason } from "./key_policy.ts";
 
 // Display and docs
-export { maskConfig, maskSecret } from "./mask.ts";
+export { maskConfig, maskSecret, maskUrl } from "./mask.ts";
 export { renderConfigReference } from "./docs.ts";
 
 // Advanced

@@ -162,6 +162,11 @@ export const ConfigSchema = z.object({
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
     ),
+    websocket_max_minutes: doc(
+      z.number().positive().default(60),
+      "Longest life of a Responses WebSocket connection; then it ends with " +
+        "`websocket_connection_limit_reached` and the client reconnects.",
+    ),
   }).prefault({}),
   store: z.object({
     kv_path: env(

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { McpServerConfig } from "../config/mod.ts";
-import type { Tool, ToolRegistry } from "../agent/tools/mod.ts";
+import type { Tool, ToolRegistry } from "../agent/mod.ts";
 import {
   type McpConnectionDeps,
   McpServerConnection,
@@ -164,8 +164,8 @@ export function mcpTool(
     parameters: z.record(z.string(), z.unknown()),
     inputSchema: objectSchema(info.inputSchema),
     readOnly,
-    origin: {
-      serverLabel: connection.name,
+    origin: connection.name,
+    mcp: {
       name: info.name,
       // MCP's defaults: a tool not marked read-only may change things, destructively unless
       // it says otherwise.

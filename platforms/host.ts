@@ -4,18 +4,18 @@
  * streams each turn's events back over a per-turn MessagePort (the token channel).
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
-import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/messages.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
+import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
+import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
-import { allowsNobody } from "./telegram/access.ts";
 import {
+  allowsNobody,
   type HostMessage,
   UpdateSchema,
   type WorkerMessage,
   WorkerMessageSchema,
   type WorkerSettings,
-} from "./telegram/protocol.ts";
+} from "./telegram/mod.ts";
 import { UpdateInbox } from "./update_inbox.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */

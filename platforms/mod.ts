@@ -20,7 +20,11 @@ export { type InboxEntry, UpdateInbox } from "./update_inbox.ts";
 export { embeddedWorkerUrl, registerEmbeddedWorker } from "./embedded_workers.ts";
 
 // Building blocks, for tests and other renderers
-export { markdownToTelegramHtml } from "./telegram/format_html.ts";
-export { splitForTelegram, TELEGRAM_MESSAGE_LIMIT } from "./telegram/split_message.ts";
-export { isUserAllowed } from "./telegram/access.ts";
-export { entitiesToMarkdown, type MessageEntity } from "./telegram/inbound_text.ts";
+export {
+  entitiesToMarkdown,
+  isUserAllowed,
+  markdownToTelegramHtml,
+  type MessageEntity,
+  splitForTelegram,
+  TELEGRAM_MESSAGE_LIMIT,
+} from "./telegram/mod.ts";

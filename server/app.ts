@@ -3,7 +3,7 @@
  * failure turned into the error envelope in one place.
  * @module
  */
-import { HeraldError } from "../agent/errors.ts";
+import { HeraldError } from "../agent/mod.ts";
 import { requireKey } from "./auth.ts";
 import { errorResponse } from "./error_envelope.ts";
 import type { Middleware, RequestContext, Route } from "./router.ts";

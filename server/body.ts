@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from "zod";
-import { HeraldError, InvalidRequestError } from "../agent/errors.ts";
+import { HeraldError, InvalidRequestError } from "../agent/mod.ts";
 
 /** Default largest body: 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -92,9 +92,19 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = paramPath(issue.path);
-  const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+  const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") &&
+    valueAt(body, issue.path) === undefined;
   throw new InvalidRequestError(
     missing ? `Missing required parameter: '${param}'.` : `${param || "body"}: ${issue.message}`,
     { code: missing ? "missing_required_parameter" : "invalid_value", param: param || null },
   );
+}
+
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

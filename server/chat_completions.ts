@@ -3,9 +3,9 @@
  * Chat Completions object or SSE stream.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/events.ts";
-import type { RunOptions } from "../agent/agent.ts";
-import { HeraldError } from "../agent/errors.ts";
+import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
+import type { RunOptions } from "../agent/mod.ts";
+import { HeraldError } from "../agent/mod.ts";
 import { parseBody, readJsonBody } from "./body.ts";
 import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
 import { finishReasonOf, renderChatCompletionStream, usageObject } from "./chat_stream.ts";

@@ -4,9 +4,9 @@
  * @module
  */
 import { z } from "zod";
-import type { AgentTurn } from "../agent/events.ts";
-import { InvalidRequestError } from "../agent/errors.ts";
-import type { ChatMessage, ClientTool, ContentPart } from "../agent/messages.ts";
+import type { AgentTurn } from "../agent/mod.ts";
+import { InvalidRequestError } from "../agent/mod.ts";
+import type { ChatMessage, ClientTool, ContentPart } from "../agent/mod.ts";
 
 const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
 const ImagePartSchema = z.looseObject({

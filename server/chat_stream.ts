@@ -6,8 +6,8 @@
  * cut short by shutdown (code `shutting_down`).
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/events.ts";
-import type { Usage } from "../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import type { Usage } from "../agent/mod.ts";
 import type { SseWriter } from "./sse.ts";
 
 /** The OpenAI usage object for a turn's usage. */

@@ -4,7 +4,7 @@
  * Unknown exceptions become a 500 with a generic message: never a stack trace or a secret.
  * @module
  */
-import { HeraldError } from "../agent/errors.ts";
+import { HeraldError } from "../agent/mod.ts";
 
 /** The OpenAI error object. */
 export interface ErrorBody {

@@ -15,6 +15,8 @@ export interface ShutdownOptions {
   server: Deno.HttpServer;
   /** Seconds running turns may take to finish before they are aborted. */
   graceSeconds: number;
+  /** Called once new work is refused: closes long-lived connections (WebSockets). */
+  onDrain?: () => void;
   /** Closes storage (KV) once every turn has ended; runs last. */
   onClose: () => Promise<void>;
   /** Receives progress lines. Default: `console.error`. */
@@ -69,6 +71,7 @@ export function installShutdown(options: ShutdownOptions): ShutdownHandle {
   const shutdown = async () => {
     const { runs, server } = options;
     runs.beginShutdown();
+    options.onDrain?.();
     const finished = server.shutdown();
     if (runs.size > 0) {
       log(

@@ -20,6 +20,8 @@ export interface SseWriter {
   close(): void;
   /** True once the client left or the stream was closed. */
   readonly closed: boolean;
+  /** True while written frames wait for the reader (it is not keeping up). */
+  readonly backlogged: boolean;
 }
 
 /** Options for {@link sseResponse}. */
@@ -87,6 +89,9 @@ export function sseResponse(options: SseOptions): Response {
     },
     get closed() {
       return closed;
+    },
+    get backlogged() {
+      return pending !== "";
     },
   };
 

@@ -3,8 +3,8 @@
  * and the start of a streamed turn.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/events.ts";
-import { HeraldError } from "../agent/errors.ts";
+import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import { HeraldError } from "../agent/mod.ts";
 
 /** A 503 for requests arriving while the gateway shuts down. */
 export function shuttingDownError(): HeraldError {

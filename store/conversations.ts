@@ -13,7 +13,7 @@ import {
   resolveManifests,
   stageMany,
 } from "./chunked.ts";
-import type { ResponseItem } from "./responses.ts";
+import type { ResponseItem } from "./response_types.ts";
 
 /** A Conversation object as the API returns it. */
 export interface ConversationObject {

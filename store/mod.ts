@@ -6,18 +6,19 @@
 // Commonly used
 export { openKv } from "./kv.ts";
 export { SessionStore, type SessionStoreOptions } from "./sessions.ts";
-export {
-  type ChainPosition,
-  ConversationConflictError,
-  type ConversationHead,
-  type ResponseItem,
-  type ResponseObject,
-  ResponseStore,
-  type ResponseStoreOptions,
-  type SaveResponse,
-  type StoredResponse,
-  type TurnItems,
-} from "./responses.ts";
+export { MemoryError, MemoryStore, type MemoryStoreOptions } from "./memory.ts";
+export { ResponseStore } from "./responses.ts";
+export type {
+  ChainPosition,
+  ConversationHead,
+  ResponseItem,
+  ResponseObject,
+  ResponseStoreOptions,
+  SaveResponse,
+  StoredResponse,
+  TurnItems,
+} from "./response_types.ts";
+export { ConversationConflictError } from "./errors.ts";
 export {
   type ConversationObject,
   ConversationStore,

@@ -2,9 +2,8 @@
  * Stored Responses API objects. Each response keeps only its own turn — the input items of its
  * request and its output items — plus a link to the previous response, so a turn's write does not
  * grow with the history. A chain is rebuilt at read time with one range scan: every turn of a
- * chain is filed under the chain's root id and its depth. A turn small enough for one KV value
- * is stored as a plain object beside its link, so a rebuild decodes nothing itself; only larger
- * turns go through chunked storage.
+ * chain is filed under the chain's root id and its depth (see turn_entries.ts for how a turn is
+ * stored).
  * @module
  */
 import {
@@ -18,131 +17,32 @@ import {
   stageMany,
 } from "./chunked.ts";
 import { ConversationStore } from "./conversations.ts";
+import { ConversationConflictError } from "./errors.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
-
-/** A Responses API item (message, function_call, function_call_output, …) as JSON. */
-export type ResponseItem = Record<string, unknown>;
-
-/** A Response object as JSON (`object: "response"`). */
-export type ResponseObject = Record<string, unknown> & { id: string; status?: string };
-
-/** Where a response sits in its chain. */
-export interface ChainPosition {
-  id: string;
-  /** The id of the first response of the chain. */
-  root: string;
-  /** 0 for the first response, previous depth + 1 after. */
-  depth: number;
-}
-
-/** A stored response's metadata, without its items. */
-export interface StoredResponse extends ChainPosition {
-  /** The Response object without `output` (the output lives with the turn's items). */
-  response: ResponseObject;
-  previousResponseId: string | null;
-  /** The conversation name the response was made under, if any. */
-  conversation: string | null;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-}
-
-/** One turn of a chain: the request's input items and the response's output items. */
-export interface TurnItems {
-  id: string;
-  input: ResponseItem[];
-  output: ResponseItem[];
-}
-
-/** What {@link ResponseStore.save} writes. */
-export interface SaveResponse {
-  /** The full Response object, `output` included. */
-  response: ResponseObject;
-  /** This request's input items, each with an `id`. */
-  input: ResponseItem[];
-  /** The previous response's position, or null for the first turn of a chain. */
-  parent: ChainPosition | null;
-  /** Point this conversation name at the response, if its head is still `expected`. */
-  conversation?: { name: string; expected: ConversationHead } | null;
-  /** Keep the response on the list of runs to fail if the process dies (background runs). */
-  active?: boolean;
-  /** Creation time in milliseconds; default now. */
-  createdAt?: number;
-}
-
-/** The latest response under a conversation name, with the version the check uses. */
-export interface ConversationHead {
-  responseId: string | null;
-  versionstamp: string | null;
-}
-
-/** Options for a {@link ResponseStore}. */
-export interface ResponseStoreOptions {
-  /** Key prefix; default `["responses"]`. */
-  prefix?: Deno.KvKey;
-  /** Responses older than this are treated as gone and swept; default 30. */
-  retentionDays?: number;
-  /** Clock in milliseconds (tests). */
-  now?: () => number;
-}
-
-/**
- * A turn as the chain index knows it: the items themselves when they fit one KV value, else a
- * manifest naming their chunks. Neither for a deleted response, whose link is kept so later
- * turns still chain past it.
- */
-interface TurnEntry {
-  prev: string | null;
-  items?: Manifest;
-  input?: ResponseItem[];
-  output?: ResponseItem[];
-}
-
-/**
- * What is stored under a turn key: a small turn is its whole entry as UTF-8 JSON bytes (one
- * value, decoded with one `JSON.parse` — several times faster for KV to hand back than the same
- * data as a structured object); a big or deleted turn is a `{prev, items?}` object.
- */
-type StoredTurn = Uint8Array | { prev: string | null; items?: Manifest };
+import { acquireLease } from "./name_lease.ts";
+import { ResponseEventLog } from "./response_events.ts";
+import type {
+  ChainPosition,
+  ConversationHead,
+  ResponseItem,
+  ResponseObject,
+  ResponseStoreOptions,
+  SaveResponse,
+  StoredResponse,
+  TurnItems,
+} from "./response_types.ts";
+import {
+  encodeTurn,
+  INLINE_TURN_BYTES,
+  plainItems,
+  staleChunks,
+  type StoredTurn,
+  type TurnEntry,
+  turnEntryOf,
+} from "./turn_entries.ts";
 
 /** Most depth ranges a chain rebuild reads in parallel. */
 const LIST_RANGES = 4;
-
-/** Largest encoded turn kept inline: under KV's 65,536-byte value cap. */
-const INLINE_TURN_BYTES = 60_000;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Decodes what is stored under a turn key. */
-function turnEntryOf(stored: StoredTurn): TurnEntry {
-  return stored instanceof Uint8Array ? JSON.parse(decoder.decode(stored)) : stored;
-}
-
-/** The items of a turn entry, or null when they are behind a manifest (or deleted). */
-function plainItems(entry: TurnEntry): Omit<TurnItems, "id"> | null {
-  return entry.input ? { input: entry.input, output: entry.output ?? [] } : null;
-}
-
-/** A cross-process lease on a conversation name. */
-interface Lease {
-  owner: string;
-  until: number;
-}
-
-const LEASE_MS = 10 * 60_000;
-
-/** The chunk keys a turn entry owns (none when its items are inline). */
-function staleChunks(entry: TurnEntry): Deno.KvKey[] {
-  return entry.items ? chunkKeysOf(entry.items) : [];
-}
-
-/** Thrown when a conversation name moved on while a turn was running in another process. */
-export class ConversationConflictError extends Error {
-  constructor(name: string) {
-    super(`Cannot store the turn: conversation '${name}' was advanced by another process.`);
-    this.name = "ConversationConflictError";
-  }
-}
 
 /**
  * Responses, their turn items, conversation names and background-run events in Deno KV.
@@ -161,6 +61,7 @@ export class ResponseStore {
   readonly #now: () => number;
   readonly #names = new KeyedQueue();
   readonly #owner = crypto.randomUUID();
+  readonly #events: ResponseEventLog;
   /** Conversations API objects (`conv_…`), kept beside the responses. */
   readonly conversations: ConversationStore;
 
@@ -169,6 +70,10 @@ export class ResponseStore {
     this.#prefix = options.prefix ?? ["responses"];
     this.#retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.#now = options.now ?? Date.now;
+    this.#events = new ResponseEventLog(kv, {
+      prefix: this.#prefix,
+      retentionMs: this.#retentionMs,
+    });
     this.conversations = new ConversationStore(kv, {
       prefix: [...this.#prefix, "conversation"],
       retentionDays: options.retentionDays,
@@ -266,7 +171,7 @@ export class ResponseStore {
       turnKey,
     ]);
     const items = { input, output: (output as ResponseItem[] | undefined) ?? [] };
-    const inline = encoder.encode(JSON.stringify({ prev: parent?.id ?? null, ...items }));
+    const inline = encodeTurn({ prev: parent?.id ?? null, ...items });
     const plain = inline.byteLength <= INLINE_TURN_BYTES;
     const staged = await stageMany(this.#kv, plain ? [meta] : [meta, items], {
       expireIn,
@@ -348,7 +253,7 @@ export class ResponseStore {
         .filter((i) => typeof i.id === "string").map((i) => this.#key("item", i.id as string)),
       ...(isManifest(metaEntry.value) ? chunkKeysOf(metaEntry.value) : []),
       ...(turnEntry ? staleChunks(turnEntry) : []),
-      ...(await this.#eventKeys(id)),
+      ...(await this.#events.keys(id)),
     ]);
     return true;
   }
@@ -375,7 +280,7 @@ export class ResponseStore {
    */
   withConversation<T>(name: string, task: () => Promise<T>): Promise<T> {
     return this.#names.run(name, async () => {
-      const release = await this.#acquireLease(name);
+      const release = await acquireLease(this.#kv, this.#key("lease", name), this.#owner);
       try {
         return await task();
       } finally {
@@ -385,33 +290,13 @@ export class ResponseStore {
   }
 
   /** Stores stream events of a background response, for replay. */
-  async appendEvents(id: string, events: { sequence_number: number }[]): Promise<void> {
-    if (events.length === 0) return;
-    const expireIn = this.#retentionMs;
-    const staged = await stageMany(this.#kv, events, {
-      expireIn,
-      chunkPrefix: this.#key("chunk"),
-    });
-    for (let i = 0; i < staged.length; i += 500) {
-      const op = this.#kv.atomic();
-      for (let j = i; j < Math.min(i + 500, staged.length); j++) {
-        op.set(this.#key("event", id, events[j].sequence_number), staged[j].manifest, {
-          expireIn,
-        });
-      }
-      await op.commit();
-    }
+  appendEvents(id: string, events: { sequence_number: number }[]): Promise<void> {
+    return this.#events.append(id, events);
   }
 
   /** Stored events of a response with `sequence_number > after`, in order. */
-  async events<T = Record<string, unknown>>(id: string, after = -1): Promise<T[]> {
-    const manifests: Manifest[] = [];
-    const iter = this.#kv.list<Manifest>({
-      start: this.#key("event", id, after + 1),
-      end: [...this.#key("event", id), Number.MAX_SAFE_INTEGER],
-    }, { batchSize: 500 });
-    for await (const entry of iter) if (isManifest(entry.value)) manifests.push(entry.value);
-    return await resolveManifests<T>(this.#kv, manifests);
+  events<T = Record<string, unknown>>(id: string, after = -1): Promise<T[]> {
+    return this.#events.after<T>(id, after);
   }
 
   /**
@@ -474,7 +359,7 @@ export class ResponseStore {
       await deleteKeys(this.#kv, [
         ...chunkKeysOf(entry.value),
         ...(turn.value ? staleChunks(turnEntryOf(turn.value)) : []),
-        ...(await this.#eventKeys(meta.id)),
+        ...(await this.#events.keys(meta.id)),
       ]);
       if (meta.conversation) {
         const head = await this.#kv.get<{ responseId: string }>(
@@ -505,45 +390,6 @@ export class ResponseStore {
         const now = await this.#kv.get(key);
         if (attempt >= 3 || now.versionstamp === entry.versionstamp) throw error;
       }
-    }
-  }
-
-  async #eventKeys(id: string): Promise<Deno.KvKey[]> {
-    const keys: Deno.KvKey[] = [];
-    for await (const entry of this.#kv.list<Manifest>({ prefix: this.#key("event", id) })) {
-      keys.push(entry.key);
-      if (isManifest(entry.value)) keys.push(...chunkKeysOf(entry.value));
-    }
-    return keys;
-  }
-
-  /** Takes the KV lease on a name, waiting while another process holds it. */
-  async #acquireLease(name: string): Promise<() => Promise<void>> {
-    const key = this.#key("lease", name);
-    let wait = 20;
-    for (;;) {
-      const entry = await this.#kv.get<Lease>(key);
-      if (entry.value && entry.value.owner !== this.#owner && entry.value.until > Date.now()) {
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 500);
-        continue;
-      }
-      const lease: Lease = { owner: this.#owner, until: Date.now() + LEASE_MS };
-      const result = await this.#kv.atomic().check(entry).set(key, lease, { expireIn: LEASE_MS })
-        .commit();
-      if (!result.ok) continue;
-      let versionstamp = result.versionstamp;
-      // Long turns renew the lease so another process does not take the name mid-turn.
-      const renew = setInterval(async () => {
-        const next: Lease = { owner: this.#owner, until: Date.now() + LEASE_MS };
-        const renewed = await this.#kv.atomic().check({ key, versionstamp })
-          .set(key, next, { expireIn: LEASE_MS }).commit();
-        if (renewed.ok) versionstamp = renewed.versionstamp;
-      }, LEASE_MS / 3);
-      return async () => {
-        clearInterval(renew);
-        await this.#kv.atomic().check({ key, versionstamp }).delete(key).commit();
-      };
     }
   }
 

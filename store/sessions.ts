@@ -3,7 +3,6 @@
  * appends only its new messages, so a turn's write is proportional to the turn, not the history.
  * @module
  */
-import type { ChatMessage } from "../agent/messages.ts";
 import { deleteKeys, isManifest, type Manifest, resolveManifests, stageMany } from "./chunked.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 
@@ -22,17 +21,18 @@ interface Head {
 }
 
 /**
- * Append-only chat histories in Deno KV, one per session id.
+ * Append-only chat histories in Deno KV, one per session id. The store does not look inside the
+ * messages: `M` is whatever message type its user keeps (the agent's `ChatMessage`).
  *
  * @example
  * ```ts
- * const sessions = new SessionStore(kv);
+ * const sessions = new SessionStore<ChatMessage>(kv);
  * await sessions.append("tg:42", [{ role: "user", content: "hi" }]);
  * const history = await sessions.load("tg:42");
  * await sessions.clear("tg:42"); // /new: the next load is empty
  * ```
  */
-export class SessionStore {
+export class SessionStore<M = unknown> {
   readonly #kv: Deno.Kv;
   readonly #prefix: Deno.KvKey;
   readonly #expireIn?: number;
@@ -45,7 +45,7 @@ export class SessionStore {
   }
 
   /** The session's messages, oldest first (empty for an unknown session). */
-  async load(sessionId: string): Promise<ChatMessage[]> {
+  async load(sessionId: string): Promise<M[]> {
     const head = (await this.#kv.get<Head>(this.#headKey(sessionId))).value;
     if (!head) return [];
     const manifests: Manifest[] = [];
@@ -56,11 +56,11 @@ export class SessionStore {
     for await (const entry of iter) {
       if (isManifest(entry.value)) manifests.push(entry.value);
     }
-    return await resolveManifests<ChatMessage>(this.#kv, manifests);
+    return await resolveManifests<M>(this.#kv, manifests);
   }
 
   /** Appends a turn's new messages. Appends to one session are applied in call order. */
-  append(sessionId: string, messages: ChatMessage[]): Promise<void> {
+  append(sessionId: string, messages: M[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     return this.#queue.run(sessionId, () => this.#append(sessionId, messages));
   }
@@ -84,7 +84,7 @@ export class SessionStore {
     });
   }
 
-  async #append(sessionId: string, messages: ChatMessage[]): Promise<void> {
+  async #append(sessionId: string, messages: M[]): Promise<void> {
     const headKey = this.#headKey(sessionId);
     // The in-process queue orders appends; the versionstamp check covers other processes
     // sharing the store, in which case the append is redone on the new head.

@@ -4,7 +4,6 @@
  * @module
  */
 import { z } from "zod";
-import { MemoryError, type MemoryStore } from "../../store/memory.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 
 const parameters = z.object({
@@ -37,14 +36,33 @@ const parameters = z.object({
 });
 
 /**
- * Creates the memory tool over a {@link MemoryStore}.
+ * The notes the memory tool reads and changes; store/memory.ts's `MemoryStore` fits. A change the
+ * notes refuse (empty, ambiguous, over the cap) throws an error named `MemoryError`, whose
+ * message is shown to the model.
+ */
+export interface MemoryNotes {
+  /** The cap on all notes together, in characters. */
+  readonly maxChars: number;
+  list(): Promise<string[]>;
+  add(text: string): Promise<void>;
+  replace(oldText: string, newText: string): Promise<void>;
+  remove(oldText: string): Promise<void>;
+}
+
+/** True for a refusal the model should read (see {@link MemoryNotes}). */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof Error && error.name === "MemoryError";
+}
+
+/**
+ * Creates the memory tool over its {@link MemoryNotes}.
  *
  * @example
  * ```ts
  * registry.register(memoryTool(new MemoryStore(kv, { maxChars: 4000 })));
  * ```
  */
-export function memoryTool(memory: MemoryStore): Tool<typeof parameters> {
+export function memoryTool(memory: MemoryNotes): Tool<typeof parameters> {
   return {
     name: "memory",
     description: "Your long-term memory about the user, kept across conversations and " +
@@ -69,21 +87,21 @@ export function memoryTool(memory: MemoryStore): Tool<typeof parameters> {
             return { output: `Removed. ${await usage(memory)}` };
         }
       } catch (e) {
-        if (e instanceof MemoryError) return { output: e.message, isError: true };
+        if (isRefusal(e)) return { output: e.message, isError: true };
         throw e;
       }
     },
   };
 }
 
-async function usage(memory: MemoryStore): Promise<string> {
+async function usage(memory: MemoryNotes): Promise<string> {
   const notes = await memory.list();
   const used = notes.reduce((n, s) => n + s.length, 0);
   return `Memory holds ${notes.length} note${notes.length === 1 ? "" : "s"} ` +
     `(${used}/${memory.maxChars} chars).`;
 }
 
-async function listing(memory: MemoryStore): Promise<string> {
+async function listing(memory: MemoryNotes): Promise<string> {
   const notes = await memory.list();
   if (notes.length === 0) return `Memory is empty (0/${memory.maxChars} chars).`;
   return notes.map((n, i) => `${i + 1}. ${n}`).join("\n") + `\n\n${await usage(memory)}`;

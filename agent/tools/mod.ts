@@ -11,10 +11,9 @@
  * ```
  * @module
  */
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Platform } from "../events.ts";
-import type { MemoryStore } from "../../store/memory.ts";
-import { memoryTool } from "./memory.ts";
+import { type MemoryNotes, memoryTool } from "./memory.ts";
 import { patchTool } from "./patch.ts";
 import { readFileTool } from "./read_file.ts";
 import type { Tool } from "./registry.ts";
@@ -26,10 +25,11 @@ import { writeFileTool } from "./write_file.ts";
 // The registry and its contract.
 export {
   type FunctionToolSpec,
+  HERALD_ORIGIN,
   type Tool,
   type ToolCallOutcome,
   type ToolContext,
-  type ToolOrigin,
+  type McpToolMeta,
   type ToolOutput,
   ToolRegistry,
   type ToolRegistryOptions,
@@ -44,7 +44,7 @@ export { writeFileTool } from "./write_file.ts";
 export { patchTool } from "./patch.ts";
 export { searchFilesTool } from "./search_files.ts";
 export { webFetchTool, type WebFetchToolOptions } from "./web_fetch.ts";
-export { memoryTool } from "./memory.ts";
+export { type MemoryNotes, memoryTool } from "./memory.ts";
 
 // Safety pieces, for reuse and tests.
 export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
@@ -57,7 +57,7 @@ export { checkUrlTarget, classifyAddress, SsrfError } from "./ssrf.ts";
 /** What {@link createBuiltinTools} needs besides the config. */
 export interface BuiltinToolDeps {
   /** Where the memory tool keeps its notes. */
-  memory: MemoryStore;
+  memory: MemoryNotes;
   /** Secret values; environment variables holding them are not passed to terminal commands. */
   secrets?: readonly string[];
 }

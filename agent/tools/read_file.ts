@@ -3,7 +3,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
 import { readToolTextFile, resolveToolPath } from "./text_files.ts";
 

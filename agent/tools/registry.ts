@@ -7,6 +7,9 @@
 import { z } from "zod";
 import type { Platform } from "../events.ts";
 
+/** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
+export const HERALD_ORIGIN = "herald";
+
 /** What a tool gets besides its arguments. */
 export interface ToolContext {
   /** Aborted when the client leaves, the turn is stopped, or the gateway shuts down. */
@@ -18,11 +21,9 @@ export interface ToolContext {
   sessionKey?: string;
 }
 
-/** An MCP server's tool as the registry knows it: which server, and its name there. */
-export interface ToolOrigin {
-  /** The server's configured name, which is its `server_label`. */
-  serverLabel: string;
-  /** The tool's own name on that server (the model sees a namespaced one). */
+/** What the registry knows of an MCP server's tool besides its origin (the server's label). */
+export interface McpToolMeta {
+  /** The tool's own name on its server (the model sees a namespaced one). */
   name: string;
   /** The server's annotations say the tool may destroy or change things (MCP's default). */
   destructive?: boolean;
@@ -53,10 +54,13 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
    */
   inputSchema?: Record<string, unknown>;
   /**
-   * Where the tool comes from, when it is not one of Herald's own: the MCP server's name (its
-   * `server_label` in the Responses API) and the tool's name on that server.
+   * Where the tool comes from, as front doors label it: `herald` (the default) for the built-in
+   * tools, an MCP server's label for the tools it provides. The Responses API reports a call as
+   * an `mcp_call` item with this `server_label`.
    */
-  origin?: ToolOrigin;
+  origin?: string;
+  /** For an MCP server's tool: its name on the server and what the server says about it. */
+  mcp?: McpToolMeta;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -131,6 +135,11 @@ export class ToolRegistry {
   /** The tool with this name, if registered. */
   get(name: string): Tool | undefined {
     return this.#tools.get(name);
+  }
+
+  /** The origin of the named tool (see {@link Tool.origin}); `herald` when unset or unknown. */
+  originOf(name: string): string {
+    return this.#tools.get(name)?.origin ?? HERALD_ORIGIN;
   }
 
   /** Every registered tool name. */

@@ -5,7 +5,7 @@
  */
 import { join, matchesGlob, relative } from "node:path";
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
 import { looksBinary, resolveToolPath } from "./text_files.ts";
 import { displayPath } from "./workspace_paths.ts";

@@ -3,7 +3,7 @@
  * tokens, plus every environment variable whose name says it holds a key, token or password.
  * @module
  */
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 
 /** What replaces a secret in tool output. */
 export const REDACTED = "[redacted]";

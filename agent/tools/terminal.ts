@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import { CommandPolicy } from "./command_policy.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 import { SECRET_ENV_NAMES } from "./secrets.ts";

@@ -3,7 +3,7 @@
  * text file with a size cap and a refusal for binary content.
  * @module
  */
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { ToolContext } from "./registry.ts";
 import { displayPath, resolveWorkspacePath } from "./workspace_paths.ts";
 

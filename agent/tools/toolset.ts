@@ -30,12 +30,12 @@ export function resolveToolset(entries: readonly string[], tools: readonly Tool[
 }
 
 function matches(entry: string, tool: Tool): boolean {
-  const origin = tool.origin;
-  if (!origin) return entry === tool.name;
+  const mcp = tool.mcp;
+  if (!mcp || !tool.origin) return entry === tool.name;
   if (entry === "mcp") return true;
   if (!entry.startsWith("mcp:")) return false;
   const rest = entry.slice(4);
   const slash = rest.indexOf("/");
-  if (slash < 0) return rest === origin.serverLabel;
-  return rest.slice(0, slash) === origin.serverLabel && rest.slice(slash + 1) === origin.name;
+  if (slash < 0) return rest === tool.origin;
+  return rest.slice(0, slash) === tool.origin && rest.slice(slash + 1) === mcp.name;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 import { checkUrlTarget, isIpLiteral, type Resolver, SsrfError } from "./ssrf.ts";
 

@@ -4,7 +4,7 @@
  */
 import { dirname } from "node:path";
 import { z } from "zod";
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
 import { resolveToolPath } from "./text_files.ts";
 

@@ -3,7 +3,7 @@
  * its response body has been sent or the client left, so a long stream counts for its whole life.
  * @module
  */
-import { HeraldError, RateLimitError } from "../../agent/errors.ts";
+import { HeraldError, RateLimitError } from "../../agent/mod.ts";
 import type { Middleware } from "../router.ts";
 import { trackBody } from "./track_body.ts";
 

@@ -3,7 +3,7 @@
  * `defaultGuards` gives the middleware list in the right order for `createApp`.
  * @module
  */
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import type { Middleware } from "../router.ts";
 import type { RunTracker } from "../runs.ts";
 import { authThrottle } from "./auth_throttle.ts";

@@ -4,7 +4,7 @@
  * protections are active. (Key strength is checked where keys are loaded, in config/.)
  * @module
  */
-import type { Config } from "../../config/schema.ts";
+import type { Config } from "../../config/mod.ts";
 import { isLoopback } from "./host.ts";
 
 /** The part of the configuration the check reads. */

@@ -4,23 +4,17 @@
  * item. Sending that item back as input later stands in for everything it summarised.
  * @module
  */
-import { Agent } from "../../agent/agent.ts";
-import { HeraldError, InvalidRequestError, UpstreamError } from "../../agent/errors.ts";
-import type { LlmClient } from "../../agent/llm_client.ts";
-import { type ChatMessage, emptyUsage, textOf, type Usage } from "../../agent/messages.ts";
+import { Agent } from "../../agent/mod.ts";
+import { HeraldError, InvalidRequestError, UpstreamError } from "../../agent/mod.ts";
+import type { LlmClient } from "../../agent/mod.ts";
+import { type ChatMessage, emptyUsage, textOf, type Usage } from "../../agent/mod.ts";
 import { z } from "zod";
 import { parseBody, readJsonBody } from "../body.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import { sealCompaction } from "./compaction.ts";
-import type { ResponsesDeps } from "./create.ts";
+import type { ResponsesDeps, Summariser } from "./deps.ts";
 import { itemsToMessages, newId, normaliseInput } from "./items.ts";
 import { responseUsage } from "./response_object.ts";
-
-/** Summarises a conversation transcript; `prompt` is the whole request to the model. */
-export type Summariser = (
-  prompt: ChatMessage[],
-  signal: AbortSignal,
-) => Promise<{ text: string; usage: Usage }>;
 
 const CompactRequestSchema = z.looseObject({
   model: z.string().min(1),

@@ -5,12 +5,11 @@
  * @module
  */
 import { z } from "zod";
-import { NotFoundError } from "../../agent/errors.ts";
-import type { ConversationStore } from "../../store/conversations.ts";
+import { NotFoundError } from "../../agent/mod.ts";
 import { parseBody, readJsonBody } from "../body.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
-import type { ResponsesDeps } from "./create.ts";
+import type { ResponsesDeps } from "./deps.ts";
 import { normaliseInput } from "./items.ts";
 import { paginate } from "./pagination.ts";
 
@@ -138,13 +137,4 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
 
 function itemNotFound(id: string): NotFoundError {
   return new NotFoundError(`Item with id '${id}' not found.`, { param: "item_id" });
-}
-
-/** True when `name` is a `conv_…` id made with the Conversations API (not a plain name). */
-export async function isApiConversation(
-  store: ConversationStore,
-  name: string,
-): Promise<boolean> {
-  if (!name.startsWith("conv_")) return false;
-  return (await store.get(name)) !== null;
 }

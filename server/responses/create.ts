@@ -4,65 +4,18 @@
  * background — storing only this turn's items.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
-import { type HeraldError, InvalidRequestError } from "../../agent/errors.ts";
-import type { ChatMessage } from "../../agent/messages.ts";
-import type {
-  ChainPosition,
-  ConversationHead,
-  ResponseItem,
-  ResponseObject,
-  ResponseStore,
-  StoredResponse,
-} from "../../store/responses.ts";
+import { InvalidRequestError } from "../../agent/mod.ts";
 import { parseBody, readJsonBody } from "../body.ts";
 import { shuttingDownError, startTurn as startStreamedTurn, turnError } from "../turns.ts";
-import type { AgentRunner } from "../chat_completions.ts";
 import { errorResponse, jsonResponse } from "../error_envelope.ts";
-import type { Run, RunTracker } from "../runs.ts";
+import type { Run } from "../runs.ts";
 import { sseResponse, type SseWriter } from "../sse.ts";
-import { type FinalStatus, ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
-import {
-  answerDanglingCalls,
-  itemsToMessages,
-  itemsToRawMessages,
-  newId,
-  normaliseInput,
-} from "./items.ts";
-import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
-import { isApiConversation } from "./conversations.ts";
-import { LiveRun, type LiveRuns } from "./live_runs.ts";
-import {
-  conversationName,
-  functionTools,
-  type ResponseRequest,
-  ResponseRequestSchema,
-} from "./request.ts";
-import { baseResponse } from "./response_object.ts";
-import type { Summariser } from "./compact.ts";
-
-/** What the Responses endpoints need. */
-export interface ResponsesDeps {
-  agent: AgentRunner;
-  runs: RunTracker;
-  store: ResponseStore;
-  maxBodyBytes: number;
-  /** The model id echoed when the request names none. */
-  modelName?: string;
-  /** Milliseconds of silence before a keep-alive comment; default 15 000. */
-  keepAliveMs?: number;
-  /** Text delta coalescing window; default 50 ms. */
-  coalesceMs?: number;
-  /** Running responses; one registry per app. */
-  live: LiveRuns;
-  /**
-   * The context budget `truncation: "auto"` fits history into, in estimated tokens
-   * (characters / 4); default 100 000.
-   */
-  contextTokens?: number;
-  /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
-  summariser?: Summariser;
-}
+import { runBackground } from "./background.ts";
+import type { ResponsesDeps } from "./deps.ts";
+import { ResponseEmitter } from "./emitter.ts";
+import { drive, finalStatus, save } from "./outcome.ts";
+import { type ConversationTurn, prepare, type PreparedTurn } from "./prepare.ts";
+import { conversationName, type ResponseRequest, ResponseRequestSchema } from "./request.ts";
 
 /** Handles `POST /v1/responses`. */
 export async function createResponse(req: Request, deps: ResponsesDeps): Promise<Response> {
@@ -101,26 +54,6 @@ export async function createResponse(req: Request, deps: ResponsesDeps): Promise
   });
 }
 
-interface ConversationTurn {
-  name: string;
-  /** Called once the turn is stored (or abandoned), releasing the name. */
-  onStored: () => void;
-}
-
-/** Everything a running turn needs after the request was resolved. */
-interface PreparedTurn {
-  request: ResponseRequest;
-  id: string;
-  input: ResponseItem[];
-  parent: ChainPosition | null;
-  conversation: { name: string; expected: ConversationHead } | null;
-  /** A Conversations API id whose item log this turn reads and, once done, extends. */
-  log: string | null;
-  store: boolean;
-  base: ResponseObject;
-  turn: AgentTurn;
-}
-
 async function startTurn(
   req: Request,
   request: ResponseRequest,
@@ -138,161 +71,6 @@ async function startTurn(
     return await runPlain(req, prepared, deps, run, stored);
   } finally {
     if (!handedOver) conversation?.onStored();
-  }
-}
-
-async function prepare(
-  request: ResponseRequest,
-  deps: ResponsesDeps,
-  name: string | null,
-): Promise<PreparedTurn> {
-  const { store } = deps;
-  let parentMeta: StoredResponse | null = null;
-  let expected: ConversationHead | null = null;
-  if (request.previous_response_id) {
-    parentMeta = await store.meta(request.previous_response_id);
-    if (!parentMeta) {
-      throw new InvalidRequestError(
-        `Previous response with id '${request.previous_response_id}' not found.`,
-        { code: "previous_response_not_found", param: "previous_response_id" },
-      );
-    }
-  }
-  // A `conv_…` made with the Conversations API keeps an item log; any other name chains
-  // responses, its head moving to each new one.
-  const log = name !== null && await isApiConversation(store.conversations, name) ? name : null;
-  if (name !== null && log === null && !request.previous_response_id) {
-    expected = await store.conversationHead(name);
-    if (expected.responseId) parentMeta = await store.meta(expected.responseId);
-  }
-  const history = parentMeta ? await store.history(parentMeta.id) : [];
-  const input = await normaliseInput(
-    request.input as string | Record<string, unknown>[],
-    (id) => store.findItem(id),
-  );
-  // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
-  // persona once keeps it without resending it every turn.
-  const instructions = request.instructions ??
-    (parentMeta?.response.instructions as string | null | undefined) ?? null;
-  const historyItems = log
-    ? await store.conversations.items(log)
-    : history.flatMap((t) => [...t.input, ...t.output]);
-  // Converted together: a client tool call in the history is answered by this input.
-  const messages: ChatMessage[] = request.truncation === "auto"
-    ? answerDanglingCalls(
-      truncateHistory(itemsToRawMessages(historyItems), itemsToRawMessages(input), {
-        budget: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
-        reserved: Math.ceil((instructions?.length ?? 0) / 4),
-      }),
-    )
-    : itemsToMessages([...historyItems, ...input]);
-  if (!messages.some((m) => m.role === "user" || m.role === "tool")) {
-    throw new InvalidRequestError("input must contain a user message or a function_call_output.", {
-      code: "invalid_value",
-      param: "input",
-    });
-  }
-  const id = newId("resp");
-  const tools = functionTools(request);
-  const parent: ChainPosition | null = parentMeta
-    ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
-    : null;
-  return {
-    request,
-    id,
-    input,
-    parent,
-    conversation: name !== null && log === null ? { name, expected: expected! } : null,
-    log,
-    store: request.store !== false,
-    base: baseResponse(request, {
-      id,
-      createdAt: Math.floor(Date.now() / 1000),
-      model: request.model ?? deps.modelName ?? "herald",
-      instructions,
-      previousResponseId: parentMeta?.id ?? null,
-      conversation: name,
-      store: request.store !== false,
-    }, request.background ? "queued" : "in_progress"),
-    turn: {
-      platform: "api_server",
-      messages,
-      instructions: instructions ?? undefined,
-      clientTools: tools.map((t) => ({
-        name: t.name,
-        description: t.description ?? undefined,
-        parameters: t.parameters ?? undefined,
-        ...(t.strict != null ? { strict: t.strict } : {}),
-      })),
-      toolChoice: tools.length ? request.tool_choice : undefined,
-      sessionKey: name ?? parent?.root ?? id,
-      temperature: request.temperature ?? undefined,
-      topP: request.top_p ?? undefined,
-      maxOutputTokens: request.max_output_tokens ?? undefined,
-    },
-  };
-}
-
-/**
- * Maps how the agent's turn ended to the Response status. An aborted run is never
- * `completed`: the SDK the agent streams through can end an aborted stream quietly.
- */
-function finalStatus(result: TurnResult, cancelled: boolean, aborted: boolean): FinalStatus {
-  if (cancelled) return "cancelled";
-  if (result.status === "failed") return "failed";
-  if (result.status === "completed" && !aborted) return "completed";
-  if (result.status === "completed") result.incompleteReason ??= "interrupted";
-  return "incomplete";
-}
-
-/** Drives the agent through an emitter; returns the final result. */
-async function drive(
-  prepared: PreparedTurn,
-  deps: ResponsesDeps,
-  run: Run,
-  emitter: ResponseEmitter,
-  events?: AsyncGenerator<AgentEvent, unknown>,
-): Promise<TurnResult> {
-  const stream = events ?? deps.agent.run(prepared.turn, { signal: run.signal });
-  let final: TurnResult | undefined;
-  const consume = (event: AgentEvent) => {
-    if (event.type === "final") final = event.result;
-    else emitter.handle(event);
-  };
-  for await (const event of stream) consume(event);
-  return final ?? {
-    status: "failed",
-    text: "",
-    messages: [],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    finishReason: "stop",
-    clientToolCalls: [],
-    error: { message: "The agent ended without a result.", code: "agent_error" },
-  };
-}
-
-/** Stores the final state (unless `store: false`). */
-async function save(
-  prepared: PreparedTurn,
-  deps: ResponsesDeps,
-  response: ResponseObject,
-  active = false,
-): Promise<void> {
-  if (prepared.log && !active && response.status !== "failed") {
-    const output = (response.output as ResponseItem[] | undefined) ?? [];
-    await deps.store.conversations.append(prepared.log, [...prepared.input, ...output]);
-  }
-  if (!prepared.store) return;
-  await deps.store.save({
-    response,
-    input: prepared.input,
-    parent: prepared.parent,
-    conversation: active ? null : prepared.conversation,
-    active,
-  });
-  // After a conversation turn is stored, the next one must check against the new head.
-  if (prepared.conversation && !active) {
-    prepared.conversation.expected = await deps.store.conversationHead(prepared.conversation.name);
   }
 }
 
@@ -344,7 +122,7 @@ async function runStream(
         const emitter = new ResponseEmitter(
           prepared.base,
           (e) => writer.send(e, e.type),
-          { coalesceMs: deps.coalesceMs },
+          { coalesceMs: deps.coalesceMs, backlogged: () => writer.backlogged },
         );
         try {
           emitter.start(false);
@@ -370,84 +148,4 @@ async function runStream(
       stored();
     }
   }
-}
-
-async function runBackground(
-  prepared: PreparedTurn,
-  deps: ResponsesDeps,
-  run: Run,
-  stored: () => void,
-): Promise<Response> {
-  const live = new LiveRun(true, (reason) => run.abort(reason));
-  let persisted = 0;
-  const persist = async () => {
-    const pending = live.events.slice(persisted);
-    persisted = live.events.length;
-    await deps.store.appendEvents(prepared.id, pending);
-  };
-  const emitter = new ResponseEmitter(prepared.base, (e) => live.push(e), {
-    coalesceMs: deps.coalesceMs,
-  });
-  emitter.start(true);
-  const accepted = emitter.snapshot();
-  await save(prepared, deps, accepted, true);
-  await persist();
-  deps.live.add(prepared.id, live);
-  const timer = setInterval(() => persist().catch(() => {}), 250);
-  (async () => {
-    try {
-      const result = await drive(prepared, deps, run, emitter);
-      const final = emitter.finish(result, finalStatus(result, live.cancelled, run.signal.aborted));
-      await save(prepared, deps, final);
-      emitter.emitTerminal(final);
-    } catch (error) {
-      console.error(`Background response ${prepared.id} failed to finish:`, error);
-    } finally {
-      clearInterval(timer);
-      emitter.dispose();
-      await persist().catch(() => {});
-      run.finish();
-      live.end();
-      stored();
-    }
-  })();
-  if (prepared.request.stream) return streamLive(live, prepared.id, -1, deps);
-  return jsonResponse(accepted);
-}
-
-/** Streams a running response's events after `after`, following it to the end. */
-export function streamLive(
-  live: LiveRun,
-  _id: string,
-  after: number,
-  deps: Pick<ResponsesDeps, "keepAliveMs">,
-): Response {
-  const stop = new AbortController();
-  return sseResponse({
-    keepAliveMs: deps.keepAliveMs,
-    onCancel: () => stop.abort(),
-    produce: async (writer) => {
-      for await (const event of live.follow(after, stop.signal)) writer.send(event, event.type);
-      if (!stop.signal.aborted) writer.sendRaw("[DONE]");
-    },
-  });
-}
-
-/** Streams stored events after `after` (a response that is no longer running here). */
-export function streamStored(events: ResponseStreamEvent[], after: number): Response {
-  return sseResponse({
-    produce: (writer) => {
-      for (const event of events) if (event.sequence_number > after) writer.send(event, event.type);
-      writer.sendRaw("[DONE]");
-      return Promise.resolve();
-    },
-  });
-}
-
-/** A 400 for cancelling a response that did not run in the background. */
-export function notBackgroundError(id: string): HeraldError {
-  return new InvalidRequestError(
-    `Response '${id}' was not created with background: true; only background responses can be cancelled.`,
-    { code: "invalid_value", param: "response_id" },
-  );
 }

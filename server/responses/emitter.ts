@@ -1,14 +1,15 @@
 /**
  * Turns AgentEvents into Responses stream events and output items: `sequence_number` from 0,
  * `output_index` in append order, every `item_id` the id of its item, one item open at a time,
- * text (and reasoning) deltas coalesced into windows of up to 50 ms, upstream reasoning sent as a
- * reasoning item's summary. Streams, background logs and plain JSON
+ * text (and reasoning) deltas sent as they arrive and joined only while the client is not
+ * keeping up (or held per item when streaming is off), upstream reasoning sent as a reasoning
+ * item's summary. Streams, background logs and plain JSON
  * answers are all built from the same emitter, so they always agree.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import type { ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem, ResponseObject } from "../../store/responses.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
 import { newId } from "./items.ts";
 import { responseUsage } from "./response_object.ts";
 
@@ -20,9 +21,20 @@ export type ResponseStreamEvent = Record<string, unknown> & {
 
 /** Options for a {@link ResponseEmitter}. */
 export interface EmitterOptions {
-  /** Longest time text deltas are held to be sent together; default 50 ms, 0 sends each. */
+  /**
+   * Longest time text deltas are held to be sent together; default 0: each delta goes out as it
+   * arrives (joined with the next ones only while `backlogged()` says the client lags).
+   */
   coalesceMs?: number;
+  /**
+   * True while the transport still holds unsent data (a slow reader): text deltas are then
+   * joined into one until it has caught up, instead of queueing one event per token.
+   */
+  backlogged?: () => boolean;
 }
+
+/** How often held text is checked against the transport's backlog, in ms. */
+const BACKLOG_POLL_MS = 5;
 
 /** How the turn ended, as the Response says it. */
 export type FinalStatus = "completed" | "incomplete" | "failed" | "cancelled";
@@ -45,6 +57,12 @@ interface OpenReasoning {
   item: ResponseItem & { summary: { type: "summary_text"; text: string }[] };
 }
 
+/** A call Herald runs itself, reported as an `mcp_call` item while it runs. */
+interface OpenHostedCall {
+  index: number;
+  item: ResponseItem & { arguments: string; status: string };
+}
+
 /**
  * Builds a response's events and output from its agent events.
  *
@@ -58,11 +76,14 @@ interface OpenReasoning {
 export class ResponseEmitter {
   readonly #sink: (event: ResponseStreamEvent) => void;
   readonly #coalesceMs: number;
+  readonly #backlogged: () => boolean;
   readonly #response: ResponseObject;
   readonly #output: ResponseItem[] = [];
   #sequence = 0;
   #open: OpenMessage | OpenCall | OpenReasoning | null = null;
   #calls = new Map<string, OpenCall>();
+  /** Herald's own calls that are running, by call id. */
+  #hosted = new Map<string, OpenHostedCall>();
   #pendingText = "";
   /** Which item the pending text belongs to. */
   #pendingKind: "text" | "reasoning" = "text";
@@ -76,7 +97,8 @@ export class ResponseEmitter {
   ) {
     this.#response = response;
     this.#sink = sink;
-    this.#coalesceMs = options.coalesceMs ?? 50;
+    this.#coalesceMs = options.coalesceMs ?? 0;
+    this.#backlogged = options.backlogged ?? (() => false);
   }
 
   /** The output items so far. */
@@ -116,7 +138,9 @@ export class ResponseEmitter {
         this.#closeOpen("completed");
         break;
       case "tool_call_started":
-        this.#startCall(event.callId, event.name);
+        // Only calls the client runs are function calls; Herald's own become mcp_call items
+        // once they run (see tool_started).
+        if (event.kind === "client") this.#startCall(event.callId, event.name);
         break;
       case "tool_call_arguments_delta": {
         const call = this.#calls.get(event.callId);
@@ -131,22 +155,14 @@ export class ResponseEmitter {
         break;
       }
       case "tool_call_done":
-        this.#finishCall(event.call);
+        if (event.kind === "client") this.#finishCall(event.call);
         break;
-      case "tool_completed": {
-        this.#closeOpen("completed");
-        const item: ResponseItem = {
-          id: newId("fco"),
-          type: "function_call_output",
-          call_id: event.call.id,
-          output: event.output,
-          status: "completed",
-        };
-        const index = this.#output.push(item) - 1;
-        this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-        this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+      case "tool_started":
+        this.#startHostedCall(event.call, event.origin);
         break;
-      }
+      case "tool_completed":
+        this.#finishHostedCall(event.call.id, event.output, event.isError);
+        break;
     }
   }
 
@@ -157,6 +173,9 @@ export class ResponseEmitter {
   finish(result: TurnResult, status: FinalStatus): ResponseObject {
     this.#flushText();
     this.#closeOpen(status === "completed" ? "completed" : "incomplete");
+    for (const callId of [...this.#hosted.keys()]) {
+      this.#finishHostedCall(callId, "error: interrupted", true, "incomplete");
+    }
     const r = this.#response;
     r.status = status;
     r.completed_at = Math.floor(Date.now() / 1000);
@@ -212,6 +231,14 @@ export class ResponseEmitter {
     }
     this.#pendingText += delta;
     if (this.#timer !== undefined) return;
+    if (this.#coalesceMs <= 0) {
+      if (!this.#backlogged()) {
+        this.#flushText();
+        return;
+      }
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
     const wait = this.#coalesceMs - (performance.now() - this.#lastTextFlush);
     if (wait <= 0) {
       this.#flushText();
@@ -221,6 +248,16 @@ export class ResponseEmitter {
       this.#timer = undefined;
       this.#flushText();
     }, wait);
+  }
+
+  /** Sends held text once the transport caught up; checks again shortly otherwise. */
+  #retryHeldText(): void {
+    this.#timer = undefined;
+    if (this.#backlogged()) {
+      this.#timer = setTimeout(() => this.#retryHeldText(), BACKLOG_POLL_MS);
+      return;
+    }
+    this.#flushText();
   }
 
   #flushText(): void {
@@ -321,6 +358,59 @@ export class ResponseEmitter {
     const open: OpenCall = { kind: "call", index, item };
     this.#calls.set(callId, open);
     this.#open = open;
+  }
+
+  /**
+   * Opens the `mcp_call` item of a call Herald is about to run: `output_item.added`, the
+   * arguments (one delta, then done) and `mcp_call.in_progress`. Several read-only calls may run,
+   * and so be open, at once.
+   */
+  #startHostedCall(call: ToolCall, origin: string): void {
+    this.#closeOpen("completed");
+    const item = {
+      id: newId("mcp"),
+      type: "mcp_call",
+      status: "in_progress",
+      server_label: origin,
+      name: call.function.name,
+      arguments: "",
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
+    const args = call.function.arguments;
+    item.arguments = args;
+    const at = { item_id: item.id, output_index: index };
+    if (args) this.#emit({ type: "response.mcp_call_arguments.delta", ...at, delta: args });
+    this.#emit({ type: "response.mcp_call_arguments.done", ...at, arguments: args });
+    this.#emit({ type: "response.mcp_call.in_progress", ...at });
+    this.#hosted.set(call.id, { index, item });
+  }
+
+  /**
+   * Closes a running call's `mcp_call` item with the tool's output: `mcp_call.completed` (or
+   * `.failed`, with `error` set) and `output_item.done`. `error` is left out, never null,
+   * when there is none: the AI SDK rejects a whole response over an `error: null`.
+   */
+  #finishHostedCall(
+    callId: string,
+    output: string,
+    isError: boolean,
+    status: "completed" | "incomplete" = "completed",
+  ): void {
+    const open = this.#hosted.get(callId);
+    if (!open) return;
+    this.#hosted.delete(callId);
+    const { item, index } = open;
+    const failed = isError || status === "incomplete";
+    item.status = status === "incomplete" ? "incomplete" : isError ? "failed" : "completed";
+    item.output = output;
+    if (failed) item.error = output;
+    const at = { item_id: item.id, output_index: index };
+    this.#emit({
+      type: failed ? "response.mcp_call.failed" : "response.mcp_call.completed",
+      ...at,
+    });
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
 
   #finishCall(call: ToolCall): void {

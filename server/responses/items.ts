@@ -4,9 +4,9 @@
  * items back into messages for the next turn.
  * @module
  */
-import { InvalidRequestError } from "../../agent/errors.ts";
-import type { ChatMessage, ContentPart, ToolCall } from "../../agent/messages.ts";
-import type { ResponseItem } from "../../store/responses.ts";
+import { InvalidRequestError } from "../../agent/mod.ts";
+import type { ChatMessage, ContentPart, ToolCall } from "../../agent/mod.ts";
+import type { ResponseItem } from "../../store/mod.ts";
 import { openCompaction } from "./compaction.ts";
 
 /** A new id with a Responses prefix (`msg`, `fc`, `fco`, `resp`, …). */
@@ -92,9 +92,18 @@ export async function normaliseInput(
         out.push(item);
         break;
       }
+      case "mcp_call":
+      case "mcp_list_tools":
+      case "mcp_approval_request": {
+        // Herald's own record of an item it made beats the client's echo of it: the Agents SDK
+        // resends mcp_call items without their output.
+        const stored = typeof raw.id === "string" && raw.id ? await lookup(raw.id) : null;
+        out.push(stored?.type === type ? stored : { ...raw, type, id: idOf(raw, "mcp") });
+        break;
+      }
       default:
-        // reasoning, compaction and other replayed items are kept for the record; the agent's
-        // upstream is Chat Completions, which has no place for them.
+        // reasoning, approval answers and other replayed items are kept for the record; the
+        // agent's upstream is Chat Completions, which has no place for them.
         out.push({ ...raw, type, id: idOf(raw, "item") });
     }
   }
@@ -212,21 +221,13 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
         }
         break;
       }
-      case "function_call": {
-        const call: ToolCall = {
+      case "function_call":
+        appendCall(out, {
           id: String(item.call_id ?? item.id),
           type: "function",
           function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
-        };
-        const last = out.at(-1);
-        if (last?.role === "assistant") {
-          last.tool_calls = [...(last.tool_calls ?? []), call];
-          if (last.content === "") last.content = null;
-        } else {
-          out.push({ role: "assistant", content: null, tool_calls: [call] });
-        }
+        });
         break;
-      }
       case "function_call_output":
         out.push({
           role: "tool",
@@ -234,6 +235,24 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
           content: outputText(item.output),
         });
         break;
+      case "mcp_call": {
+        // A call Herald (or an MCP server it knows) ran: the call and its result in one item.
+        const call: ToolCall = {
+          id: String(item.id),
+          type: "function",
+          function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
+        };
+        appendCall(out, call);
+        const result = typeof item.output === "string"
+          ? item.output
+          : typeof item.error === "string"
+          ? item.error
+          : item.error
+          ? JSON.stringify(item.error)
+          : "(no result was recorded for this call)";
+        out.push({ role: "tool", tool_call_id: call.id, content: result });
+        break;
+      }
       case "compaction": {
         // Upstreams disagree on system messages mid-conversation; a user message works with all.
         const summary = openCompaction(item.encrypted_content);
@@ -248,6 +267,27 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
     }
   }
   return out;
+}
+
+/** Adds a tool call to the assistant message just before, or to a new one. */
+function appendCall(out: ChatMessage[], call: ToolCall): void {
+  const last = out.at(-1);
+  if (last?.role === "assistant") {
+    last.tool_calls = [...(last.tool_calls ?? []), call];
+    if (last.content === "") last.content = null;
+  } else {
+    out.push({ role: "assistant", content: null, tool_calls: [call] });
+  }
+}
+
+/**
+ * Drops input items the chain already holds (a client that resends the whole history beside
+ * `previous_response_id`, or references an item of the chain): each item counts once.
+ */
+export function withoutKnownItems(input: ResponseItem[], history: ResponseItem[]): ResponseItem[] {
+  if (history.length === 0) return input;
+  const known = new Set(history.map((i) => i.id));
+  return input.filter((i) => typeof i.id !== "string" || !known.has(i.id));
 }
 
 /** Adds a placeholder result after any tool call that has none. */

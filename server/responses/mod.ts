@@ -6,6 +6,13 @@ export { type ResponsesDeps, responsesRoutes } from "./routes.ts";
 export { LiveRuns } from "./live_runs.ts";
 export { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
 export { itemsToMessages, normaliseInput } from "./items.ts";
-export { llmSummariser, type Summariser } from "./compact.ts";
+export { llmSummariser } from "./compact.ts";
+export type { Summariser } from "./deps.ts";
 export { openCompaction, sealCompaction } from "./compaction.ts";
 export { DEFAULT_CONTEXT_TOKENS, estimateTokens, truncateHistory } from "./truncate.ts";
+export {
+  DEFAULT_WEBSOCKET_MAX_MINUTES,
+  ResponseSockets,
+  responsesWebSocketRoute,
+  socketError,
+} from "./websocket.ts";

@@ -3,8 +3,8 @@
  * items: `order` (default `desc`), `limit` (1–100, default 20), `after` / `before` item ids.
  * @module
  */
-import { InvalidRequestError } from "../../agent/errors.ts";
-import type { ResponseItem } from "../../store/responses.ts";
+import { InvalidRequestError } from "../../agent/mod.ts";
+import type { ResponseItem } from "../../store/mod.ts";
 
 /** One page of items, in the list shape openai-node's cursor pages read. */
 export interface ItemPage {

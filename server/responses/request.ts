@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { InvalidRequestError } from "../../agent/mod.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
@@ -16,6 +17,25 @@ const FunctionToolSchema = z.looseObject({
   description: z.string().nullish(),
   parameters: z.record(z.string(), z.unknown()).nullish(),
   strict: z.boolean().nullish(),
+});
+
+const ToolNamesSchema = z.union([
+  z.array(z.string()),
+  z.looseObject({ tool_names: z.array(z.string()).nullish() }),
+]);
+
+const McpToolSchema = z.looseObject({
+  type: z.literal("mcp"),
+  server_label: z.string().min(1),
+  server_url: z.string().nullish(),
+  allowed_tools: ToolNamesSchema.nullish(),
+  require_approval: z.union([
+    z.enum(["always", "never"]),
+    z.looseObject({
+      always: z.looseObject({ tool_names: z.array(z.string()).nullish() }).nullish(),
+      never: z.looseObject({ tool_names: z.array(z.string()).nullish() }).nullish(),
+    }),
+  ]).nullish(),
 });
 
 /** The accepted request body. */
@@ -78,4 +98,77 @@ export function conversationName(request: ResponseRequest): string | null {
   const c = request.conversation;
   if (c == null) return null;
   return typeof c === "string" ? c : c.id;
+}
+
+/** What a client asks of one of the tool sources (`server_label`s) Herald offers. */
+export interface DeclaredMcpServer {
+  /** `herald` for Herald's own tools, or the label of an MCP server Herald is configured with. */
+  serverLabel: string;
+  /** The only tools of this source the model may use, when the client limited them. */
+  allowedTools: string[] | null;
+  /**
+   * The approval the client asks for on a call of this tool: "always", "never", or null when it
+   * said nothing about it. Herald's own approval policy is the floor: "never" cannot lower it.
+   */
+  requireApproval(toolName: string): "always" | "never" | null;
+  /** The tool as the Response object echoes it (never its headers or authorization). */
+  echo: Record<string, unknown>;
+}
+
+/**
+ * The request's `{type: "mcp"}` tools. Herald never connects to a `server_url` a request names:
+ * a declaration stands for a tool source Herald already has — `herald` (its own tools) or a
+ * configured MCP server — and lets the client limit its tools and ask for approvals.
+ *
+ * @throws InvalidRequestError for a malformed declaration or a label Herald does not know.
+ */
+export function mcpServers(
+  request: ResponseRequest,
+  known: readonly string[],
+): DeclaredMcpServer[] {
+  const out: DeclaredMcpServer[] = [];
+  for (const [i, tool] of (request.tools ?? []).entries()) {
+    if (tool.type !== "mcp") continue;
+    const parsed = McpToolSchema.safeParse(tool);
+    if (!parsed.success) {
+      throw new InvalidRequestError(
+        `tools[${i}] is not a valid mcp tool: ${parsed.error.issues[0]?.message ?? "invalid"}.`,
+        { code: "invalid_value", param: `tools[${i}]` },
+      );
+    }
+    const t = parsed.data;
+    if (!known.includes(t.server_label)) {
+      throw new InvalidRequestError(
+        `tools[${i}] names the MCP server '${t.server_label}', which this Herald does not have. ` +
+          `Herald never connects to a server_url sent in a request; known server labels: ` +
+          `${known.join(", ")}.`,
+        { code: "unknown_mcp_server", param: `tools[${i}].server_label` },
+      );
+    }
+    const allowed = t.allowed_tools == null
+      ? null
+      : Array.isArray(t.allowed_tools)
+      ? t.allowed_tools
+      : t.allowed_tools.tool_names ?? null;
+    const policy = t.require_approval;
+    out.push({
+      serverLabel: t.server_label,
+      allowedTools: allowed,
+      requireApproval(name) {
+        if (policy == null) return null;
+        if (typeof policy === "string") return policy;
+        if (policy.always?.tool_names?.includes(name)) return "always";
+        if (policy.never?.tool_names?.includes(name)) return "never";
+        return null;
+      },
+      echo: {
+        type: "mcp",
+        server_label: t.server_label,
+        ...(t.server_url ? { server_url: t.server_url } : {}),
+        allowed_tools: t.allowed_tools ?? null,
+        require_approval: t.require_approval ?? null,
+      },
+    });
+  }
+  return out;
 }

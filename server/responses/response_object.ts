@@ -3,8 +3,8 @@
  * Responses schema require.
  * @module
  */
-import type { Usage } from "../../agent/messages.ts";
-import type { ResponseObject } from "../../store/responses.ts";
+import type { Usage } from "../../agent/mod.ts";
+import type { ResponseObject } from "../../store/mod.ts";
 import { functionTools, type ResponseRequest } from "./request.ts";
 
 /** Who a response is and where it sits, beside the request's own fields. */
@@ -18,6 +18,8 @@ export interface ResponseIdentity {
   previousResponseId: string | null;
   conversation: string | null;
   store: boolean;
+  /** The request's `mcp` tools as echoed (see `DeclaredMcpServer.echo`). */
+  hostedTools?: Record<string, unknown>[];
 }
 
 /** A fresh Response object in the given status, with empty output and no usage. */
@@ -44,7 +46,7 @@ export function baseResponse(
     frequency_penalty: 0,
     top_logprobs: 0,
     tool_choice: request.tool_choice ?? "auto",
-    tools: functionTools(request),
+    tools: [...functionTools(request), ...identity.hostedTools ?? []],
     truncation: request.truncation ?? "disabled",
     text: request.text ?? { format: { type: "text" } },
     reasoning: request.reasoning ?? null,

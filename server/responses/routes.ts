@@ -1,24 +1,21 @@
 /**
- * The Responses API routes: create, compact, retrieve (with stream replay), delete, input items
+ * The Responses API routes: create (over HTTP and WebSocket), compact, retrieve (with stream replay), delete, input items
  * and cancel; and the Conversations API beside them.
  * @module
  */
-import { InvalidRequestError, NotFoundError } from "../../agent/errors.ts";
+import { InvalidRequestError, NotFoundError } from "../../agent/mod.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
-import {
-  createResponse,
-  notBackgroundError,
-  type ResponsesDeps,
-  streamLive,
-  streamStored,
-} from "./create.ts";
+import { createResponse } from "./create.ts";
+import type { ResponsesDeps } from "./deps.ts";
+import { streamLive, streamStored } from "./replay.ts";
 import type { ResponseStreamEvent } from "./emitter.ts";
 import { compactResponse } from "./compact.ts";
 import { conversationRoutes } from "./conversations.ts";
 import { paginate } from "./pagination.ts";
+import { responsesWebSocketRoute } from "./websocket.ts";
 
-export type { ResponsesDeps } from "./create.ts";
+export type { ResponsesDeps } from "./deps.ts";
 
 function notFound(id: string): NotFoundError {
   return new NotFoundError(`Response with id '${id}' not found.`, { param: "response_id" });
@@ -40,6 +37,7 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       runsAgent: true,
       handler: (req) => createResponse(req, deps),
     },
+    responsesWebSocketRoute(deps),
     {
       method: "POST",
       path: "/v1/responses/compact",
@@ -111,4 +109,12 @@ async function cancel(ctx: RequestContext, deps: ResponsesDeps): Promise<Respons
   const after = await deps.store.get(id);
   if (!after) throw notFound(id);
   return jsonResponse(after);
+}
+
+/** A 400 for cancelling a response that did not run in the background. */
+function notBackgroundError(id: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `Response '${id}' was not created with background: true; only background responses can be cancelled.`,
+    { code: "invalid_value", param: "response_id" },
+  );
 }

@@ -4,7 +4,7 @@
  * needs no tokenizer for whatever model the upstream runs.
  * @module
  */
-import type { ChatMessage } from "../../agent/messages.ts";
+import type { ChatMessage } from "../../agent/mod.ts";
 
 /** The default context budget, in estimated tokens. */
 export const DEFAULT_CONTEXT_TOKENS = 100_000;

@@ -1,9 +1,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { z } from "zod";
-import { Agent } from "../../agent/agent.ts";
-import type { AgentEvent, AgentTurn } from "../../agent/events.ts";
-import { LlmClient } from "../../agent/llm_client.ts";
-import { ToolRegistry } from "../../agent/tools/registry.ts";
+import { Agent } from "../../agent/mod.ts";
+import type { AgentEvent, AgentTurn } from "../../agent/mod.ts";
+import { LlmClient } from "../../agent/mod.ts";
+import { ToolRegistry } from "../../agent/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { echoTool } from "../fakes/test_server.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UpstreamError } from "../../agent/errors.ts";
+import { UpstreamError } from "../../agent/mod.ts";
 import { redactUrl, watchStream } from "../../agent/stream_watchdog.ts";
 
 /** A source whose items the test pushes by hand, recording whether it was closed. */

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { parseCommandLine, UsageError } from "../../cli/args.ts";
+import { parseCommandLine, UsageError } from "../../cli/mod.ts";
 import { COMMANDS } from "../../cli/commands.ts";
 import { renderCommandHelp, renderHelp } from "../../cli/help.ts";
 

@@ -1,8 +1,8 @@
 import { assertEquals } from "./_assert.ts";
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import type { ToolCall } from "../../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { ToolCall } from "../../agent/mod.ts";
 import { describeToolCall, renderChatStream } from "../../cli/chat_renderer.ts";
-import { BufferWriter } from "../../cli/io.ts";
+import { BufferWriter } from "../../cli/mod.ts";
 
 function call(name: string, args: unknown, id = "call_1"): ToolCall {
   return { id, type: "function", function: { name, arguments: JSON.stringify(args) } };
@@ -49,8 +49,15 @@ Deno.test("a running tool shows as a dim progress line between text segments", a
       { type: "segment_break" },
       { type: "tool_call_started", callId: ls.id, name: "terminal", kind: "server" },
       { type: "tool_call_done", call: ls, kind: "server" },
-      { type: "tool_started", call: ls },
-      { type: "tool_completed", call: ls, output: "a\nb", isError: false, durationMs: 3 },
+      { type: "tool_started", call: ls, origin: "herald" },
+      {
+        type: "tool_completed",
+        call: ls,
+        origin: "herald",
+        output: "a\nb",
+        isError: false,
+        durationMs: 3,
+      },
       { type: "text_delta", delta: "Two files." },
       { type: "final", result: result() },
     ),
@@ -66,10 +73,11 @@ Deno.test("progress can go to a separate writer so the answer alone is on stdout
   const read = call("read_file", { path: "README.md" });
   await renderChatStream(
     stream(
-      { type: "tool_started", call: read },
+      { type: "tool_started", call: read, origin: "herald" },
       {
         type: "tool_completed",
         call: read,
+        origin: "herald",
         output: "No such file\n",
         isError: true,
         durationMs: 1,

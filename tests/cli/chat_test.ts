@@ -1,9 +1,9 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { join } from "node:path";
-import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
+import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/mod.ts";
 import { type ChatRuntime, runChat } from "../../cli/chat.ts";
-import { BufferWriter, type CliIo } from "../../cli/io.ts";
-import { loadConfig } from "../../config/loader.ts";
+import { BufferWriter, type CliIo } from "../../cli/mod.ts";
+import { loadConfig } from "../../config/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { runHerald, withTempHome } from "./_run.ts";
 

@@ -3,7 +3,8 @@
  * HERALD_HOME (real KV file, port 0), with the scriptable fake LLM as its upstream.
  * @module
  */
-import type { Gateway } from "../../server/gateway.ts";
+import { join } from "node:path";
+import type { Gateway } from "../../gateway/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 
@@ -16,17 +17,19 @@ export interface CompatGateway {
   llm: FakeLlm;
   /** The OpenAI base URL, ending in `/v1`. */
   baseURL: string;
+  /** The agent's workspace folder (temporary). */
+  workspace: string;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Starts a gateway with no LLM retries and a short shutdown grace. */
-export async function startCompatGateway(): Promise<CompatGateway> {
+export async function startCompatGateway(configYaml = ""): Promise<CompatGateway> {
   const llm = await FakeLlm.start();
   const started = await startTestGateway({
     upstream: llm.baseUrl,
     key: COMPAT_KEY,
-    configYaml: "api_server:\n  shutdown_grace: 1\n",
+    configYaml: `api_server:\n  shutdown_grace: 1\n${configYaml}`,
   });
   const close = async () => {
     await started.close();
@@ -36,6 +39,7 @@ export async function startCompatGateway(): Promise<CompatGateway> {
     gateway: started.gateway,
     llm,
     baseURL: `${started.gateway.url}/v1`,
+    workspace: join(started.home, "workspace"),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { join } from "node:path";
-import { ensureApiKey, rotateApiKey } from "../../config/api_key.ts";
+import { ensureApiKey, rotateApiKey } from "../../config/mod.ts";
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "herald-key-" });

@@ -1,6 +1,6 @@
 import { assert } from "./_assert.ts";
-import { renderConfigReference } from "../../config/docs.ts";
-import { listConfigLeaves } from "../../config/schema_walk.ts";
+import { renderConfigReference } from "../../config/mod.ts";
+import { listConfigLeaves } from "../../config/mod.ts";
 
 const committed = await Deno.readTextFile(new URL("../../docs/configuration.md", import.meta.url));
 

@@ -1,5 +1,5 @@
 import { assertEquals } from "./_assert.ts";
-import { parseDotenv } from "../../config/dotenv.ts";
+import { parseDotenv } from "../../config/mod.ts";
 
 Deno.test(".env lines with export, quotes and comments are read", () => {
   const text = [

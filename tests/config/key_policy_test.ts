@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
-import { generateApiKey } from "../../config/api_key.ts";
-import { weakKeyReason } from "../../config/key_policy.ts";
+import { generateApiKey } from "../../config/mod.ts";
+import { weakKeyReason } from "../../config/mod.ts";
 
 Deno.test("short keys are refused", () => {
   assertEquals(weakKeyReason("abc123"), "is 6 characters long; use at least 16");

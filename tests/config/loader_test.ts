@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { join } from "node:path";
-import { ConfigError } from "../../config/errors.ts";
-import { loadConfig, OLLAMA_BASE_URL, OPENAI_BASE_URL } from "../../config/loader.ts";
+import { ConfigError } from "../../config/mod.ts";
+import { loadConfig, OLLAMA_BASE_URL, OPENAI_BASE_URL } from "../../config/mod.ts";
 
 async function withHome(
   files: Record<string, string>,

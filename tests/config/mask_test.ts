@@ -1,6 +1,6 @@
 import { assertEquals } from "./_assert.ts";
-import { maskConfig, maskSecret, maskUrl } from "../../config/mask.ts";
-import { ConfigSchema } from "../../config/schema.ts";
+import { maskConfig, maskSecret, maskUrl } from "../../config/mod.ts";
+import { ConfigSchema } from "../../config/mod.ts";
 
 Deno.test("long secrets keep four characters at each end, short ones are hidden", () => {
   assertEquals(maskSecret("sk-proj-abcdefghijklmnop"), "sk-p…mnop");

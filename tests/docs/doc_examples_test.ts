@@ -14,7 +14,7 @@ import { extractExamples } from "./_examples.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const DENO_JSON = join(REPO, "deno.json");
-const DOCS = ["docs/index.md", "docs/api.md"];
+const DOCS = ["docs/index.md", "docs/api.md", "docs/api_responses.md"];
 const KEY = "docs-example-key-7d2f19c4a8";
 const DEFAULT_URL = "http://127.0.0.1:8642";
 
@@ -63,7 +63,7 @@ async function hasPython(): Promise<boolean> {
   }
 }
 
-Deno.test("docs/index.md and docs/api.md have runnable examples of each kind", () => {
+Deno.test("each tested doc has runnable examples of each kind", () => {
   for (const file of DOCS) {
     const mine = examples.filter((e) => e.file === file && e.mode === "run");
     assert.ok(mine.some((e) => e.lang === "ts"), `${file} has no runnable ts example`);

@@ -4,8 +4,8 @@
  * @module
  */
 import { join } from "node:path";
-import { loadConfig } from "../../config/loader.ts";
-import { type Gateway, startGateway } from "../../server/gateway.ts";
+import { loadConfig } from "../../config/mod.ts";
+import { type Gateway, startGateway } from "../../gateway/mod.ts";
 
 /** Options for {@link startTestGateway}. */
 export interface TestGatewayOptions {

@@ -5,14 +5,14 @@
  */
 import OpenAI from "openai";
 import { z } from "zod";
-import { Agent } from "../../agent/agent.ts";
-import { LlmClient } from "../../agent/llm_client.ts";
-import { type Tool, ToolRegistry } from "../../agent/tools/registry.ts";
-import { createApp } from "../../server/app.ts";
-import { chatCompletionRoutes } from "../../server/chat_completions.ts";
-import { healthRoutes, modelRoutes } from "../../server/models.ts";
-import type { Middleware, Route } from "../../server/router.ts";
-import { RunTracker } from "../../server/runs.ts";
+import { Agent } from "../../agent/mod.ts";
+import { LlmClient } from "../../agent/mod.ts";
+import { type Tool, ToolRegistry } from "../../agent/mod.ts";
+import { createApp } from "../../server/mod.ts";
+import { chatCompletionRoutes } from "../../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../../server/mod.ts";
+import type { Middleware, Route } from "../../server/mod.ts";
+import { RunTracker } from "../../server/mod.ts";
 import { FakeLlm, type FakeLlmOptions } from "./fake_llm.ts";
 
 /** The key every test server accepts. */

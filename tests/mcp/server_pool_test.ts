@@ -15,8 +15,8 @@ Deno.test("server-everything over stdio: its tools are registered as <server>__<
   const echo = t.registry.get("everything__echo");
   assert.ok(echo, `registered: ${t.registry.names().join(", ")}`);
   assert.equal(echo.description, "Echoes back the input string");
-  assert.deepEqual(echo.origin?.serverLabel, "everything");
-  assert.equal(echo.origin?.name, "echo");
+  assert.equal(echo.origin, "everything");
+  assert.equal(echo.mcp?.name, "echo");
   const [spec] = t.registry.specs(["everything__echo"]);
   assert.deepEqual((spec.function.parameters as { required: string[] }).required, ["message"]);
   assert.equal("$schema" in spec.function.parameters, false);

@@ -3,12 +3,12 @@
  * temp dir, a scripted agent, and the real worker started through the host.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/events.ts";
-import { emptyUsage } from "../../agent/messages.ts";
-import { ConfigSchema } from "../../config/schema.ts";
-import { startTelegram, type TelegramHandle } from "../../platforms/host.ts";
-import type { UpdateInbox } from "../../platforms/update_inbox.ts";
-import { SessionStore } from "../../store/sessions.ts";
+import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/mod.ts";
+import { type ChatMessage, emptyUsage } from "../../agent/mod.ts";
+import { ConfigSchema } from "../../config/mod.ts";
+import { startTelegram, type TelegramHandle } from "../../platforms/mod.ts";
+import type { UpdateInbox } from "../../platforms/mod.ts";
+import { SessionStore } from "../../store/mod.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
 /** A scripted turn: yields the events the test wants, when it wants. */
@@ -115,7 +115,7 @@ export interface HarnessOptions {
 export interface Harness {
   api: FakeBotApi;
   agent: ScriptedAgent;
-  sessions: SessionStore;
+  sessions: SessionStore<ChatMessage>;
   logs: Logs;
   handle: TelegramHandle;
   kv: Deno.Kv;
@@ -127,7 +127,7 @@ export async function startHarness(script: Script, options: HarnessOptions = {})
   const api = options.api ?? new FakeBotApi();
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "herald-telegram-" });
   const kv = await Deno.openKv(`${dir}/herald.kv`);
-  const sessions = new SessionStore(kv);
+  const sessions = new SessionStore<ChatMessage>(kv);
   const agent = new ScriptedAgent(script);
   const logs = new Logs();
   const config = ConfigSchema.parse({

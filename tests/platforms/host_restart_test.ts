@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UpdateInbox } from "../../platforms/update_inbox.ts";
+import { UpdateInbox } from "../../platforms/mod.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 import { aborted, deltas, echo, final, type Harness, startHarness } from "./harness.ts";
 

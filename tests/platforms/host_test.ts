@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AgentEvent } from "../../agent/events.ts";
+import type { AgentEvent } from "../../agent/mod.ts";
 import { floodError, PARSE_ERROR } from "../fakes/fake_bot_api.ts";
 import { aborted, deltas, echo, final, type Harness, startHarness } from "./harness.ts";
 
@@ -304,6 +304,7 @@ Deno.test("tool progress is one small message naming the tools", async () => {
   const call = (id: string, name: string) => ({
     type: "tool_started" as const,
     call: { id, type: "function" as const, function: { name, arguments: "{}" } },
+    origin: "herald",
   });
   await using h = await startHarness(async function* () {
     yield call("1", "terminal");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UpdateInbox } from "../../platforms/update_inbox.ts";
+import { UpdateInbox } from "../../platforms/mod.ts";
 
 async function withKv(body: (kv: Deno.Kv) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "herald-inbox-" });

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { createApp } from "../../server/app.ts";
+import { createApp } from "../../server/mod.ts";
 
 const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },

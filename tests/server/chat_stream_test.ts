@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { AgentEvent, TurnResult } from "../../agent/events.ts";
-import { emptyUsage } from "../../agent/messages.ts";
+import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import { emptyUsage } from "../../agent/mod.ts";
 import { renderChatCompletionStream } from "../../server/chat_stream.ts";
-import type { SseWriter } from "../../server/sse.ts";
+import type { SseWriter } from "../../server/mod.ts";
 
 /** A writer that keeps the `data:` payloads it was given. */
 function recordingWriter(): SseWriter & { data: string[] } {
@@ -10,6 +10,7 @@ function recordingWriter(): SseWriter & { data: string[] } {
   return {
     data,
     closed: false,
+    backlogged: false,
     send(payload) {
       data.push(JSON.stringify(payload));
     },

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createApp } from "../../server/app.ts";
+import { createApp } from "../../server/mod.ts";
 import { concurrencyLimit } from "../../server/guards/mod.ts";
-import { RunTracker } from "../../server/runs.ts";
-import { installShutdown } from "../../server/shutdown.ts";
-import { sseResponse } from "../../server/sse.ts";
-import type { Route } from "../../server/router.ts";
+import { RunTracker } from "../../server/mod.ts";
+import { installShutdown } from "../../server/mod.ts";
+import { sseResponse } from "../../server/mod.ts";
+import type { Route } from "../../server/mod.ts";
 import { AUTH } from "./guards/harness.ts";
 
 /** A run route: streams a tick every few ms for `?ticks=` ticks, or until aborted. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deleteChunked, getChunked, setChunked } from "../../store/chunked.ts";
+import { deleteChunked, getChunked, setChunked } from "../../store/mod.ts";
 
 Deno.test("a 1 MB value stores and loads intact", async () => {
   const kv = await Deno.openKv(":memory:");

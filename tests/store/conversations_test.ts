@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConversationStore } from "../../store/conversations.ts";
+import { ConversationStore } from "../../store/mod.ts";
 
 const message = (id: string, text: string) => ({
   id,

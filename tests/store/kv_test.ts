@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openKv } from "../../store/kv.ts";
-import { ResponseStore } from "../../store/responses.ts";
+import { openKv } from "../../store/mod.ts";
+import { ResponseStore } from "../../store/mod.ts";
 
 const writer = new URL("./fixtures/kv_writer.ts", import.meta.url).pathname;
 

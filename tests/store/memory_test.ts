@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MemoryError, MemoryStore } from "../../store/memory.ts";
+import { MemoryError, MemoryStore } from "../../store/mod.ts";
 
 async function withKv(body: (path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "herald_memory_" });

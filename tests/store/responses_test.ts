@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChainPosition, type ResponseObject, ResponseStore } from "../../store/responses.ts";
+import { type ChainPosition, type ResponseObject, ResponseStore } from "../../store/mod.ts";
 
 function response(id: string, text: string, extra: Record<string, unknown> = {}): ResponseObject {
   return {

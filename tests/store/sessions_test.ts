@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { SessionStore } from "../../store/sessions.ts";
-import type { ChatMessage } from "../../agent/messages.ts";
+import { SessionStore } from "../../store/mod.ts";
+import type { ChatMessage } from "../../agent/mod.ts";
 
 Deno.test("sessions append turn by turn and load in order", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const sessions = new SessionStore(kv);
+    const sessions = new SessionStore<ChatMessage>(kv);
     assert.deepEqual(await sessions.load("chat"), []);
     await sessions.append("chat", [{ role: "user", content: "one" }]);
     await sessions.append("chat", [
@@ -22,7 +22,7 @@ Deno.test("sessions append turn by turn and load in order", async () => {
 Deno.test("a session holds a 1 MB tool output intact", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const sessions = new SessionStore(kv);
+    const sessions = new SessionStore<ChatMessage>(kv);
     const big = "ü".repeat(1_000_000);
     const messages: ChatMessage[] = [
       { role: "tool", tool_call_id: "call_1", content: big },
@@ -39,7 +39,7 @@ Deno.test("a session holds a 1 MB tool output intact", async () => {
 Deno.test("concurrent appends to one session all land", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const sessions = new SessionStore(kv);
+    const sessions = new SessionStore<ChatMessage>(kv);
     await Promise.all(
       Array.from(
         { length: 8 },
@@ -64,7 +64,7 @@ Deno.test("concurrent appends to one session all land", async () => {
 Deno.test("clear starts a fresh session and removes the old messages", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const sessions = new SessionStore(kv, { prefix: ["tg"] });
+    const sessions = new SessionStore<ChatMessage>(kv, { prefix: ["tg"] });
     await sessions.append("s", [{ role: "user", content: "x".repeat(200_000) }]);
     await sessions.clear("s");
     assert.deepEqual(await sessions.load("s"), []);

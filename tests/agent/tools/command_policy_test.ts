@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CommandPolicy } from "../../../agent/tools/command_policy.ts";
+import { CommandPolicy } from "../../../agent/mod.ts";
 
 const policy = new CommandPolicy({ home: "/home/ada" });
 

@@ -2,8 +2,8 @@
  * Shared setup for the tool tests: a parsed config, a temporary workspace, a tool context.
  * @module
  */
-import { type Config, ConfigSchema } from "../../../config/schema.ts";
-import type { ToolContext } from "../../../agent/tools/registry.ts";
+import { type Config, ConfigSchema } from "../../../config/mod.ts";
+import type { ToolContext } from "../../../agent/mod.ts";
 
 /** A config with defaults, overridden by `input` (as it would appear in config.yaml). */
 export function testConfig(input: Record<string, unknown> = {}): Config {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { memoryTool } from "../../../agent/tools/memory.ts";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
-import { MemoryStore } from "../../../store/memory.ts";
+import { memoryTool } from "../../../agent/mod.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
+import { MemoryStore } from "../../../store/mod.ts";
 import { toolContext } from "./helpers.ts";
 
 async function withMemory(

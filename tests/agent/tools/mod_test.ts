@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ALL_TOOL_NAMES } from "../../../config/schema.ts";
-import { createBuiltinTools, ToolRegistry, toolsetFor } from "../../../agent/tools/mod.ts";
-import { MemoryStore } from "../../../store/memory.ts";
+import { ALL_TOOL_NAMES } from "../../../config/mod.ts";
+import { createBuiltinTools, ToolRegistry, toolsetFor } from "../../../agent/mod.ts";
+import { MemoryStore } from "../../../store/mod.ts";
 import { testConfig } from "./helpers.ts";
 
 async function registryFor(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { patchTool } from "../../../agent/tools/patch.ts";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
+import { patchTool } from "../../../agent/mod.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
 const registry = new ToolRegistry().register(patchTool(testConfig()));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readFileTool } from "../../../agent/tools/read_file.ts";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
+import { readFileTool } from "../../../agent/mod.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
 const registry = new ToolRegistry().register(readFileTool(testConfig()));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
 import { MAX_MATCHES, searchFilesTool } from "../../../agent/tools/search_files.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
 import {
   collectSecrets,
   createSecretMasker,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkUrlTarget, classifyAddress, SsrfError } from "../../../agent/tools/ssrf.ts";
+import { checkUrlTarget, classifyAddress, SsrfError } from "../../../agent/mod.ts";
 
 const REFUSED: [string, RegExp][] = [
   ["127.0.0.1", /loopback/],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ToolRegistry } from "../../../agent/tools/registry.ts";
-import { webFetchTool, type WebFetchToolOptions } from "../../../agent/tools/web_fetch.ts";
+import { ToolRegistry } from "../../../agent/mod.ts";
+import { webFetchTool, type WebFetchToolOptions } from "../../../agent/mod.ts";
 import { testConfig, toolContext } from "./helpers.ts";
 
 /** A real HTTP server on 127.0.0.1 for the duration of `body`. */

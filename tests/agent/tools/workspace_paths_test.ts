@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PathRefusedError, resolveWorkspacePath } from "../../../agent/tools/workspace_paths.ts";
+import { PathRefusedError, resolveWorkspacePath } from "../../../agent/mod.ts";
 import { tempDir } from "./helpers.ts";
 
 Deno.test("a relative path resolves inside the workspace, even when it does not exist yet", async () => {

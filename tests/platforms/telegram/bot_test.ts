@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { AgentEvent } from "../../../agent/events.ts";
-import type { ContentPart } from "../../../agent/messages.ts";
-import { loadConfig } from "../../../config/loader.ts";
+import type { AgentEvent } from "../../../agent/mod.ts";
+import type { ContentPart } from "../../../agent/mod.ts";
+import { loadConfig } from "../../../config/mod.ts";
 import { floodError } from "../../fakes/fake_bot_api.ts";
 import { deltas, echo, final, type Harness, startHarness } from "../harness.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { markdownToTelegramHtml } from "../../../platforms/telegram/format_html.ts";
+import { markdownToTelegramHtml } from "../../../platforms/mod.ts";
 
 Deno.test("emphasis, code and links become Telegram HTML tags", () => {
   assert.equal(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { entitiesToMarkdown } from "../../../platforms/telegram/inbound_text.ts";
+import { entitiesToMarkdown } from "../../../platforms/mod.ts";
 
 Deno.test("links keep their URL as Markdown links", () => {
   assert.equal(

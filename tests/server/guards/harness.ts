@@ -4,11 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import { createApp } from "../../../server/app.ts";
+import { createApp } from "../../../server/mod.ts";
 import { parseBody, readJsonBody } from "../../../server/body.ts";
-import { jsonResponse } from "../../../server/error_envelope.ts";
-import type { Middleware, Route } from "../../../server/router.ts";
-import { sseResponse } from "../../../server/sse.ts";
+import { jsonResponse } from "../../../server/mod.ts";
+import type { Middleware, Route } from "../../../server/mod.ts";
+import { sseResponse } from "../../../server/mod.ts";
 
 /** The key the harness accepts. */
 export const KEY = "test-key-7f3a9c1e5b2d8f4a";

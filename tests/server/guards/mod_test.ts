@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultGuards, type GuardConfig } from "../../../server/guards/mod.ts";
-import { RunTracker } from "../../../server/runs.ts";
+import { RunTracker } from "../../../server/mod.ts";
 import { AUTH, KEY, rawRequest, serveApp } from "./harness.ts";
 
 const config: GuardConfig = {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkExposure, type ExposureConfig } from "../../../server/guards/mod.ts";
+import { checkExposure, type ExposureConfig } from "../../../server/mod.ts";
 
 const base: ExposureConfig = {
   host: "127.0.0.1",

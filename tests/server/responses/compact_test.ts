@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { TEST_KEY } from "../../fakes/test_server.ts";
 import { openCompaction, sealCompaction } from "../../../server/responses/compaction.ts";
 import { startResponsesServer } from "./harness.ts";
-import { assertMatchesSchema } from "./openresponses_schema.ts";
+import { SchemaSamples } from "./openresponses_schema.ts";
+
+/** What the tests below saw, validated against the Open Responses schema by the last test. */
+const samples = new SchemaSamples();
 
 async function post(url: string, body: unknown): Promise<Response> {
   return await fetch(`${url}/v1/responses/compact`, {
@@ -28,7 +31,7 @@ Deno.test("compact summarises a stored chain with the LLM, offering no tools", a
   assert.equal(res.status, 200);
   const body = await res.json();
   assert.equal(body.object, "response.compaction");
-  assertMatchesSchema("CompactResource", body);
+  samples.matches("CompactResource", body);
   assert.equal(typeof body.created_at, "number");
   assert.equal(body.usage.input_tokens, 40);
   const item = body.output.at(-1);
@@ -91,3 +94,5 @@ Deno.test("compaction blobs round-trip any text", () => {
   assert.equal(openCompaction("herald.compaction.v1.!!!"), null);
   assert.equal(openCompaction(42), null);
 });
+
+samples.test("compaction results above match the Open Responses schema");

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { startResponsesServer } from "./harness.ts";
-import { assertValidEvent, assertValidResponse } from "./openresponses_schema.ts";
+import { SchemaSamples } from "./openresponses_schema.ts";
+
+/** What the tests below saw, validated against the Open Responses schema by the last test. */
+const samples = new SchemaSamples();
 
 Deno.test("upstream reasoning becomes a reasoning item with summary events, before the message", async () => {
   await using s = await startResponsesServer();
@@ -22,8 +25,8 @@ Deno.test("upstream reasoning becomes a reasoning item with summary events, befo
     "response.reasoning_summary_part.added",
     "response.reasoning_summary_text.delta",
   ]);
-  for (const e of seen) assertValidEvent(e);
-  assertValidResponse(final);
+  samples.events(seen);
+  samples.response(final);
   // Stored with the response, and left out of the context of the next turn.
   const stored = await s.client.responses.retrieve(final.id);
   assert.deepEqual(stored.output.map((i) => i.type), ["reasoning", "message"]);
@@ -31,3 +34,5 @@ Deno.test("upstream reasoning becomes a reasoning item with summary events, befo
   const roles = s.llm.requests.at(-1)!.body.messages.map((m: { role: string }) => m.role);
   assert.deepEqual(roles, ["system", "user", "assistant", "user"]);
 });
+
+samples.test("emitted events and responses above match the Open Responses schema");

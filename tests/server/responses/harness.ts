@@ -3,8 +3,8 @@
  * ResponseStore (an in-memory KV unless a handle is given).
  * @module
  */
-import { LiveRuns, responsesRoutes } from "../../../server/responses/mod.ts";
-import { ResponseStore } from "../../../store/responses.ts";
+import { LiveRuns, responsesRoutes } from "../../../server/mod.ts";
+import { ResponseStore } from "../../../store/mod.ts";
 import {
   startTestServer,
   type TestServer,
@@ -19,7 +19,12 @@ export interface ResponsesServer extends TestServer {
 
 /** Starts the server; closing it also closes the KV handle it opened. */
 export async function startResponsesServer(
-  options: TestServerOptions & { kv?: Deno.Kv; coalesceMs?: number; contextTokens?: number } = {},
+  options: TestServerOptions & {
+    kv?: Deno.Kv;
+    coalesceMs?: number;
+    contextTokens?: number;
+    websocketMaxMinutes?: number;
+  } = {},
 ): Promise<ResponsesServer> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   const store = new ResponseStore(kv);
@@ -36,6 +41,7 @@ export async function startResponsesServer(
         keepAliveMs: options.keepAliveMs,
         coalesceMs: options.coalesceMs ?? 0,
         contextTokens: options.contextTokens,
+        websocketMaxMinutes: options.websocketMaxMinutes,
       }),
   });
   const close = async () => {

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { TEST_KEY } from "../../fakes/test_server.ts";
 import { startResponsesServer } from "./harness.ts";
-import { assertValidEvent, assertValidResponse } from "./openresponses_schema.ts";
+import { SchemaSamples } from "./openresponses_schema.ts";
+
+/** What the tests below saw, validated against the Open Responses schema by the last test. */
+const samples = new SchemaSamples();
 
 const textOf = (m: { content: unknown }) =>
   typeof m.content === "string"
@@ -17,7 +20,7 @@ Deno.test("responses.create answers with a completed, schema-valid response", as
   assert.equal(r.output_text, "Hello there");
   assert.equal(r.usage?.input_tokens, 7);
   assert.match(r.id, /^resp_/);
-  assertValidResponse(r);
+  samples.response(r);
 });
 
 Deno.test("responses.stream delivers deltas, a valid event sequence and the final response", async () => {
@@ -44,8 +47,8 @@ Deno.test("responses.stream delivers deltas, a valid event sequence and the fina
     "response.output_item.done",
     "response.completed",
   ]);
-  for (const e of seen) assertValidEvent(e);
-  assertValidResponse(final);
+  samples.events(seen);
+  samples.response(final);
 });
 
 Deno.test("the raw Responses stream names every event and ends with [DONE]", async () => {
@@ -72,7 +75,7 @@ Deno.test("retrieve, delete, then retrieve again is a 404", async () => {
   const r = await s.client.responses.create({ model: "herald", input: "remember me" });
   const got = await s.client.responses.retrieve(r.id);
   assert.equal(got.output_text, "echo: remember me");
-  assertValidResponse(got);
+  samples.response(got);
   const res = await fetch(`${s.url}/v1/responses/${r.id}`, {
     method: "DELETE",
     headers: { Authorization: `Bearer ${TEST_KEY}` },
@@ -115,12 +118,17 @@ Deno.test("a chain keeps server tool calls and results, once each", async () => 
     { text: "tool said ping" },
   );
   const first = await s.client.responses.create({ model: "herald", input: "use the tool" });
-  assert.deepEqual(first.output.map((i) => i.type), [
-    "function_call",
-    "function_call_output",
-    "message",
-  ]);
-  assertValidResponse(first);
+  assert.deepEqual(first.output.map((i) => i.type), ["mcp_call", "message"]);
+  const hosted = first.output[0] as unknown as Record<string, unknown>;
+  assert.deepEqual(hosted, {
+    id: hosted.id,
+    type: "mcp_call",
+    status: "completed",
+    server_label: "herald",
+    name: "echo",
+    arguments: '{"text":"ping"}',
+    output: "echoed: ping",
+  });
   const second = await s.client.responses.create({
     model: "herald",
     input: "and again?",
@@ -135,7 +143,8 @@ Deno.test("a chain keeps server tool calls and results, once each", async () => 
     "assistant",
     "user",
   ]);
-  assert.equal(sent[2].tool_calls[0].id, "call_a");
+  assert.equal(sent[2].tool_calls[0].id, hosted.id);
+  assert.equal(sent[3].tool_call_id, hosted.id);
   assert.equal(sent[3].content, "echoed: ping");
   assert.equal(sent[4].content, "tool said ping");
   const third = await s.client.responses.create({
@@ -235,7 +244,7 @@ Deno.test("a client tool call round-trips through function_call_output", async (
   const call = first.output[0] as { call_id: string; arguments: string; status: string };
   assert.equal(call.call_id, "call_w");
   assert.equal(call.arguments, '{"city":"Paris"}');
-  assertValidResponse(first);
+  samples.response(first);
   const second = await s.client.responses.create({
     model: "h",
     previous_response_id: first.id,
@@ -300,7 +309,7 @@ Deno.test("background responses run on, can be polled, replayed and cancelled id
     .map((f) => JSON.parse(f.split("\n")[1].slice(6)));
   assert.equal(events[0].sequence_number, 2);
   assert.equal(events.at(-1).type, "response.completed");
-  for (const e of events) assertValidEvent(e);
+  samples.events(events);
   const done = await s.client.responses.retrieve(bg.id);
   assert.equal(done.status, "completed");
   assert.equal(done.output_text, "done in background");
@@ -317,7 +326,7 @@ Deno.test("background responses run on, can be polled, replayed and cancelled id
   assert.equal(cancelled.status, "cancelled");
   const twice = await s.client.responses.cancel(slow.id);
   assert.deepEqual(twice, cancelled);
-  assertValidResponse(cancelled);
+  samples.response(cancelled);
 
   const plain = await s.client.responses.create({ model: "h", input: "x" });
   await assert.rejects(s.client.responses.cancel(plain.id), OpenAI.BadRequestError);
@@ -345,7 +354,7 @@ Deno.test("a client leaving mid-stream stops the agent and stores an incomplete 
   assert.equal(next.previous_response_id, id);
   const stored = await s.client.responses.retrieve(id);
   assert.equal(stored.status, "incomplete");
-  assertValidResponse(stored);
+  samples.response(stored);
 });
 
 Deno.test("a 1 MB tool output stores, retrieves and feeds the next turn intact", async () => {
@@ -357,9 +366,7 @@ Deno.test("a 1 MB tool output stores, retrieves and feeds the next turn intact",
   );
   const first = await s.client.responses.create({ model: "h", input: "make it big" });
   const output = (r: { output: unknown[] }) =>
-    (r.output as { type: string; output?: string }[]).find((i) =>
-      i.type === "function_call_output"
-    )!.output;
+    (r.output as { type: string; output?: string }[]).find((i) => i.type === "mcp_call")!.output;
   assert.equal(output(first), `echoed: ${big}`);
   assert.equal(output(await s.client.responses.retrieve(first.id)), `echoed: ${big}`);
   await s.client.responses.create({ model: "h", input: "next", previous_response_id: first.id });
@@ -449,3 +456,5 @@ Deno.test("a streamed store:false turn with a tool call writes no KV key at all"
   for await (const entry of s.kv.list({ prefix: [] })) keys.push(entry.key);
   assert.deepEqual(keys, []);
 });
+
+samples.test("responses and stream events of the tests above match the Open Responses schema");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ChatMessage } from "../../../agent/messages.ts";
+import type { ChatMessage } from "../../../agent/mod.ts";
 import { estimateTokens, truncateHistory } from "../../../server/responses/truncate.ts";
 
 const user = (text: string): ChatMessage => ({ role: "user", content: text });

@@ -4,15 +4,15 @@
  * The main thread owns the one Runtime; platforms reach it only through messages.
  * @module
  */
-import type { ResolvedConfig } from "../config/schema.ts";
-import { resolveKvPath } from "../config/loader.ts";
-import { openKv } from "../store/kv.ts";
-import { MemoryStore } from "../store/memory.ts";
-import { Agent } from "./agent.ts";
-import { LlmClient, type LlmTarget } from "./llm_client.ts";
-import { collectSecrets, createBuiltinTools } from "./tools/mod.ts";
-import { createSecretMasker } from "./tools/secrets.ts";
-import { ToolRegistry } from "./tools/registry.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { resolveKvPath } from "../config/mod.ts";
+import { openKv } from "../store/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
+import { Agent } from "../agent/mod.ts";
+import { LlmClient, type LlmTarget } from "../agent/mod.ts";
+import { collectSecrets, createBuiltinTools } from "../agent/mod.ts";
+import { createSecretMasker } from "../agent/mod.ts";
+import { ToolRegistry } from "../agent/mod.ts";
 
 /** Everything a running Herald shares. */
 export interface Runtime {

@@ -5,7 +5,7 @@
  * fallbacks from config.yaml and upstream errors that never carry the upstream key.
  */
 import assert from "node:assert/strict";
-import type { Gateway } from "../../server/gateway.ts";
+import type { Gateway } from "../../gateway/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 

@@ -4,23 +4,24 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ensureApiKey } from "../config/api_key.ts";
-import { maskSecret } from "../config/mask.ts";
-import type { ResolvedConfig } from "../config/schema.ts";
-import { displayUrl } from "../agent/llm_client.ts";
-import { openRuntime, type Runtime } from "../agent/runtime.ts";
-import { createApp } from "./app.ts";
-import { requireKey } from "./auth.ts";
-import { chatCompletionRoutes } from "./chat_completions.ts";
-import { healthRoutes, modelRoutes } from "./models.ts";
-import type { Route } from "./router.ts";
-import { checkExposure, defaultGuards } from "./guards/mod.ts";
-import { installShutdown } from "./shutdown.ts";
+import { ensureApiKey } from "../config/mod.ts";
+import { maskSecret } from "../config/mod.ts";
+import type { ResolvedConfig } from "../config/mod.ts";
+import { displayUrl } from "../agent/mod.ts";
+import { openRuntime, type Runtime } from "./runtime.ts";
+import { createApp } from "../server/mod.ts";
+import { requireKey } from "../server/mod.ts";
+import { chatCompletionRoutes } from "../server/mod.ts";
+import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import type { Route } from "../server/mod.ts";
+import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { installShutdown } from "../server/mod.ts";
 import type { TelegramHandle } from "../platforms/mod.ts";
-import { SessionStore } from "../store/sessions.ts";
-import { RunTracker } from "./runs.ts";
-import { LiveRuns, responsesRoutes } from "./responses/mod.ts";
-import { ResponseStore } from "../store/responses.ts";
+import { SessionStore } from "../store/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
+import { RunTracker } from "../server/mod.ts";
+import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
+import { ResponseStore } from "../store/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -109,6 +110,7 @@ export async function startGateway(
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
 
+  const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -130,6 +132,8 @@ export async function startGateway(
       maxBodyBytes: config.api_server.max_body_bytes,
       modelName: config.api_server.model_name,
       live: new LiveRuns(),
+      sockets,
+      websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
@@ -142,7 +146,7 @@ export async function startGateway(
     telegram = await startTelegram({
       config: resolved,
       agent: runtime.agent,
-      sessions: new SessionStore(runtime.kv),
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
       kv: runtime.kv,
       log,
     });
@@ -210,6 +214,7 @@ export async function startGateway(
     runs,
     server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
     graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
     onClose: close,
     log,
     signals: options.handleSignals !== false,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigSchema, type ResolvedConfig } from "../../config/schema.ts";
-import type { AgentEvent, AgentTurn } from "../../agent/events.ts";
-import { openRuntime } from "../../agent/runtime.ts";
+import { ConfigSchema, type ResolvedConfig } from "../../config/mod.ts";
+import type { AgentEvent, AgentTurn } from "../../agent/mod.ts";
+import { openRuntime } from "../../gateway/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 
 /** A resolved config on a fake upstream, a temp workspace and an in-memory KV. */

@@ -1,0 +1,67 @@
+/**
+ * The agent: the turn contract (AgentTurn in, AgentEvent stream out, TurnResult last), the
+ * tool-calling loop over an OpenAI-compatible upstream, the system prompt and the tools.
+ * Knows neither HTTP nor KV: front doors render its events, the composition root (gateway/)
+ * gives it its upstream client, tools and memory.
+ * @module
+ */
+
+// Commonly used: the loop and its one event stream.
+export { Agent } from "./agent.ts";
+export type { AgentOptions, MemorySource, RunOptions } from "./agent.ts";
+export type {
+  AgentEvent,
+  AgentTurn,
+  FinalEvent,
+  FinishReason,
+  Platform,
+  ReasoningDeltaEvent,
+  SegmentBreakEvent,
+  TextDeltaEvent,
+  ToolCallArgumentsDeltaEvent,
+  ToolCallDoneEvent,
+  ToolCallStartedEvent,
+  ToolCompletedEvent,
+  ToolStartedEvent,
+  TurnResult,
+  TurnStatus,
+  UsageEvent,
+} from "./events.ts";
+
+// Messages and usage.
+export { addUsage, emptyUsage, textOf } from "./messages.ts";
+export type {
+  AssistantMessage,
+  ChatMessage,
+  ClientTool,
+  ContentPart,
+  ImagePart,
+  SystemMessage,
+  TextPart,
+  ToolCall,
+  ToolMessage,
+  Usage,
+  UserMessage,
+} from "./messages.ts";
+
+// Errors.
+export {
+  AuthenticationError,
+  HeraldError,
+  InvalidRequestError,
+  NotFoundError,
+  RateLimitError,
+  UpstreamError,
+} from "./errors.ts";
+export type { HeraldErrorOptions } from "./errors.ts";
+
+// The upstream client.
+export { describeUpstreamError, displayUrl, LlmClient } from "./llm_client.ts";
+export type { LlmChunk, LlmClientOptions, LlmRequest, LlmTarget } from "./llm_client.ts";
+export { redactUrl } from "./stream_watchdog.ts";
+export type { StreamTimeout, WatchStreamOptions } from "./stream_watchdog.ts";
+export { buildSystemPrompt } from "./system_prompt.ts";
+export type { SystemPromptInput } from "./system_prompt.ts";
+
+// Tools.
+export * from "./tools/mod.ts";

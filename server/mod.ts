@@ -1,0 +1,31 @@
+/**
+ * The HTTP API: a Deno.serve handler with routing and guards, the OpenAI-compatible endpoints
+ * (Chat Completions, Responses and Conversations, models, health), SSE, and graceful shutdown.
+ * @module
+ */
+
+// Commonly used: the app and its routes.
+export { createApp } from "./app.ts";
+export type { AppOptions, ServeHandler } from "./app.ts";
+export { chatCompletionRoutes, completionObject } from "./chat_completions.ts";
+export type { AgentRunner, ChatCompletionsDeps } from "./chat_completions.ts";
+export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
+export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
+export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
+export { Router } from "./router.ts";
+export type { Handler, Middleware, RequestContext, Route, RouteMatch } from "./router.ts";
+
+// Running turns and stopping.
+export { RunTracker } from "./runs.ts";
+export type { Run } from "./runs.ts";
+export { installShutdown } from "./shutdown.ts";
+export type { ShutdownHandle, ShutdownOptions } from "./shutdown.ts";
+export { checkExposure, defaultGuards } from "./guards/mod.ts";
+export type { ExposureConfig } from "./guards/mod.ts";
+
+// Building blocks.
+export { bearerToken, constantTimeEqual, requireKey } from "./auth.ts";
+export { errorBody, errorResponse, jsonResponse, toHeraldError } from "./error_envelope.ts";
+export type { ErrorBody } from "./error_envelope.ts";
+export { sseResponse } from "./sse.ts";
+export type { SseOptions, SseWriter } from "./sse.ts";

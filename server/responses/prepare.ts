@@ -1,0 +1,211 @@
+/**
+ * Resolves a `POST /v1/responses` request into a turn: the chain it continues (previous response
+ * id or conversation name), the history rebuilt from stored turns, the input items, and the
+ * agent turn to run.
+ * @module
+ */
+import type { AgentTurn } from "../../agent/mod.ts";
+import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
+import type { ChatMessage } from "../../agent/mod.ts";
+import type { ConversationStore } from "../../store/mod.ts";
+import type {
+  ChainPosition,
+  ConversationHead,
+  ResponseItem,
+  ResponseObject,
+  StoredResponse,
+} from "../../store/mod.ts";
+import type { ResponsesDeps } from "./deps.ts";
+import {
+  answerDanglingCalls,
+  itemsToMessages,
+  itemsToRawMessages,
+  newId,
+  normaliseInput,
+  withoutKnownItems,
+} from "./items.ts";
+import { functionTools, mcpServers, type ResponseRequest } from "./request.ts";
+import { baseResponse } from "./response_object.ts";
+import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
+
+export interface ConversationTurn {
+  name: string;
+  /** Called once the turn is stored (or abandoned), releasing the name. */
+  onStored: () => void;
+}
+
+/** Everything a running turn needs after the request was resolved. */
+export interface PreparedTurn {
+  request: ResponseRequest;
+  id: string;
+  input: ResponseItem[];
+  /** The items before this turn's input (the rebuilt chain), oldest first. */
+  history: ResponseItem[];
+  /**
+   * Set when the previous response came from a connection-local chain (WebSocket mode) rather
+   * than the store: a stored turn then keeps the whole history as its input.
+   */
+  localParent: boolean;
+  parent: ChainPosition | null;
+  conversation: { name: string; expected: ConversationHead } | null;
+  /** A Conversations API id whose item log this turn reads and, once done, extends. */
+  log: string | null;
+  store: boolean;
+  base: ResponseObject;
+  turn: AgentTurn;
+}
+
+/** A response a connection keeps in memory (WebSocket mode), so `store: false` chains work. */
+export interface LocalResponse {
+  id: string;
+  /** The whole chain up to and including the response's output. */
+  items: ResponseItem[];
+  instructions: string | null;
+}
+
+/**
+ * Resolves the request into a turn ready to run; throws a 400 for a chain or input that cannot
+ * run. `local` finds responses a connection holds (WebSocket mode) before the store is asked.
+ */
+export async function prepare(
+  request: ResponseRequest,
+  deps: ResponsesDeps,
+  name: string | null,
+  local?: (id: string) => LocalResponse | null,
+): Promise<PreparedTurn> {
+  const { store } = deps;
+  let parentMeta: StoredResponse | null = null;
+  let expected: ConversationHead | null = null;
+  const localParent = request.previous_response_id
+    ? local?.(request.previous_response_id) ?? null
+    : null;
+  if (request.previous_response_id && !localParent) {
+    parentMeta = await store.meta(request.previous_response_id);
+    if (!parentMeta) {
+      throw new InvalidRequestError(
+        `Previous response with id '${request.previous_response_id}' not found.`,
+        { code: "previous_response_not_found", param: "previous_response_id" },
+      );
+    }
+  }
+  // A `conv_…` made with the Conversations API keeps an item log; any other name chains
+  // responses, its head moving to each new one.
+  const log = name !== null && await isApiConversation(store.conversations, name) ? name : null;
+  if (name !== null && log === null && !request.previous_response_id) {
+    expected = await store.conversationHead(name);
+    if (expected.responseId) parentMeta = await store.meta(expected.responseId);
+  }
+  const history = parentMeta ? await store.history(parentMeta.id) : [];
+  const sent = await normaliseInput(
+    request.input as string | Record<string, unknown>[],
+    (id) => store.findItem(id),
+  );
+  // Herald carries instructions forward along a chain (OpenAI does not): a client that set a
+  // persona once keeps it without resending it every turn.
+  const instructions = request.instructions ?? localParent?.instructions ??
+    (parentMeta?.response.instructions as string | null | undefined) ?? null;
+  const historyItems = localParent
+    ? localParent.items
+    : log
+    ? await store.conversations.items(log)
+    : history.flatMap((t) => [...t.input, ...t.output]);
+  const input = withoutKnownItems(sent, historyItems);
+  checkToolOutputs(historyItems, input);
+  // Converted together: a client tool call in the history is answered by this input.
+  const messages: ChatMessage[] = request.truncation === "auto"
+    ? answerDanglingCalls(
+      truncateHistory(itemsToRawMessages(historyItems), itemsToRawMessages(input), {
+        budget: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+        reserved: Math.ceil((instructions?.length ?? 0) / 4),
+      }),
+    )
+    : itemsToMessages([...historyItems, ...input]);
+  if (!messages.some((m) => m.role === "user" || m.role === "tool")) {
+    throw new InvalidRequestError("input must contain a user message or a function_call_output.", {
+      code: "invalid_value",
+      param: "input",
+    });
+  }
+  const id = newId("resp");
+  const tools = functionTools(request);
+  const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
+  const allowedTools: Record<string, string[]> = {};
+  for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
+  const parent: ChainPosition | null = parentMeta
+    ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
+    : null;
+  return {
+    request,
+    id,
+    input,
+    history: historyItems,
+    localParent: localParent !== null,
+    parent,
+    conversation: name !== null && log === null ? { name, expected: expected! } : null,
+    log,
+    store: request.store !== false,
+    base: baseResponse(request, {
+      id,
+      createdAt: Math.floor(Date.now() / 1000),
+      model: request.model ?? deps.modelName ?? "herald",
+      instructions,
+      previousResponseId: parentMeta?.id ?? localParent?.id ?? null,
+      conversation: name,
+      store: request.store !== false,
+      hostedTools: servers.map((s) => s.echo),
+    }, request.background ? "queued" : "in_progress"),
+    turn: {
+      platform: "api_server",
+      messages,
+      instructions: instructions ?? undefined,
+      clientTools: tools.map((t) => ({
+        name: t.name,
+        description: t.description ?? undefined,
+        parameters: t.parameters ?? undefined,
+        ...(t.strict != null ? { strict: t.strict } : {}),
+      })),
+      toolChoice: tools.length ? request.tool_choice : undefined,
+      ...(Object.keys(allowedTools).length ? { allowedTools } : {}),
+      sessionKey: name ?? parent?.root ?? id,
+      temperature: request.temperature ?? undefined,
+      topP: request.top_p ?? undefined,
+      maxOutputTokens: request.max_output_tokens ?? undefined,
+    },
+  };
+}
+
+/**
+ * A `function_call_output` must answer a call in the history or earlier in the input; sending
+ * the model a result for a call it never made is broken history, so it is refused here.
+ */
+function checkToolOutputs(history: ResponseItem[], input: ResponseItem[]): void {
+  const calls = new Set<string>();
+  for (const item of history) {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+  }
+  input.forEach((item, index) => {
+    if (item.type === "function_call" || item.type === "custom_tool_call") {
+      calls.add(String(item.call_id));
+    }
+    if (
+      (item.type === "function_call_output" || item.type === "custom_tool_call_output") &&
+      !calls.has(String(item.call_id))
+    ) {
+      throw new InvalidRequestError(
+        `No tool call found for ${item.type} with call_id '${item.call_id}' (input[${index}]).`,
+        { code: "invalid_value", param: `input[${index}].call_id` },
+      );
+    }
+  });
+}
+
+/** True when `name` is a `conv_…` id made with the Conversations API (not a plain name). */
+export async function isApiConversation(
+  store: ConversationStore,
+  name: string,
+): Promise<boolean> {
+  if (!name.startsWith("conv_")) return false;
+  return (await store.get(name)) !== null;
+}
