@@ -10,8 +10,7 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
-import type { ToolRegistry } from "./tools/mod.ts";
-import { resolveToolset } from "./tools/toolset.ts";
+import { resolveToolset, type ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {

@@ -54,7 +54,7 @@ export const McpServerSchema = z.object({
   if (!server.command === !server.url) {
     ctx.addIssue({
       code: "custom",
-      message: "give either `command` (a stdio server) or `url` (a remote server), not both",
+      message: "either `command` (a stdio server) or `url` (a remote server), not both",
     });
   }
 });
@@ -65,11 +65,11 @@ export type McpServerConfig = z.infer<typeof McpServerSchema>;
 /** `mcp_servers`: a map from server name to its settings. */
 export const McpServersSchema = z.record(
   z.string().regex(MCP_SERVER_NAME, {
-    message: "a server name is 1-32 letters, digits, `_` or `-`, starting with a letter or digit",
+    message: "a server name of 1-32 letters, digits, `_` or `-`, starting with a letter or digit",
   }).refine((name) => !(RESERVED_MCP_SERVER_NAMES as readonly string[]).includes(name), {
-    message: '"herald" is the label of Herald\'s own tools; choose another name',
+    message: 'a name other than "herald" (the label of Herald\'s own tools)',
   }).refine((name) => !name.includes("__"), {
-    message: "a server name may not contain `__` (it separates server and tool names)",
+    message: "a server name without `__` (it separates server and tool names)",
   }),
   McpServerSchema,
 );
