@@ -21,7 +21,10 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
-import { ResponseStore } from "../store/mod.ts";
+import { KeyedQueue, ResponseStore } from "../store/mod.ts";
+import { mcpEndpoint } from "../server/mod.ts";
+import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
+import type { McpServerPool } from "../mcp/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -31,6 +34,8 @@ export interface Gateway {
   apiKey: string;
   /** The shared runtime (agent, KV). */
   runtime: Runtime;
+  /** The configured MCP servers, when there are any. */
+  mcpServers?: McpServerPool;
   /** Resolves once the gateway has fully stopped. */
   finished: Promise<void>;
   /** Stops accepting, lets running turns finish within the grace period, then aborts them. */
@@ -110,6 +115,38 @@ export async function startGateway(
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
 
+  // MCP servers connect in the background: a slow or hung one never holds up the API.
+  // Until the banner is out, its MCP lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime.registry, (line) => {
+    if (bannerShown) log(line);
+  });
+  const toolOrigins = [
+    "herald",
+    ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
+  ];
+  const endpoint = config.mcp.endpoint
+    ? mcpEndpoint({
+      agent: runtime.agent,
+      runs,
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
+      queue: new KeyedQueue(),
+      maxRuns: config.api_server.max_concurrent_runs,
+      serverInfo: { name: "herald", version: denoJson.version },
+      maxSessions: config.mcp.max_sessions,
+      ...(config.mcp.expose_tools
+        ? {
+          registry: runtime.registry,
+          workspace: resolved.workspace,
+          exposedTools: () =>
+            runtime.registry.tools()
+              .filter((t) => !t.mcp && config.toolsets.api_server.includes(t.name))
+              .map((t) => t.name),
+        }
+        : {}),
+    })
+    : undefined;
+
   const sockets = new ResponseSockets();
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
@@ -135,9 +172,11 @@ export async function startGateway(
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
+      toolOrigins,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
+    ...(endpoint?.routes ?? []),
   ];
   let telegram: TelegramHandle | undefined;
   if (config.telegram.bot_token) {
@@ -183,28 +222,11 @@ export async function startGateway(
     url = `http://${host}:${server.addr.port}`;
   }
 
-  const banner = [
-    `Herald ${denoJson.version}`,
-    url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
-    `  Model id    ${config.api_server.model_name}`,
-    `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
-    `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
-    `  Workspace   ${resolved.workspace}`,
-    `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
-  ];
-  for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
-  if (!config.model.base_url && !config.model.api_key) {
-    banner.push(
-      "  note: no upstream configured, so Herald expects a local Ollama; set OPENAI_BASE_URL " +
-        "(and OPENAI_API_KEY, HERALD_MODEL) to use another LLM (see README).",
-    );
-  }
-  if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
-  log(banner.join("\n"));
-
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
+    await endpoint?.close();
+    await mcpServers?.close();
     await telegram?.stop();
     await runtime.close();
     resolveFinished();
@@ -221,5 +243,35 @@ export async function startGateway(
   });
   const shutdown = () => drain.trigger();
 
-  return { url, apiKey: keys[0], runtime, finished, shutdown };
+  // The API already answers; give MCP servers a moment so the banner can say how they are.
+  await mcpServers?.settled(config.mcp.startup_wait * 1000);
+  const banner = [
+    `Herald ${denoJson.version}`,
+    url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
+    `  Model id    ${config.api_server.model_name}`,
+    `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
+    `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
+    `  Workspace   ${resolved.workspace}`,
+    `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    ...(url && endpoint
+      ? [
+        `  MCP server  ${url}/mcp   (tool: ask${
+          config.mcp.expose_tools ? " and the API toolset" : ""
+        })`,
+      ]
+      : []),
+    ...mcpBannerLines(mcpServers?.statuses() ?? []),
+  ];
+  for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
+  if (!config.model.base_url && !config.model.api_key) {
+    banner.push(
+      "  note: no upstream configured, so Herald expects a local Ollama; set OPENAI_BASE_URL " +
+        "(and OPENAI_API_KEY, HERALD_MODEL) to use another LLM (see README).",
+    );
+  }
+  if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
+  log(banner.join("\n"));
+  bannerShown = true;
+
+  return { url, apiKey: keys[0], runtime, mcpServers, finished, shutdown };
 }

@@ -29,3 +29,6 @@ export { errorBody, errorResponse, jsonResponse, toHeraldError } from "./error_e
 export type { ErrorBody } from "./error_envelope.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
+
+// Herald as an MCP server.
+export { ASK_TOOL, type McpEndpoint, mcpEndpoint, type McpEndpointOptions } from "./mcp/mod.ts";

@@ -41,14 +41,19 @@ Deno.test("server-everything results: structured content, images and embedded re
     '{"resourceType":"Text","resourceId":2}',
     ctx,
   );
-  assert.match(resource.output, /\[resource demo:\/\/resource\/dynamic\/text\/2 \(text\/plain\)\]\nResource 2:/);
+  assert.match(
+    resource.output,
+    /\[resource demo:\/\/resource\/dynamic\/text\/2 \(text\/plain\)\]\nResource 2:/,
+  );
 });
 
 Deno.test("server-memory over stdio: entities written by one call are read by the next", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await using t = await startPool({
-      memory: denoStdioServer(SERVER_MEMORY, [], { env: { MEMORY_FILE_PATH: `${dir}/memory.jsonl` } }),
+      memory: denoStdioServer(SERVER_MEMORY, [], {
+        env: { MEMORY_FILE_PATH: `${dir}/memory.jsonl` },
+      }),
     });
     const ctx = toolContext();
     const created = await t.registry.call(
@@ -91,7 +96,8 @@ Deno.test("a crashing server is reported with its reason and restarted", async (
     assert.match(failure, /exit code 3/);
     assert.match(failure, /fixture crashing on purpose/);
     await waitFor(
-      async () => (await Deno.readTextFile(logPath)).split("\n").filter((l) => l === "started").length === 2,
+      async () =>
+        (await Deno.readTextFile(logPath)).split("\n").filter((l) => l === "started").length === 2,
       "the server to be started again",
     );
     await waitFor(() => t.pool.statuses()[0].state === "ready", "the server to be ready again");
@@ -111,11 +117,17 @@ Deno.test("an aborted call sends MCP's cancellation to the server", async () => 
     });
     const controller = new AbortController();
     const call = t.registry.call("fixture__wait", "{}", toolContext(controller.signal));
-    await waitFor(async () => (await Deno.readTextFile(logPath)).includes("wait started"), "the call to start");
+    await waitFor(
+      async () => (await Deno.readTextFile(logPath)).includes("wait started"),
+      "the call to start",
+    );
     controller.abort();
     const outcome = await call;
     assert.deepEqual(outcome, { output: "error: interrupted", isError: true });
-    await waitFor(async () => (await Deno.readTextFile(logPath)).includes("wait cancelled"), "the server to see the cancellation");
+    await waitFor(
+      async () => (await Deno.readTextFile(logPath)).includes("wait cancelled"),
+      "the server to see the cancellation",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -131,16 +143,24 @@ Deno.test("a call over the server's time limit fails with a readable error and i
     const outcome = await t.registry.call("fixture__wait", "{}", toolContext());
     assert.equal(outcome.isError, true);
     assert.match(outcome.output, /timed out/i);
-    await waitFor(async () => (await Deno.readTextFile(logPath)).includes("wait cancelled"), "the server to see the cancellation");
+    await waitFor(
+      async () => (await Deno.readTextFile(logPath)).includes("wait cancelled"),
+      "the server to see the cancellation",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("oversized results are capped with a note; isError results stay errors", async () => {
-  await using t = await startPool({ fixture: denoStdioServer(FIXTURE_SERVER) }, { maxResultChars: 1000 });
+  await using t = await startPool({ fixture: denoStdioServer(FIXTURE_SERVER) }, {
+    maxResultChars: 1000,
+  });
   const big = await t.registry.call("fixture__big", '{"chars":5000}', toolContext());
-  assert.equal(big.output, `${"y".repeat(1000)}\n[output truncated: showing 1000 of 5000 characters]`);
+  assert.equal(
+    big.output,
+    `${"y".repeat(1000)}\n[output truncated: showing 1000 of 5000 characters]`,
+  );
   const failed = await t.registry.call("fixture__fail", "{}", toolContext());
   assert.deepEqual(failed, { output: "it went wrong", isError: true });
 });
@@ -165,7 +185,10 @@ Deno.test("a server that never answers fails after connect_timeout and the pool 
   const [hung, ok] = t.pool.statuses();
   assert.equal(ok.state, "ready");
   assert.notEqual(hung.state, "ready");
-  const failure = await waitFor(() => t.log.find((l) => l.startsWith("mcp: hung failed:")), "the failure");
+  const failure = await waitFor(
+    () => t.log.find((l) => l.startsWith("mcp: hung failed:")),
+    "the failure",
+  );
   assert.match(failure, /no answer within 0.5 s/);
 });
 
