@@ -5,22 +5,11 @@
  * first) and idle sessions expire. A client that leaves mid-call aborts what it asked for.
  * @module
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import {
-  type CallToolRequest,
-  CallToolRequestSchema,
-  type CallToolResult,
-  isInitializeRequest,
-  ListToolsRequestSchema,
-  type ServerNotification,
-  type ServerRequest,
-} from "@modelcontextprotocol/sdk/types.js";
 import type { ToolRegistry } from "../../agent/mod.ts";
 import { bearerToken } from "../auth.ts";
 import type { Route } from "../router.ts";
-import { ASK_TOOL, type AskDeps, runAsk } from "./ask_tool.ts";
+import type { AskDeps } from "./ask_tool.ts";
+import type { McpSession } from "./session.ts";
 
 /** What the endpoint is built from. */
 export interface McpEndpointOptions extends AskDeps {
@@ -48,15 +37,6 @@ export interface McpEndpoint {
   close(): Promise<void>;
 }
 
-interface Session {
-  transport: WebStandardStreamableHTTPServerTransport;
-  server: Server;
-  keyTag: string;
-  lastUsed: number;
-  /** Signals of the HTTP requests that carried each JSON-RPC request, by request id. */
-  carriers: Map<string | number, AbortSignal>;
-}
-
 /**
  * Builds the endpoint.
  *
@@ -67,7 +47,7 @@ interface Session {
  * ```
  */
 export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
-  const sessions = new Map<string, Session>();
+  const sessions = new Map<string, McpSession>();
   const maxSessions = options.maxSessions ?? 64;
   const idleMs = options.idleMs ?? 30 * 60_000;
 
@@ -90,27 +70,6 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
   }
 
-  function newSession(keyTag: string): Session {
-    const server = new Server(options.serverInfo, {
-      capabilities: { tools: {} },
-      instructions: "Herald is an agent gateway. Use `ask` to hand it a task; " +
-        "it answers when the task is done and reports progress while it works.",
-    });
-    const session: Session = {
-      server,
-      keyTag,
-      lastUsed: Date.now(),
-      carriers: new Map(),
-      transport: new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: () => crypto.randomUUID(),
-        onsessioninitialized: (id: string) => void sessions.set(id, session),
-        onsessionclosed: (id: string) => void sessions.delete(id),
-      }),
-    };
-    registerHandlers(server, session, options);
-    return session;
-  }
-
   async function handle(req: Request): Promise<Response> {
     const keyTag = await tagOf(bearerToken(req));
     const sessionId = req.headers.get("mcp-session-id");
@@ -122,17 +81,23 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         return rpcError(400, -32700, "Parse error: the body is not JSON.");
       }
     }
-    let session: Session | undefined;
+    let session: McpSession | undefined;
     if (sessionId) {
       session = sessions.get(sessionId);
       // Another key's session is as unknown as a closed one.
       if (!session || session.keyTag !== keyTag) {
         return rpcError(404, -32001, "Session not found: initialize a new one.");
       }
-    } else if (req.method === "POST" && containsInitialize(parsedBody)) {
+    } else if (req.method === "POST") {
+      const { containsInitialize, createMcpSession } = await import("./session.ts");
+      if (!containsInitialize(parsedBody)) {
+        return rpcError(400, -32000, "Bad request: no mcp-session-id; send initialize first.");
+      }
       await makeRoom();
-      session = newSession(keyTag);
-      await session.server.connect(session.transport);
+      session = await createMcpSession(keyTag, options, {
+        opened: (id, opened) => void sessions.set(id, opened),
+        closed: (id) => void sessions.delete(id),
+      });
     } else {
       return rpcError(400, -32000, "Bad request: no mcp-session-id; send initialize first.");
     }
@@ -151,76 +116,6 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       await Promise.all([...sessions.keys()].map(closeSession));
     },
   };
-}
-
-type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-function registerHandlers(server: Server, session: Session, options: McpEndpointOptions): void {
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [
-      ASK_TOOL,
-      ...(options.registry
-        ? exposed(options).map((name) => declaration(options.registry!, name))
-        : []),
-    ],
-  }));
-  server.setRequestHandler(
-    CallToolRequestSchema,
-    async (request: CallToolRequest, extra: CallExtra): Promise<CallToolResult> => {
-      const carrier = session.carriers.get(extra.requestId);
-      session.carriers.delete(extra.requestId);
-      const signal = carrier ? AbortSignal.any([extra.signal, carrier]) : extra.signal;
-      const args = (request.params.arguments ?? {}) as Record<string, unknown>;
-      const name = request.params.name;
-      if (name === ASK_TOOL.name) {
-        const token = request.params._meta?.progressToken;
-        let progress = 0;
-        const result = await runAsk(options, args, {
-          keyTag: session.keyTag,
-          signal,
-          onProgress: token === undefined ? undefined : ({ message }) => {
-            extra.sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, progress: ++progress, message },
-            }).catch(() => {});
-          },
-        });
-        return result;
-      }
-      if (options.registry && exposed(options).includes(name)) {
-        const outcome = await options.registry.call(name, JSON.stringify(args), {
-          signal,
-          workspace: options.workspace ?? Deno.cwd(),
-          platform: "api_server",
-        });
-        return { content: [{ type: "text", text: outcome.output }], isError: outcome.isError };
-      }
-      return { content: [{ type: "text", text: `Unknown tool "${name}".` }], isError: true };
-    },
-  );
-}
-
-function exposed(options: McpEndpointOptions): string[] {
-  return options.exposedTools?.() ?? [];
-}
-
-function declaration(registry: ToolRegistry, name: string) {
-  const spec = registry.specs([name])[0];
-  const tool = registry.get(name);
-  return {
-    name,
-    description: spec?.function.description ?? "",
-    inputSchema: (spec?.function.parameters ?? { type: "object" }) as {
-      type: "object";
-      [key: string]: unknown;
-    },
-    annotations: { readOnlyHint: tool?.readOnly === true },
-  };
-}
-
-function containsInitialize(body: unknown): boolean {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.some((m) => isInitializeRequest(m));
 }
 
 /** The ids of the `tools/call` requests in a POST body (only calls can run long). */
