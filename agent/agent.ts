@@ -78,7 +78,8 @@ export class Agent {
       .filter((n) => {
         const allowed = turn.allowedTools?.[registry.originOf(n)];
         const onServer = registry.get(n)?.mcp?.name;
-        return !allowed || allowed.includes(n) || (onServer !== undefined && allowed.includes(onServer));
+        return !allowed || allowed.includes(n) ||
+          (onServer !== undefined && allowed.includes(onServer));
       });
 
     const usage = emptyUsage();

@@ -162,7 +162,9 @@ export class DenoStdioTransport implements Transport {
       message = deserializeMessage(line);
     } catch {
       // A server that prints a stray line to stdout is misbehaving, not fatal.
-      this.onerror?.(new Error(`the server wrote a line that is not JSON-RPC: ${line.slice(0, 200)}`));
+      this.onerror?.(
+        new Error(`the server wrote a line that is not JSON-RPC: ${line.slice(0, 200)}`),
+      );
       return;
     }
     this.onmessage?.(message);

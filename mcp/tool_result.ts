@@ -99,5 +99,7 @@ function base64Bytes(data: string | undefined): number {
  */
 export function capText(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
-  return `${text.slice(0, maxChars)}\n[output truncated: showing ${maxChars} of ${text.length} characters]`;
+  return `${
+    text.slice(0, maxChars)
+  }\n[output truncated: showing ${maxChars} of ${text.length} characters]`;
 }

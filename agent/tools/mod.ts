@@ -26,10 +26,10 @@ import { writeFileTool } from "./write_file.ts";
 export {
   type FunctionToolSpec,
   HERALD_ORIGIN,
+  type McpToolMeta,
   type Tool,
   type ToolCallOutcome,
   type ToolContext,
-  type McpToolMeta,
   type ToolOutput,
   ToolRegistry,
   type ToolRegistryOptions,

@@ -23,7 +23,7 @@ const server = new McpServer({ name: "herald-fixture", version: "1.0.0" }, {
 server.registerTool("add_tool", {
   description: "Registers a new tool with the given name.",
   inputSchema: { name: z.string() },
-}, ({ name }) => {
+}, ({ name }: { name: string }) => {
   server.registerTool(name, { description: `Added at run time: ${name}.` }, () => ({
     content: [{ type: "text", text: `${name} ran` }],
   }));
@@ -34,7 +34,7 @@ server.registerTool("add_tool", {
 server.registerTool("wait", {
   description: "Waits until cancelled, or for ms milliseconds.",
   inputSchema: { ms: z.number().optional() },
-}, async ({ ms }, extra) => {
+}, async ({ ms }: { ms?: number }, extra: { requestId: unknown; signal: AbortSignal }) => {
   record(`wait started ${extra.requestId}`);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms ?? 600_000);
@@ -57,7 +57,7 @@ server.registerTool("big", {
   description: "Returns a long text.",
   inputSchema: { chars: z.number() },
   annotations: { readOnlyHint: true },
-}, ({ chars }) => ({ content: [{ type: "text", text: "y".repeat(chars) }] }));
+}, ({ chars }: { chars: number }) => ({ content: [{ type: "text", text: "y".repeat(chars) }] }));
 
 server.registerTool("env", {
   description: "Returns the server's environment as JSON.",
