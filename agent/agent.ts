@@ -10,6 +10,7 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
+import type { RunOptions, TurnRunner } from "./turn.ts";
 import { resolveToolset, type ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
@@ -30,12 +31,6 @@ export interface AgentOptions {
   extraSystemPrompt?: string;
 }
 
-/** Options for one run. */
-export interface RunOptions {
-  /** Aborting it stops the LLM request and kills running tools. */
-  signal?: AbortSignal;
-}
-
 interface PendingCall {
   id: string;
   name: string;
@@ -53,7 +48,7 @@ interface PendingCall {
  * }
  * ```
  */
-export class Agent {
+export class Agent implements TurnRunner {
   readonly options: AgentOptions;
   // The core prompt only changes with the platform, the offered tools, memory and the clock's
   // second, yet was rebuilt for every request: keep the last one per platform and toolset.

@@ -8,7 +8,19 @@
 
 // Commonly used: the loop and its one event stream.
 export { Agent } from "./agent.ts";
-export type { AgentOptions, MemorySource, RunOptions } from "./agent.ts";
+export type { AgentOptions, MemorySource } from "./agent.ts";
+
+// The turn contract every front door runs turns through.
+export {
+  describeError,
+  driveTurn,
+  failedResult,
+  interruptedResult,
+  runTurn,
+  settleTurn,
+  turnEvents,
+} from "./turn.ts";
+export type { RunOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,
@@ -65,3 +77,6 @@ export type { SystemPromptInput } from "./system_prompt.ts";
 
 // Tools.
 export * from "./tools/mod.ts";
+
+// The OS sandbox the terminal and file tools run in.
+export * from "./sandbox/mod.ts";

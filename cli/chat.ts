@@ -3,17 +3,14 @@
  * question with `-q`. Ctrl-C stops the running turn; a second Ctrl-C leaves.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
-import type { ChatMessage } from "../agent/mod.ts";
+import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 
-/** The part of the agent runtime the chat needs (see agent/runtime.ts). */
+/** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
-  agent: {
-    run(turn: AgentTurn, options: { signal?: AbortSignal }): AsyncIterable<AgentEvent>;
-  };
+  agent: TurnRunner;
   close(): Promise<void>;
 }
 
@@ -21,7 +18,7 @@ export interface ChatRuntime {
 export interface ChatOptions {
   /** Ask this one question and exit. */
   query?: string;
-  /** Opens the agent runtime (agent/runtime.ts `openRuntime`). */
+  /** Opens the agent runtime (gateway/runtime.ts `openRuntime`). */
   openRuntime: (resolved: ResolvedConfig) => Promise<ChatRuntime>;
   /** Registers a Ctrl-C handler and returns its removal. Default: SIGINT. */
   onInterrupt?: (handler: () => void) => () => void;
@@ -89,7 +86,8 @@ class ChatSession {
     this.messages.push({ role: "user", content: text });
     this.#controller = new AbortController();
     try {
-      const events = this.#runtime.agent.run(
+      const events = turnEvents(
+        this.#runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
         { signal: this.#controller.signal },
       );

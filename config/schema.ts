@@ -232,6 +232,30 @@ export const ConfigSchema = z.object({
     ),
   }).prefault({}),
   tools: z.object({
+    sandbox: env(
+      z.enum(["read-only", "workspace-write", "off"]).default("workspace-write"),
+      ["HERALD_SANDBOX"],
+      "How the OS confines the terminal and file tools: `workspace-write` (only the workspace is writable), `read-only` (nothing is), or `off` (no sandbox; said loudly at start-up).",
+    ),
+    sandbox_network: env(
+      z.boolean().default(false),
+      ["HERALD_SANDBOX_NETWORK"],
+      "Give sandboxed commands the network. Off: they have none (web_fetch still works; it runs in the gateway).",
+    ),
+    sandbox_limits: z.object({
+      processes: doc(
+        z.number().int().min(8).default(256),
+        "Processes and threads one sandboxed call may have at once (a fork bomb dies at this limit).",
+      ),
+      memory_mb: doc(
+        z.number().int().min(64).default(4096),
+        "Memory one sandboxed call may use, in MiB.",
+      ),
+      file_mb: doc(
+        z.number().int().min(1).default(4096),
+        "Largest file a sandboxed command may write, in MiB.",
+      ),
+    }).prefault({}),
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),

@@ -10,7 +10,7 @@ import { openKv } from "../store/mod.ts";
 import { MemoryStore } from "../store/mod.ts";
 import { Agent } from "../agent/mod.ts";
 import { LlmClient, type LlmTarget } from "../agent/mod.ts";
-import { collectSecrets, createBuiltinTools } from "../agent/mod.ts";
+import { collectSecrets, createBuiltinTools, Sandbox, sandboxSettingsFor } from "../agent/mod.ts";
 import { createSecretMasker } from "../agent/mod.ts";
 import { ToolRegistry } from "../agent/mod.ts";
 
@@ -20,6 +20,8 @@ export interface Runtime {
   kv: Deno.Kv;
   memory: MemoryStore;
   registry: ToolRegistry;
+  /** The OS sandbox the terminal and file tools run in. */
+  sandbox: Sandbox;
   /** Closes the KV handle. */
   close(): Promise<void>;
 }
@@ -67,7 +69,14 @@ export async function openRuntime(
   const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
   const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
   const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
-  for (const tool of createBuiltinTools(config, { memory, secrets })) {
+  const kvPath = resolveKvPath(resolved);
+  const sandbox = await Sandbox.create(
+    sandboxSettingsFor(config, [
+      resolved.home,
+      ...(kvPath.startsWith("/") ? [kvPath, `${kvPath}-wal`, `${kvPath}-shm`] : []),
+    ]),
+  );
+  for (const tool of createBuiltinTools(config, { memory, secrets, sandbox })) {
     registry.register(tool);
   }
   const agent = new Agent({
@@ -84,6 +93,7 @@ export async function openRuntime(
     kv,
     memory,
     registry,
+    sandbox,
     close: async () => {
       if (!options.kv) kv.close();
       await Promise.resolve();

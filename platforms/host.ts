@@ -4,8 +4,8 @@
  * streams each turn's events back over a per-turn MessagePort (the token channel).
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
-import { type ChatMessage, type ContentPart, emptyUsage } from "../agent/mod.ts";
+import type { TurnResult, TurnRunner } from "../agent/mod.ts";
+import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
 import {
@@ -19,9 +19,7 @@ import {
 import { UpdateInbox } from "./update_inbox.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
-export interface AgentLike {
-  run(turn: AgentTurn, options: { signal?: AbortSignal }): AsyncGenerator<AgentEvent, unknown>;
-}
+export type AgentLike = TurnRunner;
 
 /** The session history calls the adapter makes; `store/sessions.ts`'s SessionStore fits. */
 export interface SessionStoreLike {
@@ -498,30 +496,27 @@ export class WorkerHost implements TelegramHandle {
     this.#post({ type: "turn", requestId }, [port2]);
     const sessionId = SESSION_PREFIX + sessionKey;
     const user: ChatMessage = { role: "user", content: inbound.content };
-    let result: TurnResult | undefined;
     let partial = "";
     state.running = true;
+    let result: TurnResult;
     try {
-      if (!signal.aborted) {
-        const history = await this.#options.sessions.load(sessionId);
-        const turn: AgentTurn = { messages: [...history, user], platform: "telegram", sessionKey };
-        for await (const event of this.#options.agent.run(turn, { signal })) {
+      const { agent, sessions } = this.#options;
+      // The session is loaded inside the turn, so a failed load ends it like any failure.
+      const runner: TurnRunner = {
+        run: async function* (turn, options) {
+          const history = await sessions.load(sessionId);
+          return yield* agent.run({ ...turn, messages: [...history, user] }, options);
+        },
+      };
+      result = await runTurn(runner, { messages: [], platform: "telegram", sessionKey }, {
+        signal,
+        onEvent: (event) => {
           if (event.type === "text_delta") partial += event.delta;
-          if (event.type === "final") result = event.result;
           port1.postMessage({ type: "event", event });
-          if (event.type === "final") break;
-        }
-      }
-    } catch (error) {
-      if (!signal.aborted) {
-        result = failedResult(partial, error instanceof Error ? error.message : String(error));
-      }
+        },
+      });
     } finally {
       state.running = false;
-    }
-    if (!result) {
-      result = interruptedResult(partial);
-      port1.postMessage({ type: "event", event: { type: "final", result } });
     }
     port1.close();
     // Cut off by shutdown: the update stays pending and the turn runs again after a restart,
@@ -538,27 +533,6 @@ export class WorkerHost implements TelegramHandle {
     }
     await this.#options.sessions.append(sessionId, saved);
   }
-}
-
-function interruptedResult(text: string): TurnResult {
-  return {
-    status: "interrupted",
-    text,
-    messages: [],
-    usage: emptyUsage(),
-    finishReason: "stop",
-    clientToolCalls: [],
-    incompleteReason: "interrupted",
-  };
-}
-
-function failedResult(text: string, message: string): TurnResult {
-  return {
-    ...interruptedResult(text),
-    status: "failed",
-    incompleteReason: undefined,
-    error: { message, code: "agent_error" },
-  };
 }
 
 function describe(error: unknown): string {

@@ -43,6 +43,8 @@ export type ServeHandler = (req: Request, info: Deno.ServeHandlerInfo) => Promis
 export function createApp(options: AppOptions): ServeHandler {
   const router = new Router().add(...options.routes);
   const middleware = options.middleware ?? [];
+  // Each unexpected error is logged once, whichever guard or handler meets it first.
+  const reported = new WeakSet<object>();
 
   return async (req, info) => {
     const url = new URL(req.url);
@@ -51,6 +53,16 @@ export function createApp(options: AppOptions): ServeHandler {
       remoteAddr: remoteAddress(info),
       url,
       params: {},
+    };
+    ctx.reportUnexpected = (error) => {
+      if (error instanceof HeraldError) return;
+      if (typeof error === "object" && error !== null) {
+        if (reported.has(error)) return;
+        reported.add(error);
+      }
+      try {
+        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
+      } catch { /* a failing log sink must not change the response */ }
     };
     const match = router.match(req.method, url.pathname);
     if (match.kind === "found") {
@@ -95,9 +107,7 @@ export function createApp(options: AppOptions): ServeHandler {
     try {
       response = await next();
     } catch (error) {
-      if (!(error instanceof HeraldError)) {
-        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
-      }
+      ctx.reportUnexpected(error);
       response = errorResponse(error);
     }
     try {
@@ -108,8 +118,22 @@ export function createApp(options: AppOptions): ServeHandler {
 }
 
 function logUnexpected(error: unknown, ctx: RequestContext): void {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  console.error(`Internal error (request ${ctx.requestId} ${ctx.url.pathname}): ${detail}`);
+  console.error(
+    `Internal error (request ${ctx.requestId} ${ctx.url.pathname}): ${causeChain(error)}`,
+  );
+}
+
+/** An error's stack, followed by the stacks of its causes. */
+export function causeChain(error: unknown): string {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e !== undefined && !seen.has(e); e = (e as Error)?.cause) {
+    seen.add(e);
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    lines.push(lines.length ? `Caused by: ${text}` : text);
+    if (!(e instanceof Error)) break;
+  }
+  return lines.join("\n");
 }
 
 function validRequestId(value: string | null): string | null {

@@ -3,22 +3,23 @@
  * Chat Completions object or SSE stream.
  * @module
  */
-import type { AgentEvent, AgentTurn, TurnResult } from "../agent/mod.ts";
-import type { RunOptions } from "../agent/mod.ts";
-import { HeraldError } from "../agent/mod.ts";
+import type { AgentEvent, TurnResult, TurnRunner } from "../agent/mod.ts";
 import { parseBody, readJsonBody } from "./body.ts";
 import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
-import { finishReasonOf, renderChatCompletionStream, usageObject } from "./chat_stream.ts";
+import {
+  endChatStreamWithError,
+  finishReasonOf,
+  renderChatCompletionStream,
+  usageObject,
+} from "./chat_stream.ts";
 import { errorResponse, jsonResponse } from "./error_envelope.ts";
-import type { Route } from "./router.ts";
+import type { RequestContext, Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
-import { sseResponse } from "./sse.ts";
-import { shuttingDownError, startTurn, turnError } from "./turns.ts";
+import { answerPlain, answerStream } from "./turn_driver.ts";
+import { shuttingDownError, turnError } from "./turns.ts";
 
-/** Anything that runs agent turns (the Agent class, or a test double). */
-export interface AgentRunner {
-  run(turn: AgentTurn, options?: RunOptions): AsyncGenerator<AgentEvent, unknown>;
-}
+/** Anything that runs agent turns: the turn contract (kept under its old name for callers). */
+export type AgentRunner = TurnRunner;
 
 /** What the endpoint needs. */
 export interface ChatCompletionsDeps {
@@ -44,72 +45,47 @@ export function chatCompletionRoutes(deps: ChatCompletionsDeps): Route[] {
     method: "POST",
     path: "/v1/chat/completions",
     runsAgent: true,
-    handler: (req) => handleChatCompletion(req, deps),
+    handler: (req, ctx) => handleChatCompletion(req, ctx, deps),
   }];
 }
 
-async function handleChatCompletion(req: Request, deps: ChatCompletionsDeps): Promise<Response> {
+async function handleChatCompletion(
+  req: Request,
+  ctx: RequestContext,
+  deps: ChatCompletionsDeps,
+): Promise<Response> {
   const body = await readJsonBody(req, deps.maxBodyBytes);
   const request = parseBody(ChatCompletionRequestSchema, body);
   const turn = toAgentTurn(request);
   if (deps.runs.shuttingDown) throw shuttingDownError();
 
-  const model = request.model ?? "herald";
-  const id = completionId();
-  const created = Math.floor(Date.now() / 1000);
-  const run = deps.runs.begin();
-  // Until the response is handed over, request.signal is our disconnect signal.
-  const onEarlyAbort = () => run.abort("client disconnected");
-  req.signal.addEventListener("abort", onEarlyAbort, { once: true });
-
-  const events = deps.agent.run(turn, { signal: run.signal });
-  let handedOver = false;
-  try {
-    if (!request.stream) {
-      let final: TurnResult | undefined;
-      for await (const event of events) if (event.type === "final") final = event.result;
-      if (!final) {
-        throw new HeraldError("The agent ended without a result.", {
-          status: 500,
-          type: "server_error",
-          code: "agent_error",
-        });
-      }
-      if (final.status === "failed") return errorResponse(turnError(final));
-      // Aborted by shutdown (a client that left reads nothing): a 503 to retry, not a cut answer.
-      if (final.status === "interrupted") return errorResponse(shuttingDownError());
-      return jsonResponse(completionObject(final, { id, created, model }));
-    }
-
-    const started = await startTurn(events);
-    if ("failed" in started) return errorResponse(turnError(started.failed));
-    req.signal.removeEventListener("abort", onEarlyAbort);
-    handedOver = true;
-    return sseResponse({
-      keepAliveMs: deps.keepAliveMs,
-      onCancel: () => run.abort("client disconnected"),
-      produce: async (writer) => {
-        try {
-          const source = started.events;
-          await renderChatCompletionStream(
-            deps.streamTokens === false ? coalesceText(source) : source,
-            writer,
-            {
-              id,
-              created,
-              model,
-              includeUsage: request.stream_options?.include_usage === true,
-            },
-          );
-        } finally {
-          run.finish();
-        }
+  const identity = {
+    id: completionId(),
+    created: Math.floor(Date.now() / 1000),
+    model: request.model ?? "herald",
+  };
+  const call = { req, ctx, runs: deps.runs, runner: deps.agent, turn };
+  if (!request.stream) {
+    return await answerPlain(call, {
+      respond: (final) => {
+        if (final.status === "failed") return errorResponse(turnError(final));
+        // Aborted by shutdown (a client that left reads nothing): a 503 to retry, not a cut answer.
+        if (final.status === "interrupted") return errorResponse(shuttingDownError());
+        return jsonResponse(completionObject(final, identity));
       },
     });
-  } finally {
-    req.signal.removeEventListener("abort", onEarlyAbort);
-    if (!handedOver) run.finish();
   }
+  return await answerStream(call, {
+    keepAliveMs: deps.keepAliveMs,
+    render: async (events, writer) => {
+      await renderChatCompletionStream(
+        deps.streamTokens === false ? coalesceText(events) : events,
+        writer,
+        { ...identity, includeUsage: request.stream_options?.include_usage === true },
+      );
+    },
+    fail: endChatStreamWithError,
+  });
 }
 
 /** Holds text deltas back and releases each segment's text as one delta. */

@@ -8,6 +8,7 @@
  */
 import type { AgentEvent, TurnResult } from "../agent/mod.ts";
 import type { Usage } from "../agent/mod.ts";
+import { errorBody } from "./error_envelope.ts";
 import type { SseWriter } from "./sse.ts";
 
 /** The OpenAI usage object for a turn's usage. */
@@ -159,4 +160,13 @@ export function finishReasonOf(result: TurnResult): string {
   if (result.clientToolCalls.length > 0) return "tool_calls";
   if (result.status === "incomplete") return "length";
   return result.finishReason === "tool_calls" ? "stop" : result.finishReason;
+}
+
+/**
+ * Ends a Chat Completions stream after a failure: the error envelope as a data frame (what
+ * openai-node and the AI SDK surface as a stream error), then `[DONE]`.
+ */
+export function endChatStreamWithError(error: unknown, writer: SseWriter): void {
+  writer.send({ error: errorBody(error) });
+  writer.sendRaw("[DONE]");
 }

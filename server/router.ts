@@ -16,6 +16,11 @@ export interface RequestContext {
   params: Record<string, string>;
   /** The matched route, once routing has happened. */
   route?: Route;
+  /**
+   * Records an unexpected error (a bug, not a HeraldError) once, with its cause and this
+   * request's id. Set by the app; guards that turn errors into responses call it first.
+   */
+  reportUnexpected?: (error: unknown) => void;
 }
 
 /** Handles one request. */

@@ -28,6 +28,16 @@ export interface SseWriter {
 export interface SseOptions {
   /** Produces the events; its promise settling closes the stream. */
   produce(writer: SseWriter): Promise<void>;
+  /**
+   * Ends the stream the protocol's way when `produce` failed while the client is still reading
+   * (an error frame, then `[DONE]`). Without it the stream just ends.
+   */
+  onError?: (error: unknown, writer: SseWriter) => void;
+  /**
+   * Records a failure of `produce` with its cause (the client only sees the protocol's error
+   * frame). Default: stderr.
+   */
+  report?: (error: unknown) => void;
   /** Called once when the client disconnects before the stream ended. */
   onCancel?: () => void;
   /** Silence before a `: keepalive` comment is sent; default 15 000 ms. */
@@ -95,6 +105,22 @@ export function sseResponse(options: SseOptions): Response {
     },
   };
 
+  // Nothing after the hand-over may vanish: the cause goes to the log, the client gets the
+  // protocol's ending instead of a stream that just stops.
+  const fail = (error: unknown) => {
+    try {
+      (options.report ?? reportToStderr)(error);
+    } catch { /* a failing log sink must not keep the stream open */ }
+    if (closed || !options.onError) return;
+    try {
+      options.onError(error, writer);
+    } catch (secondary) {
+      try {
+        (options.report ?? reportToStderr)(secondary);
+      } catch { /* as above */ }
+    }
+  };
+
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -103,7 +129,7 @@ export function sseResponse(options: SseOptions): Response {
       }, Math.max(50, Math.min(keepAliveMs, 5_000)));
       // Start producing after the Response is returned.
       queueMicrotask(() => {
-        options.produce(writer).catch(() => {}).finally(() => writer.close());
+        options.produce(writer).catch((error) => fail(error)).finally(() => writer.close());
       });
     },
     pull() {
@@ -122,4 +148,8 @@ export function sseResponse(options: SseOptions): Response {
   headers.set("Cache-Control", "no-cache, no-transform");
   headers.set("X-Accel-Buffering", "no");
   return new Response(body, { status: 200, headers });
+}
+
+function reportToStderr(error: unknown): void {
+  console.error("A streamed response failed after it began:", error);
 }

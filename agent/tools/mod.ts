@@ -19,6 +19,7 @@ import { readFileTool } from "./read_file.ts";
 import type { Tool } from "./registry.ts";
 import { searchFilesTool } from "./search_files.ts";
 import { terminalTool } from "./terminal.ts";
+import type { SandboxSource } from "./tool_sandbox.ts";
 import { webFetchTool } from "./web_fetch.ts";
 import { writeFileTool } from "./write_file.ts";
 
@@ -38,7 +39,7 @@ export {
 export { resolveToolset } from "./toolset.ts";
 
 // The tools, one factory each.
-export { terminalTool, type TerminalToolOptions } from "./terminal.ts";
+export { type TerminalTool, terminalTool, type TerminalToolOptions } from "./terminal.ts";
 export { readFileTool } from "./read_file.ts";
 export { writeFileTool } from "./write_file.ts";
 export { patchTool } from "./patch.ts";
@@ -48,8 +49,20 @@ export { type MemoryNotes, memoryTool } from "./memory.ts";
 
 // Safety pieces, for reuse and tests.
 export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
-export { CommandPolicy, type CommandPolicyOptions } from "./command_policy.ts";
+export {
+  type CommandClass,
+  CommandClassifier,
+  type CommandClassifierOptions,
+  MAX_COMMAND_BYTES,
+} from "./command_classifier.ts";
+export {
+  defaultHiddenPaths,
+  sandboxSettingsFor,
+  type SandboxSource,
+  toolSandbox,
+} from "./tool_sandbox.ts";
 export { PathRefusedError, type PathRoots, resolveWorkspacePath } from "./workspace_paths.ts";
+export { type FileToolOptions, MAX_FILE_BYTES, ToolFiles } from "./text_files.ts";
 export { checkUrlTarget, classifyAddress, SsrfError } from "./ssrf.ts";
 // htmlToText is not re-exported here: it pulls in linkedom, which start-up should not load.
 // Import it from ./html_to_text.ts; web_fetch loads it on the first HTML page.
@@ -60,16 +73,18 @@ export interface BuiltinToolDeps {
   memory: MemoryNotes;
   /** Secret values; environment variables holding them are not passed to terminal commands. */
   secrets?: readonly string[];
+  /** The sandbox the terminal and file tools run in. Default: one built from the config. */
+  sandbox?: SandboxSource;
 }
 
 /** Builds all seven built-in tools, in the order they are offered to the model. */
 export function createBuiltinTools(config: Config, deps: BuiltinToolDeps): Tool[] {
   return [
-    terminalTool(config, { secrets: deps.secrets }),
-    readFileTool(config),
-    writeFileTool(config),
-    patchTool(config),
-    searchFilesTool(config),
+    terminalTool(config, { secrets: deps.secrets, sandbox: deps.sandbox }),
+    readFileTool(config, { sandbox: deps.sandbox }),
+    writeFileTool(config, { sandbox: deps.sandbox }),
+    patchTool(config, { sandbox: deps.sandbox }),
+    searchFilesTool(config, { sandbox: deps.sandbox }),
     webFetchTool(config),
     memoryTool(deps.memory),
   ] as unknown as Tool[];

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
-import { readToolTextFile, resolveToolPath } from "./text_files.ts";
+import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 
 /** Unchanged lines shown around each change. */
 const CONTEXT_LINES = 2;
@@ -34,7 +34,11 @@ const parameters = z.object({
  * registry.register(patchTool(config));
  * ```
  */
-export function patchTool(config: Config): Tool<typeof parameters> {
+export function patchTool(
+  config: Config,
+  options: FileToolOptions = {},
+): Tool<typeof parameters> {
+  const files = new ToolFiles(config, options);
   return {
     name: "patch",
     description: "Edit a file by replacing an exact string with another. old_string must match " +
@@ -42,8 +46,7 @@ export function patchTool(config: Config): Tool<typeof parameters> {
       "Returns a diff of the change.",
     parameters,
     async execute({ path, old_string, new_string, replace_all = false }, context) {
-      const file = await resolveToolPath(path, config, context);
-      const before = await readToolTextFile(file);
+      const { file, text: before } = await files.read(path, context);
       if (old_string === new_string) {
         return { output: "old_string and new_string are the same; nothing to do.", isError: true };
       }
@@ -66,7 +69,7 @@ export function patchTool(config: Config): Tool<typeof parameters> {
         };
       }
       const after = before.split(old_string).join(new_string);
-      await Deno.writeTextFile(file.absolute, after);
+      await files.write(file.absolute, after, context);
       const count = positions.length;
       return `Patched ${file.shown}: ${count} replacement${count === 1 ? "" : "s"}.\n` +
         renderDiff(file.shown, before, after, positions, old_string.length, new_string.length);

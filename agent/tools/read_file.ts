@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
-import { readToolTextFile, resolveToolPath } from "./text_files.ts";
+import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 
 /** Lines returned when the model does not ask for a limit. */
 export const DEFAULT_LINE_LIMIT = 2000;
@@ -32,17 +32,20 @@ const parameters = z.object({
  * registry.register(readFileTool(config));
  * ```
  */
-export function readFileTool(config: Config): Tool<typeof parameters> {
+export function readFileTool(
+  config: Config,
+  options: FileToolOptions = {},
+): Tool<typeof parameters> {
+  const files = new ToolFiles(config, options);
   return {
     name: "read_file",
     description: "Read a text file from the workspace. Lines come numbered as `  12│text`; the " +
       "number and the │ are not part of the file. Returns up to 2000 lines from `offset`; use " +
-      "offset and limit to page through long files. Binary files and files over 10 MB are refused.",
+      "offset and limit to page through long files. Binary files, files over 10 MB and files with several hard links are refused.",
     parameters,
     readOnly: true,
     async execute({ path, offset = 1, limit = DEFAULT_LINE_LIMIT }, context) {
-      const file = await resolveToolPath(path, config, context);
-      const text = await readToolTextFile(file);
+      const { file, text } = await files.read(path, context);
       if (text === "") return `${file.shown} is empty.`;
       const lines = text.split("\n");
       if (lines.at(-1) === "") lines.pop();

@@ -199,7 +199,7 @@ export class ToolRegistry {
       };
     }
     try {
-      const result = await tool.execute(parsed.data, context);
+      const result = await untilAborted(tool.execute(parsed.data, context), context.signal);
       return typeof result === "string"
         ? { output: result, isError: false }
         : { output: String(result?.output), isError: result?.isError ?? false };
@@ -208,4 +208,27 @@ export class ToolRegistry {
       return { output: `error: ${name} failed: ${(e as Error)?.message ?? e}`, isError: true };
     }
   }
+}
+
+/** How long a tool may take to wind down after its turn's signal aborted. */
+export const ABORT_GRACE_MS = 1000;
+
+/**
+ * Settles with `work`, or rejects {@link ABORT_GRACE_MS} after `signal` aborts: a tool that
+ * ignores its signal cannot keep the turn (and its run slot) waiting. A tool that honours it
+ * settles first, with its own report of the interruption.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
 }

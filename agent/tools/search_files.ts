@@ -1,31 +1,32 @@
 /**
- * The `search_files` tool: a regex search over file contents and a glob over file names, walking
- * the workspace in TypeScript (no ripgrep needed), skipping binaries, .git and node_modules.
+ * The `search_files` tool: a regex search over file contents and a glob over file names, run by
+ * ripgrep inside the sandbox — a linear-time regex engine, in its own process, with a time
+ * limit and the turn's AbortSignal — skipping binaries, .git and node_modules.
  * @module
  */
-import { join, matchesGlob, relative } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
+import { findExecutable, runInSandbox } from "../sandbox/mod.ts";
 import type { Tool } from "./registry.ts";
-import { looksBinary, resolveToolPath } from "./text_files.ts";
+import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { displayPath } from "./workspace_paths.ts";
 
 /** Matching lines (or file names) returned at most. */
 export const MAX_MATCHES = 200;
-/** Files looked at at most, so a search over a huge tree ends. */
-const MAX_FILES = 20_000;
-/** Files larger than this are not searched. */
-const MAX_SEARCH_BYTES = 5 * 1024 * 1024;
+/** How long one search may run before ripgrep is killed. */
+export const SEARCH_TIMEOUT_MS = 30_000;
 /** Characters of a matching line shown. */
 const MAX_LINE_CHARS = 300;
 /** Folders never descended into. */
-const SKIPPED_DIRS = new Set([".git", "node_modules", ".hg", ".svn"]);
+const SKIPPED_DIRS = [".git", "node_modules", ".hg", ".svn"];
+/** Bytes of ripgrep output read at most (the first MAX_MATCHES results fit well within). */
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 const parameters = z.object({
   pattern: z.string().describe(
-    "A JavaScript regular expression searched for in each line of file contents, e.g. " +
-      "`function\\s+main` or `TODO`. Prefix with (?i) to ignore case. Pass an empty string to " +
-      "list files by name only (with glob).",
+    "A regular expression (ripgrep / Rust syntax: no lookaround or backreferences) searched " +
+      "for in each line of file contents, e.g. `function\\s+main` or `TODO`. Prefix with (?i) " +
+      "to ignore case. Pass an empty string to list files by name only (with glob).",
   ),
   path: z.string().optional().describe(
     "The folder (or file) to search, relative to the workspace. Default: the whole workspace.",
@@ -36,6 +37,8 @@ const parameters = z.object({
   ),
 });
 
+let ripgrep: Promise<string | null> | undefined;
+
 /**
  * Creates the search_files tool.
  *
@@ -44,7 +47,11 @@ const parameters = z.object({
  * registry.register(searchFilesTool(config));
  * ```
  */
-export function searchFilesTool(config: Config): Tool<typeof parameters> {
+export function searchFilesTool(
+  config: Config,
+  options: FileToolOptions = {},
+): Tool<typeof parameters> {
+  const files = new ToolFiles(config, options);
   return {
     name: "search_files",
     description: "Search the workspace: lines of file contents matching a regular expression " +
@@ -54,109 +61,102 @@ export function searchFilesTool(config: Config): Tool<typeof parameters> {
     parameters,
     readOnly: true,
     async execute({ pattern, path = ".", glob }, context) {
-      let regex: RegExp | null = null;
-      if (pattern !== "") {
-        const ignoreCase = pattern.startsWith("(?i)");
-        try {
-          regex = new RegExp(ignoreCase ? pattern.slice(4) : pattern, ignoreCase ? "i" : "");
-        } catch (e) {
-          return {
-            output: `The pattern is not a valid regular expression: ${(e as Error).message}`,
-            isError: true,
-          };
-        }
-      } else if (!glob) {
+      if (pattern === "" && !glob) {
         return { output: "Give a pattern, a glob, or both.", isError: true };
       }
-      const root = await resolveToolPath(path, config, context);
+      ripgrep ??= findExecutable("rg").then((p) => p ? Deno.realPath(p) : null);
+      const rg = await ripgrep;
+      if (!rg) {
+        return {
+          output: "search_files needs ripgrep, which is not installed on the gateway's machine " +
+            "(apt-get install ripgrep). Use terminal with grep meanwhile.",
+          isError: true,
+        };
+      }
+      const root = await files.resolveLexically(path, context);
+      const args = [
+        "--no-config",
+        "--no-ignore",
+        "--hidden",
+        "--no-messages",
+        "--color=never",
+        "--sort=path",
+        ...SKIPPED_DIRS.flatMap((d) => ["--glob", `!${d}`]),
+        ...(glob ? ["--glob", glob] : []),
+      ];
+      if (pattern === "") args.push("--files", "--null");
+      else {
+        args.push(
+          "--null",
+          "--line-number",
+          "--no-heading",
+          "--with-filename",
+          "--max-filesize=5M",
+          `--max-count=${MAX_MATCHES}`,
+          `--max-columns=${MAX_LINE_CHARS * 4}`,
+          "--max-columns-preview",
+          "--regexp",
+          pattern,
+        );
+      }
+      args.push("--", root.absolute);
+      const result = await runInSandbox(await files.sandbox(), [rg, ...args], {
+        layout: "files",
+        workspace: context.workspace,
+        executables: [rg],
+        hostEnv: { PATH: "/usr/bin:/bin" },
+        timeoutMs: SEARCH_TIMEOUT_MS,
+        signal: context.signal,
+        maxStdout: MAX_OUTPUT_BYTES,
+        maxStderr: 8192,
+      });
+      if (result.ended === "abort") return { output: "error: interrupted", isError: true };
+      if (result.ended === "timeout") {
+        return {
+          output: `The search did not finish within ${SEARCH_TIMEOUT_MS / 1000} s and was ` +
+            "stopped; narrow the path or glob.",
+          isError: true,
+        };
+      }
+      const stderr = result.stderr.text().trim();
+      if (result.code === 2 && /regex parse error|error parsing/i.test(stderr)) {
+        return {
+          output: `The pattern is not a valid regular expression for ripgrep: ${stderr}`,
+          isError: true,
+        };
+      }
+      if (result.code === 2 && /No such file|not found/i.test(stderr + result.stdout.text())) {
+        return { output: `${root.shown} does not exist.`, isError: true };
+      }
+      const workspace = await Deno.realPath(context.workspace).catch(() => context.workspace);
       const results: string[] = [];
-      let files = 0;
-      let capped = false;
-      for await (const file of walk(root.absolute, context.signal)) {
-        if (++files > MAX_FILES) {
-          capped = true;
-          break;
-        }
-        const rel = relative(root.absolute, file) || file.slice(file.lastIndexOf("/") + 1);
-        if (glob && !globMatches(glob, rel)) continue;
-        const shown = displayPath(file, context.workspace);
-        if (!regex) {
-          results.push(shown);
-        } else {
-          for (const hit of await searchFile(file, regex)) {
-            results.push(`${shown}:${hit.line}: ${hit.text}`);
-            if (results.length >= MAX_MATCHES) break;
+      const out = result.stdout.text();
+      const records = pattern === "" ? out.split("\0") : out.split("\n");
+      for (const record of records) {
+        if (results.length >= MAX_MATCHES) break;
+        if (pattern === "") {
+          if (record.trim() !== "" && !record.startsWith("\n[…")) {
+            results.push(displayPath(record.replace(/^\n/, ""), workspace));
           }
+          continue;
         }
-        if (results.length >= MAX_MATCHES) {
-          capped = true;
-          break;
-        }
+        const nul = record.indexOf("\0");
+        if (nul === -1) continue;
+        const match = /^(\d+):(.*)$/s.exec(record.slice(nul + 1));
+        if (!match) continue;
+        let text = match[2].replace(/\r$/, "").trim();
+        if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + " …";
+        results.push(`${displayPath(record.slice(0, nul), workspace)}:${match[1]}: ${text}`);
       }
-      if (results.length === 0) {
-        return capped
-          ? `No matches in the first ${MAX_FILES} files; narrow the path or glob.`
-          : `No matches in ${root.shown}.`;
-      }
-      if (capped) {
+      const more = records.filter((r) => r.trim() !== "").length > results.length;
+      if (results.length === 0) return `No matches in ${root.shown}.`;
+      if (more || results.length >= MAX_MATCHES) {
         results.push(
-          `[stopped after ${results.length} results in ${Math.min(files, MAX_FILES)} files; ` +
+          `[stopped after ${results.length} results; ` +
             "narrow the pattern, path or glob to see the rest]",
         );
       }
       return results.join("\n");
     },
   };
-}
-
-function globMatches(glob: string, rel: string): boolean {
-  const name = rel.slice(rel.lastIndexOf("/") + 1);
-  return glob.includes("/") ? matchesGlob(rel, glob) : matchesGlob(name, glob);
-}
-
-/** Every regular file below `root` (or `root` itself), without following symlinks. */
-async function* walk(root: string, signal: AbortSignal): AsyncGenerator<string> {
-  const info = await Deno.lstat(root);
-  if (info.isFile) {
-    yield root;
-    return;
-  }
-  const pending = [root];
-  while (pending.length > 0) {
-    signal.throwIfAborted();
-    const dir = pending.shift()!;
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(dir));
-    } catch {
-      continue; // Unreadable folders are skipped, not fatal.
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const entry of entries) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory && !SKIPPED_DIRS.has(entry.name)) pending.push(full);
-      else if (entry.isFile) yield full;
-    }
-  }
-}
-
-async function searchFile(file: string, regex: RegExp): Promise<{ line: number; text: string }[]> {
-  let bytes: Uint8Array;
-  try {
-    const info = await Deno.stat(file);
-    if (info.size > MAX_SEARCH_BYTES) return [];
-    bytes = await Deno.readFile(file);
-  } catch {
-    return [];
-  }
-  if (looksBinary(bytes)) return [];
-  const hits: { line: number; text: string }[] = [];
-  const lines = new TextDecoder().decode(bytes).split("\n");
-  for (let i = 0; i < lines.length && hits.length < MAX_MATCHES; i++) {
-    if (!regex.test(lines[i])) continue;
-    let text = lines[i].replace(/\r$/, "").trim();
-    if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + " …";
-    hits.push({ line: i + 1, text });
-  }
-  return hits;
 }

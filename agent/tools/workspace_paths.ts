@@ -70,7 +70,8 @@ export function isInside(path: string, root: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-function expandHome(path: string): string {
+/** `~` and `~/…` expanded with `$HOME`. */
+export function expandHome(path: string): string {
   if (path !== "~" && !path.startsWith("~/")) return path;
   const home = Deno.env.get("HOME");
   return home ? join(home, path.slice(1)) : path;

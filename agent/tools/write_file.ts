@@ -2,11 +2,10 @@
  * The `write_file` tool: writes a whole file, creating its parent folders.
  * @module
  */
-import { dirname } from "node:path";
 import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
-import { resolveToolPath } from "./text_files.ts";
+import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 
 const parameters = z.object({
   path: z.string().min(1).describe(
@@ -23,28 +22,19 @@ const parameters = z.object({
  * registry.register(writeFileTool(config));
  * ```
  */
-export function writeFileTool(config: Config): Tool<typeof parameters> {
+export function writeFileTool(
+  config: Config,
+  options: FileToolOptions = {},
+): Tool<typeof parameters> {
+  const files = new ToolFiles(config, options);
   return {
     name: "write_file",
     description: "Create a file or replace its whole content, inside the workspace. Parent " +
       "folders are created as needed. To change part of an existing file, prefer patch.",
     parameters,
     async execute({ path, content }, context) {
-      const file = await resolveToolPath(path, config, context);
-      let existed = false;
-      try {
-        const info = await Deno.stat(file.absolute);
-        if (info.isDirectory) {
-          return { output: `${file.shown} is a directory; give a file path.`, isError: true };
-        }
-        existed = true;
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
-      await Deno.mkdir(dirname(file.absolute), { recursive: true });
-      const bytes = new TextEncoder().encode(content);
-      await Deno.writeFile(file.absolute, bytes);
-      return `${existed ? "Overwrote" : "Created"} ${file.shown}: wrote ${bytes.length} bytes.`;
+      const { file, existed, bytes } = await files.write(path, content, context);
+      return `${existed ? "Overwrote" : "Created"} ${file.shown}: wrote ${bytes} bytes.`;
     },
   };
 }

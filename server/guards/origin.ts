@@ -60,7 +60,7 @@ export function originGuard(options: OriginGuardOptions): Middleware {
   const origins = new Set(options.origins.map(normalise).filter((o) => o !== ""));
   const any = origins.has("*");
 
-  return async (req, _ctx, next) => {
+  return async (req, ctx, next) => {
     const origin = req.headers.get("origin");
     if (origin === null) return await next();
     if (!any && !origins.has(normalise(origin))) {
@@ -88,7 +88,7 @@ export function originGuard(options: OriginGuardOptions): Middleware {
         },
       });
     }
-    const res = await settle(next);
+    const res = await settle(next, ctx);
     return setHeaders(res, { ...cors, "Access-Control-Expose-Headers": EXPOSED_HEADERS });
   };
 }

@@ -45,7 +45,7 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
   const now = options.now ?? performance.now.bind(performance);
   return async (req, ctx, next) => {
     const start = now();
-    const res = await settle(next);
+    const res = await settle(next, ctx);
     return trackBody(res, (outcome) => {
       const entry: RequestLogEntry = {
         time: new Date().toISOString(),

@@ -24,5 +24,5 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * ```
  */
 export function securityHeaders(): Middleware {
-  return async (_req, _ctx, next) => setHeaders(await settle(next), { ...SECURITY_HEADERS });
+  return async (_req, ctx, next) => setHeaders(await settle(next, ctx), { ...SECURITY_HEADERS });
 }

@@ -4,15 +4,20 @@
  * @module
  */
 import { errorResponse } from "../error_envelope.ts";
+import type { RequestContext } from "../router.ts";
 
-/** Runs `next` and turns anything it throws into the error-envelope response. */
+/**
+ * Runs `next` and turns anything it throws into the error-envelope response; an unexpected
+ * error is reported (logged with its cause and the request id) before it becomes a 500.
+ */
 export async function settle(
   next: (req?: Request) => Promise<Response>,
-  req?: Request,
+  ctx: RequestContext,
 ): Promise<Response> {
   try {
-    return await next(req);
+    return await next();
   } catch (error) {
+    ctx.reportUnexpected?.(error);
     return errorResponse(error);
   }
 }

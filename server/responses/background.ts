@@ -3,17 +3,36 @@
  * events for replay, and can be followed live or cancelled.
  * @module
  */
-import type { Run } from "../runs.ts";
+import { driveTurn, turnEvents } from "../../agent/mod.ts";
 import { jsonResponse } from "../error_envelope.ts";
+import type { Run } from "../runs.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";
 import { LiveRun } from "./live_runs.ts";
-import { drive, finalStatus, save } from "./outcome.ts";
+import { finalStatus, save } from "./outcome.ts";
 import type { PreparedTurn } from "./prepare.ts";
 import { streamLive } from "./replay.ts";
 
-/** Starts a background turn; answers with the queued response (or its live stream). */
+/**
+ * Starts a background turn; answers with the queued response (or its live stream). `stored` is
+ * called once the turn has ended and is stored, or at once when it could not be started.
+ */
 export async function runBackground(
+  prepared: PreparedTurn,
+  deps: ResponsesDeps,
+  stored: () => void,
+): Promise<Response> {
+  const run = deps.runs.begin();
+  try {
+    return await startBackground(prepared, deps, run, stored);
+  } catch (error) {
+    run.finish();
+    stored();
+    throw error;
+  }
+}
+
+async function startBackground(
   prepared: PreparedTurn,
   deps: ResponsesDeps,
   run: Run,
@@ -37,7 +56,10 @@ export async function runBackground(
   const timer = setInterval(() => persist().catch(() => {}), 250);
   (async () => {
     try {
-      const result = await drive(prepared, deps, run, emitter);
+      const events = turnEvents(deps.agent, prepared.turn, { signal: run.signal });
+      const result = await driveTurn(events, (event) => {
+        if (event.type !== "final") emitter.handle(event);
+      });
       const final = emitter.finish(result, finalStatus(result, live.cancelled, run.signal.aborted));
       await save(prepared, deps, final);
       emitter.emitTerminal(final);

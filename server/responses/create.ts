@@ -4,21 +4,26 @@
  * background — storing only this turn's items.
  * @module
  */
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { driveTurn, failedResult, InvalidRequestError } from "../../agent/mod.ts";
 import { parseBody, readJsonBody } from "../body.ts";
-import { shuttingDownError, startTurn as startStreamedTurn, turnError } from "../turns.ts";
-import { errorResponse, jsonResponse } from "../error_envelope.ts";
-import type { Run } from "../runs.ts";
-import { sseResponse, type SseWriter } from "../sse.ts";
+import { errorBody, errorResponse, jsonResponse } from "../error_envelope.ts";
+import type { RequestContext } from "../router.ts";
+import type { SseWriter } from "../sse.ts";
+import { answerPlain, answerStream, type TurnCall } from "../turn_driver.ts";
+import { shuttingDownError, turnError } from "../turns.ts";
 import { runBackground } from "./background.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";
-import { drive, finalStatus, save } from "./outcome.ts";
+import { finalStatus, save } from "./outcome.ts";
 import { type ConversationTurn, prepare, type PreparedTurn } from "./prepare.ts";
 import { conversationName, type ResponseRequest, ResponseRequestSchema } from "./request.ts";
 
 /** Handles `POST /v1/responses`. */
-export async function createResponse(req: Request, deps: ResponsesDeps): Promise<Response> {
+export async function createResponse(
+  req: Request,
+  ctx: RequestContext,
+  deps: ResponsesDeps,
+): Promise<Response> {
   const request = parseBody(ResponseRequestSchema, await readJsonBody(req, deps.maxBodyBytes));
   const name = conversationName(request);
   if (name !== null && request.previous_response_id) {
@@ -35,7 +40,7 @@ export async function createResponse(req: Request, deps: ResponsesDeps): Promise
     });
   }
   if (deps.runs.shuttingDown) throw shuttingDownError();
-  if (name === null) return await startTurn(req, request, deps, null);
+  if (name === null) return await startTurn(req, ctx, request, deps, null);
 
   // Turns on one conversation run one after another; the name is held until the turn is
   // stored, which for streams and background runs is after the HTTP response was handed over.
@@ -44,7 +49,7 @@ export async function createResponse(req: Request, deps: ResponsesDeps): Promise
       let finished!: () => void;
       const turnDone = new Promise<void>((r) => finished = r);
       try {
-        resolve(await startTurn(req, request, deps, { name, onStored: finished }));
+        resolve(await startTurn(req, ctx, request, deps, { name, onStored: finished }));
       } catch (error) {
         reject(error);
         return;
@@ -56,96 +61,99 @@ export async function createResponse(req: Request, deps: ResponsesDeps): Promise
 
 async function startTurn(
   req: Request,
+  ctx: RequestContext,
   request: ResponseRequest,
   deps: ResponsesDeps,
   conversation: ConversationTurn | null,
 ): Promise<Response> {
+  const stored = () => conversation?.onStored();
   let handedOver = false;
   try {
     const prepared = await prepare(request, deps, conversation?.name ?? null);
-    const run = deps.runs.begin();
-    const stored = () => conversation?.onStored();
     handedOver = true;
-    if (request.background) return await runBackground(prepared, deps, run, stored);
-    if (request.stream) return await runStream(req, prepared, deps, run, stored);
-    return await runPlain(req, prepared, deps, run, stored);
+    if (request.background) return await runBackground(prepared, deps, stored);
+    const call: TurnCall = {
+      req,
+      ctx,
+      runs: deps.runs,
+      runner: deps.agent,
+      turn: prepared.turn,
+      onFinished: stored,
+    };
+    if (request.stream) return await answerStreamed(call, prepared, deps);
+    return await answerJson(call, prepared, deps);
   } finally {
-    if (!handedOver) conversation?.onStored();
+    if (!handedOver) stored();
   }
 }
 
-async function runPlain(
-  req: Request,
+/** Runs the turn, stores it, and answers with the Response object (or the error envelope). */
+async function answerJson(
+  call: TurnCall,
   prepared: PreparedTurn,
   deps: ResponsesDeps,
-  run: Run,
-  stored: () => void,
 ): Promise<Response> {
-  const onAbort = () => run.abort("client disconnected");
-  req.signal.addEventListener("abort", onAbort, { once: true });
   const emitter = new ResponseEmitter(prepared.base, () => {}, { coalesceMs: 0 });
   try {
     emitter.start(false);
-    const result = await drive(prepared, deps, run, emitter);
-    const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
-    await save(prepared, deps, final);
-    if (result.status === "failed") return errorResponse(turnError(result));
-    return jsonResponse(final);
-  } finally {
-    emitter.dispose();
-    req.signal.removeEventListener("abort", onAbort);
-    run.finish();
-    stored();
-  }
-}
-
-async function runStream(
-  req: Request,
-  prepared: PreparedTurn,
-  deps: ResponsesDeps,
-  run: Run,
-  stored: () => void,
-): Promise<Response> {
-  const onEarlyAbort = () => run.abort("client disconnected");
-  req.signal.addEventListener("abort", onEarlyAbort, { once: true });
-  const events = deps.agent.run(prepared.turn, { signal: run.signal });
-  let handedOver = false;
-  try {
-    const started = await startStreamedTurn(events);
-    if ("failed" in started) return errorResponse(turnError(started.failed));
-    req.signal.removeEventListener("abort", onEarlyAbort);
-    handedOver = true;
-    return sseResponse({
-      keepAliveMs: deps.keepAliveMs,
-      onCancel: () => run.abort("client disconnected"),
-      produce: async (writer: SseWriter) => {
-        const emitter = new ResponseEmitter(
-          prepared.base,
-          (e) => writer.send(e, e.type),
-          { coalesceMs: deps.coalesceMs, backlogged: () => writer.backlogged },
-        );
-        try {
-          emitter.start(false);
-          const result = await drive(prepared, deps, run, emitter, started.events);
-          const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
-          // Stored before the terminal event, so what the client saw finish is durable.
-          await save(prepared, deps, final).catch((e) => {
-            if (!writer.closed) throw e;
-          });
-          emitter.emitTerminal(final);
-          writer.sendRaw("[DONE]");
-        } finally {
-          emitter.dispose();
-          run.finish();
-          stored();
-        }
+    return await answerPlain(call, {
+      onEvent: (event) => {
+        if (event.type !== "final") emitter.handle(event);
+      },
+      respond: async (result, run) => {
+        const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
+        await save(prepared, deps, final);
+        if (result.status === "failed") return errorResponse(turnError(result));
+        return jsonResponse(final);
       },
     });
   } finally {
-    req.signal.removeEventListener("abort", onEarlyAbort);
-    if (!handedOver) {
-      run.finish();
-      stored();
-    }
+    emitter.dispose();
   }
+}
+
+/**
+ * Streams the turn as Responses events. The final state is stored before the terminal event,
+ * so what the client saw finish is durable; a failure after the hand-over (a failed save, say)
+ * ends the stream with `error`, `response.failed` and `[DONE]`.
+ */
+function answerStreamed(
+  call: TurnCall,
+  prepared: PreparedTurn,
+  deps: ResponsesDeps,
+): Promise<Response> {
+  let out: SseWriter | undefined;
+  const emitter = new ResponseEmitter(prepared.base, (e) => out?.send(e, e.type), {
+    coalesceMs: deps.coalesceMs,
+    backlogged: () => out?.backlogged ?? false,
+  });
+  return answerStream(call, {
+    keepAliveMs: deps.keepAliveMs,
+    render: async (events, writer, run) => {
+      out = writer;
+      try {
+        emitter.start(false);
+        const result = await driveTurn(events, (event) => {
+          if (event.type !== "final") emitter.handle(event);
+        });
+        const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
+        await save(prepared, deps, final);
+        emitter.emitTerminal(final);
+        writer.sendRaw("[DONE]");
+      } finally {
+        emitter.dispose();
+      }
+    },
+    fail: (error, writer) => {
+      out = writer;
+      const { message, code } = errorBody(error);
+      const failed = emitter.finish(
+        failedResult({ message, code: code ?? "internal_error" }),
+        "failed",
+      );
+      emitter.emitTerminal(failed);
+      emitter.dispose();
+      writer.sendRaw("[DONE]");
+    },
+  });
 }

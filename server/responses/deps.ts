@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, Usage } from "../../agent/mod.ts";
 import type { ResponseStore } from "../../store/mod.ts";
-import type { AgentRunner } from "../chat_completions.ts";
+import type { TurnRunner } from "../../agent/mod.ts";
 import type { RunTracker } from "../runs.ts";
 import type { LiveRuns } from "./live_runs.ts";
 import type { ResponseSockets } from "./sockets.ts";
@@ -18,7 +18,7 @@ export type Summariser = (
 
 /** What the Responses endpoints need. */
 export interface ResponsesDeps {
-  agent: AgentRunner;
+  agent: TurnRunner;
   runs: RunTracker;
   store: ResponseStore;
   maxBodyBytes: number;

@@ -1,13 +1,12 @@
 /**
- * How a Responses turn ends, whatever the mode (plain, streamed, background): the agent's events
- * driven through an emitter, the final status, and the final state stored.
+ * How a Responses turn ends, whatever the mode (plain, streamed, background): the final status
+ * and the final state stored.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
+import type { TurnResult } from "../../agent/mod.ts";
 import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
-import type { Run } from "../runs.ts";
 import type { ResponsesDeps } from "./deps.ts";
-import type { FinalStatus, ResponseEmitter } from "./emitter.ts";
+import type { FinalStatus } from "./emitter.ts";
 import type { PreparedTurn } from "./prepare.ts";
 
 /**
@@ -20,32 +19,6 @@ export function finalStatus(result: TurnResult, cancelled: boolean, aborted: boo
   if (result.status === "completed" && !aborted) return "completed";
   if (result.status === "completed") result.incompleteReason ??= "interrupted";
   return "incomplete";
-}
-
-/** Drives the agent through an emitter; returns the final result. */
-export async function drive(
-  prepared: PreparedTurn,
-  deps: ResponsesDeps,
-  run: Run,
-  emitter: ResponseEmitter,
-  events?: AsyncGenerator<AgentEvent, unknown>,
-): Promise<TurnResult> {
-  const stream = events ?? deps.agent.run(prepared.turn, { signal: run.signal });
-  let final: TurnResult | undefined;
-  const consume = (event: AgentEvent) => {
-    if (event.type === "final") final = event.result;
-    else emitter.handle(event);
-  };
-  for await (const event of stream) consume(event);
-  return final ?? {
-    status: "failed",
-    text: "",
-    messages: [],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    finishReason: "stop",
-    clientToolCalls: [],
-    error: { message: "The agent ended without a result.", code: "agent_error" },
-  };
 }
 
 /** Stores the final state (unless `store: false`). */

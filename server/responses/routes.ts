@@ -35,7 +35,7 @@ export function responsesRoutes(deps: ResponsesDeps): Route[] {
       method: "POST",
       path: "/v1/responses",
       runsAgent: true,
-      handler: (req) => createResponse(req, deps),
+      handler: (req, ctx) => createResponse(req, ctx, deps),
     },
     responsesWebSocketRoute(deps),
     {

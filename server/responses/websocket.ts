@@ -9,15 +9,16 @@
  * apply no CORS to WebSockets, so a foreign Origin is refused before the handshake.
  * @module
  */
-import { HeraldError, InvalidRequestError } from "../../agent/mod.ts";
+import { driveTurn, HeraldError, InvalidRequestError } from "../../agent/mod.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 import { parseBody } from "../body.ts";
 import { errorBody, toHeraldError } from "../error_envelope.ts";
 import type { Route } from "../router.ts";
 import type { Run } from "../runs.ts";
-import { shuttingDownError, startTurn, turnError } from "../turns.ts";
+import { shuttingDownError, turnError } from "../turns.ts";
+import { startTurn } from "../turn_driver.ts";
 import type { ResponsesDeps } from "./deps.ts";
-import { drive, finalStatus, save } from "./outcome.ts";
+import { finalStatus, save } from "./outcome.ts";
 import { type LocalResponse, prepare, type PreparedTurn } from "./prepare.ts";
 import { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
 export { ResponseSockets } from "./sockets.ts";
@@ -211,7 +212,7 @@ class ResponsesSocket {
     this.#current = run;
     try {
       if (this.#closed) return;
-      const started = await startTurn(deps.agent.run(prepared.turn, { signal: run.signal }));
+      const started = await startTurn(deps.agent, prepared.turn, { signal: run.signal });
       if ("failed" in started) throw turnError(started.failed);
       const emitter = new ResponseEmitter(prepared.base, (e) => this.#send(e), {
         coalesceMs: deps.coalesceMs,
@@ -219,7 +220,9 @@ class ResponsesSocket {
       });
       try {
         emitter.start(false);
-        const result = await drive(prepared, deps, run, emitter, started.events);
+        const result = await driveTurn(started.events, (event) => {
+          if (event.type !== "final") emitter.handle(event);
+        });
         const final = emitter.finish(result, finalStatus(result, false, run.signal.aborted));
         await save(prepared, deps, final).catch((e) => {
           if (!this.#closed) throw e;

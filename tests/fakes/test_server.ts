@@ -11,7 +11,7 @@ import { type Tool, ToolRegistry } from "../../agent/mod.ts";
 import { createApp } from "../../server/mod.ts";
 import { chatCompletionRoutes } from "../../server/mod.ts";
 import { healthRoutes, modelRoutes } from "../../server/mod.ts";
-import type { Middleware, Route } from "../../server/mod.ts";
+import type { AppOptions, Middleware, Route } from "../../server/mod.ts";
 import { RunTracker } from "../../server/mod.ts";
 import { FakeLlm, type FakeLlmOptions } from "./fake_llm.ts";
 
@@ -48,6 +48,8 @@ export interface TestServerOptions extends FakeLlmOptions {
   keepAliveMs?: number;
   extraRoutes?: (deps: { agent: Agent; runs: RunTracker }) => Route[];
   middleware?: Middleware[];
+  /** The app's hook for unexpected errors (default: stderr). */
+  onUnexpectedError?: AppOptions["onUnexpectedError"];
   maxRetries?: number;
   streamTokens?: boolean;
 }
@@ -99,7 +101,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    createApp({ routes, apiKeys: () => [TEST_KEY], middleware: options.middleware }),
+    createApp({
+      routes,
+      apiKeys: () => [TEST_KEY],
+      middleware: options.middleware,
+      onUnexpectedError: options.onUnexpectedError,
+    }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: TEST_KEY, maxRetries: 0 });

@@ -14,7 +14,10 @@ async function setup(input: Record<string, unknown> = {}) {
     model: { name: "fake-model", api_key: "sk-configured-upstream-key-42", ...(input.model ?? {}) },
     llm: { max_retries: 0 },
   });
-  const resolved: ResolvedConfig = { config, home: workspace, workspace, baseUrl: llm.baseUrl };
+  // $HERALD_HOME apart from the workspace: the sandbox hides it, and its secret files in it.
+  const home = `${workspace}-home`;
+  await Deno.mkdir(home);
+  const resolved: ResolvedConfig = { config, home, workspace, baseUrl: llm.baseUrl };
   const runtime = await openRuntime(resolved, { kv });
   return {
     llm,
@@ -25,6 +28,7 @@ async function setup(input: Record<string, unknown> = {}) {
       kv.close();
       await llm.close();
       await Deno.remove(workspace, { recursive: true });
+      await Deno.remove(home, { recursive: true });
     },
   };
 }

@@ -8,13 +8,12 @@ function registryWith(config = testConfig()): ToolRegistry {
   return new ToolRegistry().register(terminalTool(config));
 }
 
-/** Living (non-zombie) processes in a process group. */
-async function livingInGroup(pgid: number): Promise<string[]> {
-  const out = await new Deno.Command("ps", { args: ["-e", "-o", "pgid=,stat=,comm="] }).output();
+/** Living (non-zombie) host processes whose command line contains `needle`. */
+async function livingWith(needle: string): Promise<string[]> {
+  const out = await new Deno.Command("ps", { args: ["-e", "-o", "stat=,args="] }).output();
   return new TextDecoder().decode(out.stdout).split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([group, stat]) => Number(group) === pgid && !stat.startsWith("Z"))
-    .map((cols) => cols.join(" "));
+    .map((l) => l.trim())
+    .filter((l) => l.includes(needle) && !l.startsWith("Z") && !/\bps\b/.test(l));
 }
 
 Deno.test("terminal runs bash in the workspace and reports exit code, stdout and stderr", async () => {
@@ -28,15 +27,28 @@ Deno.test("terminal runs bash in the workspace and reports exit code, stdout and
   assert.equal(result.output, `exit code: 3\n\nstdout:\n${ws.path}\n\nstderr:\noops`);
 });
 
-Deno.test("terminal refuses a deny-listed command with a blocked: message", async () => {
+Deno.test("without a sandbox (tools.sandbox: off) a dangerous command is refused with blocked:", async () => {
   await using ws = await tempDir();
-  const result = await registryWith().call(
+  const result = await registryWith(testConfig({ tools: { sandbox: "off" } })).call(
     "terminal",
     JSON.stringify({ command: "rm -rf /" }),
     toolContext(ws.path),
   );
   assert.equal(result.isError, true);
-  assert.match(result.output, /^blocked: /);
+  assert.match(result.output, /^blocked: it would recursively delete .*No OS sandbox confines/s);
+});
+
+Deno.test("terminal refuses a command over 64 KB without running it", async () => {
+  await using ws = await tempDir();
+  const marker = join(ws.path, "ran");
+  const result = await registryWith().call(
+    "terminal",
+    JSON.stringify({ command: `touch ${marker} #` + "x".repeat(70_000) }),
+    toolContext(ws.path),
+  );
+  assert.equal(result.isError, true);
+  assert.match(result.output, /^blocked: the command is 70\d{3} bytes; commands over 65536 bytes/);
+  await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
 });
 
 Deno.test("terminal cuts the middle of oversized output and says how much", async () => {
@@ -80,12 +92,12 @@ Deno.test("an abort kills the whole process tree within 1 s", async () => {
   const controller = new AbortController();
   const call = registryWith().call(
     "terminal",
-    JSON.stringify({ command: `echo started; sleep 30 & echo $$ > ${fifo}; sleep 30` }),
+    JSON.stringify({ command: `echo started; sleep 30.0417 & echo go > ${fifo}; sleep 30.0417` }),
     toolContext(ws.path, controller.signal),
   );
-  // Reading the FIFO waits until the command has started and written its process group id.
-  const pgid = Number((await Deno.readTextFile(fifo)).trim());
-  assert.ok((await livingInGroup(pgid)).length >= 2, "the sleeps should be running");
+  // Reading the FIFO waits until the command has started its background sleep.
+  await Deno.readTextFile(fifo);
+  assert.ok((await livingWith("sleep 30.0417")).length >= 1, "the sleeps should be running");
   controller.abort();
   let bound: ReturnType<typeof setTimeout> | undefined;
   const outcome = await Promise.race([
@@ -94,7 +106,7 @@ Deno.test("an abort kills the whole process tree within 1 s", async () => {
   ]);
   clearTimeout(bound);
   assert.notEqual(outcome, "late", "the call did not end within 1 s of the abort");
-  assert.deepEqual(await livingInGroup(pgid), []);
+  assert.deepEqual(await livingWith("sleep 30.0417"), []);
   const { output } = outcome as { output: string };
   assert.match(output, /^exit code: killed \(interrupted\)/);
   assert.match(output, /stdout:\nstarted/, "output written before the abort is kept");

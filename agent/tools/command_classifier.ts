@@ -1,13 +1,18 @@
 /**
- * The terminal tool's guard against plainly destructive commands (wiping / or home, formatting
- * disks, fork bombs, shutting the machine down, piping downloads into a shell). It is a seatbelt
- * against a model's mistakes, not a sandbox: a determined command can always get around a list.
+ * Classifies terminal commands: marks the plainly destructive ones (wiping / or home, formatting
+ * disks, fork bombs, shutting the machine down, piping downloads into a shell) as dangerous, so
+ * the approval policy can ask first. It is not the wall — the OS sandbox is; a determined
+ * command can always get around a list. Every check is linear in the command's length (rules
+ * look at bounded windows around trigger words), and commands over 64 KB are refused unread.
  * @module
  */
 import { posix } from "node:path";
 
+/** Commands longer than this many bytes (UTF-8) are refused without being scanned. */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
 /** Adjustments from `tools.terminal`. */
-export interface CommandPolicyOptions {
+export interface CommandClassifierOptions {
   /** Extra regular expressions of commands to refuse. */
   deny?: readonly string[];
   /** Regular expressions of commands allowed even when the built-in list matches. */
@@ -120,13 +125,25 @@ const BUILTIN_RULES: Rule[] = [
   },
   {
     reason: "it writes straight onto a raw disk device",
-    test: (c) => new RegExp(String.raw`>\s*${RAW_DISK}|\btee\s+(?:-a\s+)?${RAW_DISK}`).test(c),
+    test: (c) =>
+      windows(c, ">", 0, 64, (_b, after) => new RegExp(String.raw`^>\s*${RAW_DISK}`).test(after)) ||
+      windows(
+        c,
+        "tee",
+        0,
+        96,
+        (_b, after) => new RegExp(String.raw`^tee\s+(?:-a\s+)?${RAW_DISK}`).test(after),
+      ),
   },
   {
     reason: "it is a fork bomb",
     test: (c) =>
-      /:\s*\(\s*\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;?\s*:/.test(c) ||
-      /\b(\w+)\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}/.test(c),
+      windows(c, "{", 64, 96, (before, after) => {
+        const name = /(?:^|[\s;&|(])(?:function\s+)?([\w:.-]+)\s*(?:\(\s*\))?\s*$/.exec(before)
+          ?.[1];
+        const body = /^\{\s*([\w:.-]+)\s*\|\s*([\w:.-]+)\s*&/.exec(after);
+        return name !== undefined && body !== null && body[1] === name && body[2] === name;
+      }),
   },
   {
     reason: "it would shut down or restart the machine",
@@ -149,56 +166,115 @@ const BUILTIN_RULES: Rule[] = [
   {
     reason: "it pipes a download straight into a shell; download the script, read it, then run it",
     test: (c) =>
-      new RegExp(String.raw`\b(?:curl|wget)\b[^|;&]*\|\s*${SHELL}`).test(c) ||
-      new RegExp(String.raw`${SHELL}\s+(?:-\w+\s+)*<\(\s*(?:curl|wget)\b`).test(c) ||
-      new RegExp(String.raw`${SHELL}\s+-c\s+["']?\$\(\s*(?:curl|wget)\b`).test(c),
+      ["curl", "wget"].some((word) =>
+        windows(
+          c,
+          word,
+          0,
+          512,
+          (_b, after) => new RegExp(String.raw`^(?:curl|wget)\b[^|;&\n]*\|\s*${SHELL}`).test(after),
+        )
+      ) ||
+      windows(
+        c,
+        "<(",
+        64,
+        32,
+        (before, after) =>
+          new RegExp(String.raw`${SHELL}\s+(?:-\w+\s+)*$`).test(before) &&
+          /^<\(\s*(?:curl|wget)\b/.test(after),
+      ) ||
+      windows(c, "$(", 64, 32, (before, after) =>
+        new RegExp(String.raw`${SHELL}\s+-c\s+["']?$`).test(before) &&
+        /^\$\(\s*(?:curl|wget)\b/.test(after)),
   },
 ];
 
+/** What the classifier says of one command. */
+export interface CommandClass {
+  /** True when the command needs the approval policy's attention (or, unsandboxed, is refused). */
+  dangerous: boolean;
+  /** Why, in words the model can act on; set when dangerous or refused. */
+  reason?: string;
+  /** True when the command must not run at all: too long, or a configured deny pattern. */
+  refused?: boolean;
+}
+
 /**
- * Decides whether the terminal may run a command.
+ * Classifies terminal commands.
  *
  * @example
  * ```ts
- * const policy = new CommandPolicy({ deny: ["\\bgit\\s+push\\b"] });
- * policy.check("rm -rf /"); // "blocked: it would recursively delete …"
- * policy.check("ls -la"); // null
+ * const classifier = new CommandClassifier({ deny: ["\\bgit\\s+push\\b"] });
+ * classifier.classify("rm -rf /"); // { dangerous: true, reason: "it would recursively delete …" }
+ * classifier.classify("ls -la"); // { dangerous: false }
  * ```
  */
-export class CommandPolicy {
+export class CommandClassifier {
   #deny: RegExp[];
   #allow: RegExp[];
   #home: string | undefined;
 
   /** @throws Error when a configured pattern is not a valid regular expression. */
-  constructor(options: CommandPolicyOptions = {}) {
+  constructor(options: CommandClassifierOptions = {}) {
     this.#deny = compileAll(options.deny ?? [], "tools.terminal.deny");
     this.#allow = compileAll(options.allow ?? [], "tools.terminal.allow");
     this.#home = options.home ?? Deno.env.get("HOME");
   }
 
   /**
-   * Returns `null` when the command may run, otherwise the refusal text (starting `blocked: `).
-   * A configured deny pattern always wins; an allow pattern overrides only the built-in list.
+   * Classifies `command`. A command over {@link MAX_COMMAND_BYTES} and one matching a configured
+   * deny pattern are `refused`; an allow pattern clears only the built-in rules.
    */
-  check(command: string): string | null {
+  classify(command: string): CommandClass {
+    const bytes = utf8Length(command);
+    if (bytes > MAX_COMMAND_BYTES) {
+      return {
+        dangerous: true,
+        refused: true,
+        reason: `the command is ${bytes} bytes; commands over ${MAX_COMMAND_BYTES} bytes (64 KB) ` +
+          "are refused unread. Write the script to a file with write_file and run the file",
+      };
+    }
     for (const pattern of this.#deny) {
       if (pattern.test(command)) {
-        return `blocked: the command matches the configured deny pattern /${pattern.source}/ ` +
-          "(tools.terminal.deny). Do not retry it; ask the user to run it themselves if needed.";
+        return {
+          dangerous: true,
+          refused: true,
+          reason: `the command matches the configured deny pattern /${pattern.source}/ ` +
+            "(tools.terminal.deny). Do not retry it; ask the user to run it themselves if needed",
+        };
       }
     }
-    if (this.#allow.some((p) => p.test(command))) return null;
+    if (this.#allow.some((p) => p.test(command))) return { dangerous: false };
     const segments = splitCommand(command, this.#home);
     for (const rule of BUILTIN_RULES) {
-      if (rule.test(command, segments, this.#home)) {
-        return `blocked: ${rule.reason}. This command is on the terminal's deny-list; ` +
-          "do not retry it in another form. If the user really wants it, they can run it " +
-          "themselves or allow it with tools.terminal.allow.";
-      }
+      if (rule.test(command, segments, this.#home)) return { dangerous: true, reason: rule.reason };
     }
-    return null;
+    return { dangerous: false };
   }
+}
+
+/** UTF-8 length; a string longer than the limit in UTF-16 units is over it in bytes too. */
+function utf8Length(text: string): number {
+  return text.length > MAX_COMMAND_BYTES ? text.length : new TextEncoder().encode(text).length;
+}
+
+/**
+ * True when `test` holds at some occurrence of `trigger`: it gets up to `before` characters
+ * before the occurrence and `after` characters from it. Linear in the command's length.
+ */
+function windows(
+  command: string,
+  trigger: string,
+  before: number,
+  after: number,
+  test: (before: string, after: string) => boolean,
+): boolean {
+  for (let i = command.indexOf(trigger); i !== -1; i = command.indexOf(trigger, i + 1)) {
+    if (test(command.slice(Math.max(0, i - before), i), command.slice(i, i + after))) return true;
+  }
+  return false;
 }
 
 function compileAll(patterns: readonly string[], key: string): RegExp[] {
@@ -223,7 +299,7 @@ function splitCommand(command: string, home: string | undefined): string[][] {
   for (const part of command.split(/;|&&?|\|\|?|\n|\$\(|`|\(|\)|\{\s|\s\}/)) {
     const words = part.trim().split(/\s+/).filter(Boolean).map((w) => {
       // `\rm` skips aliases but is still rm.
-      let word = w.replace(/^["']+|["']+$/g, "").replace(/^\\/, "")
+      let word = trimQuotes(w).replace(/^\\/, "")
         .replace(/\$\{HOME\}|\$HOME/g, "~");
       if (home && home !== "/" && (word === home || word.startsWith(home + "/"))) {
         word = "~" + word.slice(home.length);
@@ -243,7 +319,7 @@ function splitCommand(command: string, home: string | undefined): string[][] {
         continue;
       }
       // sh -c 'cmd', bash -lc "cmd": the quoted command's words follow (quotes are stripped).
-      const c = words.slice(1).findIndex((w) => /^-[a-z]*c[a-z]*$/.test(w));
+      const c = words.slice(1).findIndex((w) => /^-[a-z]+$/.test(w) && w.includes("c"));
       if (SHELL_NAME.test(first) && c !== -1 && words.slice(1, c + 1).every((w) => w[0] === "-")) {
         words.splice(0, c + 2);
         continue;
@@ -256,6 +332,15 @@ function splitCommand(command: string, home: string | undefined): string[][] {
     }
   }
   return segments;
+}
+
+/** Strips quotes from both ends of a word (by hand: a regex is quadratic on a run of quotes). */
+function trimQuotes(word: string): string {
+  let start = 0;
+  let end = word.length;
+  while (start < end && (word[start] === '"' || word[start] === "'")) start++;
+  while (end > start && (word[end - 1] === '"' || word[end - 1] === "'")) end--;
+  return word.slice(start, end);
 }
 
 function baseName(word: string): string {

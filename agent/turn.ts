@@ -1,0 +1,155 @@
+/**
+ * The turn contract every front door runs turns through: a {@link TurnRunner} yields a turn's
+ * AgentEvents, the last always `final`, and returns the same TurnResult. {@link settleTurn}
+ * holds any runner to that promise (a runner that throws or stops early still ends with a
+ * `final`), so no front door scans for `final` or invents a result of its own.
+ * @module
+ */
+import type { AgentEvent, AgentTurn, TurnResult } from "./events.ts";
+import { emptyUsage } from "./messages.ts";
+
+/** Options for one run. */
+export interface RunOptions {
+  /** Aborting it stops the LLM request and kills running tools. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Something that runs agent turns: the Agent, or a test double.
+ *
+ * @example
+ * ```ts
+ * const result = await driveTurn(runner.run(turn, { signal }), (event) => render(event));
+ * ```
+ */
+export interface TurnRunner {
+  /** Runs one turn: yields its events, the last always `final`, and returns its result. */
+  run(turn: AgentTurn, options?: RunOptions): AsyncGenerator<AgentEvent, TurnResult>;
+}
+
+/** The result of a turn cut off (by /stop, a client leaving, shutdown) before it finished. */
+export function interruptedResult(text = ""): TurnResult {
+  return {
+    status: "interrupted",
+    text,
+    messages: [],
+    usage: emptyUsage(),
+    finishReason: "stop",
+    clientToolCalls: [],
+    incompleteReason: "interrupted",
+  };
+}
+
+/** The result of a turn that failed with `error` (a code from the agent's own vocabulary). */
+export function failedResult(error: { message: string; code: string }, text = ""): TurnResult {
+  return {
+    status: "failed",
+    text,
+    messages: [],
+    usage: emptyUsage(),
+    finishReason: "stop",
+    clientToolCalls: [],
+    error: { message: error.message, code: error.code },
+  };
+}
+
+/**
+ * Passes a turn's events through and guarantees they end with exactly one `final`, whose result
+ * the generator also returns. A runner that throws ends `failed` (`interrupted` once `signal`
+ * was aborted); one that stops without a `final` ends `interrupted` when aborted, else `failed`.
+ */
+export async function* settleTurn(
+  events: AsyncGenerator<AgentEvent, TurnResult | void>,
+  options: RunOptions = {},
+): AsyncGenerator<AgentEvent, TurnResult> {
+  let text = "";
+  let result: TurnResult;
+  try {
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        result = next.value ??
+          (options.signal?.aborted ? interruptedResult(text) : failedResult(
+            { message: "The agent ended without a result.", code: "agent_error" },
+            text,
+          ));
+        break;
+      }
+      const event = next.value;
+      if (event.type === "final") {
+        yield event;
+        // Nothing after `final` counts; let the runner clean up.
+        await events.return?.(undefined);
+        return event.result;
+      }
+      if (event.type === "text_delta") text += event.delta;
+      yield event;
+    }
+  } catch (error) {
+    result = options.signal?.aborted
+      ? interruptedResult(text)
+      : failedResult({ message: describeError(error), code: "agent_error" }, text);
+  }
+  yield { type: "final", result };
+  return result;
+}
+
+/**
+ * Runs a turn's (settled) events to their end, handing each one, `final` included, to `onEvent`;
+ * returns the TurnResult.
+ */
+export async function driveTurn(
+  events: AsyncGenerator<AgentEvent, TurnResult>,
+  onEvent: (event: AgentEvent) => void = () => {},
+): Promise<TurnResult> {
+  for (;;) {
+    const next = await events.next();
+    if (next.done) return next.value;
+    onEvent(next.value);
+  }
+}
+
+/**
+ * Runs one turn through `runner` to its end: the usual way a front door runs a turn.
+ *
+ * @example
+ * ```ts
+ * const result = await runTurn(agent, turn, { signal, onEvent: (e) => port.postMessage(e) });
+ * ```
+ */
+export function runTurn(
+  runner: TurnRunner,
+  turn: AgentTurn,
+  options: RunOptions & { onEvent?: (event: AgentEvent) => void } = {},
+): Promise<TurnResult> {
+  return driveTurn(
+    settleTurn(startRun(runner, turn, options), options),
+    options.onEvent,
+  );
+}
+
+/**
+ * `runner.run(turn)` as settled events: what a renderer iterates.
+ */
+export function turnEvents(
+  runner: TurnRunner,
+  turn: AgentTurn,
+  options: RunOptions = {},
+): AsyncGenerator<AgentEvent, TurnResult> {
+  return settleTurn(startRun(runner, turn, options), options);
+}
+
+/** A run that has not started when `signal` is already aborted; a runner that throws at once. */
+async function* startRun(
+  runner: TurnRunner,
+  turn: AgentTurn,
+  options: RunOptions,
+): AsyncGenerator<AgentEvent, TurnResult | void> {
+  if (options.signal?.aborted) return;
+  return yield* runner.run(turn, { signal: options.signal });
+}
+
+/** A short description of anything thrown: its message, or its string form. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

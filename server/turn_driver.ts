@@ -1,0 +1,156 @@
+/**
+ * Meets a turn with HTTP, once for every endpoint that runs the agent (Chat Completions,
+ * Responses): begin the run, let the request's signal stop it until the response is handed over,
+ * and answer either after the turn (plain) or as SSE from its first event on (streamed) —
+ * finishing the run, and reporting any failure after the hand-over, exactly once.
+ * @module
+ */
+import {
+  type AgentEvent,
+  type AgentTurn,
+  turnEvents,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
+import { errorResponse } from "./error_envelope.ts";
+import type { RequestContext } from "./router.ts";
+import type { Run, RunTracker } from "./runs.ts";
+import { sseResponse, type SseWriter } from "./sse.ts";
+import { turnError } from "./turns.ts";
+
+/** One turn to answer a request with. */
+export interface TurnCall {
+  req: Request;
+  /** The request's context: its id goes with every failure logged. */
+  ctx?: RequestContext;
+  runs: RunTracker;
+  runner: TurnRunner;
+  turn: AgentTurn;
+  /** Called once the run has finished, whatever happened (e.g. releases a conversation). */
+  onFinished?: () => void;
+}
+
+/** How a plain (non-streamed) answer is built. */
+export interface PlainAnswer {
+  /** Sees every event as it happens, `final` included. */
+  onEvent?(event: AgentEvent): void;
+  /** Builds the response from the result; the run is still open (e.g. to store the turn). */
+  respond(result: TurnResult, run: Run): Promise<Response> | Response;
+}
+
+/** How a streamed answer is rendered. */
+export interface StreamedAnswer {
+  /** Milliseconds of silence before a keep-alive comment. */
+  keepAliveMs?: number;
+  /** Writes the turn's events, ending the stream the protocol's way (terminal frame, `[DONE]`). */
+  render(
+    events: AsyncGenerator<AgentEvent, TurnResult>,
+    writer: SseWriter,
+    run: Run,
+  ): Promise<void>;
+  /** Ends the stream after `render` failed: the protocol's error frames, then `[DONE]`. */
+  fail(error: unknown, writer: SseWriter): void;
+}
+
+/**
+ * Runs the turn while the request waits and answers with `answer.respond(result)`. The client
+ * leaving aborts the run.
+ */
+export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<Response> {
+  const run = call.runs.begin();
+  const onAbort = () => run.abort("client disconnected");
+  call.req.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const events = turnEvents(call.runner, call.turn, { signal: run.signal });
+    let result: TurnResult;
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        result = next.value;
+        break;
+      }
+      answer.onEvent?.(next.value);
+    }
+    return await answer.respond(result, run);
+  } finally {
+    call.req.signal.removeEventListener("abort", onAbort);
+    run.finish();
+    call.onFinished?.();
+  }
+}
+
+/**
+ * Streams the turn as SSE. The first event is awaited before anything is sent, so a turn that
+ * fails at once (no upstream, say) gets a real HTTP error status instead of a 200 stream carrying
+ * an error. After the hand-over, a failure is logged with its cause and request id, and ends
+ * the stream through `answer.fail`.
+ */
+export async function answerStream(call: TurnCall, answer: StreamedAnswer): Promise<Response> {
+  const run = call.runs.begin();
+  const onEarlyAbort = () => run.abort("client disconnected");
+  call.req.signal.addEventListener("abort", onEarlyAbort, { once: true });
+  let handedOver = false;
+  try {
+    const started = await startTurn(call.runner, call.turn, { signal: run.signal });
+    if ("failed" in started) return errorResponse(turnError(started.failed));
+    handedOver = true;
+    return sseResponse({
+      keepAliveMs: answer.keepAliveMs,
+      onCancel: () => run.abort("client disconnected"),
+      produce: async (writer) => {
+        try {
+          await answer.render(started.events, writer, run);
+        } finally {
+          run.finish();
+          call.onFinished?.();
+        }
+      },
+      onError: (error, writer) => answer.fail(error, writer),
+      report: (error) => reportUnexpected(call.ctx, error),
+    });
+  } finally {
+    call.req.signal.removeEventListener("abort", onEarlyAbort);
+    if (!handedOver) {
+      run.finish();
+      call.onFinished?.();
+    }
+  }
+}
+
+/** How a turn started: failed at once, or running with its (settled) events. */
+export type TurnStart =
+  | { failed: TurnResult }
+  | { events: AsyncGenerator<AgentEvent, TurnResult> };
+
+/**
+ * Starts a turn and pulls its first event before anything is committed to the client, so a turn
+ * that fails at once can still be answered with a real error. Otherwise returns the events, the
+ * first one put back in front.
+ */
+export async function startTurn(
+  runner: TurnRunner,
+  turn: AgentTurn,
+  options: { signal: AbortSignal },
+): Promise<TurnStart> {
+  const events = turnEvents(runner, turn, options);
+  const first = await events.next();
+  if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
+    return { failed: first.value.result };
+  }
+  return { events: prepend(first, events) };
+}
+
+/** Logs an unexpected error once, with its cause and the request id, through the app's hook. */
+export function reportUnexpected(ctx: RequestContext | undefined, error: unknown): void {
+  if (ctx?.reportUnexpected) ctx.reportUnexpected(error);
+  else console.error("Unexpected error in a streamed response:", error);
+}
+
+async function* prepend(
+  first: IteratorResult<AgentEvent, TurnResult>,
+  rest: AsyncGenerator<AgentEvent, TurnResult>,
+): AsyncGenerator<AgentEvent, TurnResult> {
+  if (first.done) return first.value;
+  yield first.value;
+  return yield* rest;
+}

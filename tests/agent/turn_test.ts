@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import {
+  type AgentEvent,
+  driveTurn,
+  failedResult,
+  interruptedResult,
+  runTurn,
+  settleTurn,
+  type TurnResult,
+  type TurnRunner,
+} from "../../agent/mod.ts";
+
+const done: TurnResult = {
+  ...interruptedResult("hi"),
+  status: "completed",
+  incompleteReason: undefined,
+};
+
+/** Collects what a settled stream yields and what it returns. */
+async function settle(
+  events: AsyncGenerator<AgentEvent, TurnResult | void>,
+  signal?: AbortSignal,
+) {
+  const seen: AgentEvent[] = [];
+  const result = await driveTurn(settleTurn(events, { signal }), (e) => seen.push(e));
+  return { seen, result };
+}
+
+Deno.test("a settled turn passes events through and returns the final result", async () => {
+  const { seen, result } = await settle((async function* () {
+    yield { type: "text_delta", delta: "hi" } as AgentEvent;
+    yield { type: "final", result: done } as AgentEvent;
+    return done;
+  })());
+  assert.deepEqual(seen.map((e) => e.type), ["text_delta", "final"]);
+  assert.equal(result, done);
+});
+
+Deno.test("events after final are not passed on and the runner is closed", async () => {
+  let closed = false;
+  const { seen } = await settle((async function* () {
+    try {
+      yield { type: "final", result: done } as AgentEvent;
+      yield { type: "text_delta", delta: "late" } as AgentEvent;
+    } finally {
+      closed = true;
+    }
+    return done;
+  })());
+  assert.deepEqual(seen.map((e) => e.type), ["final"]);
+  assert.ok(closed);
+});
+
+Deno.test("a runner that throws ends with a failed final carrying the partial text", async () => {
+  const { seen, result } = await settle((async function* () {
+    yield { type: "text_delta", delta: "par" } as AgentEvent;
+    throw new Error("tool runner crashed");
+  })());
+  assert.equal(seen.at(-1)!.type, "final");
+  assert.equal(result.status, "failed");
+  assert.deepEqual(result.error, { message: "tool runner crashed", code: "agent_error" });
+  assert.equal(result.text, "par");
+});
+
+Deno.test("a runner that throws after an abort ends interrupted", async () => {
+  const controller = new AbortController();
+  const { result } = await settle(
+    (async function* () {
+      controller.abort();
+      yield { type: "text_delta", delta: "x" } as AgentEvent;
+      throw new Error("aborted");
+    })(),
+    controller.signal,
+  );
+  assert.equal(result.status, "interrupted");
+  assert.equal(result.incompleteReason, "interrupted");
+});
+
+Deno.test("a runner that stops without final ends failed, or interrupted once aborted", async () => {
+  const quiet = async function* (): AsyncGenerator<AgentEvent, void> {
+    yield { type: "text_delta", delta: "x" };
+  };
+  const failed = await settle(quiet());
+  assert.equal(failed.result.status, "failed");
+  assert.equal(failed.result.error?.message, "The agent ended without a result.");
+  assert.equal(failed.seen.filter((e) => e.type === "final").length, 1);
+  const controller = new AbortController();
+  controller.abort();
+  assert.equal((await settle(quiet(), controller.signal)).result.status, "interrupted");
+});
+
+Deno.test("runTurn does not start a turn whose signal is already aborted", async () => {
+  let started = false;
+  const runner: TurnRunner = {
+    run: async function* () {
+      started = true;
+      yield { type: "final", result: done };
+      return done;
+    },
+  };
+  const controller = new AbortController();
+  controller.abort();
+  const seen: AgentEvent[] = [];
+  const result = await runTurn(runner, { platform: "cli", messages: [] }, {
+    signal: controller.signal,
+    onEvent: (e) => seen.push(e),
+  });
+  assert.equal(started, false);
+  assert.equal(result.status, "interrupted");
+  assert.deepEqual(seen, [{ type: "final", result }]);
+});
+
+Deno.test("failedResult carries a code and no HTTP status", () => {
+  const result = failedResult({ message: "no upstream", code: "upstream_unreachable" });
+  assert.equal(result.status, "failed");
+  assert.deepEqual(result.error, { message: "no upstream", code: "upstream_unreachable" });
+});
