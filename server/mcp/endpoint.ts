@@ -5,29 +5,12 @@
  * first) and idle sessions expire. A client that leaves mid-call aborts what it asked for.
  * @module
  */
-import type { ToolRegistry } from "../../agent/mod.ts";
 import { bearerToken } from "../auth.ts";
 import type { Route } from "../router.ts";
-import type { AskDeps } from "./ask_tool.ts";
+import type { McpEndpointOptions } from "./options.ts";
 import type { McpSession } from "./session.ts";
 
-/** What the endpoint is built from. */
-export interface McpEndpointOptions extends AskDeps {
-  /** Herald's name and version, sent in `initialize`. */
-  serverInfo: { name: string; version: string };
-  /**
-   * Also offer these tools of the registry directly (`mcp.expose_tools`); each call runs as the
-   * API front door's tools do. Empty or absent: only `ask`.
-   */
-  exposedTools?: () => string[];
-  registry?: ToolRegistry;
-  /** The workspace exposed tools run in. */
-  workspace?: string;
-  /** Most sessions kept at once; default 64. */
-  maxSessions?: number;
-  /** Milliseconds a session may stay unused before it is closed; default 30 minutes. */
-  idleMs?: number;
-}
+export type { McpEndpointOptions } from "./options.ts";
 
 /** The `/mcp` routes and a way to close every session (on shutdown). */
 export interface McpEndpoint {

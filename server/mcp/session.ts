@@ -18,7 +18,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolRegistry } from "../../agent/mod.ts";
 import { ASK_TOOL, runAsk } from "./ask_tool.ts";
-import type { McpEndpointOptions } from "./endpoint.ts";
+import type { McpEndpointOptions } from "./options.ts";
 
 /** One client's session. */
 export interface McpSession {
