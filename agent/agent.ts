@@ -10,8 +10,17 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
+import {
+  type ApprovalDecision,
+  approvalNeeded,
+  type ApprovalRequest,
+  deniedResult,
+  newApprovalId,
+  policyReason,
+  type TurnApprovals,
+} from "./approvals.ts";
 import type { RunOptions, TurnRunner } from "./turn.ts";
-import { resolveToolset, type ToolRegistry } from "./tools/mod.ts";
+import { resolveToolset, type ToolContext, type ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
@@ -101,6 +110,34 @@ export class Agent implements TurnRunner {
       const final = result("failed", "stop", { error: errorInfo(error) });
       yield { type: "final", result: final };
       return final;
+    }
+    const awaiting: ApprovalRequest[] = [];
+    const gate = { approvals: options.approvals, pending: awaiting };
+
+    // A continuation: calls that were waiting for approval are answered first.
+    if (turn.approvalDecisions && Object.keys(turn.approvalDecisions).length > 0) {
+      const { waiting, undecided, insertAt } = waitingCalls(history, turn.approvalDecisions);
+      // Calls of the same response still waiting for their own answer: not run (yet).
+      const resumed: ChatMessage[] = undecided.map((c) => ({
+        role: "tool" as const,
+        tool_call_id: c.id,
+        content: "not run: it is still waiting for the user's approval",
+      }));
+      for await (
+        const event of this.#runTools(waiting, turn, serverNames, signal, resumed, gate, {
+          decisions: turn.approvalDecisions,
+        })
+      ) yield event;
+      const tail = history.slice(insertAt);
+      // The results follow their call: as the turn's first new messages when nothing came after
+      // it (what stored front doors keep), otherwise spliced in before what followed.
+      if (tail.length === 0) newMessages.push(...resumed);
+      else history = [...history.slice(0, insertAt), ...resumed, ...tail];
+      if (signal.aborted) {
+        const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+        yield { type: "final", result: final };
+        return final;
+      }
     }
 
     const serverSpecs = registry.specs(serverNames);
@@ -245,7 +282,7 @@ export class Agent implements TurnRunner {
       const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
 
       for await (
-        const event of this.#runTools(serverCalls, turn, serverNames, signal, newMessages)
+        const event of this.#runTools(serverCalls, turn, serverNames, signal, newMessages, gate)
       ) {
         yield event;
       }
@@ -255,8 +292,13 @@ export class Agent implements TurnRunner {
         yield { type: "final", result: final };
         return final;
       }
-      if (clientCalls.length > 0) {
-        const final = result("completed", "tool_calls", { clientToolCalls: clientCalls });
+      if (clientCalls.length > 0 || awaiting.length > 0) {
+        // Calls waiting for an answer that comes with a later request end the turn, as calls
+        // of the client's own tools do.
+        const final = result("completed", clientCalls.length ? "tool_calls" : "stop", {
+          clientToolCalls: clientCalls,
+          ...(awaiting.length ? { pendingApprovals: [...awaiting] } : {}),
+        });
         yield { type: "final", result: final };
         return final;
       }
@@ -265,6 +307,35 @@ export class Agent implements TurnRunner {
     const final = result("incomplete", "stop", { incompleteReason: "max_iterations" });
     yield { type: "final", result: final };
     return final;
+  }
+
+  /** The approval a call needs under the turn's policy, or null when it may run. */
+  async #approvalFor(
+    call: ToolCall,
+    origin: string,
+    context: ToolContext,
+    approvals: TurnApprovals,
+  ): Promise<ApprovalRequest | null> {
+    const { registry } = this.options;
+    const name = call.function.name;
+    // An MCP server configured with its own `approval` policy overrides the front door's.
+    const mode = registry.get(name)?.mcp?.approval ?? approvals.mode;
+    const client = approvals.clientRequirement?.(origin, name) ?? null;
+    if (mode === "never" && client !== "always") return null;
+    const risk = await registry.classify(name, call.function.arguments, context);
+    const granted = client !== "always" && (await approvals.isGranted?.(name) ?? false);
+    const needed = approvalNeeded({
+      mode,
+      readOnly: registry.get(name)?.readOnly ?? false,
+      risk,
+      client,
+      granted,
+    });
+    if (!needed) return null;
+    const reason = client === "always" || !risk.dangerous
+      ? policyReason(mode, client)
+      : risk.reason ?? "the tool marks this call as dangerous";
+    return { id: newApprovalId(), call, origin, reason };
   }
 
   /** Core system prompt (with memory) plus the client's leading system messages, then the rest. */
@@ -308,13 +379,19 @@ export class Agent implements TurnRunner {
     return [{ role: "system", content: layers.join("\n\n") }, ...turn.messages.slice(i)];
   }
 
-  /** Runs server tool calls: consecutive read-only calls together, everything else in order. */
+  /**
+   * Runs server tool calls: first each call's approval (in order; a denied call gets its denial
+   * as result, a deferred one none), then consecutive read-only calls together, everything else
+   * in order.
+   */
   async *#runTools(
-    calls: ToolCall[],
+    allCalls: ToolCall[],
     turn: AgentTurn,
     offered: readonly string[],
     signal: AbortSignal,
     out: ChatMessage[],
+    gate: { approvals?: TurnApprovals; pending: ApprovalRequest[] },
+    resume?: { decisions: Record<string, ApprovalDecision> },
   ): AsyncGenerator<AgentEvent> {
     const { registry } = this.options;
     const context = {
@@ -323,6 +400,55 @@ export class Agent implements TurnRunner {
       platform: turn.platform,
       sessionKey: turn.sessionKey,
     };
+    const approvedIds = new Map<string, string>();
+    const calls: ToolCall[] = [];
+    for (const call of allCalls) {
+      if (signal.aborted) return;
+      const origin = registry.originOf(call.function.name);
+      let request: ApprovalRequest | null = null;
+      let decision: ApprovalDecision | "defer" | undefined = resume?.decisions[call.id];
+      if (decision) {
+        request = { id: decision.approvalId ?? call.id, call, origin, reason: "" };
+      } else if (offered.includes(call.function.name) && gate.approvals) {
+        request = await this.#approvalFor(call, origin, context, gate.approvals);
+        if (request) {
+          yield { type: "approval_requested", approval: request };
+          try {
+            decision = await gate.approvals.ask(request, signal);
+          } catch (error) {
+            decision = {
+              approved: false,
+              reason: `the approval could not be asked (${(error as Error)?.message ?? error})`,
+            };
+          }
+          if (decision === "defer") {
+            gate.pending.push(request);
+            continue;
+          }
+        }
+      }
+      if (!request || !decision) {
+        calls.push(call);
+        continue;
+      }
+      yield { type: "approval_resolved", approval: request, decision };
+      if (decision.approved) {
+        approvedIds.set(call.id, request.id);
+        calls.push(call);
+        continue;
+      }
+      const output = signal.aborted ? "error: interrupted" : deniedResult(decision.reason);
+      out.push({ role: "tool", tool_call_id: call.id, content: output });
+      yield {
+        type: "tool_completed",
+        call,
+        origin,
+        output,
+        isError: true,
+        durationMs: 0,
+        approvalId: request.id,
+      };
+    }
     let i = 0;
     while (i < calls.length) {
       if (signal.aborted) return;
@@ -335,7 +461,12 @@ export class Agent implements TurnRunner {
       }
       i += batch.length;
       for (const call of batch) {
-        yield { type: "tool_started", call, origin: registry.originOf(call.function.name) };
+        yield {
+          type: "tool_started",
+          call,
+          origin: registry.originOf(call.function.name),
+          ...(approvedIds.has(call.id) ? { approvalId: approvedIds.get(call.id) } : {}),
+        };
       }
       if (signal.aborted) return;
       const started = performance.now();
@@ -344,7 +475,10 @@ export class Agent implements TurnRunner {
           // A model may name a tool it was not offered (made up, or steered by injected text):
           // the platform's toolset is a boundary, so such a call is refused, never run.
           (offered.includes(call.function.name)
-            ? registry.call(call.function.name, call.function.arguments, context)
+            ? registry.call(call.function.name, call.function.arguments, {
+              ...context,
+              ...(approvedIds.has(call.id) ? { approved: true } : {}),
+            })
             : Promise.resolve({
               output: `error: unknown tool "${call.function.name}". Available tools: ${
                 offered.join(", ") || "none"
@@ -369,10 +503,38 @@ export class Agent implements TurnRunner {
           output: outcome.output,
           isError: outcome.isError,
           durationMs: Math.round(outcome.durationMs),
+          ...(approvedIds.has(call.id) ? { approvalId: approvedIds.get(call.id) } : {}),
         };
       }
     }
   }
+}
+
+/**
+ * The calls of `history` that wait for one of `decisions` (no result yet), and where their
+ * results go: after the tool results that follow the last such call's assistant message.
+ */
+function waitingCalls(
+  history: ChatMessage[],
+  decisions: Record<string, ApprovalDecision>,
+): { waiting: ToolCall[]; undecided: ToolCall[]; insertAt: number } {
+  const answered = new Set(
+    history.filter((m): m is ToolMessage => m.role === "tool").map((m) => m.tool_call_id),
+  );
+  const waiting: ToolCall[] = [];
+  const undecided: ToolCall[] = [];
+  let insertAt = history.length;
+  for (const [i, m] of history.entries()) {
+    if (m.role !== "assistant") continue;
+    const open = (m.tool_calls ?? []).filter((c) => !answered.has(c.id));
+    const found = open.filter((c) => decisions[c.id]);
+    if (found.length === 0) continue;
+    waiting.push(...found);
+    undecided.push(...open.filter((c) => !decisions[c.id]));
+    insertAt = i + 1;
+    while (insertAt < history.length && history[insertAt].role === "tool") insertAt++;
+  }
+  return { waiting, undecided, insertAt };
 }
 
 /**

@@ -3,6 +3,7 @@
  * Telegram edits and the CLI all draw from these events and nothing else.
  * @module
  */
+import type { ApprovalDecision, ApprovalRequest } from "./approvals.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
@@ -24,6 +25,11 @@ export interface AgentTurn {
    * keep their whole toolset.
    */
   allowedTools?: Record<string, readonly string[]>;
+  /**
+   * Answers to calls of the history that were waiting for approval (see
+   * `TurnResult.pendingApprovals`), by the call's id: the turn first runs (or refuses) them.
+   */
+  approvalDecisions?: Record<string, ApprovalDecision>;
   /** The front door, which selects the server toolset. */
   platform: Platform;
   /** A stable key for the conversation (chat id, conversation name), given to tools. */
@@ -54,6 +60,12 @@ export interface TurnResult {
   clientToolCalls: ToolCall[];
   /** Why the turn is incomplete: the iteration limit, the output token limit or an interruption. */
   incompleteReason?: "max_iterations" | "max_output_tokens" | "interrupted";
+  /**
+   * Calls that wait for an answer that comes with a later request (the front door deferred
+   * them); the turn ended after the calls that could run. Their assistant message has no result
+   * for them yet.
+   */
+  pendingApprovals?: ApprovalRequest[];
   /** Set when status is "failed". */
   error?: { message: string; code: string; status?: number };
 }
@@ -98,6 +110,8 @@ export interface ToolStartedEvent {
   call: ToolCall;
   /** Where the tool comes from (`herald`, or an MCP server's label): see `Tool.origin`. */
   origin: string;
+  /** The approval this call ran after, if it needed one. */
+  approvalId?: string;
 }
 
 /** A server tool finished; `output` is what the model will see. */
@@ -106,9 +120,24 @@ export interface ToolCompletedEvent {
   call: ToolCall;
   /** Where the tool comes from, as on `tool_started`. */
   origin: string;
+  /** The approval the call was asked under (approved, or denied: then it did not run). */
+  approvalId?: string;
   output: string;
   isError: boolean;
   durationMs: number;
+}
+
+/** A call needs a person's yes before it runs; the front door asks. */
+export interface ApprovalRequestedEvent {
+  type: "approval_requested";
+  approval: ApprovalRequest;
+}
+
+/** The person answered (in this turn, or in the request that continues it). */
+export interface ApprovalResolvedEvent {
+  type: "approval_resolved";
+  approval: ApprovalRequest;
+  decision: ApprovalDecision;
 }
 
 /** A text segment ended at a tool boundary; the next text starts a new segment. */
@@ -137,6 +166,8 @@ export type AgentEvent =
   | ToolCallDoneEvent
   | ToolStartedEvent
   | ToolCompletedEvent
+  | ApprovalRequestedEvent
+  | ApprovalResolvedEvent
   | SegmentBreakEvent
   | UsageEvent
   | FinalEvent;

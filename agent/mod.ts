@@ -24,6 +24,8 @@ export type { RunOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,
+  ApprovalRequestedEvent,
+  ApprovalResolvedEvent,
   FinalEvent,
   FinishReason,
   Platform,
@@ -39,6 +41,22 @@ export type {
   TurnStatus,
   UsageEvent,
 } from "./events.ts";
+
+// Approvals.
+export {
+  APPROVAL_MODES,
+  approvalNeeded,
+  deniedResult,
+  newApprovalId,
+  policyReason,
+} from "./approvals.ts";
+export type {
+  ApprovalDecision,
+  ApprovalMode,
+  ApprovalRequest,
+  ToolCallRisk,
+  TurnApprovals,
+} from "./approvals.ts";
 
 // Messages and usage.
 export { addUsage, emptyUsage, textOf } from "./messages.ts";

@@ -5,6 +5,7 @@
  * `final`), so no front door scans for `final` or invents a result of its own.
  * @module
  */
+import type { TurnApprovals } from "./approvals.ts";
 import type { AgentEvent, AgentTurn, TurnResult } from "./events.ts";
 import { emptyUsage } from "./messages.ts";
 
@@ -12,6 +13,11 @@ import { emptyUsage } from "./messages.ts";
 export interface RunOptions {
   /** Aborting it stops the LLM request and kills running tools. */
   signal?: AbortSignal;
+  /**
+   * How this turn's front door asks for approvals. Without it nothing is asked (the tools'
+   * own refusals still apply).
+   */
+  approvals?: TurnApprovals;
 }
 
 /**

@@ -21,6 +21,11 @@ function doc<T extends z.ZodType>(schema: T, description: string): T {
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().positive();
 const stringList = z.array(z.string());
+/**
+ * never: run everything the sandbox allows; dangerous: ask for calls the tool flags (the
+ * terminal's command classifier…); always: ask for every call of a tool that is not read-only.
+ */
+const approvalMode = z.enum(["never", "dangerous", "always"]).default("dangerous");
 
 /** A fallback model used when the primary keeps failing. */
 export const FallbackModelSchema = z.object({
@@ -285,6 +290,38 @@ export const ConfigSchema = z.object({
         "Total size of the memory notes injected into the system prompt.",
       ),
     }).prefault({}),
+  }).prefault({}),
+  approvals: z.object({
+    api_server: env(
+      approvalMode,
+      ["HERALD_APPROVALS_API_SERVER", "HERALD_APPROVALS"],
+      "When the HTTP API asks before a tool call: never, dangerous or always. `HERALD_APPROVALS` sets every front door at once.",
+    ),
+    telegram: env(
+      approvalMode,
+      ["HERALD_APPROVALS_TELEGRAM", "HERALD_APPROVALS"],
+      "When Telegram asks before a tool call (inline buttons).",
+    ),
+    cli: env(
+      approvalMode,
+      ["HERALD_APPROVALS_CLI", "HERALD_APPROVALS"],
+      "When `herald chat` asks before a tool call (a y/n/always prompt).",
+    ),
+    discord: env(
+      approvalMode,
+      ["HERALD_APPROVALS_DISCORD", "HERALD_APPROVALS"],
+      "When Discord asks before a tool call.",
+    ),
+    slack: env(
+      approvalMode,
+      ["HERALD_APPROVALS_SLACK", "HERALD_APPROVALS"],
+      "When Slack asks before a tool call.",
+    ),
+    timeout: env(
+      seconds.default(600),
+      ["HERALD_APPROVALS_TIMEOUT"],
+      "Seconds a pending approval waits for an answer; after that it is denied as expired.",
+    ),
   }).prefault({}),
   toolsets: z.object({
     api_server: doc(toolset(), "Tools offered on the HTTP API."),

@@ -21,7 +21,7 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
-import { KeyedQueue, ResponseStore } from "../store/mod.ts";
+import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
@@ -114,6 +114,10 @@ export async function startGateway(
   // several instances over KV Connect may hold other instances' live runs, so leave those.
   if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
   await responseStore.sweep();
+  const approvalStore = new ApprovalStore(runtime.kv, {
+    timeoutSeconds: config.approvals.timeout,
+  });
+  const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
   // MCP servers connect in the background: a slow or hung one never holds up the API.
   // Until the banner is out, its MCP lines say what the log lines would.
@@ -132,6 +136,7 @@ export async function startGateway(
       sessions: new SessionStore<ChatMessage>(runtime.kv),
       queue: new KeyedQueue(),
       maxRuns: config.api_server.max_concurrent_runs,
+      approvalMode: config.approvals.api_server,
       serverInfo: { name: "herald", version: denoJson.version },
       maxSessions: config.mcp.max_sessions,
       ...(config.mcp.expose_tools
@@ -161,6 +166,7 @@ export async function startGateway(
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
       streamTokens: config.streaming.api_server ?? config.streaming.enabled,
+      approvals: httpApprovals,
     }),
     ...responsesRoutes({
       agent: runtime.agent,
@@ -173,6 +179,7 @@ export async function startGateway(
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       toolOrigins,
+      approvals: httpApprovals,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),

@@ -167,11 +167,17 @@ export function mcpTool(
     origin: connection.name,
     mcp: {
       name: info.name,
-      // MCP's defaults: a tool not marked read-only may change things, destructively unless
-      // it says otherwise.
       destructive: !readOnly && annotations.destructiveHint !== false,
       ...(connection.config.approval ? { approval: connection.config.approval } : {}),
     },
+    // MCP's defaults: a tool not marked read-only may change things, destructively unless it
+    // says otherwise; such calls are "dangerous" for the approval policy.
+    classify: () =>
+      readOnly || annotations.destructiveHint === false ? { dangerous: false } : {
+        dangerous: true,
+        reason: `the ${connection.name} MCP server does not mark ${info.name} as read-only or ` +
+          "non-destructive",
+      },
     execute: async (args, context) => {
       const result = await connection.callTool(info.name, args, { signal: context.signal });
       return renderToolResult(result, maxResultChars);

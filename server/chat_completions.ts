@@ -17,6 +17,13 @@ import type { RequestContext, Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
 import { answerPlain, answerStream } from "./turn_driver.ts";
 import { shuttingDownError, turnError } from "./turns.ts";
+import {
+  approvingRunner,
+  callerScope,
+  deferredApprovals,
+  type HttpApprovals,
+  textContinuation,
+} from "./approvals.ts";
 
 /** Anything that runs agent turns: the turn contract (kept under its old name for callers). */
 export type AgentRunner = TurnRunner;
@@ -33,6 +40,11 @@ export interface ChatCompletionsDeps {
    * arrives as one delta at the end of each segment instead of token by token.
    */
   streamTokens?: boolean;
+  /**
+   * Approvals: pending calls are asked in words, answered by a later user message
+   * (`approve mcpr_…`); none asked without it.
+   */
+  approvals?: HttpApprovals;
 }
 
 function completionId(): string {
@@ -58,13 +70,30 @@ async function handleChatCompletion(
   const request = parseBody(ChatCompletionRequestSchema, body);
   const turn = toAgentTurn(request);
   if (deps.runs.shuttingDown) throw shuttingDownError();
+  const approvals = deps.approvals;
+  const scope = approvals ? await callerScope(req) : "";
+  if (approvals) {
+    // The person's answer to a question asked in an earlier reply: the paused turn goes on.
+    const answered = await textContinuation(turn.messages, approvals.store, scope);
+    if (answered) {
+      turn.messages = answered.messages;
+      turn.approvalDecisions = answered.decisions;
+    }
+  }
 
   const identity = {
     id: completionId(),
     created: Math.floor(Date.now() / 1000),
     model: request.model ?? "herald",
   };
-  const call = { req, ctx, runs: deps.runs, runner: deps.agent, turn };
+  const runner = approvals
+    ? approvingRunner(deps.agent, deferredApprovals(approvals.mode), {
+      store: approvals.store,
+      scope,
+      text: true,
+    })
+    : deps.agent;
+  const call = { req, ctx, runs: deps.runs, runner, turn };
   if (!request.stream) {
     return await answerPlain(call, {
       respond: (final) => {

@@ -20,6 +20,8 @@ export { RunTracker } from "./runs.ts";
 export type { Run } from "./runs.ts";
 export { installShutdown } from "./shutdown.ts";
 export type { ShutdownHandle, ShutdownOptions } from "./shutdown.ts";
+export { listenForSignals, SIGNAL_ECHO_WINDOW_MS, SignalDeduper } from "./signals.ts";
+export type { SignalListenOptions } from "./signals.ts";
 export { checkExposure, defaultGuards } from "./guards/mod.ts";
 export type { ExposureConfig } from "./guards/mod.ts";
 
@@ -29,6 +31,15 @@ export { errorBody, errorResponse, jsonResponse, toHeraldError } from "./error_e
 export type { ErrorBody } from "./error_envelope.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
+export {
+  approvalPromptText,
+  callerScope,
+  deferredApprovals,
+  parseApprovalCommand,
+  recordApprovals,
+  textContinuation,
+} from "./approvals.ts";
+export type { HttpApprovals, RecordApprovalsOptions } from "./approvals.ts";
 
 // Herald as an MCP server.
 export { ASK_TOOL, type McpEndpoint, mcpEndpoint, type McpEndpointOptions } from "./mcp/mod.ts";

@@ -38,3 +38,12 @@ export {
   stageMany,
 } from "./chunked.ts";
 export { KeyedQueue } from "./keyed_queue.ts";
+export {
+  type AnswerOutcome,
+  type AnswerRefusal,
+  type ApprovalAnswer,
+  type ApprovalCall,
+  ApprovalStore,
+  type ApprovalStoreOptions,
+  type StoredApproval,
+} from "./approvals.ts";

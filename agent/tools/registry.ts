@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import type { ToolCallRisk } from "../approvals.ts";
 import type { Platform } from "../events.ts";
 
 /** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
@@ -19,6 +20,11 @@ export interface ToolContext {
   platform: Platform;
   /** The conversation key (chat id, conversation name), when there is one. */
   sessionKey?: string;
+  /**
+   * True when a person approved this very call: a tool may then run what it would otherwise
+   * refuse as dangerous (the sandbox still confines it).
+   */
+  approved?: boolean;
 }
 
 /** What the registry knows of an MCP server's tool besides its origin (the server's label). */
@@ -61,6 +67,12 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   origin?: string;
   /** For an MCP server's tool: its name on the server and what the server says about it. */
   mcp?: McpToolMeta;
+  /**
+   * Classifies a call for the approval policy: is it dangerous, and why. Without it no call is
+   * dangerous (the `always` policy still asks for tools that are not read-only). It gets the
+   * validated arguments; keep it cheap and bounded, it runs on the gateway's thread.
+   */
+  classify?(args: z.infer<S>, context: ToolContext): ToolCallRisk | Promise<ToolCallRisk>;
   /** Runs the tool. Throwing is fine: the registry turns it into an error result. */
   execute(args: z.infer<S>, context: ToolContext): Promise<string | ToolOutput>;
 }
@@ -151,6 +163,28 @@ export class ToolRegistry {
   specs(only?: readonly string[]): FunctionToolSpec[] {
     const names = only ?? this.names();
     return names.flatMap((n) => this.#specs.get(n) ?? []);
+  }
+
+  /**
+   * Classifies a call for the approval policy (see {@link Tool.classify}). Arguments that do not
+   * parse are not dangerous: the call will fail without running.
+   */
+  async classify(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallRisk> {
+    const tool = this.#tools.get(name);
+    if (!tool?.classify) return { dangerous: false };
+    let args: unknown;
+    try {
+      args = rawArguments.trim() === "" ? {} : JSON.parse(rawArguments);
+    } catch {
+      return { dangerous: false };
+    }
+    const parsed = tool.parameters.safeParse(args);
+    if (!parsed.success) return { dangerous: false };
+    try {
+      return await tool.classify(parsed.data, context);
+    } catch (e) {
+      return { dangerous: true, reason: `it could not be classified (${(e as Error)?.message})` };
+    }
   }
 
   /**

@@ -75,7 +75,8 @@ export function terminalTool(
       const verdict = classifier.classify(command);
       if (verdict.refused) return { output: `blocked: ${verdict.reason}.`, isError: true };
       const sandbox = await toolSandbox(config, options.sandbox);
-      if (verdict.dangerous && !sandbox.confined) {
+      // Unconfined, a dangerous command runs only with a person's approval of this very call.
+      if (verdict.dangerous && !sandbox.confined && !context.approved) {
         return {
           output: `blocked: ${verdict.reason}. No OS sandbox confines this gateway ` +
             `(${sandbox.status().summary}), so dangerous commands are refused; do not retry ` +

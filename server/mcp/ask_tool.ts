@@ -7,8 +7,10 @@
 import type {
   AgentEvent,
   AgentTurn,
+  ApprovalMode,
   ChatMessage,
   RunOptions,
+  TurnApprovals,
   TurnResult,
 } from "../../agent/mod.ts";
 import type { KeyedQueue, SessionStore } from "../../store/mod.ts";
@@ -29,6 +31,8 @@ export interface AskDeps {
   queue: KeyedQueue;
   /** Most agent runs at once (`api_server.max_concurrent_runs`). */
   maxRuns: number;
+  /** The approval policy of `ask` turns (`approvals.api_server`); default never. */
+  approvalMode?: ApprovalMode;
 }
 
 /** The `ask` tool's declaration, as `tools/list` shows it. */
@@ -61,6 +65,16 @@ export interface AskProgress {
   message: string;
 }
 
+/** How one `ask` runs. */
+export interface AskOptions {
+  /** Keeps each API key's conversations apart. */
+  keyTag: string;
+  signal: AbortSignal;
+  onProgress?: (p: AskProgress) => void;
+  /** How the turn asks a person before calls that need approval. */
+  approvals?: TurnApprovals;
+}
+
 /** The outcome of an `ask`, as MCP tool-result content. */
 export interface AskResult {
   content: { type: "text"; text: string }[];
@@ -80,7 +94,7 @@ export interface AskResult {
 export async function runAsk(
   deps: AskDeps,
   args: Record<string, unknown>,
-  options: { keyTag: string; signal: AbortSignal; onProgress?: (p: AskProgress) => void },
+  options: AskOptions,
 ): Promise<AskResult> {
   const input = args.input;
   const conversation = args.conversation;
@@ -108,7 +122,7 @@ async function runTurn(
   deps: AskDeps,
   input: string,
   sessionId: string | undefined,
-  options: { signal: AbortSignal; onProgress?: (p: AskProgress) => void },
+  options: AskOptions,
 ): Promise<AskResult> {
   const run = deps.runs.begin();
   const signal = AbortSignal.any([run.signal, options.signal]);
@@ -123,7 +137,12 @@ async function runTurn(
     let result: TurnResult | undefined;
     let textChars = 0;
     let lastTextNote = 0;
-    for await (const event of deps.agent.run(turn, { signal })) {
+    for await (
+      const event of deps.agent.run(turn, {
+        signal,
+        ...(options.approvals ? { approvals: options.approvals } : {}),
+      })
+    ) {
       if (event.type === "final") result = event.result;
       else if (event.type === "tool_started") {
         options.onProgress?.({ message: `running ${event.call.function.name}` });

@@ -16,7 +16,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { ToolRegistry } from "../../agent/mod.ts";
+import type { ApprovalRequest, ToolRegistry, TurnApprovals } from "../../agent/mod.ts";
 import { ASK_TOOL, runAsk } from "./ask_tool.ts";
 import type { McpEndpointOptions } from "./options.ts";
 
@@ -88,6 +88,7 @@ function registerHandlers(server: Server, session: McpSession, options: McpEndpo
         const result = await runAsk(options, args, {
           keyTag: session.keyTag,
           signal,
+          approvals: askApprovals(server, options, extra),
           onProgress: token === undefined ? undefined : ({ message }) => {
             extra.sendNotification({
               method: "notifications/progress",
@@ -108,6 +109,49 @@ function registerHandlers(server: Server, session: McpSession, options: McpEndpo
       return { content: [{ type: "text", text: `Unknown tool "${name}".` }], isError: true };
     },
   );
+}
+
+/**
+ * Approvals for an `ask` turn: asked through MCP elicitation when the client supports it; a
+ * client that cannot answer gets the call denied with a reason, never run unasked.
+ */
+function askApprovals(
+  server: Server,
+  options: McpEndpointOptions,
+  extra: CallExtra,
+): TurnApprovals {
+  return {
+    mode: options.approvalMode ?? "never",
+    ask: async (request: ApprovalRequest, signal: AbortSignal) => {
+      if (!server.getClientCapabilities()?.elicitation) {
+        return {
+          approved: false,
+          reason: "the MCP client that asked cannot answer approval requests (no elicitation)",
+        };
+      }
+      try {
+        const answer = await server.elicitInput({
+          mode: "form",
+          message: `Herald wants to run ${request.call.function.name} (${request.origin}) with ` +
+            `${request.call.function.arguments.slice(0, 2000)}: ${request.reason}. Allow it?`,
+          requestedSchema: {
+            type: "object",
+            properties: { approve: { type: "boolean", title: "Allow this call" } },
+            required: ["approve"],
+          },
+        }, { signal, relatedRequestId: extra.requestId });
+        if (answer.action === "accept" && answer.content?.approve === true) {
+          return { approved: true };
+        }
+        return {
+          approved: false,
+          reason: answer.action === "accept" ? "not allowed" : `the user chose ${answer.action}`,
+        };
+      } catch (error) {
+        return { approved: false, reason: `no answer (${(error as Error).message})` };
+      }
+    },
+  };
 }
 
 function exposed(options: McpEndpointOptions): string[] {

@@ -9,7 +9,7 @@ import type { Run } from "../runs.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";
 import { LiveRun } from "./live_runs.ts";
-import { finalStatus, save } from "./outcome.ts";
+import { finalStatus, save, turnRunner } from "./outcome.ts";
 import type { PreparedTurn } from "./prepare.ts";
 import { streamLive } from "./replay.ts";
 
@@ -47,6 +47,7 @@ async function startBackground(
   };
   const emitter = new ResponseEmitter(prepared.base, (e) => live.push(e), {
     coalesceMs: deps.coalesceMs,
+    approvalItems: prepared.approvalItems,
   });
   emitter.start(true);
   const accepted = emitter.snapshot();
@@ -56,7 +57,7 @@ async function startBackground(
   const timer = setInterval(() => persist().catch(() => {}), 250);
   (async () => {
     try {
-      const events = turnEvents(deps.agent, prepared.turn, { signal: run.signal });
+      const events = turnEvents(turnRunner(prepared, deps), prepared.turn, { signal: run.signal });
       const result = await driveTurn(events, (event) => {
         if (event.type !== "final") emitter.handle(event);
       });

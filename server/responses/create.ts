@@ -14,7 +14,8 @@ import { shuttingDownError, turnError } from "../turns.ts";
 import { runBackground } from "./background.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";
-import { finalStatus, save } from "./outcome.ts";
+import { finalStatus, save, turnRunner } from "./outcome.ts";
+import { callerScope } from "../approvals.ts";
 import { type ConversationTurn, prepare, type PreparedTurn } from "./prepare.ts";
 import { conversationName, type ResponseRequest, ResponseRequestSchema } from "./request.ts";
 
@@ -69,14 +70,15 @@ async function startTurn(
   const stored = () => conversation?.onStored();
   let handedOver = false;
   try {
-    const prepared = await prepare(request, deps, conversation?.name ?? null);
+    const scope = deps.approvals ? await callerScope(req) : "";
+    const prepared = await prepare(request, deps, conversation?.name ?? null, undefined, scope);
     handedOver = true;
     if (request.background) return await runBackground(prepared, deps, stored);
     const call: TurnCall = {
       req,
       ctx,
       runs: deps.runs,
-      runner: deps.agent,
+      runner: turnRunner(prepared, deps),
       turn: prepared.turn,
       onFinished: stored,
     };
@@ -93,7 +95,10 @@ async function answerJson(
   prepared: PreparedTurn,
   deps: ResponsesDeps,
 ): Promise<Response> {
-  const emitter = new ResponseEmitter(prepared.base, () => {}, { coalesceMs: 0 });
+  const emitter = new ResponseEmitter(prepared.base, () => {}, {
+    coalesceMs: 0,
+    approvalItems: prepared.approvalItems,
+  });
   try {
     emitter.start(false);
     return await answerPlain(call, {
@@ -126,6 +131,7 @@ function answerStreamed(
   const emitter = new ResponseEmitter(prepared.base, (e) => out?.send(e, e.type), {
     coalesceMs: deps.coalesceMs,
     backlogged: () => out?.backlogged ?? false,
+    approvalItems: prepared.approvalItems,
   });
   return answerStream(call, {
     keepAliveMs: deps.keepAliveMs,

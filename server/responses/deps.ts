@@ -7,6 +7,7 @@ import type { ChatMessage, Usage } from "../../agent/mod.ts";
 import type { ResponseStore } from "../../store/mod.ts";
 import type { TurnRunner } from "../../agent/mod.ts";
 import type { RunTracker } from "../runs.ts";
+import type { HttpApprovals } from "../approvals.ts";
 import type { LiveRuns } from "./live_runs.ts";
 import type { ResponseSockets } from "./sockets.ts";
 
@@ -43,6 +44,8 @@ export interface ResponsesDeps {
    * and the configured MCP servers; default `["herald"]`.
    */
   toolOrigins?: readonly string[];
+  /** Approvals: the store of pending ones and `approvals.api_server`; none asked without it. */
+  approvals?: HttpApprovals;
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */
   summariser?: Summariser;
   /** Longest life of a WebSocket connection in minutes (`api_server.websocket_max_minutes`). */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { AgentEvent, TurnResult } from "../../agent/mod.ts";
-import type { ToolCall } from "../../agent/mod.ts";
+import type { ApprovalRequest, ToolCall } from "../../agent/mod.ts";
 import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
 import { newId } from "./items.ts";
 import { responseUsage } from "./response_object.ts";
@@ -31,6 +31,11 @@ export interface EmitterOptions {
    * joined into one until it has caught up, instead of queueing one event per token.
    */
   backlogged?: () => boolean;
+  /**
+   * Report calls waiting for approval as `mcp_approval_request` items (for clients that declared
+   * Herald's `mcp` tool); otherwise they are not items (the question comes as text).
+   */
+  approvalItems?: boolean;
 }
 
 /** How often held text is checked against the transport's backlog, in ms. */
@@ -76,6 +81,7 @@ interface OpenHostedCall {
 export class ResponseEmitter {
   readonly #sink: (event: ResponseStreamEvent) => void;
   readonly #coalesceMs: number;
+  readonly #approvalItems: boolean;
   readonly #backlogged: () => boolean;
   readonly #response: ResponseObject;
   readonly #output: ResponseItem[] = [];
@@ -99,6 +105,7 @@ export class ResponseEmitter {
     this.#sink = sink;
     this.#coalesceMs = options.coalesceMs ?? 0;
     this.#backlogged = options.backlogged ?? (() => false);
+    this.#approvalItems = options.approvalItems ?? false;
   }
 
   /** The output items so far. */
@@ -158,10 +165,17 @@ export class ResponseEmitter {
         if (event.kind === "client") this.#finishCall(event.call);
         break;
       case "tool_started":
-        this.#startHostedCall(event.call, event.origin);
+        this.#startHostedCall(event.call, event.origin, event.approvalId);
         break;
       case "tool_completed":
+        // A denied call never started: its item opens and closes here.
+        if (!this.#hosted.has(event.call.id)) {
+          this.#startHostedCall(event.call, event.origin, event.approvalId);
+        }
         this.#finishHostedCall(event.call.id, event.output, event.isError);
+        break;
+      case "approval_requested":
+        if (this.#approvalItems) this.#approvalRequest(event.approval);
         break;
     }
   }
@@ -365,7 +379,7 @@ export class ResponseEmitter {
    * arguments (one delta, then done) and `mcp_call.in_progress`. Several read-only calls may run,
    * and so be open, at once.
    */
-  #startHostedCall(call: ToolCall, origin: string): void {
+  #startHostedCall(call: ToolCall, origin: string, approvalId?: string): void {
     this.#closeOpen("completed");
     const item = {
       id: newId("mcp"),
@@ -374,6 +388,7 @@ export class ResponseEmitter {
       server_label: origin,
       name: call.function.name,
       arguments: "",
+      ...(approvalId ? { approval_request_id: approvalId } : {}),
     };
     const index = this.#output.push(item) - 1;
     this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
@@ -410,6 +425,21 @@ export class ResponseEmitter {
       type: failed ? "response.mcp_call.failed" : "response.mcp_call.completed",
       ...at,
     });
+    this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
+  }
+
+  /** An `mcp_approval_request` item: the call waits for the client's `mcp_approval_response`. */
+  #approvalRequest(approval: ApprovalRequest): void {
+    this.#closeOpen("completed");
+    const item = {
+      id: approval.id,
+      type: "mcp_approval_request",
+      server_label: approval.origin,
+      name: approval.call.function.name,
+      arguments: approval.call.function.arguments,
+    };
+    const index = this.#output.push(item) - 1;
+    this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
     this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
 

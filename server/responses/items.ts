@@ -199,8 +199,11 @@ function outputText(output: unknown): string {
  * Function calls join the assistant message before them; a call that never got a result gets a
  * placeholder result, since upstreams reject unanswered calls.
  */
-export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
-  return answerDanglingCalls(itemsToRawMessages(items));
+export function itemsToMessages(
+  items: ResponseItem[],
+  waiting: ReadonlySet<string> = new Set(),
+): ChatMessage[] {
+  return answerDanglingCalls(itemsToRawMessages(items), waiting);
 }
 
 /**
@@ -209,6 +212,8 @@ export function itemsToMessages(items: ResponseItem[]): ChatMessage[] {
  */
 export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
   const out: ChatMessage[] = [];
+  // Approval requests seen so far: a later mcp_call with their id is the call's result.
+  const asked = new Set<string>();
   for (const item of items) {
     switch (item.type) {
       case "message": {
@@ -235,7 +240,24 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
           content: outputText(item.output),
         });
         break;
+      case "mcp_approval_request":
+        // A call that waited for approval: the call now, its result when an answer ran it.
+        appendCall(out, {
+          id: String(item.id),
+          type: "function",
+          function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
+        });
+        asked.add(String(item.id));
+        break;
       case "mcp_call": {
+        const approvalId = typeof item.approval_request_id === "string"
+          ? item.approval_request_id
+          : "";
+        if (approvalId && asked.has(approvalId)) {
+          out.push({ role: "tool", tool_call_id: approvalId, content: mcpResult(item) });
+          asked.delete(approvalId);
+          break;
+        }
         // A call Herald (or an MCP server it knows) ran: the call and its result in one item.
         const call: ToolCall = {
           id: String(item.id),
@@ -243,14 +265,7 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
           function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
         };
         appendCall(out, call);
-        const result = typeof item.output === "string"
-          ? item.output
-          : typeof item.error === "string"
-          ? item.error
-          : item.error
-          ? JSON.stringify(item.error)
-          : "(no result was recorded for this call)";
-        out.push({ role: "tool", tool_call_id: call.id, content: result });
+        out.push({ role: "tool", tool_call_id: call.id, content: mcpResult(item) });
         break;
       }
       case "compaction": {
@@ -267,6 +282,14 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
     }
   }
   return out;
+}
+
+/** What the model was given back for an mcp_call item. */
+function mcpResult(item: ResponseItem): string {
+  if (typeof item.output === "string") return item.output;
+  if (typeof item.error === "string") return item.error;
+  if (item.error) return JSON.stringify(item.error);
+  return "(no result was recorded for this call)";
 }
 
 /** Adds a tool call to the assistant message just before, or to a new one. */
@@ -290,8 +313,14 @@ export function withoutKnownItems(input: ResponseItem[], history: ResponseItem[]
   return input.filter((i) => typeof i.id !== "string" || !known.has(i.id));
 }
 
-/** Adds a placeholder result after any tool call that has none. */
-export function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
+/**
+ * Adds a placeholder result after any tool call that has none, except the calls in `waiting`
+ * (answered approvals the agent runs first).
+ */
+export function answerDanglingCalls(
+  messages: ChatMessage[],
+  waiting: ReadonlySet<string> = new Set(),
+): ChatMessage[] {
   const answered = new Set(
     messages.filter((m) => m.role === "tool").map((m) =>
       (m as { tool_call_id: string }).tool_call_id
@@ -309,8 +338,14 @@ export function answerDanglingCalls(messages: ChatMessage[]): ChatMessage[] {
       j++;
     }
     for (const call of m.tool_calls) {
-      if (!following.has(call.id) && !answered.has(call.id)) {
-        out.push({ role: "tool", tool_call_id: call.id, content: "error: no result was provided" });
+      if (!following.has(call.id) && !answered.has(call.id) && !waiting.has(call.id)) {
+        out.push({
+          role: "tool",
+          tool_call_id: call.id,
+          content: call.id.startsWith("mcpr_")
+            ? "not run: it waited for the user's approval, which was not given"
+            : "error: no result was provided",
+        });
       }
     }
   }

@@ -5,6 +5,8 @@
  */
 import type { TurnResult } from "../../agent/mod.ts";
 import type { ResponseItem, ResponseObject } from "../../store/mod.ts";
+import type { TurnRunner } from "../../agent/mod.ts";
+import { approvingRunner } from "../approvals.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import type { FinalStatus } from "./emitter.ts";
 import type { PreparedTurn } from "./prepare.ts";
@@ -19,6 +21,21 @@ export function finalStatus(result: TurnResult, cancelled: boolean, aborted: boo
   if (result.status === "completed" && !aborted) return "completed";
   if (result.status === "completed") result.incompleteReason ??= "interrupted";
   return "incomplete";
+}
+
+/**
+ * The runner for the prepared turn. With approvals on, calls needing one are deferred: the turn
+ * ends with them pending, and they are stored (and, for clients that did not declare Herald's
+ * `mcp` tool, asked in words) before the final event.
+ */
+export function turnRunner(prepared: PreparedTurn, deps: ResponsesDeps): TurnRunner {
+  if (!deps.approvals || !prepared.approvals) return deps.agent;
+  return approvingRunner(deps.agent, prepared.approvals, {
+    store: deps.approvals.store,
+    scope: prepared.scope,
+    text: !prepared.approvalItems,
+    meta: { response_id: prepared.id },
+  });
 }
 
 /** Stores the final state (unless `store: false`). */

@@ -4,7 +4,8 @@
  * agent turn to run.
  * @module
  */
-import type { AgentTurn } from "../../agent/mod.ts";
+import type { AgentTurn, ApprovalDecision, TurnApprovals } from "../../agent/mod.ts";
+import { decisionsFor, deferredApprovals, takeAnswer, textContinuation } from "../approvals.ts";
 import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
 import type { ChatMessage } from "../../agent/mod.ts";
 import type { ConversationStore } from "../../store/mod.ts";
@@ -53,6 +54,15 @@ export interface PreparedTurn {
   store: boolean;
   base: ResponseObject;
   turn: AgentTurn;
+  /** How the turn asks for approvals (deferred to a later request), when approvals are on. */
+  approvals?: TurnApprovals;
+  /**
+   * True when pending approvals are reported as `mcp_approval_request` items (the client
+   * declared Herald's `mcp` tool); otherwise they are asked in words.
+   */
+  approvalItems: boolean;
+  /** Who may answer this turn's approvals. */
+  scope: string;
 }
 
 /** A response a connection keeps in memory (WebSocket mode), so `store: false` chains work. */
@@ -72,6 +82,7 @@ export async function prepare(
   deps: ResponsesDeps,
   name: string | null,
   local?: (id: string) => LocalResponse | null,
+  scope = "",
 ): Promise<PreparedTurn> {
   const { store } = deps;
   let parentMeta: StoredResponse | null = null;
@@ -111,16 +122,69 @@ export async function prepare(
     : history.flatMap((t) => [...t.input, ...t.output]);
   const input = withoutKnownItems(sent, historyItems);
   checkToolOutputs(historyItems, input);
+  // Answers to approvals (mcp_approval_response items); echoes of answers whose call already
+  // ran (the Agents SDK resends the whole history) are history, not answers.
+  const ran = new Set(
+    [...historyItems, ...input].filter((i) => i.type === "mcp_call" && i.approval_request_id)
+      .map((i) => String(i.approval_request_id)),
+  );
+  const answers = input.flatMap((item, index) => {
+    if (item.type !== "mcp_approval_response") return [];
+    const id = typeof item.approval_request_id === "string" ? item.approval_request_id : "";
+    if (ran.has(id)) return [];
+    if (!deps.approvals) {
+      throw new InvalidRequestError("Approvals are not enabled on this gateway.", {
+        code: "invalid_value",
+        param: `input[${index}]`,
+      });
+    }
+    const reason = typeof item.reason === "string" && item.reason ? item.reason : undefined;
+    return [{
+      id,
+      index,
+      decision: { approved: item.approve === true, ...(reason ? { reason } : {}) },
+    }];
+  });
+  const waiting = new Set(answers.map((a) => a.id));
   // Converted together: a client tool call in the history is answered by this input.
-  const messages: ChatMessage[] = request.truncation === "auto"
+  let messages: ChatMessage[] = request.truncation === "auto"
     ? answerDanglingCalls(
       truncateHistory(itemsToRawMessages(historyItems), itemsToRawMessages(input), {
         budget: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
         reserved: Math.ceil((instructions?.length ?? 0) / 4),
       }),
+      waiting,
     )
-    : itemsToMessages([...historyItems, ...input]);
-  if (!messages.some((m) => m.role === "user" || m.role === "tool")) {
+    : itemsToMessages([...historyItems, ...input], waiting);
+  let approvalDecisions: Record<string, ApprovalDecision> | undefined;
+  if (deps.approvals && answers.length > 0) {
+    approvalDecisions = {};
+    for (const answer of answers) {
+      const approval = await takeAnswer(
+        deps.approvals.store,
+        answer.id,
+        scope,
+        answer.decision,
+        `input[${answer.index}].approval_request_id`,
+      );
+      Object.assign(approvalDecisions, decisionsFor(approval, answer.decision));
+      // A client may send nothing but the answer: the paused turn comes from the gateway.
+      const present = messages.some((m) =>
+        m.role === "assistant" &&
+        m.tool_calls?.some((c) => c.id === approval.id || c.id === approval.call.id)
+      );
+      if (!present) {
+        messages.push(...await deps.approvals.store.turn<ChatMessage[]>(approval.id) ?? []);
+      }
+    }
+  } else if (deps.approvals) {
+    const text = await textContinuation(messages, deps.approvals.store, scope);
+    if (text) {
+      messages = text.messages;
+      approvalDecisions = text.decisions;
+    }
+  }
+  if (!approvalDecisions && !messages.some((m) => m.role === "user" || m.role === "tool")) {
     throw new InvalidRequestError("input must contain a user message or a function_call_output.", {
       code: "invalid_value",
       param: "input",
@@ -131,6 +195,13 @@ export async function prepare(
   const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
   const allowedTools: Record<string, string[]> = {};
   for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
+  const approvals = deps.approvals
+    ? deferredApprovals(
+      deps.approvals.mode,
+      (origin, tool) =>
+        servers.find((s) => s.serverLabel === origin)?.requireApproval(tool) ?? null,
+    )
+    : undefined;
   const parent: ChainPosition | null = parentMeta
     ? { id: parentMeta.id, root: parentMeta.root, depth: parentMeta.depth }
     : null;
@@ -144,6 +215,9 @@ export async function prepare(
     conversation: name !== null && log === null ? { name, expected: expected! } : null,
     log,
     store: request.store !== false,
+    ...(approvals ? { approvals } : {}),
+    approvalItems: servers.some((s) => s.serverLabel === HERALD_ORIGIN),
+    scope,
     base: baseResponse(request, {
       id,
       createdAt: Math.floor(Date.now() / 1000),
@@ -166,6 +240,7 @@ export async function prepare(
       })),
       toolChoice: tools.length ? request.tool_choice : undefined,
       ...(Object.keys(allowedTools).length ? { allowedTools } : {}),
+      ...(approvalDecisions ? { approvalDecisions } : {}),
       sessionKey: name ?? parent?.root ?? id,
       temperature: request.temperature ?? undefined,
       topP: request.top_p ?? undefined,

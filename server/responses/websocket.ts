@@ -18,7 +18,8 @@ import type { Run } from "../runs.ts";
 import { shuttingDownError, turnError } from "../turns.ts";
 import { startTurn } from "../turn_driver.ts";
 import type { ResponsesDeps } from "./deps.ts";
-import { finalStatus, save } from "./outcome.ts";
+import { finalStatus, save, turnRunner } from "./outcome.ts";
+import { callerScope } from "../approvals.ts";
 import { type LocalResponse, prepare, type PreparedTurn } from "./prepare.ts";
 import { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
 export { ResponseSockets } from "./sockets.ts";
@@ -45,7 +46,7 @@ export function responsesWebSocketRoute(deps: ResponsesDeps): Route {
   return {
     method: "GET",
     path: "/v1/responses",
-    handler: (req) => {
+    handler: async (req) => {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         throw new HeraldError(
           "GET /v1/responses is the Responses WebSocket mode: open it with a WebSocket " +
@@ -59,8 +60,9 @@ export function responsesWebSocketRoute(deps: ResponsesDeps): Route {
         );
       }
       if (deps.runs.shuttingDown) throw shuttingDownError();
+      const scope = deps.approvals ? await callerScope(req) : "";
       const { socket, response } = Deno.upgradeWebSocket(req);
-      new ResponsesSocket(socket, deps).listen();
+      new ResponsesSocket(socket, deps, scope).listen();
       return response;
     },
   };
@@ -76,6 +78,8 @@ export function socketError(error: unknown): Record<string, unknown> {
 class ResponsesSocket {
   readonly #socket: WebSocket;
   readonly #deps: ResponsesDeps;
+  /** Who may answer this connection's approvals (its API key's fingerprint). */
+  readonly #scope: string;
   #queue: unknown[] = [];
   #pumping = false;
   #closed = false;
@@ -88,9 +92,10 @@ class ResponsesSocket {
   #limitTimer: ReturnType<typeof setTimeout> | undefined;
   #unregister: () => void = () => {};
 
-  constructor(socket: WebSocket, deps: ResponsesDeps) {
+  constructor(socket: WebSocket, deps: ResponsesDeps, scope = "") {
     this.#socket = socket;
     this.#deps = deps;
+    this.#scope = scope;
   }
 
   listen(): void {
@@ -207,16 +212,20 @@ class ResponsesSocket {
       deps,
       name,
       (id) => this.#latest?.id === id ? this.#latest : null,
+      this.#scope,
     );
     const run = deps.runs.begin();
     this.#current = run;
     try {
       if (this.#closed) return;
-      const started = await startTurn(deps.agent, prepared.turn, { signal: run.signal });
+      const started = await startTurn(turnRunner(prepared, deps), prepared.turn, {
+        signal: run.signal,
+      });
       if ("failed" in started) throw turnError(started.failed);
       const emitter = new ResponseEmitter(prepared.base, (e) => this.#send(e), {
         coalesceMs: deps.coalesceMs,
         backlogged: () => this.#socket.bufferedAmount > BACKLOG_BYTES,
+        approvalItems: prepared.approvalItems,
       });
       try {
         emitter.start(false);

@@ -15,6 +15,11 @@ export interface TestGatewayOptions {
   key: string;
   /** Extra config.yaml text, appended after `llm.max_retries: 0`. */
   configYaml?: string;
+  /**
+   * The HERALD_HOME to use (a second gateway on the first one's home, as after a restart); it
+   * is then left in place on close. Default: a new temporary folder, removed on close.
+   */
+  home?: string;
   /** Extra environment, beating the defaults set here. */
   env?: Record<string, string>;
 }
@@ -32,9 +37,9 @@ export interface TestGateway {
 
 /** Starts a gateway with its own temporary home and workspace. */
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
-  const home = await Deno.makeTempDir({ prefix: "herald_test_" });
+  const home = options.home ?? await Deno.makeTempDir({ prefix: "herald_test_" });
   const workspace = join(home, "workspace");
-  await Deno.mkdir(workspace);
+  await Deno.mkdir(workspace, { recursive: true });
   // Failures in tests are scripted: a retry would only repeat them slowly.
   await Deno.writeTextFile(
     join(home, "config.yaml"),
@@ -61,7 +66,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const close = async () => {
     await gateway.shutdown();
     await gateway.finished;
-    await Deno.remove(home, { recursive: true });
+    if (!options.home) await Deno.remove(home, { recursive: true });
   };
   return { gateway, home, log, close, [Symbol.asyncDispose]: close };
 }

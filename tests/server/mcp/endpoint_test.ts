@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { FakeLlm } from "../../fakes/fake_llm.ts";
 import { startTestGateway } from "../../fakes/test_gateway.ts";
 
@@ -170,5 +171,47 @@ Deno.test("with mcp.expose_tools, an MCP client can call Herald's own tools dire
     assert.match(textOf(result), /hello from the workspace/);
   } finally {
     await client.close();
+  }
+});
+
+Deno.test("a call that needs approval is asked through MCP elicitation, and denied when the client cannot answer", async () => {
+  await using llm = await FakeLlm.start();
+  await using g = await startTestGateway({
+    upstream: llm.baseUrl,
+    key: KEY,
+    configYaml: "approvals:\n  api_server: always\n",
+  });
+  const write = (path: string) => ({
+    toolCalls: [{ name: "write_file", arguments: JSON.stringify({ path, content: "x" }) }],
+  });
+  // A client that answers elicitation requests approves the call: the file is written.
+  const asking: string[] = [];
+  const answering = new Client({ name: "approver", version: "1" }, {
+    capabilities: { elicitation: { form: {} } },
+  });
+  answering.setRequestHandler(ElicitRequestSchema, (request: { params: { message: string } }) => {
+    asking.push(request.params.message);
+    return { action: "accept", content: { approve: true } };
+  });
+  await answering.connect(
+    new StreamableHTTPClientTransport(new URL(`${g.gateway.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${KEY}` } },
+    }),
+  );
+  const plain = await connect(g.gateway.url);
+  try {
+    llm.enqueue(write("approved.txt"), { text: "Written." });
+    await answering.callTool({ name: "ask", arguments: { input: "write approved.txt" } });
+    assert.match(asking[0], /write_file/);
+    assert.equal(await Deno.readTextFile(`${g.home}/workspace/approved.txt`), "x");
+    // A client without elicitation cannot approve: the call is denied, never run unasked.
+    llm.enqueue(write("denied.txt"), { text: "It was denied." });
+    await plain.callTool({ name: "ask", arguments: { input: "write denied.txt" } });
+    const result = llm.requests.at(-1)!.body.messages.find((m) => m.role === "tool");
+    assert.match(result.content, /^denied/);
+    await assert.rejects(Deno.stat(`${g.home}/workspace/denied.txt`), Deno.errors.NotFound);
+  } finally {
+    await answering.close();
+    await plain.close();
   }
 });

@@ -1,0 +1,269 @@
+/**
+ * Approvals over HTTP. An HTTP turn cannot wait for a person, so every question is deferred: the
+ * turn ends with the call pending, the pending approval is stored (with the turn's messages, so a
+ * client may send nothing but the answer), and a later request answers it — as an
+ * `mcp_approval_response` item (Responses clients that declared Herald's `mcp` tool), or as a
+ * user message `approve mcpr_…` / `deny mcpr_… <reason>` (Chat Completions, and every other
+ * client, which get the question as readable text).
+ * @module
+ */
+import {
+  type AgentEvent,
+  type ApprovalDecision,
+  type ApprovalMode,
+  type ApprovalRequest,
+  type ChatMessage,
+  failedResult,
+  InvalidRequestError,
+  NotFoundError,
+  textOf,
+  type TurnApprovals,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
+import type { ApprovalStore, StoredApproval } from "../store/mod.ts";
+import { bearerToken } from "./auth.ts";
+
+/** What the HTTP endpoints need for approvals. */
+export interface HttpApprovals {
+  store: ApprovalStore;
+  /** `approvals.api_server`. */
+  mode: ApprovalMode;
+}
+
+/**
+ * Who may answer an approval made by this request: a fingerprint of its API key, so one client's
+ * pending calls cannot be answered (or even probed) with another client's key.
+ */
+export async function callerScope(req: Request): Promise<string> {
+  const token = bearerToken(req) ?? "";
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const hex = Array.from(
+    new Uint8Array(digest).slice(0, 12),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+  return `api:${hex}`;
+}
+
+/** TurnApprovals for an HTTP turn: the policy decides, every question is deferred. */
+export function deferredApprovals(
+  mode: ApprovalMode,
+  clientRequirement?: TurnApprovals["clientRequirement"],
+): TurnApprovals {
+  return {
+    mode,
+    ...(clientRequirement ? { clientRequirement } : {}),
+    ask: () => Promise.resolve("defer"),
+  };
+}
+
+/** Options for {@link recordApprovals}. */
+export interface RecordApprovalsOptions {
+  store: ApprovalStore;
+  scope: string;
+  /** Also say it in words: the assistant's text tells the person what to run and how to answer. */
+  text: boolean;
+  /** Front-door details stored with each approval. */
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * Passes a turn's events through; when the turn ends with calls waiting for approval, stores
+ * each one (with the turn's messages) before the final event, and in text mode adds the question
+ * as assistant text (a `text_delta`, and in the result's text and messages).
+ */
+export async function* recordApprovals(
+  events: AsyncIterable<AgentEvent>,
+  options: RecordApprovalsOptions,
+): AsyncGenerator<AgentEvent, TurnResult> {
+  let wroteText = false;
+  let last: TurnResult | undefined;
+  for await (const event of events) {
+    if (event.type === "text_delta") wroteText = true;
+    if (event.type === "tool_started" || event.type === "segment_break") wroteText = false;
+    if (event.type !== "final" || !event.result.pendingApprovals?.length) {
+      if (event.type === "final") last = event.result;
+      yield event;
+      continue;
+    }
+    const result: TurnResult = event.result;
+    const pending = result.pendingApprovals!;
+    for (const request of pending) {
+      await options.store.create({
+        id: request.id,
+        platform: "api_server",
+        scope: options.scope,
+        call: request.call,
+        origin: request.origin,
+        reason: request.reason,
+        ...(options.meta ? { meta: options.meta } : {}),
+      }, result.messages);
+    }
+    if (!options.text) {
+      last = result;
+      yield event;
+      continue;
+    }
+    const prompt = approvalPromptText(pending, options.store.timeoutMs / 1000);
+    if (wroteText) yield { type: "segment_break" };
+    yield { type: "text_delta", delta: prompt };
+    last = {
+      ...result,
+      text: prompt,
+      messages: [...result.messages, { role: "assistant", content: prompt }],
+    };
+    yield { type: "final", result: last };
+  }
+  return last ??
+    failedResult({ message: "The agent ended without a result.", code: "agent_error" });
+}
+
+/**
+ * A runner whose turns ask through `approvals` and whose pending approvals are stored (and, in
+ * text mode, asked in words) by {@link recordApprovals}: the seam where HTTP front doors add
+ * approvals without touching how they drive a turn.
+ */
+export function approvingRunner(
+  runner: TurnRunner,
+  approvals: TurnApprovals,
+  record: RecordApprovalsOptions,
+): TurnRunner {
+  return {
+    run: (turn, options) => recordApprovals(runner.run(turn, { ...options, approvals }), record),
+  };
+}
+
+/** The readable question for pending approvals, with how to answer each. */
+export function approvalPromptText(pending: ApprovalRequest[], timeoutSeconds: number): string {
+  const minutes = Math.max(1, Math.round(timeoutSeconds / 60));
+  const lines = pending.map((p) => {
+    const args = describeArguments(p.call.function.arguments);
+    return `**Approval needed** — Herald wants to run \`${p.call.function.name}\`${
+      args ? `: \`${args}\`` : ""
+    } (${p.reason}).\nReply \`approve ${p.id}\` to run it, or \`deny ${p.id}\` followed by a ` +
+      "reason to refuse.";
+  });
+  return `${lines.join("\n\n")}\n\nThis request expires in ${minutes} minute${
+    minutes === 1 ? "" : "s"
+  }; until it is answered, nothing was run.`;
+}
+
+/** The command, for the terminal; otherwise the JSON arguments, shortened. */
+function describeArguments(raw: string): string {
+  let text = raw;
+  try {
+    const args = JSON.parse(raw);
+    if (args && typeof args === "object" && typeof args.command === "string") text = args.command;
+    else if (args && typeof args === "object" && typeof args.path === "string") text = args.path;
+  } catch {
+    // Shown as sent.
+  }
+  text = text.replaceAll("`", "'").replace(/\s+/g, " ").trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+const COMMAND =
+  /^\s*(approve|allow|yes|deny|reject|no)\b[\s:,.!-]*(mcpr_[0-9a-f]{32})?[\s:,.!-]*([\s\S]*)$/i;
+const ID = /mcpr_[0-9a-f]{32}/g;
+
+/** A user message read as an answer: `approve mcpr_…`, `deny mcpr_… reason`, or a bare yes/no. */
+export function parseApprovalCommand(
+  text: string,
+): { id: string | null; approved: boolean; reason?: string } | null {
+  const match = COMMAND.exec(text);
+  if (!match) return null;
+  const approved = /^(approve|allow|yes)$/i.test(match[1]);
+  const reason = match[3].trim();
+  // "yes but first show me the file" is a sentence, not an approval: only a denial (the safe
+  // reading) may carry words after it without naming the approval.
+  if (!match[2] && reason && approved) return null;
+  return { id: match[2] ?? null, approved, ...(reason && !approved ? { reason } : {}) };
+}
+
+/**
+ * Takes one answer: checks the approval exists for this caller, is pending and not expired, and
+ * records the answer. Throws the HTTP error a client can act on.
+ *
+ * @throws NotFoundError 404 `approval_not_found`; InvalidRequestError 400 `approval_expired` or
+ *   `approval_already_answered`.
+ */
+export async function takeAnswer(
+  store: ApprovalStore,
+  id: string,
+  scope: string,
+  decision: ApprovalDecision,
+  param: string,
+): Promise<StoredApproval> {
+  const outcome = await store.answer(id, scope, decision);
+  if (outcome.ok) return outcome.approval;
+  if (outcome.refusal === "unknown") {
+    throw new NotFoundError(`No pending approval with id '${id}'.`, {
+      code: "approval_not_found",
+      param,
+    });
+  }
+  if (outcome.refusal === "expired") {
+    throw new InvalidRequestError(
+      `Approval '${id}' expired (approvals wait ${
+        Math.round(store.timeoutMs / 1000)
+      } s); the call was not run. Ask again.`,
+      { code: "approval_expired", param },
+    );
+  }
+  throw new InvalidRequestError(
+    `Approval '${id}' was already answered (${
+      outcome.approval!.state
+    }); an approval is answered once.`,
+    { code: "approval_already_answered", param },
+  );
+}
+
+/** Decisions for the agent, under every id the waiting call may have in the history. */
+export function decisionsFor(
+  approval: StoredApproval,
+  decision: ApprovalDecision,
+): Record<string, ApprovalDecision> {
+  const filed = { ...decision, approvalId: approval.id };
+  return { [approval.id]: filed, [approval.call.id]: filed };
+}
+
+/**
+ * Chat-style continuation: when the last message is the person's answer to an approval question,
+ * answers it and returns the messages to run (the question and the answer replaced by the paused
+ * turn's messages) and the decision. Null when the last message is not an answer.
+ */
+export async function textContinuation(
+  messages: ChatMessage[],
+  store: ApprovalStore,
+  scope: string,
+): Promise<{ messages: ChatMessage[]; decisions: Record<string, ApprovalDecision> } | null> {
+  const last = messages.at(-1);
+  if (last?.role !== "user") return null;
+  const command = parseApprovalCommand(textOf(last.content));
+  if (!command) return null;
+  // The question the person answers: the last assistant message, naming the approval.
+  let questionAt = -1;
+  for (let i = messages.length - 2; i >= 0; i--) {
+    if (messages[i].role === "assistant") {
+      questionAt = i;
+      break;
+    }
+  }
+  const question = questionAt >= 0 ? textOf(messages[questionAt].content as string) : "";
+  const asked = [...question.matchAll(ID)].map((m) => m[0]);
+  let id = command.id;
+  if (!id) {
+    // A bare yes/no answers the one question just asked; otherwise it is an ordinary message.
+    if (new Set(asked).size !== 1) return null;
+    id = asked[0];
+  }
+  const decision: ApprovalDecision = {
+    approved: command.approved,
+    ...(command.reason ? { reason: command.reason } : {}),
+  };
+  const approval = await takeAnswer(store, id, scope, decision, "messages");
+  const paused = await store.turn<ChatMessage[]>(id) ?? [];
+  const before = asked.includes(id) ? messages.slice(0, questionAt) : messages.slice(0, -1);
+  return { messages: [...before, ...paused], decisions: decisionsFor(approval, decision) };
+}
