@@ -12,7 +12,13 @@ const KEY = "gateway-key-mcp-5c0e7a93d1b4";
 const JSON_AUTH = { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" };
 
 /** config.yaml lines for a stdio server run with `deno run -A <spec> ...args`. */
-function stdioServer(name: string, spec: string, args: string[] = [], extra = ""): string {
+function stdioServer(
+  name: string,
+  spec: string,
+  args: string[] = [],
+  extra = "",
+  more: string[] = [],
+): string {
   const denoDir = Deno.env.get("DENO_DIR");
   return [
     `  ${name}:`,
@@ -22,6 +28,7 @@ function stdioServer(name: string, spec: string, args: string[] = [], extra = ""
       denoDir ? `, DENO_DIR: ${JSON.stringify(denoDir)}` : ""
     }${extra ? `, ${extra}` : ""} }`,
     `    connect_timeout: 300`,
+    ...more.map((line) => `    ${line}`),
   ].join("\n");
 }
 
@@ -98,8 +105,11 @@ Deno.test("a slow MCP call is cancelled on the server when the client leaves", a
       upstream: llm.baseUrl,
       key: KEY,
       configYaml: `mcp:\n  startup_wait: 300\nmcp_servers:\n${
-        stdioServer("fixture", FIXTURE_SERVER, [], `FIXTURE_LOG: ${JSON.stringify(logPath)}`)
-      }\n`,
+        // `wait` is not marked read-only, so the default policy would ask first: this server's
+        // own policy says never.
+        stdioServer("fixture", FIXTURE_SERVER, [], `FIXTURE_LOG: ${JSON.stringify(logPath)}`, [
+          "approval: never",
+        ])}\n`,
     });
     llm.enqueue({ toolCalls: [{ name: "fixture__wait", arguments: "{}" }] }, { text: "never" });
     const controller = new AbortController();
@@ -177,4 +187,31 @@ Deno.test("a platform toolset can offer one MCP tool and leave the rest of its s
   await res.body?.cancel();
   const names = llm.requests[0].body.tools!.map((t) => t.function.name);
   assert.deepEqual(names, ["read_file", "everything__echo"]);
+});
+
+Deno.test("a call of an MCP tool not marked read-only waits for approval under the default policy", async () => {
+  const dir = await Deno.makeTempDir();
+  const logPath = `${dir}/fixture.log`;
+  try {
+    await using llm = await FakeLlm.start();
+    await using g = await startTestGateway({
+      upstream: llm.baseUrl,
+      key: KEY,
+      configYaml: `mcp:\n  startup_wait: 300\nmcp_servers:\n${
+        stdioServer("fixture", FIXTURE_SERVER, [], `FIXTURE_LOG: ${JSON.stringify(logPath)}`)
+      }\n`,
+    });
+    llm.enqueue({ toolCalls: [{ name: "fixture__add_tool", arguments: '{"name":"x"}' }] });
+    const res = await chat(g.gateway.url, {
+      model: "herald",
+      messages: [{ role: "user", content: "add a tool" }],
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.match(body.choices[0].message.content, /fixture__add_tool/);
+    assert.match(body.choices[0].message.content, /does not mark add_tool as read-only/);
+    assert.equal((await Deno.readTextFile(logPath)).includes("added"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
