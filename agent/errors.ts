@@ -103,13 +103,21 @@ export class UpstreamError extends HeraldError {
 
   constructor(
     message: string,
-    options: { status?: number; upstreamStatus?: number | null; code?: string; cause?: unknown } =
-      {},
+    options: {
+      status?: number;
+      upstreamStatus?: number | null;
+      code?: string;
+      cause?: unknown;
+      /** For a request the upstream refused (400): `invalid_request_error` and the parameter. */
+      type?: string;
+      param?: string | null;
+    } = {},
   ) {
     super(message, {
       status: options.status ?? 502,
-      type: "server_error",
+      type: options.type ?? "server_error",
       code: options.code ?? "upstream_error",
+      param: options.param ?? null,
       cause: options.cause,
     });
     this.name = "UpstreamError";

@@ -39,6 +39,7 @@ export type {
   ToolStartedEvent,
   TurnResult,
   TurnStatus,
+  UpstreamParams,
   UsageEvent,
 } from "./events.ts";
 

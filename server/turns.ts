@@ -19,7 +19,8 @@ export function shuttingDownError(): HeraldError {
 export function turnError(result: TurnResult): HeraldError {
   return new HeraldError(result.error?.message ?? "The agent failed.", {
     status: result.error?.status && result.error.status >= 400 ? result.error.status : 500,
-    type: "server_error",
+    type: result.error?.type ?? "server_error",
     code: result.error?.code ?? "agent_error",
+    param: result.error?.param ?? null,
   });
 }
