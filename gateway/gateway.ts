@@ -122,7 +122,7 @@ export async function startGateway(
   // MCP servers connect in the background: a slow or hung one never holds up the API.
   // Until the banner is out, its MCP lines say what the log lines would.
   let bannerShown = false;
-  const mcpServers = await startMcpServers(resolved, runtime.registry, (line) => {
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
     if (bannerShown) log(line);
   });
   const toolOrigins = [

@@ -6,7 +6,7 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 import type { ResolvedConfig } from "../config/mod.ts";
-import type { ToolRegistry } from "../agent/mod.ts";
+import type { Sandbox, ToolRegistry } from "../agent/mod.ts";
 import type { McpServerPool, McpServerStatus } from "../mcp/mod.ts";
 
 /**
@@ -15,18 +15,19 @@ import type { McpServerPool, McpServerStatus } from "../mcp/mod.ts";
  */
 export async function startMcpServers(
   resolved: ResolvedConfig,
-  registry: ToolRegistry,
+  runtime: { registry: ToolRegistry; sandbox: Sandbox },
   log: (line: string) => void,
   env: Record<string, string> = Deno.env.toObject(),
 ): Promise<McpServerPool | undefined> {
   const servers = resolved.config.mcp_servers;
   if (Object.keys(servers).length === 0) return undefined;
-  const { McpServerPool } = await import("../mcp/mod.ts");
+  const { McpServerPool, mcpSandboxLauncher } = await import("../mcp/mod.ts");
+  const registry = runtime.registry;
   const pool = new McpServerPool(servers, {
     workspace: resolved.workspace,
     env,
-    // The tool sandbox (bubblewrap) is not wired to MCP servers yet: see docs/mcp.md.
-    sandbox: undefined,
+    // stdio servers run in the tool sandbox unless their config says `sandbox: false`.
+    sandbox: mcpSandboxLauncher(runtime.sandbox, resolved.workspace),
     clientInfo: { name: "herald", version: denoJson.version },
     registry,
     maxResultChars: resolved.config.mcp.max_result_chars,
@@ -40,9 +41,8 @@ export async function startMcpServers(
 export function mcpBannerLines(statuses: readonly McpServerStatus[]): string[] {
   if (statuses.length === 0) return [];
   const summary = statuses.map((s) =>
-    s.state === "ready"
-      ? `${s.name} (${s.tools.length} tools)`
-      : `${s.name} ${s.state === "failed" ? "failed" : s.state}`
+    (s.state === "ready" ? `${s.name} (${s.tools.length} tools)` : `${s.name} ${s.state}`) +
+    (s.kind === "stdio" && s.state !== "disabled" && !s.sandboxed ? " unsandboxed" : "")
   );
   const lines = [`  MCP         ${summary.join(", ")}`];
   for (const s of statuses) {

@@ -18,6 +18,8 @@ export {
   type SandboxLauncher,
 } from "./server_connection.ts";
 
+export { mcpSandboxLauncher } from "./sandbox_launch.ts";
+
 // The pieces, for reuse and tests
 export { MAX_TOOL_NAME_LENGTH, namespacedToolNames, SERVER_TOOL_SEPARATOR } from "./tool_names.ts";
 export { capText, type McpCallResult, renderToolResult } from "./tool_result.ts";

@@ -40,8 +40,10 @@ export interface McpServerStatus {
   attempts: number;
   /** The server's own name and version, once connected. */
   serverInfo?: { name: string; version: string };
-  /** Which remote transport answered. */
+  /** Which transport answered. */
   transport?: "stdio" | "streamable_http" | "sse";
+  /** True when a stdio server runs inside the tool sandbox. */
+  sandboxed?: boolean;
 }
 
 /** Turns a stdio launch into a sandboxed one, when a sandbox is available. */
@@ -138,6 +140,9 @@ export class McpServerConnection {
         ? { serverInfo: { name: info.name, version: info.version } }
         : {}),
       ...(this.#transportName ? { transport: this.#transportName } : {}),
+      ...(this.config.command
+        ? { sandboxed: this.config.sandbox && this.#deps.sandbox !== undefined }
+        : {}),
     };
   }
 
@@ -316,10 +321,12 @@ export class McpServerConnection {
       const value = this.#deps.env[name];
       if (value !== undefined) env[name] = value;
     }
+    const ownEnv: Record<string, string> = {};
     for (const [name, value] of Object.entries(config.env)) {
-      env[name] = expandVariables(value, this.#deps.env, `env ${name}`);
+      ownEnv[name] = env[name] = expandVariables(value, this.#deps.env, `env ${name}`);
     }
     return {
+      ownEnv,
       command: config.command!,
       args: config.args.map((arg, i) => expandVariables(arg, this.#deps.env, `args[${i}]`)),
       env,

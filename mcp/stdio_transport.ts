@@ -15,6 +15,8 @@ export interface StdioLaunch {
   args: string[];
   /** The child's whole environment (nothing is inherited). */
   env: Record<string, string>;
+  /** The part of `env` the server's config gave (a sandbox sets the rest itself). */
+  ownEnv?: Record<string, string>;
   cwd?: string;
 }
 
