@@ -32,7 +32,7 @@ export interface AgentOptions {
   llm: LlmClient;
   registry: ToolRegistry;
   /** Server tool names offered per platform. */
-  toolsets: Record<Platform, readonly string[]>;
+  toolsets: Partial<Record<Platform, readonly string[]>>;
   workspace: string;
   maxIterations: number;
   memory?: MemorySource;

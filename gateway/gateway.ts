@@ -16,7 +16,7 @@ import { healthRoutes, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
-import type { TelegramHandle } from "../platforms/mod.ts";
+import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
@@ -235,6 +235,28 @@ export async function startGateway(
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
     }
   }
+  let slack: PlatformHandle | undefined;
+  let slackProblem = "";
+  if (config.slack.bot_token) {
+    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+    try {
+      slack = await startPlatform(slackSpec(resolved), {
+        config: resolved,
+        agent: runtime.agent,
+        sessions: new SessionStore<ChatMessage>(runtime.kv),
+        kv: runtime.kv,
+        log,
+      });
+    } catch (error) {
+      // A configuration mistake stops Slack alone, with one line saying what to set.
+      slackProblem = error instanceof Error ? error.message : String(error);
+      log(`Slack: ${slackProblem}`);
+    }
+    if (slack?.handleWebhook && slack.webhookPath) {
+      const webhook = slack.handleWebhook.bind(slack);
+      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
+    }
+  }
 
   const handler = createApp({
     routes,
@@ -281,7 +303,7 @@ export async function startGateway(
   const close = async () => {
     await endpoint?.close();
     await mcpServers?.close();
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };
@@ -308,6 +330,13 @@ export async function startGateway(
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Slack       ${
+      slack
+        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
+        : slackProblem
+        ? "off (configuration error, see above)"
+        : "off"
+    }`,
     ...(url && endpoint
       ? [
         `  MCP server  ${url}/mcp   (tool: ask${
