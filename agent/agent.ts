@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
-import { HeraldError } from "./errors.ts";
+import { AgentError } from "./errors.ts";
 import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
@@ -561,18 +561,16 @@ function upstreamParamsFor(turn: AgentTurn, offersTools: boolean): Partial<LlmRe
 }
 
 function errorInfo(error: unknown): NonNullable<TurnResult["error"]> {
-  if (error instanceof HeraldError) {
+  if (error instanceof AgentError) {
     return {
       message: error.message,
-      code: error.code ?? "agent_error",
-      status: error.status,
-      ...(error.status < 500 ? { type: error.type, param: error.param } : {}),
+      code: error.code,
+      ...(error.request ? { request: error.request } : {}),
     };
   }
   return {
     message: `The agent failed: ${error instanceof Error ? error.message : String(error)}`,
     code: "agent_error",
-    status: 500,
   };
 }
 

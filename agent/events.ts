@@ -4,6 +4,7 @@
  * @module
  */
 import type { ApprovalDecision, ApprovalRequest } from "./approvals.ts";
+import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
@@ -89,8 +90,11 @@ export interface TurnResult {
    * for them yet.
    */
   pendingApprovals?: ApprovalRequest[];
-  /** Set when status is "failed"; `type` and `param` when the failure is the request's fault. */
-  error?: { message: string; code: string; status?: number; type?: string; param?: string | null };
+  /**
+   * Set when status is "failed": what failed and its code (see `AgentErrorCode`); `request` when
+   * the failure is the request's fault (the upstream refused one of its parameters).
+   */
+  error?: { message: string; code: string; request?: RequestFault };
 }
 
 /** Text the model wrote, as it arrives. */

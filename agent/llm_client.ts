@@ -105,12 +105,11 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
   if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError(
       `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
-      { status: 504, code: "upstream_timeout", cause: error },
+      { code: "upstream_timeout", cause: error },
     );
   }
   if (error instanceof APIConnectionError) {
     return new UpstreamError(`no LLM reachable at ${where}: set OPENAI_BASE_URL`, {
-      status: 503,
       code: "upstream_unreachable",
       cause: error,
     });
@@ -128,7 +127,6 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
     return new UpstreamError(
       `LLM upstream ${where} answered ${error.status}${hint} (${redact(detail, target)})`,
       {
-        status: error.status === 429 ? 503 : 502,
         upstreamStatus: error.status,
         code: error.status === 429 ? "upstream_rate_limited" : "upstream_error",
         cause: error,
@@ -175,11 +173,9 @@ function rejectedRequest(error: APIError, target: LlmTarget): UpstreamError {
     `The model upstream ${displayUrl(target.baseUrl)} refused the request` +
       (param ? ` because of parameter '${param}'` : "") + `: ${detail}`,
     {
-      status: 400,
       upstreamStatus: error.status,
-      type: "invalid_request_error",
-      code: body?.code ?? "upstream_rejected_request",
-      param,
+      code: "upstream_rejected_request",
+      request: { param, code: body?.code ?? null },
       cause: error,
     },
   );

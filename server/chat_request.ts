@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { AgentTurn, UpstreamParams } from "../agent/mod.ts";
-import { InvalidRequestError } from "../agent/mod.ts";
+import { InvalidRequestError } from "./errors.ts";
 import type { ChatMessage, ClientTool, ContentPart } from "../agent/mod.ts";
 
 const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });

@@ -3,7 +3,7 @@
  * the routes of `models:`).
  * @module
  */
-import { NotFoundError } from "../agent/mod.ts";
+import { NotFoundError } from "./errors.ts";
 import { jsonResponse } from "./error_envelope.ts";
 import { ModelCatalog } from "./model_catalog.ts";
 import type { Route } from "./router.ts";

@@ -4,7 +4,7 @@
  * items back into messages for the next turn.
  * @module
  */
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage, ContentPart, ToolCall } from "../../agent/mod.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 import { openCompaction } from "./compaction.ts";

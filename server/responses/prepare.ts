@@ -6,7 +6,8 @@
  */
 import type { AgentTurn, ApprovalDecision, TurnApprovals } from "../../agent/mod.ts";
 import { decisionsFor, deferredApprovals, takeAnswer, textContinuation } from "../approvals.ts";
-import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
+import { HERALD_ORIGIN } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage } from "../../agent/mod.ts";
 import type { ConversationStore } from "../../store/mod.ts";
 import type {

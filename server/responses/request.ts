@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { type ClientTool, InvalidRequestError, type UpstreamParams } from "../../agent/mod.ts";
+import type { ClientTool, UpstreamParams } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
