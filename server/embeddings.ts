@@ -6,7 +6,7 @@
  * a 503.
  * @module
  */
-import { HeraldError, InvalidRequestError } from "../agent/mod.ts";
+import { HeraldError, InvalidRequestError } from "./errors.ts";
 import { readJsonBody } from "./body.ts";
 import { jsonResponse } from "./error_envelope.ts";
 import type { ModelCatalog } from "./model_catalog.ts";

@@ -5,7 +5,8 @@
  * with 404 `model_not_found` when `api_server.unknown_model` is `reject`.
  * @module
  */
-import { type LlmTarget, NotFoundError } from "../agent/mod.ts";
+import type { LlmTarget } from "../agent/mod.ts";
+import { NotFoundError } from "./errors.ts";
 
 /** What {@link ModelCatalog} is built from. */
 export interface ModelCatalogOptions {
