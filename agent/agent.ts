@@ -34,7 +34,7 @@ export interface AgentOptions {
   routes?: ReadonlyMap<string, LlmClient>;
   registry: ToolRegistry;
   /** Server tool names offered per platform. */
-  toolsets: Record<Platform, readonly string[]>;
+  toolsets: Partial<Record<Platform, readonly string[]>>;
   workspace: string;
   maxIterations: number;
   memory?: MemorySource;

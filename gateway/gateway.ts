@@ -16,7 +16,7 @@ import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../se
 import type { Route } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
-import type { TelegramHandle } from "../platforms/mod.ts";
+import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
@@ -204,6 +204,28 @@ export async function startGateway(
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
     }
   }
+  let slack: PlatformHandle | undefined;
+  let slackProblem = "";
+  if (config.slack.bot_token) {
+    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+    try {
+      slack = await startPlatform(slackSpec(resolved), {
+        config: resolved,
+        agent: runtime.agent,
+        sessions: new SessionStore<ChatMessage>(runtime.kv),
+        kv: runtime.kv,
+        log,
+      });
+    } catch (error) {
+      // A configuration mistake stops Slack alone, with one line saying what to set.
+      slackProblem = error instanceof Error ? error.message : String(error);
+      log(`Slack: ${slackProblem}`);
+    }
+    if (slack?.handleWebhook && slack.webhookPath) {
+      const webhook = slack.handleWebhook.bind(slack);
+      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
+    }
+  }
 
   const handler = createApp({
     routes,
@@ -255,6 +277,13 @@ export async function startGateway(
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Slack       ${
+      slack
+        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
+        : slackProblem
+        ? "off (configuration error, see above)"
+        : "off"
+    }`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -279,7 +308,7 @@ export async function startGateway(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };
