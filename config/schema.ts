@@ -34,6 +34,13 @@ export const FallbackModelSchema = z.object({
   api_key: z.string().optional(),
 });
 
+/** A model route: a name clients send as `model`, and the upstream model it runs on. */
+export const ModelRouteSchema = z.object({
+  model: z.string().min(1),
+  base_url: z.url().optional(),
+  api_key: z.string().optional(),
+});
+
 /** Names of every built-in server tool, in the order they are offered to the model. */
 export const ALL_TOOL_NAMES = [
   "terminal",
@@ -90,6 +97,10 @@ export const ConfigSchema = z.object({
       "Models tried in order when the primary keeps failing; each may name its own base_url and api_key.",
     ),
   }).prefault({}),
+  models: doc(
+    z.record(z.string().min(1), ModelRouteSchema).default({}),
+    "Model routes: a name clients send as `model` → `{model, base_url?, api_key?}` (without base_url: the default upstream and its key). Listed by /v1/models; `api_server.model_name` always means `model.name`.",
+  ),
   agent: z.object({
     max_iterations: env(
       z.number().int().min(1).default(90),
@@ -166,6 +177,10 @@ export const ConfigSchema = z.object({
     shutdown_grace: doc(
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
+    ),
+    unknown_model: doc(
+      z.enum(["default", "reject"]).default("default"),
+      "A request naming a model that is not a route: `default` runs it on `model.name` (clients that send their own model ids keep working), `reject` answers 404 `model_not_found`.",
     ),
     websocket_max_minutes: doc(
       z.number().positive().default(60),

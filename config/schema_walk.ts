@@ -18,7 +18,7 @@ export type LeafKind =
   | "string_list"
   | "enum_list"
   | "object_list"
-  | "map";
+  | "object_map";
 
 /** One leaf key of the configuration. */
 export interface ConfigLeaf {
@@ -145,8 +145,6 @@ function kindOf(inner: SchemaView): LeafKind {
         : "number";
     case "enum":
       return "enum";
-    case "record":
-      return "map";
     case "array": {
       const element = inner.def.element ? unwrap(inner.def.element) : undefined;
       if (element?.def.type === "enum") return "enum_list";
@@ -155,6 +153,8 @@ function kindOf(inner: SchemaView): LeafKind {
     }
     case "string":
       return inner.def.format === "url" ? "url" : "string";
+    case "record":
+      return "object_map";
     default:
       return "string";
   }

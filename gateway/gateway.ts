@@ -8,11 +8,11 @@ import { ensureApiKey } from "../config/mod.ts";
 import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { displayUrl } from "../agent/mod.ts";
-import { openRuntime, type Runtime } from "./runtime.ts";
+import { llmTargets, openRuntime, routeTargets, type Runtime } from "./runtime.ts";
 import { createApp } from "../server/mod.ts";
 import { requireKey } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
-import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
@@ -187,6 +187,12 @@ export async function startGateway(
     : undefined;
 
   const sockets = new ResponseSockets();
+  const models = new ModelCatalog({
+    defaultName: config.api_server.model_name,
+    defaultTarget: llmTargets(resolved)[0],
+    routes: routeTargets(resolved),
+    unknownModel: config.api_server.unknown_model,
+  });
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -194,8 +200,10 @@ export async function startGateway(
         ? { model: config.api_server.model_name, runs: runs.size }
         : {}
     ),
-    ...modelRoutes(config.api_server.model_name),
+    ...modelRoutes(models),
+    ...embeddingsRoutes({ models, maxBodyBytes: config.api_server.max_body_bytes }),
     ...chatCompletionRoutes({
+      models,
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
@@ -203,6 +211,7 @@ export async function startGateway(
       approvals: httpApprovals,
     }),
     ...responsesRoutes({
+      models,
       agent: runtime.agent,
       runs,
       store: responseStore,
@@ -324,7 +333,8 @@ export async function startGateway(
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
-    `  Model id    ${config.api_server.model_name}`,
+    `  Model id    ${config.api_server.model_name}` +
+    (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
