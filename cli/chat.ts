@@ -11,6 +11,7 @@ import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
 import { renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
@@ -56,7 +57,7 @@ export async function runChat(
   try {
     runtime = await options.openRuntime(resolved);
   } catch (error) {
-    io.stderr.write(`Cannot start the agent: ${messageOf(error)}\n`);
+    io.stderr.write(`Cannot start the agent: ${describeError(error)}\n`);
     return 1;
   }
   const onInterrupt = options.onInterrupt ?? listenForSigint;
@@ -126,7 +127,7 @@ class ChatSession {
       return result;
     } catch (error) {
       this.messages.pop();
-      this.#io.stderr.write(`✗ ${messageOf(error)}\n`);
+      this.#io.stderr.write(`✗ ${describeError(error)}\n`);
       return undefined;
     } finally {
       this.#controller = undefined;
@@ -235,7 +236,7 @@ async function switchModel(
     io.stdout.write(styler(io.color).dim(`Now using ${wanted}.`) + "\n");
     return wanted;
   } catch (error) {
-    io.stderr.write(`✗ Cannot switch to ${wanted}: ${messageOf(error)}\n`);
+    io.stderr.write(`✗ Cannot switch to ${wanted}: ${describeError(error)}\n`);
     session.runtime = await options.openRuntime({
       ...resolved,
       config: { ...resolved.config, model: { ...resolved.config.model, name: current } },
@@ -254,8 +255,4 @@ function terminalColumns(): number {
   } catch {
     return 80;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

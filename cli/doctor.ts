@@ -9,6 +9,7 @@ import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { checkSandbox } from "./doctor_sandbox.ts";
 import { type CliIo, styler } from "./io.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -104,7 +105,7 @@ export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
 /** The Deno KV database opens and takes a write. */
 export async function checkKv(resolved: ResolvedConfig): Promise<CheckResult> {
   const path = resolveKvPath(resolved);
-  const local = path !== ":memory:" && !/^https?:\/\//.test(path);
+  const local = path !== ":memory:" && !isRemoteKvPath(path);
   let kv: Deno.Kv | undefined;
   try {
     if (local) await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -200,7 +201,7 @@ function reason(error: unknown): string {
   // fetch says "fetch failed" and keeps the real reason in `cause`; its last clause is the
   // useful one ("Connection refused (os error 111)").
   const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = inner instanceof Error ? inner.message : String(inner);
+  const message = describeError(inner);
   const clauses = message.split("\n")[0].split(": ");
   return clauses[clauses.length - 1].replace(/ \(os error \d+\)$/, "").trim() || message;
 }

@@ -13,6 +13,7 @@ import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
 import { type CliIo, processIo } from "./io.ts";
 import { runServe } from "./serve.ts";
+import { describeError } from "../lib/mod.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
 export type { ParsedCommand } from "./args.ts";
@@ -52,7 +53,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       io.stderr.write(`herald: ${error.message}\n`);
       return 2;
     }
-    io.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`herald: ${describeError(error)}\n`);
     return 1;
   }
 }

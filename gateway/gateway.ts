@@ -22,6 +22,7 @@ import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
 import { ApprovalStore, ResponseStore } from "../store/mod.ts";
+import { isRemoteKvPath } from "../lib/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -107,7 +108,7 @@ export async function startGateway(
   });
   // Background runs a previous process left running can never finish now; a store shared by
   // several instances over KV Connect may hold other instances' live runs, so leave those.
-  if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
+  if (!isRemoteKvPath(config.store.kv_path)) await responseStore.failInterrupted();
   await responseStore.sweep();
   const approvalStore = new ApprovalStore(runtime.kv, {
     timeoutSeconds: config.approvals.timeout,

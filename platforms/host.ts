@@ -17,6 +17,7 @@ import {
   type WorkerSettings,
 } from "./telegram/mod.ts";
 import { UpdateInbox } from "./update_inbox.ts";
+import { constantTimeEqual, describeError, sha256Hex } from "../lib/mod.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
 export type AgentLike = TurnRunner;
@@ -76,9 +77,6 @@ const SHUTDOWN = Symbol("shutdown");
 /** An update as the inbox and the worker protocol carry it. */
 type Update = { update_id: number; [key: string]: unknown };
 
-/** The adapter started last in webhook mode, for handleTelegramWebhook. */
-let webhookHost: WorkerHost | undefined;
-
 /**
  * Starts the Telegram adapter when `telegram.bot_token` is set.
  *
@@ -95,21 +93,10 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramH
   return host;
 }
 
-/**
- * Serves Telegram's webhook POSTs for the adapter running in webhook mode; 404 when none is.
- * Mount it on the path `TelegramHandle.webhookPath` (the path of `telegram.webhook_url`).
- */
-export function handleTelegramWebhook(req: Request): Promise<Response> {
-  if (!webhookHost) return Promise.resolve(new Response("Not found", { status: 404 }));
-  return webhookHost.handleWebhook(req);
-}
-
 /** The secret Telegram sends with webhook calls: the configured one, or one derived from the token. */
 export async function webhookSecret(config: ResolvedConfig["config"]): Promise<string> {
   if (config.telegram.webhook_secret) return config.telegram.webhook_secret;
-  const data = new TextEncoder().encode(`herald-telegram-webhook:${config.telegram.bot_token}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(`herald-telegram-webhook:${config.telegram.bot_token}`);
 }
 
 /** A turn the host is running or has queued for a session. */
@@ -177,7 +164,6 @@ export class WorkerHost implements TelegramHandle {
     if (telegram.webhook_url) {
       this.#secret = await webhookSecret(this.#options.config.config);
       this.webhookPath = new URL(telegram.webhook_url).pathname;
-      webhookHost = this;
     }
     this.#spawn();
   }
@@ -186,7 +172,6 @@ export class WorkerHost implements TelegramHandle {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (webhookHost === this) webhookHost = undefined;
     clearTimeout(this.#restartTimer);
     for (const state of this.#sessions.values()) state.controller?.abort(SHUTDOWN);
     const worker = this.#worker;
@@ -215,7 +200,7 @@ export class WorkerHost implements TelegramHandle {
   async handleWebhook(req: Request): Promise<Response> {
     if (req.method !== "POST") return new Response("Method not allowed", { status: 405 });
     const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
-    if (!this.#secret || !timingSafeEqual(given, this.#secret)) {
+    if (!this.#secret || !constantTimeEqual(given, this.#secret)) {
       return new Response("Forbidden", { status: 403 });
     }
     let update: unknown;
@@ -232,7 +217,7 @@ export class WorkerHost implements TelegramHandle {
     try {
       isNew = await this.#inbox.add(parsed.data);
     } catch (error) {
-      this.#log(`Telegram: a webhook update could not be stored: ${describe(error)}`);
+      this.#log(`Telegram: a webhook update could not be stored: ${describeError(error)}`);
       return new Response("Cannot store the update; try again later", { status: 500 });
     }
     // While the worker restarts, the update waits in the inbox and is replayed when it is ready.
@@ -371,7 +356,9 @@ export class WorkerHost implements TelegramHandle {
     try {
       isNew = await this.#inbox.add(update);
     } catch (error) {
-      this.#log(`Telegram: update ${update.update_id} could not be stored: ${describe(error)}`);
+      this.#log(
+        `Telegram: update ${update.update_id} could not be stored: ${describeError(error)}`,
+      );
       if (worker === this.#worker) {
         this.#post({ type: "stored", updateId: update.update_id, ok: false });
       }
@@ -387,7 +374,9 @@ export class WorkerHost implements TelegramHandle {
     const worker = this.#worker;
     if (!worker) return;
     this.#replaying.then(() => this.#dispatch(worker, update)).catch((error) =>
-      this.#log(`Telegram: update ${update.update_id} could not be handed over: ${describe(error)}`)
+      this.#log(
+        `Telegram: update ${update.update_id} could not be handed over: ${describeError(error)}`,
+      )
     );
   }
 
@@ -400,7 +389,7 @@ export class WorkerHost implements TelegramHandle {
       }
       for (const entry of pending) await this.#dispatch(worker, entry.update);
     } catch (error) {
-      this.#log(`Telegram: pending updates could not be read: ${describe(error)}`);
+      this.#log(`Telegram: pending updates could not be read: ${describeError(error)}`);
     }
   }
 
@@ -424,7 +413,7 @@ export class WorkerHost implements TelegramHandle {
   #onHandled(updateId: number): void {
     if (this.#keepPending.delete(updateId)) return;
     const write = this.#inbox.markDone(updateId).catch((error) =>
-      this.#log(`Telegram: update ${updateId} could not be marked handled: ${describe(error)}`)
+      this.#log(`Telegram: update ${updateId} could not be marked handled: ${describeError(error)}`)
     );
     this.#writes.add(write);
     write.finally(() => this.#writes.delete(write));
@@ -533,15 +522,4 @@ export class WorkerHost implements TelegramHandle {
     }
     await this.#options.sessions.append(sessionId, saved);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

@@ -6,7 +6,6 @@
 // Commonly used
 export {
   type AgentLike,
-  handleTelegramWebhook,
   type SessionStoreLike,
   startTelegram,
   type TelegramHandle,

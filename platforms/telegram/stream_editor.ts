@@ -10,6 +10,7 @@ import { classifyApiError } from "./api_errors.ts";
 import { markdownToTelegramHtml } from "./format_html.ts";
 import type { ReplyToMode } from "./protocol.ts";
 import { splitForTelegram, TELEGRAM_MESSAGE_LIMIT, truncateUtf16 } from "./split_message.ts";
+import { describeError } from "../../lib/mod.ts";
 
 /** The cursor shown at the end of a preview while the reply is being written. */
 export const CURSOR = "▌";
@@ -99,11 +100,6 @@ export class StreamEditor {
   constructor(options: StreamEditorOptions) {
     this.#o = { limit: TELEGRAM_MESSAGE_LIMIT, clock: systemClock, ...options };
     this.#interval = options.editIntervalMs;
-  }
-
-  /** Whether any text of this turn reached the chat. */
-  get delivered(): boolean {
-    return this.#delivered;
   }
 
   /** Adds a piece of the model's text. */
@@ -196,7 +192,7 @@ export class StreamEditor {
         this.#nextEditAt = clock.now() + wait;
       } else {
         this.#nextEditAt = clock.now() + this.#interval;
-        this.#o.log?.(`Telegram: a preview update failed: ${describe(error)}`);
+        this.#o.log?.(`Telegram: a preview update failed: ${describeError(error)}`);
       }
       if (this.#strikes >= MAX_STRIKES) this.#frozen = true;
     }
@@ -248,7 +244,7 @@ export class StreamEditor {
           await this.#o.clock.sleep(failure.retryAfterSeconds * 1000);
           continue;
         }
-        this.#o.log?.(`Telegram: the final edit failed, sending the rest: ${describe(error)}`);
+        this.#o.log?.(`Telegram: the final edit failed, sending the rest: ${describeError(error)}`);
         return false;
       }
     }
@@ -264,7 +260,7 @@ export class StreamEditor {
         this.#delivered = true;
       } catch (error) {
         // Later chunks would read out of order; stop here and say so in the log.
-        this.#o.log?.(`Telegram: a reply message could not be sent: ${describe(error)}`);
+        this.#o.log?.(`Telegram: a reply message could not be sent: ${describeError(error)}`);
         return;
       }
     }
@@ -278,8 +274,4 @@ export class StreamEditor {
       return await this.#o.api.send(markdown, { html: false, replyTo });
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
