@@ -33,7 +33,7 @@ export interface AgentOptions {
   llm: LlmClient;
   registry: ToolRegistry;
   /** Server tool names offered per platform. */
-  toolsets: Record<Platform, readonly string[]>;
+  toolsets: Partial<Record<Platform, readonly string[]>>;
   workspace: string;
   maxIterations: number;
   memory?: MemorySource;
@@ -391,6 +391,7 @@ export class Agent implements TurnRunner {
       workspace: this.options.workspace,
       platform: turn.platform,
       sessionKey: turn.sessionKey,
+      actor: turn.actor,
     };
     const approvedIds = new Map<string, string>();
     const calls: ToolCall[] = [];

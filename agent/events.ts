@@ -8,7 +8,7 @@ import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
-export type Platform = "api_server" | "telegram" | "cli";
+export type Platform = "api_server" | "telegram" | "slack" | "cli";
 
 /** One agent turn: the history plus the new input, and per-request options. */
 export interface AgentTurn {
@@ -35,6 +35,8 @@ export interface AgentTurn {
   platform: Platform;
   /** A stable key for the conversation (chat id, conversation name), given to tools. */
   sessionKey?: string;
+  /** Who asked: the API key's name, or the platform user; recorded in the audit trail. */
+  actor?: string;
   /** Per-request sampling options passed upstream when set. */
   temperature?: number;
   topP?: number;

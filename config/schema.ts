@@ -169,11 +169,15 @@ export const ConfigSchema = z.object({
       "Stream replies token by token where the platform allows it.",
     ),
     telegram: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Telegram."),
+    slack: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Slack."),
     api_server: doc(z.boolean().optional(), "Overrides `streaming.enabled` for the HTTP API."),
-    edit_interval: doc(seconds.default(1.5), "Seconds between Telegram message edits."),
+    edit_interval: doc(
+      seconds.default(1.5),
+      "Seconds between message edits (Telegram, Slack) while a reply streams.",
+    ),
     min_tokens: doc(
       z.number().int().min(0).default(20),
-      "Tokens to collect before the first Telegram preview appears.",
+      "Tokens to collect before the first preview message appears.",
     ),
   }).prefault({}),
   telegram: z.object({
@@ -214,6 +218,57 @@ export const ConfigSchema = z.object({
       "Secret token Telegram sends with webhook calls. Default: derived from the bot token.",
     ),
   }).prefault({}),
+  slack: z.object({
+    bot_token: env(
+      z.string().optional(),
+      ["SLACK_BOT_TOKEN"],
+      "The bot token (xoxb-…); enables the Slack app.",
+    ),
+    app_token: env(
+      z.string().optional(),
+      ["SLACK_APP_TOKEN"],
+      "The app-level token (xapp-…, scope connections:write) Socket Mode connects with.",
+    ),
+    signing_secret: env(
+      z.string().optional(),
+      ["SLACK_SIGNING_SECRET"],
+      "The signing secret that verifies HTTP Events API requests (mode http).",
+    ),
+    mode: env(
+      z.enum(["socket", "http"]).default("socket"),
+      ["SLACK_MODE"],
+      "socket: Socket Mode, no public URL needed; http: Slack POSTs events to `events_path`.",
+    ),
+    events_path: doc(
+      z.string().startsWith("/").default("/slack/events"),
+      "The path Herald serves the Events API, slash commands and interactivity on (mode http).",
+    ),
+    api_root: env(
+      z.url().default("https://slack.com/api"),
+      ["SLACK_API_ROOT"],
+      "Slack Web API base URL; the Socket Mode URL is asked from it (an emulator in tests).",
+    ),
+    allowed_users: env(
+      stringList.default([]),
+      ["SLACK_ALLOWED_USERS"],
+      "Slack member ids (U…) allowed to talk to the app (comma-separated in the environment).",
+    ),
+    allow_all_users: env(
+      z.boolean().default(false),
+      ["SLACK_ALLOW_ALL_USERS"],
+      "Let anyone in the workspace talk to the app.",
+    ),
+    reply_to_mode: env(
+      z.enum(["off", "first", "all"]).default("first"),
+      ["SLACK_REPLY_TO_MODE"],
+      "Which reply messages go into a thread under the user's message: off, first or all. Replies to a message in a thread always stay in that thread.",
+    ),
+    require_mention: env(
+      z.boolean().default(true),
+      ["SLACK_REQUIRE_MENTION"],
+      "In channels, answer only messages that mention the app (or continue a thread it is in).",
+    ),
+  }).prefault({}),
   tools: z.object({
     sandbox: env(
       z.enum(["read-only", "workspace-write", "off"]).default("workspace-write"),
@@ -242,10 +297,13 @@ export const ConfigSchema = z.object({
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
-      deny: doc(stringList.default([]), "Extra regular expressions of commands to refuse."),
+      deny: doc(
+        stringList.default([]),
+        "Regular expressions of commands to refuse outright, sandbox or not.",
+      ),
       allow: doc(
         stringList.default([]),
-        "Regular expressions of commands to allow even when the built-in deny-list matches.",
+        "Regular expressions of commands the built-in dangerous-command rules do not apply to.",
       ),
     }).prefault({}),
     files: z.object({
@@ -301,6 +359,33 @@ export const ConfigSchema = z.object({
       "Seconds a pending approval waits for an answer; after that it is denied as expired.",
     ),
   }).prefault({}),
+  log: z.object({
+    format: env(
+      z.enum(["auto", "text", "json"]).default("auto"),
+      ["HERALD_LOG_FORMAT"],
+      "The request log: `text` (one human line per request, coloured on a terminal), `json` (JSON lines, for log collectors), or `auto` (text when stderr is a terminal, else JSON).",
+    ),
+    level: env(
+      z.enum(["debug", "info", "warn", "error"]).default("info"),
+      ["HERALD_LOG_LEVEL"],
+      "`info` logs every request; `warn` only those not completed; `error` only failures; `debug` (also `herald serve --verbose`) adds a line per tool call.",
+    ),
+  }).prefault({}),
+  audit: z.object({
+    enabled: env(
+      z.boolean().default(true),
+      ["HERALD_AUDIT"],
+      "Append every tool call to the audit trail in $HERALD_HOME/audit/ (read it with `herald audit`).",
+    ),
+    max_bytes: doc(
+      z.number().int().min(1024).default(10_000_000),
+      "Size at which audit.jsonl is rotated to audit.1.jsonl.",
+    ),
+    keep: doc(
+      z.number().int().min(1).max(100).default(5),
+      "How many rotated audit files are kept beside the current one.",
+    ),
+  }).prefault({}),
   toolsets: z.object({
     api_server: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
@@ -309,6 +394,10 @@ export const ConfigSchema = z.object({
     telegram: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
       "Tools offered on Telegram.",
+    ),
+    slack: doc(
+      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
+      "Tools offered on Slack.",
     ),
     cli: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),

@@ -14,9 +14,9 @@ import { requireKey } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
 import { healthRoutes, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
-import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
-import type { TelegramHandle } from "../platforms/mod.ts";
+import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
@@ -48,6 +48,34 @@ export interface StartGatewayOptions {
   kv?: Deno.Kv;
   /** Where the one-line-per-request log goes; default stderr. */
   requestLog?: (line: string) => void;
+  /** Overrides `log.level` (`herald serve --verbose` passes `debug`). */
+  logLevel?: LogLevel;
+}
+
+/**
+ * The API port is taken. `herald serve` turns it into a message naming the port and the three
+ * ways to choose another.
+ */
+export class PortInUseError extends Error {
+  constructor(readonly host: string, readonly port: number) {
+    super(`Cannot listen on ${host}:${port}: the port is already in use.`);
+    this.name = "PortInUseError";
+  }
+}
+
+/** The request log's format, colour and level from `log.*` and the options. */
+function requestLogFormat(
+  log: ResolvedConfig["config"]["log"],
+  options: StartGatewayOptions,
+): { logFormat: "text" | "json"; logColor: boolean; logLevel: LogLevel } {
+  // A sink given by the caller (tests, embedders) gets JSON unless text was asked for.
+  const terminal = options.requestLog === undefined && Deno.stderr.isTerminal();
+  const logFormat = log.format === "auto" ? (terminal ? "text" : "json") : log.format;
+  return {
+    logFormat,
+    logColor: terminal && logFormat === "text" && !Deno.env.get("NO_COLOR"),
+    logLevel: options.logLevel ?? log.level,
+  };
 }
 
 /** The accepted keys: configured ones, else the generated key in $HERALD_HOME/api_key. */
@@ -101,7 +129,13 @@ export async function startGateway(
   const { keys, generatedPath, keyFile } = await resolveApiKeys(resolved);
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
-  const runtime = await openRuntime(resolved, { kv: options.kv, extraSecrets: keys });
+  const requestLogSink = options.requestLog ?? ((line: string) => console.error(line));
+  const runtime = await openRuntime(resolved, {
+    kv: options.kv,
+    extraSecrets: keys,
+    // `log.level: debug` (`herald serve --verbose`): a line per tool call beside the requests.
+    toolLog: (options.logLevel ?? config.log.level) === "debug" ? requestLogSink : undefined,
+  });
   const runs = new RunTracker();
   const responseStore = new ResponseStore(runtime.kv, {
     retentionDays: config.store.retention_days,
@@ -162,6 +196,28 @@ export async function startGateway(
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
     }
   }
+  let slack: PlatformHandle | undefined;
+  let slackProblem = "";
+  if (config.slack.bot_token) {
+    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+    try {
+      slack = await startPlatform(slackSpec(resolved), {
+        config: resolved,
+        agent: runtime.agent,
+        sessions: new SessionStore<ChatMessage>(runtime.kv),
+        kv: runtime.kv,
+        log,
+      });
+    } catch (error) {
+      // A configuration mistake stops Slack alone, with one line saying what to set.
+      slackProblem = error instanceof Error ? error.message : String(error);
+      log(`Slack: ${slackProblem}`);
+    }
+    if (slack?.handleWebhook && slack.webhookPath) {
+      const webhook = slack.handleWebhook.bind(slack);
+      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
+    }
+  }
 
   const handler = createApp({
     routes,
@@ -171,17 +227,30 @@ export async function startGateway(
       config: config.api_server,
       apiKeys: () => keys,
       runs,
-      log: options.requestLog ?? ((line) => console.error(line)),
+      log: requestLogSink,
+      ...requestLogFormat(config.log, options),
     }),
   });
 
-  const server = config.api_server.enabled
-    ? Deno.serve({
-      hostname: config.api_server.host,
-      port: config.api_server.port,
-      onListen: () => {},
-    }, handler)
-    : undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    server = config.api_server.enabled
+      ? Deno.serve({
+        hostname: config.api_server.host,
+        port: config.api_server.port,
+        onListen: () => {},
+      }, handler)
+      : undefined;
+  } catch (error) {
+    // Nothing may be left running: the bot and the store were started for a server that
+    // cannot be.
+    await telegram?.stop();
+    await runtime.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new PortInUseError(config.api_server.host, config.api_server.port);
+    }
+    throw error;
+  }
   let url = "";
   if (server) {
     const host = server.addr.hostname.includes(":")
@@ -199,6 +268,13 @@ export async function startGateway(
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Slack       ${
+      slack
+        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
+        : slackProblem
+        ? "off (configuration error, see above)"
+        : "off"
+    }`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -223,7 +299,7 @@ export async function startGateway(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };

@@ -25,6 +25,7 @@ import { writeFileTool } from "./write_file.ts";
 
 // The registry and its contract.
 export {
+  type FinishedToolCall,
   type FunctionToolSpec,
   HERALD_ORIGIN,
   type Tool,
@@ -45,7 +46,7 @@ export { webFetchTool, type WebFetchToolOptions } from "./web_fetch.ts";
 export { type MemoryNotes, memoryTool } from "./memory.ts";
 
 // Safety pieces, for reuse and tests.
-export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
+export { collectSecrets, createSecretMasker, maskArgumentSecrets, REDACTED } from "./secrets.ts";
 export {
   type CommandClass,
   CommandClassifier,
@@ -89,5 +90,5 @@ export function createBuiltinTools(config: Config, deps: BuiltinToolDeps): Tool[
 
 /** The names of the tools offered on a platform (`toolsets.<platform>`). */
 export function toolsetFor(config: Config, platform: Platform): string[] {
-  return [...config.toolsets[platform]];
+  return [...(config.toolsets[platform] ?? [])];
 }
