@@ -21,11 +21,13 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   agent: ["lib", "config"],
   server: ["lib", "config", "store", "agent"],
   platforms: ["lib", "config", "store", "agent"],
+  // MCP servers' tools, offered to the agent; the gateway wires them in.
+  mcp: ["lib", "config", "agent"],
   // The composition root: the one folder that knows every other.
-  gateway: ["lib", "config", "store", "agent", "server", "platforms"],
-  cli: ["lib", "config", "store", "agent", "server", "platforms", "gateway"],
+  gateway: ["lib", "config", "store", "agent", "server", "platforms", "mcp"],
+  cli: ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
   "main.ts": ["cli"],
-  "mod.ts": ["lib", "config", "store", "agent", "server", "platforms", "gateway"],
+  "mod.ts": ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
 };
 
 /** Folders whose files may import across the tree as they need (they still must not loop). */
