@@ -25,7 +25,7 @@ import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
-import { isRemoteKvPath } from "../lib/mod.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -259,7 +259,7 @@ export async function startGateway(
       });
     } catch (error) {
       // A configuration mistake stops Slack alone, with one line saying what to set.
-      slackProblem = error instanceof Error ? error.message : String(error);
+      slackProblem = describeError(error);
       log(`Slack: ${slackProblem}`);
     }
     if (slack?.handleWebhook && slack.webhookPath) {
