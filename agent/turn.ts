@@ -161,5 +161,5 @@ async function* startRun(
   options: RunOptions,
 ): AsyncGenerator<AgentEvent, TurnResult | void> {
   if (options.signal?.aborted) return;
-  return yield* runner.run(turn, { signal: options.signal });
+  return yield* runner.run(turn, { signal: options.signal, approvals: options.approvals });
 }

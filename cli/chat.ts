@@ -5,11 +5,19 @@
  * @module
  */
 import { join } from "node:path";
-import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
+import {
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type ChatMessage,
+  type TurnApprovals,
+  turnEvents,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
-import { renderChatStream } from "./chat_renderer.ts";
+import { describeToolCall, renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 import { describeError } from "../lib/mod.ts";
 
@@ -63,6 +71,7 @@ export async function runChat(
   const onInterrupt = options.onInterrupt ?? listenForSigint;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const session = new ChatSession(runtime, io, crypto.randomUUID());
+  session.approvalMode = resolved.config.approvals.cli;
   const removeListener = onInterrupt(() => {
     if (!session.interrupt()) {
       io.stdout.write("\n");
@@ -83,6 +92,12 @@ export async function runChat(
 class ChatSession {
   readonly messages: ChatMessage[] = [];
   runtime: ChatRuntime;
+  /** `approvals.cli`. */
+  approvalMode: TurnApprovals["mode"] = "never";
+  /** Asks the person a question; absent when there is no one to ask (-q, piped input). */
+  ask?: (question: string, signal: AbortSignal) => Promise<string>;
+  /** Tools the person allowed for the rest of this conversation ("always"). */
+  readonly granted = new Set<string>();
   #controller: AbortController | undefined;
   #io: CliIo;
   #sessionKey: string;
@@ -113,7 +128,7 @@ class ChatSession {
       const events = turnEvents(
         this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
-        { signal: this.#controller.signal },
+        { signal: this.#controller.signal, approvals: this.#approvals() },
       );
       const result = await renderChatStream(events, this.#io.stdout, {
         color: this.#io.color,
@@ -136,6 +151,42 @@ class ChatSession {
 
   reset(): void {
     this.messages.length = 0;
+    this.granted.clear();
+  }
+
+  #approvals(): TurnApprovals {
+    return {
+      mode: this.approvalMode,
+      isGranted: (name) => this.granted.has(name),
+      ask: (request, signal) => this.#askApproval(request, signal),
+    };
+  }
+
+  // A y/n/always prompt; "always" allows the tool for the rest of this conversation.
+  async #askApproval(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    if (!this.ask) {
+      return {
+        approved: false,
+        reason: "herald chat cannot ask for approval without a terminal (with -q or piped " +
+          "input); run herald chat in a terminal, or set approvals.cli",
+      };
+    }
+    const style = styler(this.#io.color);
+    const question = style.bold(`⚠ ${describeToolCall(request.call)}`) +
+      style.dim(` — ${request.reason}`) + "\n  Run it? [y]es, [n]o, [a]lways in this chat: ";
+    while (!signal.aborted) {
+      const answer = (await this.ask(question, signal)).trim().toLowerCase();
+      if (signal.aborted || answer === "") break;
+      if (answer === "y" || answer === "yes") return { approved: true };
+      if (answer === "a" || answer === "always") {
+        this.granted.add(request.call.function.name);
+        return { approved: true, always: true };
+      }
+      if (answer === "n" || answer === "no") {
+        return { approved: false, reason: "denied by the user" };
+      }
+    }
+    return { approved: false, reason: "not answered" };
   }
 }
 
@@ -163,6 +214,10 @@ async function converse(
     (io.interactive
       ? terminalInput({ historyPath: join(resolved.home, CHAT_HISTORY_FILE), prompt: "› " })
       : streamInput(io.stdin));
+  // Approvals are asked at the terminal; piped input has no one to answer.
+  if (options.input || io.interactive) {
+    session.ask = (question, signal) => input.ask(question, signal);
+  }
   // A Ctrl-C at an empty prompt arms leaving; the next one leaves.
   let leaveArmed = false;
   input.onInterrupt = () => {
