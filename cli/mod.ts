@@ -13,6 +13,7 @@ import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
 import { type CliIo, forUser, processIo } from "./io.ts";
 import { runServe } from "./serve.ts";
+import { describeError } from "../lib/mod.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
 export type { ParsedCommand } from "./args.ts";
@@ -54,7 +55,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       say(`herald: ${error.message}`);
       return 2;
     }
-    say(`herald: ${error instanceof Error ? error.message : String(error)}`);
+    say(`herald: ${describeError(error)}`);
     return 1;
   }
 }
@@ -110,6 +111,17 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
         json: options.json === true,
         follow: options.follow === true,
       });
+    }
+    case "mcp": {
+      const resolved = await load(parsed, io);
+      const { runMcpCall, runMcpList } = await import("./mcp_command.ts");
+      if (parsed.subcommand === "list") {
+        if (parsed.positionals.length) {
+          throw new UsageError("herald mcp list takes no arguments.");
+        }
+        return await runMcpList(resolved, io);
+      }
+      return await runMcpCall(resolved, io, parsed.positionals);
     }
     case "doctor": {
       const resolved = await load(parsed, io);

@@ -70,7 +70,7 @@ export { clientAddress, networkOf, parseRange } from "./client_address.ts";
 export { isValidAuthority, readRequestTarget } from "./request_target.ts";
 
 // Building blocks.
-export { bearerToken, constantTimeEqual, requireKey } from "./auth.ts";
+export { bearerToken, requireKey } from "./auth.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
 export {
