@@ -10,9 +10,16 @@ import { isUserAllowed } from "./access.ts";
 import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
-import type { WorkerMessage, WorkerSettings } from "./protocol.ts";
+import type { PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import { renderTurn } from "../render_turn.ts";
+import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
+import {
+  TelegramSettingsSchema,
+  type TelegramUpdate,
+  toPlatformUpdate,
+  type WorkerSettings,
+} from "./protocol.ts";
 import { type ChatApi, StreamEditor } from "./stream_editor.ts";
-import { readTokenChannel } from "./token_channel.ts";
 import { ToolProgress } from "./tool_progress.ts";
 import { readPhoto } from "./photos.ts";
 import { retryTransformer } from "./retry.ts";
@@ -45,33 +52,31 @@ interface Origin {
   updateId: number;
 }
 
-// deno-lint-ignore no-explicit-any
-type Update = { update_id: number; [key: string]: any };
+type Update = TelegramUpdate;
 
 /**
  * One bot connection, owned by the worker.
  *
  * @example
  * ```ts
- * const bot = new TelegramBot(settings, (message) => self.postMessage(message));
+ * const bot = new TelegramBot(settings, context); // in a worker, see worker_runtime.ts
  * await bot.start();
  * ```
  */
-export class TelegramBot {
+export class TelegramBot implements PlatformBot {
   #settings: WorkerSettings;
+  #context: WorkerContext;
   #post: (message: WorkerMessage) => void;
   #bot: Bot;
   #origins = new Map<string, Origin>();
-  #renders = new Map<string, Promise<void>>();
   #refusedAt = new Map<number, number>();
-  #acks = new Map<number, (ok: boolean) => void>();
-  #nextId = 0;
   #polling = new AbortController();
 
-  constructor(settings: WorkerSettings, post: (message: WorkerMessage) => void) {
-    this.#settings = settings;
-    this.#post = post;
-    this.#bot = new Bot(settings.token, { client: { apiRoot: settings.apiRoot } });
+  constructor(settings: unknown, context: WorkerContext) {
+    this.#settings = { ...TelegramSettingsSchema.parse(settings), ...context.common };
+    this.#context = context;
+    this.#post = context.post;
+    this.#bot = new Bot(this.#settings.token, { client: { apiRoot: this.#settings.apiRoot } });
     // Sends honour 429 retry_after. Edits are left to the stream editor, which backs off and
     // skips frames instead of queueing stale ones; typing is decoration; polling retries itself.
     const retry = retryTransformer({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
@@ -106,24 +111,29 @@ export class TelegramBot {
         await this.#bot.api.deleteWebhook();
       }
     }
-    this.#post({ type: "ready", username });
+    this.#post({ type: "ready", identity: `@${username}` });
     if (!webhook) await this.#poll();
   }
 
+  /** Updates of one chat (and topic) are handled in order. */
+  sessionKeyOf(wrapped: PlatformUpdate): string {
+    const msg = (wrapped.payload as Update | null)?.message;
+    if (msg?.chat?.id === undefined) return "";
+    const threadId = topicOf(msg);
+    return threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id);
+  }
+
   /** Handles an update the host has stored. */
-  async handleUpdate(update: Update): Promise<void> {
-    await this.#bot.handleUpdate(update);
+  async handleUpdate(wrapped: PlatformUpdate): Promise<void> {
+    const update = wrapped.payload as Update;
+    await this.#bot.handleUpdate(update as Parameters<Bot["handleUpdate"]>[0]);
     // Anything but a message (not asked for, but possible) needs no answer.
     if (!update.message) this.#handled(update.update_id);
   }
 
-  /** The host's answer to `received`. */
-  stored(updateId: number, ok: boolean): void {
-    this.#acks.get(updateId)?.(ok);
-  }
-
   /** Tells the user their message was skipped after failing too often. */
-  async giveUp(update: Update): Promise<void> {
+  async giveUp(wrapped: PlatformUpdate): Promise<void> {
+    const update = wrapped.payload as Update;
     const msg = update.message;
     if (msg?.chat?.id !== undefined) {
       const origin = this.#originOf(msg, update.update_id, "");
@@ -136,7 +146,6 @@ export class TelegramBot {
   /** Stops polling. */
   stop(): Promise<void> {
     this.#polling.abort();
-    for (const resolve of this.#acks.values()) resolve(false);
     return Promise.resolve();
   }
 
@@ -159,8 +168,8 @@ export class TelegramBot {
         ) as Update[];
       } catch (error) {
         if (signal.aborted) return;
-        // A wrong token or a second poller will not heal by waiting: let the worker die, so
-        // the host logs it and restarts with backoff.
+        // A wrong token will not heal by waiting: stop the adapter with one clear line. A second
+        // poller (409) may go away: let the worker die, so the host restarts it with backoff.
         if (error instanceof GrammyError && [401, 404, 409].includes(error.error_code)) throw error;
         this.#log(`Telegram: getUpdates failed, retrying in ${delay} ms: ${describe(error)}`);
         await sleep(delay, signal);
@@ -182,13 +191,7 @@ export class TelegramBot {
   }
 
   #store(update: Update): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.#acks.set(update.update_id, (ok) => {
-        this.#acks.delete(update.update_id);
-        resolve(ok);
-      });
-      this.#post({ type: "received", update });
-    });
+    return this.#context.store(toPlatformUpdate(update));
   }
 
   /** Renders a turn the host started; turns of one chat are rendered one after another. */
@@ -200,14 +203,14 @@ export class TelegramBot {
       port.close();
       return;
     }
-    const previous = this.#renders.get(origin.sessionKey) ?? Promise.resolve();
-    const next = previous.then(() => this.#render(origin, port)).catch((err) =>
-      this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
-    ).finally(() => this.#handled(origin.updateId));
-    this.#renders.set(origin.sessionKey, next);
-    next.finally(() => {
-      if (this.#renders.get(origin.sessionKey) === next) this.#renders.delete(origin.sessionKey);
-    });
+    // Replies of one chat are rendered one after another, in the order their turns started.
+    this.#context.queue.run(
+      `render:${origin.sessionKey}`,
+      () =>
+        this.#render(origin, port).catch((err) =>
+          this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
+        ).finally(() => this.#handled(origin.updateId)),
+    );
   }
 
   /** Sends the host's answer to a forwarded command. */
@@ -243,24 +246,16 @@ export class TelegramBot {
       await this.#refuse(origin, from.id, from.username);
       return this.#handled(updateId);
     }
-    const { crashOnText, crashGenerations, generation } = this.#settings;
-    if (crashOnText !== undefined && raw === crashOnText) {
-      if (generation < (crashGenerations ?? Infinity)) {
-        setTimeout(() => {
-          throw new Error("Telegram worker crashed on request (test hook)");
-        });
-        return;
-      }
-    }
+    if (this.#context.crashHook(raw)) return;
     if (command === "help") {
       await this.#chatApi(origin).send(HELP_TEXT, { html: false, replyTo: msg.message_id })
         .catch((err) => this.#log(`Telegram: /help failed: ${err.message}`));
       return this.#handled(updateId);
     }
-    const requestId = `${this.#settings.generation}-${++this.#nextId}`;
+    const requestId = this.#context.nextRequestId();
     if (command !== null) {
       this.#origins.set(requestId, origin);
-      this.#post({ type: "command", requestId, updateId, sessionKey, command });
+      this.#post({ type: "command", requestId, updateId: String(updateId), sessionKey, command });
       return;
     }
     const mention = new RegExp(`@${me.username}\\b`, "gi");
@@ -269,7 +264,7 @@ export class TelegramBot {
     const content = await this.#content(msg, text);
     if (content === "") return this.#handled(updateId);
     this.#origins.set(requestId, origin);
-    this.#post({ type: "inbound", requestId, updateId, sessionKey, content });
+    this.#post({ type: "inbound", requestId, updateId: String(updateId), sessionKey, content });
   }
 
   /** The user message for the model: text, a note on attachments, and photos as images. */
@@ -339,20 +334,20 @@ export class TelegramBot {
       mode: toolProgress,
     });
     try {
-      for await (const event of readTokenChannel(port, (line) => this.#log(line))) {
-        if (event.type === "text_delta") editor.append(event.delta);
-        else if (event.type === "segment_break") await editor.segmentBreak();
-        else if (event.type === "tool_started") progress?.add(event.call.function.name);
-        else if (event.type === "final") {
+      await renderTurn(port, {
+        text: (delta) => editor.append(delta),
+        segmentBreak: () => editor.segmentBreak(),
+        toolStarted: (name) => progress?.add(name),
+        final: async (result) => {
           clearInterval(typing);
           await progress?.close();
-          await editor.finish(event.result.text);
-          if (event.result.status === "failed") {
-            const reason = event.result.error?.message ?? "unknown error";
+          await editor.finish(result.text);
+          if (result.status === "failed") {
+            const reason = result.error?.message ?? "unknown error";
             await editor.notice(`Sorry, the reply failed: ${reason}`);
           }
-        }
-      }
+        },
+      }, (line) => this.#log(`Telegram: ${line}`));
     } finally {
       clearInterval(typing);
     }
@@ -408,7 +403,7 @@ export class TelegramBot {
   }
 
   #handled(updateId: number): void {
-    this.#post({ type: "handled", updateId });
+    this.#context.handled(String(updateId));
   }
 
   #log(line: string): void {
@@ -417,6 +412,17 @@ export class TelegramBot {
 }
 
 type WorkerInboundContent = Extract<WorkerMessage, { type: "inbound" }>["content"] | "";
+
+/**
+ * The line that stops the adapter when Telegram rejects the token (401, or 404 for a token of
+ * the wrong shape); other start failures restart the worker with backoff.
+ */
+export function telegramFatalLine(error: unknown): string | undefined {
+  if (!(error instanceof GrammyError) || ![401, 404].includes(error.error_code)) return undefined;
+  return `Telegram: the bot token was rejected (${error.error_code} ${error.description}). ` +
+    "Fix: copy the token from @BotFather into TELEGRAM_BOT_TOKEN (telegram.bot_token) and " +
+    "restart; the Telegram adapter is stopped, the rest of Herald keeps running.";
+}
 
 /**
  * The forum topic a message belongs to. Only `is_topic_message` marks a real topic: in the
