@@ -11,6 +11,7 @@ import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { checkSandbox } from "./doctor_sandbox.ts";
 import { type CliIo, forUser, styler } from "./io.ts";
+import { checkMcpServers } from "./mcp_command.ts";
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -34,6 +35,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
     await checkSlack(resolved),
     await checkPort(resolved),
     await checkSandbox(resolved),
+    ...await checkMcpServers(resolved, io),
   ];
   for (const result of results) {
     const mark = result.ok === true
