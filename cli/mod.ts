@@ -14,6 +14,7 @@ import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
 import { type CliIo, forUser, processIo } from "./io.ts";
 import { runServe } from "./serve.ts";
+import { describeError } from "../lib/mod.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
 export type { ParsedCommand } from "./args.ts";
@@ -60,7 +61,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       say(`herald: ${error.message}`);
       return 2;
     }
-    say(`herald: ${error instanceof Error ? error.message : String(error)}`);
+    say(`herald: ${describeError(error)}`);
     return 1;
   }
 }
