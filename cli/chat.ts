@@ -5,11 +5,19 @@
  * @module
  */
 import { join } from "node:path";
-import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
+import {
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type ChatMessage,
+  type TurnApprovals,
+  turnEvents,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
-import { renderChatStream } from "./chat_renderer.ts";
+import { describeToolCall, renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 
 /** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
@@ -62,6 +70,7 @@ export async function runChat(
   const onInterrupt = options.onInterrupt ?? listenForSigint;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const session = new ChatSession(runtime, io, crypto.randomUUID());
+  session.approvalMode = resolved.config.approvals.cli;
   const removeListener = onInterrupt(() => {
     if (!session.interrupt()) {
       io.stdout.write("\n");
@@ -82,6 +91,12 @@ export async function runChat(
 class ChatSession {
   readonly messages: ChatMessage[] = [];
   runtime: ChatRuntime;
+  /** `approvals.cli`. */
+  approvalMode: TurnApprovals["mode"] = "never";
+  /** Asks the person a question; absent when there is no one to ask (-q, piped input). */
+  ask?: (question: string, signal: AbortSignal) => Promise<string>;
+  /** Tools the person allowed for the rest of this conversation ("always"). */
+  readonly granted = new Set<string>();
   #controller: AbortController | undefined;
   #io: CliIo;
   #sessionKey: string;
@@ -112,7 +127,7 @@ class ChatSession {
       const events = turnEvents(
         this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
-        { signal: this.#controller.signal },
+        { signal: this.#controller.signal, approvals: this.#approvals() },
       );
       const result = await renderChatStream(events, this.#io.stdout, {
         color: this.#io.color,
@@ -135,6 +150,42 @@ class ChatSession {
 
   reset(): void {
     this.messages.length = 0;
+    this.granted.clear();
+  }
+
+  #approvals(): TurnApprovals {
+    return {
+      mode: this.approvalMode,
+      isGranted: (name) => this.granted.has(name),
+      ask: (request, signal) => this.#askApproval(request, signal),
+    };
+  }
+
+  // A y/n/always prompt; "always" allows the tool for the rest of this conversation.
+  async #askApproval(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    if (!this.ask) {
+      return {
+        approved: false,
+        reason: "herald chat cannot ask for approval without a terminal (with -q or piped " +
+          "input); run herald chat in a terminal, or set approvals.cli",
+      };
+    }
+    const style = styler(this.#io.color);
+    const question = style.bold(`⚠ ${describeToolCall(request.call)}`) +
+      style.dim(` — ${request.reason}`) + "\n  Run it? [y]es, [n]o, [a]lways in this chat: ";
+    while (!signal.aborted) {
+      const answer = (await this.ask(question, signal)).trim().toLowerCase();
+      if (signal.aborted || answer === "") break;
+      if (answer === "y" || answer === "yes") return { approved: true };
+      if (answer === "a" || answer === "always") {
+        this.granted.add(request.call.function.name);
+        return { approved: true, always: true };
+      }
+      if (answer === "n" || answer === "no") {
+        return { approved: false, reason: "denied by the user" };
+      }
+    }
+    return { approved: false, reason: "not answered" };
   }
 }
 
@@ -162,6 +213,10 @@ async function converse(
     (io.interactive
       ? terminalInput({ historyPath: join(resolved.home, CHAT_HISTORY_FILE), prompt: "› " })
       : streamInput(io.stdin));
+  // Approvals are asked at the terminal; piped input has no one to answer.
+  if (options.input || io.interactive) {
+    session.ask = (question, signal) => input.ask(question, signal);
+  }
   // A Ctrl-C at an empty prompt arms leaving; the next one leaves.
   let leaveArmed = false;
   input.onInterrupt = () => {
