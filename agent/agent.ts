@@ -85,7 +85,8 @@ export class Agent implements TurnRunner {
     const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
       .filter((n) => !clientNames.has(n))
       .filter((n) => {
-        const allowed = turn.allowedTools?.[registry.originOf(n)];
+        // `*` covers every source not named (a chat-scoped key: `{"*": []}`, no server tools).
+        const allowed = turn.allowedTools?.[registry.originOf(n)] ?? turn.allowedTools?.["*"];
         const onServer = registry.get(n)?.mcp?.name;
         return !allowed || allowed.includes(n) ||
           (onServer !== undefined && allowed.includes(onServer));

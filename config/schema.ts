@@ -388,10 +388,6 @@ export const ConfigSchema = z.object({
         z.number().int().positive().default(4000),
         "Total size of the memory notes injected into the system prompt.",
       ),
-      shared: doc(
-        z.boolean().default(false),
-        "Share one set of memory notes between every API key (and the platforms). Default: each API key has its own notes; Telegram and `herald chat` share the default key's.",
-      ),
     }).prefault({}),
   }).prefault({}),
   approvals: z.object({
