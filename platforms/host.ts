@@ -491,7 +491,12 @@ export class PlatformHost implements PlatformHandle {
     };
     const result: TurnResult = await runTurn(
       runner,
-      { messages: [], platform: this.#spec.name, sessionKey },
+      {
+        messages: [],
+        platform: this.#spec.name,
+        sessionKey,
+        ...(inbound.userId ? { actor: `user:${inbound.userId}` } : {}),
+      },
       {
         signal,
         onEvent: (event) => {
