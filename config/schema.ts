@@ -388,6 +388,10 @@ export const ConfigSchema = z.object({
         z.number().int().positive().default(4000),
         "Total size of the memory notes injected into the system prompt.",
       ),
+      shared: doc(
+        z.boolean().default(false),
+        "Share one set of memory notes between every API key. Default: each named API key has its own notes; the default key, Telegram and `herald chat` share theirs.",
+      ),
     }).prefault({}),
   }).prefault({}),
   approvals: z.object({

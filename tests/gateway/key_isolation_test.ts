@@ -138,3 +138,32 @@ Deno.test("a chat-scoped key runs turns without server tools; a read-scoped key 
   assert.equal(refused.body.error.code, "insufficient_scope");
   assert.equal((await client(g.gateway.url, reader.key)("GET", "/v1/models")).status, 200);
 });
+
+Deno.test("memory notes are per key: one key's notes never reach another key's system prompt", async () => {
+  await using llm = await FakeLlm.start();
+  await using g = await startTestGateway({
+    upstream: llm.baseUrl,
+    key: ALICE,
+    configYaml: `api_server:\n  keys:\n    - name: bob\n      key: ${BOB}\n`,
+  });
+  const ask = (key: string) =>
+    client(g.gateway.url, key)("POST", "/v1/chat/completions", {
+      model: "herald",
+      messages: [{ role: "user", content: "hi" }],
+    });
+  const note = "Alice's launch code is 7-4-1.";
+  llm.enqueue(
+    {
+      toolCalls: [{ name: "memory", arguments: JSON.stringify({ action: "add", content: note }) }],
+    },
+    { text: "saved" },
+    { text: "bob here" },
+    { text: "alice here" },
+  );
+  assert.equal((await ask(ALICE)).status, 200);
+  const system = () => JSON.stringify(llm.requests.at(-1)!.body.messages[0]);
+  assert.equal((await ask(BOB)).status, 200);
+  assert.ok(!system().includes("launch code"), "Bob's prompt must not hold Alice's note");
+  assert.equal((await ask(ALICE)).status, 200);
+  assert.ok(system().includes("launch code"), "Alice's prompt holds her note");
+});
