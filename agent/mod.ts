@@ -14,12 +14,13 @@ export type { AgentOptions, MemorySource } from "./agent.ts";
 export {
   driveTurn,
   failedResult,
+  holdTextPerSegment,
   interruptedResult,
   runTurn,
   settleTurn,
   turnEvents,
 } from "./turn.ts";
-export type { RunOptions, TurnRunner } from "./turn.ts";
+export type { RunOptions, TurnEventOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,

@@ -9,6 +9,7 @@ export type { ConfigFlags, LoadConfigOptions } from "./loader.ts";
 export { ConfigError } from "./errors.ts";
 export { ALL_TOOL_NAMES, ConfigSchema, FallbackModelSchema } from "./schema.ts";
 export type { Config, ResolvedConfig } from "./schema.ts";
+export { streamingFor, type StreamingFrontDoor } from "./streaming.ts";
 export { DEFAULT_TOOLSET, TOOLSET_ENTRY } from "./schema.ts";
 export {
   MCP_APPROVAL_POLICIES,

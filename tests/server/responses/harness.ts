@@ -22,6 +22,7 @@ export async function startResponsesServer(
   options: TestServerOptions & {
     kv?: Deno.Kv;
     coalesceMs?: number;
+    streamTokens?: boolean;
     contextTokens?: number;
     websocketMaxMinutes?: number;
   } = {},
@@ -40,6 +41,7 @@ export async function startResponsesServer(
         maxBodyBytes: 10 * 1024 * 1024,
         keepAliveMs: options.keepAliveMs,
         coalesceMs: options.coalesceMs ?? 0,
+        streamTokens: options.streamTokens,
         contextTokens: options.contextTokens,
         websocketMaxMinutes: options.websocketMaxMinutes,
       }),
