@@ -5,6 +5,7 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
+import { FILE_HELPER_ARG, runFileHelper } from "../agent/mod.ts";
 import { ConfigError } from "../config/mod.ts";
 import { type ConfigFlags, loadConfig } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
@@ -36,6 +37,11 @@ export const VERSION: string = denoJson.version;
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   // Hints name commands the way this user runs them (`deno task herald key` from a checkout).
   const say = (text: string) => io.stderr.write(forUser(text, io.command) + "\n");
+  // A compiled Herald is its own file helper: the file tools start it in their sandbox.
+  if (argv[0] === FILE_HELPER_ARG) {
+    await runFileHelper();
+    return 0;
+  }
   let parsed: ParsedCommand;
   try {
     parsed = parseCommandLine(argv);
