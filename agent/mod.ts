@@ -88,6 +88,7 @@ export {
   withV1,
 } from "./llm_client.ts";
 export type { LlmChunk, LlmClientOptions, LlmRequest, LlmTarget } from "./llm_client.ts";
+export { ChunkAccumulator, type ChunkPart } from "./chunk_accumulator.ts";
 export { redactUrl } from "./stream_watchdog.ts";
 export type { StreamTimeout, WatchStreamOptions } from "./stream_watchdog.ts";
 export { buildSystemPrompt } from "./system_prompt.ts";
