@@ -19,6 +19,7 @@ import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
 import { describeToolCall, renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
@@ -64,7 +65,7 @@ export async function runChat(
   try {
     runtime = await options.openRuntime(resolved);
   } catch (error) {
-    io.stderr.write(`Cannot start the agent: ${messageOf(error)}\n`);
+    io.stderr.write(`Cannot start the agent: ${describeError(error)}\n`);
     return 1;
   }
   const onInterrupt = options.onInterrupt ?? listenForSigint;
@@ -141,7 +142,7 @@ class ChatSession {
       return result;
     } catch (error) {
       this.messages.pop();
-      this.#io.stderr.write(`✗ ${messageOf(error)}\n`);
+      this.#io.stderr.write(`✗ ${describeError(error)}\n`);
       return undefined;
     } finally {
       this.#controller = undefined;
@@ -290,7 +291,7 @@ async function switchModel(
     io.stdout.write(styler(io.color).dim(`Now using ${wanted}.`) + "\n");
     return wanted;
   } catch (error) {
-    io.stderr.write(`✗ Cannot switch to ${wanted}: ${messageOf(error)}\n`);
+    io.stderr.write(`✗ Cannot switch to ${wanted}: ${describeError(error)}\n`);
     session.runtime = await options.openRuntime({
       ...resolved,
       config: { ...resolved.config, model: { ...resolved.config.model, name: current } },
@@ -309,8 +310,4 @@ function terminalColumns(): number {
   } catch {
     return 80;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -25,6 +25,7 @@ import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -146,19 +147,13 @@ export async function startGateway(
   });
   // Background runs a previous process left running can never finish now; a store shared by
   // several instances over KV Connect may hold other instances' live runs, so leave those.
-  if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
+  if (!isRemoteKvPath(config.store.kv_path)) await responseStore.failInterrupted();
   await responseStore.sweep();
   const approvalStore = new ApprovalStore(runtime.kv, {
     timeoutSeconds: config.approvals.timeout,
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
-  // MCP servers connect in the background: a slow or hung one never holds up the API.
-  // Until the banner is out, its MCP lines say what the log lines would.
-  let bannerShown = false;
-  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
-    if (bannerShown) log(line);
-  });
   const toolOrigins = [
     "herald",
     ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
@@ -259,7 +254,7 @@ export async function startGateway(
       });
     } catch (error) {
       // A configuration mistake stops Slack alone, with one line saying what to set.
-      slackProblem = error instanceof Error ? error.message : String(error);
+      slackProblem = describeError(error);
       log(`Slack: ${slackProblem}`);
     }
     if (slack?.handleWebhook && slack.webhookPath) {
@@ -307,6 +302,14 @@ export async function startGateway(
       : server.addr.hostname;
     url = `http://${host}:${server.addr.port}`;
   }
+
+  // MCP servers start once the API listens, and connect in the background: loading the MCP
+  // client or a slow or hung server never holds up /health. Until the banner is out, its MCP
+  // lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
+    if (bannerShown) log(line);
+  });
 
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
