@@ -25,6 +25,7 @@ export async function startResponsesServer(
     streamTokens?: boolean;
     contextTokens?: number;
     websocketMaxMinutes?: number;
+    maxConcurrentRuns?: number;
   } = {},
 ): Promise<ResponsesServer> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
@@ -44,6 +45,7 @@ export async function startResponsesServer(
         streamTokens: options.streamTokens,
         contextTokens: options.contextTokens,
         websocketMaxMinutes: options.websocketMaxMinutes,
+        maxConcurrentRuns: options.maxConcurrentRuns,
       }),
   });
   const close = async () => {
