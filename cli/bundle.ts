@@ -13,6 +13,7 @@ import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
 export const EMBEDDED_WORKERS = [
   { name: "telegram", entry: "platforms/telegram/worker.ts" },
   { name: "slack", entry: "platforms/slack/worker.ts" },
+  { name: "discord", entry: "platforms/discord/worker.ts" },
 ] as const;
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

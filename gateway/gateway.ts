@@ -195,28 +195,37 @@ export async function startGateway(
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
     }
   }
-  let slack: PlatformHandle | undefined;
-  let slackProblem = "";
-  if (config.slack.bot_token) {
-    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+  // Discord and Slack: a configuration mistake stops that platform alone, with one line.
+  const problems: Record<string, string> = {};
+  const startChat = async (
+    name: "discord" | "slack",
+    label: string,
+  ): Promise<PlatformHandle | undefined> => {
+    const { discordSpec, slackSpec, startPlatform } = await import("../platforms/mod.ts");
     try {
-      slack = await startPlatform(slackSpec(resolved), {
+      const spec = name === "discord" ? discordSpec(resolved) : slackSpec(resolved);
+      const handle = await startPlatform(spec, {
         config: resolved,
         agent: runtime.agent,
         sessions: new SessionStore<ChatMessage>(runtime.kv),
         kv: runtime.kv,
         log,
       });
+      if (handle.handleWebhook && handle.webhookPath) {
+        const webhook = handle.handleWebhook.bind(handle);
+        routes.push({ method: "POST", path: handle.webhookPath, auth: false, handler: webhook });
+      }
+      return handle;
     } catch (error) {
-      // A configuration mistake stops Slack alone, with one line saying what to set.
-      slackProblem = error instanceof Error ? error.message : String(error);
-      log(`Slack: ${slackProblem}`);
+      problems[name] = error instanceof Error ? error.message : String(error);
+      log(`${label}: ${problems[name]}`);
+      return undefined;
     }
-    if (slack?.handleWebhook && slack.webhookPath) {
-      const webhook = slack.handleWebhook.bind(slack);
-      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
-    }
-  }
+  };
+  const discord = config.discord.bot_token ? await startChat("discord", "Discord") : undefined;
+  const slack = config.slack.bot_token ? await startChat("slack", "Slack") : undefined;
+  const platformLine = (handle: PlatformHandle | undefined, name: string, running: string) =>
+    handle ? running : problems[name] ? "off (configuration error, see above)" : "off";
 
   const handler = createApp({
     routes,
@@ -267,12 +276,13 @@ export async function startGateway(
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Discord     ${platformLine(discord, "discord", "gateway")}`,
     `  Slack       ${
-      slack
-        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
-        : slackProblem
-        ? "off (configuration error, see above)"
-        : "off"
+      platformLine(
+        slack,
+        "slack",
+        slack?.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode",
+      )
     }`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
@@ -298,7 +308,7 @@ export async function startGateway(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
-    await Promise.all([telegram?.stop(), slack?.stop()]);
+    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };
