@@ -43,6 +43,8 @@ export interface AgentTurn {
   maxOutputTokens?: number;
   /** More request parameters, sent as they are on every LLM call of the turn. */
   upstreamParams?: UpstreamParams;
+  /** The model route the turn runs on (a name from `models:`); the default upstream without it. */
+  route?: string;
 }
 
 /**

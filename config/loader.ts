@@ -327,7 +327,17 @@ function expectation(issue: z.core.$ZodIssue): string {
         ? `a number of at most ${issue.maximum}`
         : `a number less than ${issue.maximum}`;
     case "invalid_format":
-      return issue.format === "url" ? "a URL such as https://example.com/v1" : `a ${issue.format}`;
+      if (issue.format === "url") return "a URL such as https://example.com/v1";
+      // A pattern says nothing to a user; the schema's message says what the value should be.
+      return issue.format === "regex"
+        ? issue.message.replace(/^expected /, "")
+        : `a ${issue.format}`;
+    case "invalid_key": {
+      const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message;
+      return inner ? inner.replace(/^expected /, "") : "a valid name";
+    }
+    case "unrecognized_keys":
+      return `only known keys (unknown: ${issue.keys.join(", ")})`;
     case "invalid_value":
       return `one of ${issue.values.map((option) => String(option)).join(", ")}`;
     default:

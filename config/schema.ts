@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { McpServersSchema, McpSettingsSchema } from "./mcp_schema.ts";
 
 /** Attaches environment names and a description to a leaf. */
 function env<T extends z.ZodType>(schema: T, names: string[], description: string): T {
@@ -33,6 +34,13 @@ export const FallbackModelSchema = z.object({
   api_key: z.string().optional(),
 });
 
+/** A model route: a name clients send as `model`, and the upstream model it runs on. */
+export const ModelRouteSchema = z.object({
+  model: z.string().min(1),
+  base_url: z.url().optional(),
+  api_key: z.string().optional(),
+});
+
 /** Names of every built-in server tool, in the order they are offered to the model. */
 export const ALL_TOOL_NAMES = [
   "terminal",
@@ -43,6 +51,27 @@ export const ALL_TOOL_NAMES = [
   "web_fetch",
   "memory",
 ] as const;
+
+/**
+ * One toolset entry: a built-in tool name, `mcp` (every MCP server), `mcp:<server>` (one server's
+ * tools) or `mcp:<server>/<tool>` (one tool); a leading `-` removes what the entry names.
+ */
+export const TOOLSET_ENTRY = new RegExp(
+  `^-?(?:${ALL_TOOL_NAMES.join("|")}|mcp|mcp:[A-Za-z0-9][A-Za-z0-9_-]{0,31}(?:/.+)?)$`,
+);
+
+/** The default toolset: every built-in tool and every MCP server. */
+export const DEFAULT_TOOLSET: readonly string[] = [...ALL_TOOL_NAMES, "mcp"];
+
+function toolset() {
+  return z.array(
+    z.string().regex(TOOLSET_ENTRY, {
+      message: `expected a tool name (${
+        ALL_TOOL_NAMES.join(", ")
+      }), mcp, mcp:<server> or mcp:<server>/<tool>, optionally with a leading -`,
+    }),
+  ).default([...DEFAULT_TOOLSET]);
+}
 
 /** The whole configuration. Every key has a default, so `{}` parses. */
 export const ConfigSchema = z.object({
@@ -68,6 +97,10 @@ export const ConfigSchema = z.object({
       "Models tried in order when the primary keeps failing; each may name its own base_url and api_key.",
     ),
   }).prefault({}),
+  models: doc(
+    z.record(z.string().min(1), ModelRouteSchema).default({}),
+    "Model routes: a name clients send as `model` → `{model, base_url?, api_key?}` (without base_url: the default upstream and its key). Listed by /v1/models; `api_server.model_name` always means `model.name`.",
+  ),
   agent: z.object({
     max_iterations: env(
       z.number().int().min(1).default(90),
@@ -144,6 +177,10 @@ export const ConfigSchema = z.object({
     shutdown_grace: doc(
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
+    ),
+    unknown_model: doc(
+      z.enum(["default", "reject"]).default("default"),
+      "A request naming a model that is not a route: `default` runs it on `model.name` (clients that send their own model ids keep working), `reject` answers 404 `model_not_found`.",
     ),
     websocket_max_minutes: doc(
       z.number().positive().default(60),
@@ -416,27 +453,17 @@ export const ConfigSchema = z.object({
     ),
   }).prefault({}),
   toolsets: z.object({
-    api_server: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on the HTTP API.",
-    ),
-    telegram: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Telegram.",
-    ),
-    discord: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Discord.",
-    ),
-    slack: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Slack.",
-    ),
-    cli: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered in `herald chat`.",
-    ),
+    api_server: doc(toolset(), "Tools offered on the HTTP API."),
+    telegram: doc(toolset(), "Tools offered on Telegram."),
+    discord: doc(toolset(), "Tools offered on Discord."),
+    slack: doc(toolset(), "Tools offered on Slack."),
+    cli: doc(toolset(), "Tools offered in `herald chat`."),
   }).prefault({}),
+  mcp_servers: doc(
+    McpServersSchema.default({}),
+    "External MCP servers whose tools the agent may call, by name (see docs/mcp.md).",
+  ),
+  mcp: McpSettingsSchema.prefault({}),
 });
 
 /** The validated configuration. */

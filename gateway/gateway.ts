@@ -8,11 +8,11 @@ import { ensureApiKey } from "../config/mod.ts";
 import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { displayUrl } from "../agent/mod.ts";
-import { openRuntime, type Runtime } from "./runtime.ts";
+import { llmTargets, openRuntime, routeTargets, type Runtime } from "./runtime.ts";
 import { createApp } from "../server/mod.ts";
 import { requireKey } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
-import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
@@ -21,7 +21,10 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
-import { ApprovalStore, ResponseStore } from "../store/mod.ts";
+import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
+import { mcpEndpoint } from "../server/mod.ts";
+import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
+import type { McpServerPool } from "../mcp/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -31,6 +34,8 @@ export interface Gateway {
   apiKey: string;
   /** The shared runtime (agent, KV). */
   runtime: Runtime;
+  /** The configured MCP servers, when there are any. */
+  mcpServers?: McpServerPool;
   /** Resolves once the gateway has fully stopped. */
   finished: Promise<void>;
   /** Stops accepting, lets running turns finish within the grace period, then aborts them. */
@@ -148,7 +153,46 @@ export async function startGateway(
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
+  // MCP servers connect in the background: a slow or hung one never holds up the API.
+  // Until the banner is out, its MCP lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
+    if (bannerShown) log(line);
+  });
+  const toolOrigins = [
+    "herald",
+    ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
+  ];
+  const endpoint = config.mcp.endpoint
+    ? mcpEndpoint({
+      agent: runtime.agent,
+      runs,
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
+      queue: new KeyedQueue(),
+      maxRuns: config.api_server.max_concurrent_runs,
+      approvalMode: config.approvals.api_server,
+      serverInfo: { name: "herald", version: denoJson.version },
+      maxSessions: config.mcp.max_sessions,
+      ...(config.mcp.expose_tools
+        ? {
+          registry: runtime.registry,
+          workspace: resolved.workspace,
+          exposedTools: () =>
+            runtime.registry.tools()
+              .filter((t) => !t.mcp && config.toolsets.api_server.includes(t.name))
+              .map((t) => t.name),
+        }
+        : {}),
+    })
+    : undefined;
+
   const sockets = new ResponseSockets();
+  const models = new ModelCatalog({
+    defaultName: config.api_server.model_name,
+    defaultTarget: llmTargets(resolved)[0],
+    routes: routeTargets(resolved),
+    unknownModel: config.api_server.unknown_model,
+  });
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -156,8 +200,10 @@ export async function startGateway(
         ? { model: config.api_server.model_name, runs: runs.size }
         : {}
     ),
-    ...modelRoutes(config.api_server.model_name),
+    ...modelRoutes(models),
+    ...embeddingsRoutes({ models, maxBodyBytes: config.api_server.max_body_bytes }),
     ...chatCompletionRoutes({
+      models,
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
@@ -165,6 +211,7 @@ export async function startGateway(
       approvals: httpApprovals,
     }),
     ...responsesRoutes({
+      models,
       agent: runtime.agent,
       runs,
       store: responseStore,
@@ -174,10 +221,12 @@ export async function startGateway(
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
+      toolOrigins,
       approvals: httpApprovals,
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
+    ...(endpoint?.routes ?? []),
   ];
   let telegram: TelegramHandle | undefined;
   if (config.telegram.bot_token) {
@@ -252,7 +301,7 @@ export async function startGateway(
   } catch (error) {
     // Nothing may be left running: the bot and the store were started for a server that
     // cannot be.
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
     await runtime.close();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new PortInUseError(config.api_server.host, config.api_server.port);
@@ -267,10 +316,34 @@ export async function startGateway(
     url = `http://${host}:${server.addr.port}`;
   }
 
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => (resolveFinished = r));
+  const close = async () => {
+    await endpoint?.close();
+    await mcpServers?.close();
+    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
+    await runtime.close();
+    resolveFinished();
+  };
+  // With the HTTP API off there is no server to drain: close on the first signal.
+  const drain = installShutdown({
+    runs,
+    server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
+    graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
+    onClose: close,
+    log,
+    signals: options.handleSignals !== false,
+  });
+  const shutdown = () => drain.trigger();
+
+  // The API already answers; give MCP servers a moment so the banner can say how they are.
+  await mcpServers?.settled(config.mcp.startup_wait * 1000);
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
-    `  Model id    ${config.api_server.model_name}`,
+    `  Model id    ${config.api_server.model_name}` +
+    (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
@@ -284,6 +357,14 @@ export async function startGateway(
         slack?.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode",
       )
     }`,
+    ...(url && endpoint
+      ? [
+        `  MCP server  ${url}/mcp   (tool: ask${
+          config.mcp.expose_tools ? " and the API toolset" : ""
+        })`,
+      ]
+      : []),
+    ...mcpBannerLines(mcpServers?.statuses() ?? []),
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -304,25 +385,7 @@ export async function startGateway(
     );
   }
   log(banner.join("\n"));
+  bannerShown = true;
 
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((r) => (resolveFinished = r));
-  const close = async () => {
-    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
-    await runtime.close();
-    resolveFinished();
-  };
-  // With the HTTP API off there is no server to drain: close on the first signal.
-  const drain = installShutdown({
-    runs,
-    server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
-    graceSeconds: config.api_server.shutdown_grace,
-    onDrain: () => sockets.closeAll(),
-    onClose: close,
-    log,
-    signals: options.handleSignals !== false,
-  });
-  const shutdown = () => drain.trigger();
-
-  return { url, apiKey: keys[0], runtime, finished, shutdown };
+  return { url, apiKey: keys[0], runtime, mcpServers, finished, shutdown };
 }

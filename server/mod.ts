@@ -12,6 +12,10 @@ export type { AgentRunner, ChatCompletionsDeps } from "./chat_completions.ts";
 export { answerPlain, answerStream, startTurn } from "./turn_driver.ts";
 export type { PlainAnswer, StreamedAnswer, TurnCall, TurnStart } from "./turn_driver.ts";
 export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
+export { ModelCatalog } from "./model_catalog.ts";
+export type { ModelCatalogOptions, ResolvedModel } from "./model_catalog.ts";
+export { embeddingsRoutes } from "./embeddings.ts";
+export type { EmbeddingsDeps } from "./embeddings.ts";
 export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
 export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
 export { Router } from "./router.ts";
@@ -72,3 +76,6 @@ export {
   textContinuation,
 } from "./approvals.ts";
 export type { HttpApprovals, RecordApprovalsOptions } from "./approvals.ts";
+
+// Herald as an MCP server.
+export { ASK_TOOL, type McpEndpoint, mcpEndpoint, type McpEndpointOptions } from "./mcp/mod.ts";
