@@ -30,6 +30,11 @@ export function prepareWorkerSource(source: string): string {
   const patched = source.replaceAll(
     "__deno_internal_createRequire(import.meta.url)",
     `__deno_internal_createRequire(${JSON.stringify(REQUIRE_BASE)})`,
+  ).replaceAll(
+    // @discordjs/ws computes its folder when it loads, for a worker-thread sharding strategy
+    // Herald does not use; any file URL will do there too.
+    "fileURLToPath(import.meta.url)",
+    `fileURLToPath(${JSON.stringify(REQUIRE_BASE)})`,
   );
   if (patched.includes("import.meta.url")) {
     throw new Error(

@@ -4,7 +4,7 @@
  * @module
  */
 // Must stay the first import: it runs before the libraries read the environment.
-import "../telegram/no_env_shim.ts";
+import "../no_env_shim.ts";
 import { runPlatformWorker } from "../worker_runtime.ts";
 import { DiscordBot, discordFatalLine } from "./bot.ts";
 
