@@ -34,3 +34,6 @@ export { parseDotenv } from "./dotenv.ts";
 export type { DotenvResult } from "./dotenv.ts";
 export { listConfigLeaves } from "./schema_walk.ts";
 export type { ConfigLeaf, LeafKind } from "./schema_walk.ts";
+
+// "Did you mean" for mistyped names.
+export { closestName, editDistance } from "./suggest.ts";

@@ -269,6 +269,15 @@ export class McpServerConnection {
     const config = this.config;
     if (config.command) {
       const launch = this.#launch();
+      // Said plainly before a sandbox launcher would report it in its own words.
+      if (launch.command.includes("/")) {
+        const path = launch.command.startsWith("/")
+          ? launch.command
+          : `${launch.cwd ?? this.#deps.workspace}/${launch.command}`;
+        await Deno.stat(path).catch(() => {
+          throw new Error(`program not found: ${launch.command}`);
+        });
+      }
       const sandboxed = config.sandbox && this.#deps.sandbox
         ? await this.#deps.sandbox(launch)
         : launch;
