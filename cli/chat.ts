@@ -5,12 +5,21 @@
  * @module
  */
 import { join } from "node:path";
-import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
+import {
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type ChatMessage,
+  type TurnApprovals,
+  turnEvents,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
-import { renderChatStream } from "./chat_renderer.ts";
+import { describeToolCall, renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
@@ -56,12 +65,13 @@ export async function runChat(
   try {
     runtime = await options.openRuntime(resolved);
   } catch (error) {
-    io.stderr.write(`Cannot start the agent: ${messageOf(error)}\n`);
+    io.stderr.write(`Cannot start the agent: ${describeError(error)}\n`);
     return 1;
   }
   const onInterrupt = options.onInterrupt ?? listenForSigint;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const session = new ChatSession(runtime, io, crypto.randomUUID());
+  session.approvalMode = resolved.config.approvals.cli;
   const removeListener = onInterrupt(() => {
     if (!session.interrupt()) {
       io.stdout.write("\n");
@@ -82,6 +92,12 @@ export async function runChat(
 class ChatSession {
   readonly messages: ChatMessage[] = [];
   runtime: ChatRuntime;
+  /** `approvals.cli`. */
+  approvalMode: TurnApprovals["mode"] = "never";
+  /** Asks the person a question; absent when there is no one to ask (-q, piped input). */
+  ask?: (question: string, signal: AbortSignal) => Promise<string>;
+  /** Tools the person allowed for the rest of this conversation ("always"). */
+  readonly granted = new Set<string>();
   #controller: AbortController | undefined;
   #io: CliIo;
   #sessionKey: string;
@@ -112,7 +128,7 @@ class ChatSession {
       const events = turnEvents(
         this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
-        { signal: this.#controller.signal },
+        { signal: this.#controller.signal, approvals: this.#approvals() },
       );
       const result = await renderChatStream(events, this.#io.stdout, {
         color: this.#io.color,
@@ -126,7 +142,7 @@ class ChatSession {
       return result;
     } catch (error) {
       this.messages.pop();
-      this.#io.stderr.write(`✗ ${messageOf(error)}\n`);
+      this.#io.stderr.write(`✗ ${describeError(error)}\n`);
       return undefined;
     } finally {
       this.#controller = undefined;
@@ -135,6 +151,42 @@ class ChatSession {
 
   reset(): void {
     this.messages.length = 0;
+    this.granted.clear();
+  }
+
+  #approvals(): TurnApprovals {
+    return {
+      mode: this.approvalMode,
+      isGranted: (name) => this.granted.has(name),
+      ask: (request, signal) => this.#askApproval(request, signal),
+    };
+  }
+
+  // A y/n/always prompt; "always" allows the tool for the rest of this conversation.
+  async #askApproval(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    if (!this.ask) {
+      return {
+        approved: false,
+        reason: "herald chat cannot ask for approval without a terminal (with -q or piped " +
+          "input); run herald chat in a terminal, or set approvals.cli",
+      };
+    }
+    const style = styler(this.#io.color);
+    const question = style.bold(`⚠ ${describeToolCall(request.call)}`) +
+      style.dim(` — ${request.reason}`) + "\n  Run it? [y]es, [n]o, [a]lways in this chat: ";
+    while (!signal.aborted) {
+      const answer = (await this.ask(question, signal)).trim().toLowerCase();
+      if (signal.aborted || answer === "") break;
+      if (answer === "y" || answer === "yes") return { approved: true };
+      if (answer === "a" || answer === "always") {
+        this.granted.add(request.call.function.name);
+        return { approved: true, always: true };
+      }
+      if (answer === "n" || answer === "no") {
+        return { approved: false, reason: "denied by the user" };
+      }
+    }
+    return { approved: false, reason: "not answered" };
   }
 }
 
@@ -162,6 +214,10 @@ async function converse(
     (io.interactive
       ? terminalInput({ historyPath: join(resolved.home, CHAT_HISTORY_FILE), prompt: "› " })
       : streamInput(io.stdin));
+  // Approvals are asked at the terminal; piped input has no one to answer.
+  if (options.input || io.interactive) {
+    session.ask = (question, signal) => input.ask(question, signal);
+  }
   // A Ctrl-C at an empty prompt arms leaving; the next one leaves.
   let leaveArmed = false;
   input.onInterrupt = () => {
@@ -235,7 +291,7 @@ async function switchModel(
     io.stdout.write(styler(io.color).dim(`Now using ${wanted}.`) + "\n");
     return wanted;
   } catch (error) {
-    io.stderr.write(`✗ Cannot switch to ${wanted}: ${messageOf(error)}\n`);
+    io.stderr.write(`✗ Cannot switch to ${wanted}: ${describeError(error)}\n`);
     session.runtime = await options.openRuntime({
       ...resolved,
       config: { ...resolved.config, model: { ...resolved.config.model, name: current } },
@@ -254,8 +310,4 @@ function terminalColumns(): number {
   } catch {
     return 80;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

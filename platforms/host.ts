@@ -21,6 +21,7 @@ import {
 import { SessionQueue } from "./session_queue.ts";
 import { postEvent } from "./token_channel.ts";
 import { UpdateInbox } from "./update_inbox.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
 export type AgentLike = TurnRunner;
@@ -163,7 +164,7 @@ export class PlatformHost implements PlatformHandle {
     this.#log = options.log ?? ((line) => console.error(line));
     this.#inbox = options.inbox ?? new UpdateInbox(options.kv, { prefix: [spec.name, "inbox"] });
     this.#queue = new SessionQueue((error) =>
-      this.#log(`${spec.label}: a turn failed: ${describe(error)}`)
+      this.#log(`${spec.label}: a turn failed: ${describeError(error)}`)
     );
     this.connected = new Promise((resolve) => this.#resolveConnected = resolve);
   }
@@ -218,7 +219,9 @@ export class PlatformHost implements PlatformHandle {
       try {
         isNew = await this.#inbox.add(update);
       } catch (error) {
-        this.#log(`${this.#spec.label}: a webhook update could not be stored: ${describe(error)}`);
+        this.#log(
+          `${this.#spec.label}: a webhook update could not be stored: ${describeError(error)}`,
+        );
         return new Response("Cannot store the update; try again later", { status: 500 });
       }
       // While the worker restarts, the update waits in the inbox and is replayed when ready.
@@ -357,7 +360,9 @@ export class PlatformHost implements PlatformHandle {
     try {
       isNew = await this.#inbox.add(update);
     } catch (error) {
-      this.#log(`${this.#spec.label}: update ${update.id} could not be stored: ${describe(error)}`);
+      this.#log(
+        `${this.#spec.label}: update ${update.id} could not be stored: ${describeError(error)}`,
+      );
       if (worker === this.#worker) this.#post({ type: "stored", updateId: update.id, ok: false });
       return;
     }
@@ -372,7 +377,9 @@ export class PlatformHost implements PlatformHandle {
     if (!worker) return;
     this.#replaying.then(() => this.#dispatch(worker, update)).catch((error) =>
       this.#log(
-        `${this.#spec.label}: update ${update.id} could not be handed over: ${describe(error)}`,
+        `${this.#spec.label}: update ${update.id} could not be handed over: ${
+          describeError(error)
+        }`,
       )
     );
   }
@@ -388,7 +395,7 @@ export class PlatformHost implements PlatformHandle {
       }
       for (const entry of pending) await this.#dispatch(worker, entry.update);
     } catch (error) {
-      this.#log(`${this.#spec.label}: pending updates could not be read: ${describe(error)}`);
+      this.#log(`${this.#spec.label}: pending updates could not be read: ${describeError(error)}`);
     }
   }
 
@@ -413,7 +420,9 @@ export class PlatformHost implements PlatformHandle {
     if (this.#keepPending.delete(updateId)) return;
     const write = this.#inbox.markDone(updateId).catch((error) =>
       this.#log(
-        `${this.#spec.label}: update ${updateId} could not be marked handled: ${describe(error)}`,
+        `${this.#spec.label}: update ${updateId} could not be marked handled: ${
+          describeError(error)
+        }`,
       )
     );
     this.#writes.add(write);
@@ -493,8 +502,4 @@ export class PlatformHost implements PlatformHandle {
     }
     await this.#options.sessions.append(sessionId, saved);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
