@@ -61,6 +61,8 @@ Deno.test("Discord: in a server channel only a mention or a reply to the bot is 
   });
   h.discord.sendMessage({ channelId: "C1", guildId: "G1", content: "not for you" });
   h.discord.sendMessage({ channelId: "C1", guildId: "G1", content: "for you", mention: true });
+  // One at a time: a newer message in the channel would interrupt the running reply.
+  await h.discord.waitFor(() => h.discord.messages("C1").length === 1);
   h.discord.sendMessage({ channelId: "C1", guildId: "G1", content: "and again", replyToBot: true });
   await h.discord.waitFor(() => h.discord.messages("C1").length === 2);
   assert.deepEqual(h.discord.messages("C1").map((m) => m.content), [
