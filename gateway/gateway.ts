@@ -154,12 +154,6 @@ export async function startGateway(
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
-  // MCP servers connect in the background: a slow or hung one never holds up the API.
-  // Until the banner is out, its MCP lines say what the log lines would.
-  let bannerShown = false;
-  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
-    if (bannerShown) log(line);
-  });
   const toolOrigins = [
     "herald",
     ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
@@ -316,6 +310,14 @@ export async function startGateway(
       : server.addr.hostname;
     url = `http://${host}:${server.addr.port}`;
   }
+
+  // MCP servers start once the API listens, and connect in the background: loading the MCP
+  // client or a slow or hung server never holds up /health. Until the banner is out, its MCP
+  // lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
+    if (bannerShown) log(line);
+  });
 
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));

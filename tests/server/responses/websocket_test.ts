@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { originGuard } from "../../../server/guards/mod.ts";
 import { TEST_KEY } from "../../fakes/test_server.ts";
 import { startResponsesServer } from "./harness.ts";
-import { assertValidEvent, assertValidResponse } from "./openresponses_schema.ts";
+import { SchemaSamples } from "./openresponses_schema.ts";
 import { connectResponses, type SocketMessage } from "./ws_client.ts";
 
 const textOf = (m: { content: unknown }) =>
   typeof m.content === "string"
     ? m.content
     : (m.content as { text?: string }[] ?? []).map((p) => p.text ?? "").join("");
+
+const samples = new SchemaSamples();
 
 function terminal(turn: SocketMessage[]): SocketMessage {
   return turn.at(-1)!;
@@ -32,8 +34,8 @@ Deno.test("a WebSocket response.create gets the SSE events, numbered, ending in 
   const done = terminal(turn);
   assert.equal(done.type, "response.completed");
   assert.equal(done.response.output[0].content[0].text, "Hello");
-  for (const e of turn) assertValidEvent(e as { type: string });
-  assertValidResponse(done.response);
+  samples.events(turn as { type: string }[], "websocket");
+  samples.response(done.response);
 });
 
 Deno.test("WebSocket turns run one at a time, in the order they were sent", async () => {
@@ -249,3 +251,5 @@ Deno.test("a WebSocket ends with websocket_connection_limit_reached at its age l
   assert.equal(message.error.code, "websocket_connection_limit_reached");
   assert.equal(await ws.closed, 1000);
 });
+
+samples.test("WebSocket events and responses above match the Open Responses schema");
