@@ -272,7 +272,14 @@ export class DiscordBot implements PlatformBot {
     const content = await this.#content(data, text);
     if (content === "") return done();
     this.#origins.set(requestId, origin);
-    this.#context.post({ type: "inbound", requestId, updateId, sessionKey: channelId, content });
+    this.#context.post({
+      type: "inbound",
+      requestId,
+      updateId,
+      sessionKey: channelId,
+      userId: author.id,
+      content,
+    });
   }
 
   /** The user message for the model: the text, and image attachments as images. */
