@@ -220,6 +220,7 @@ export async function startGateway(
       live: new LiveRuns(),
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
+      maxConcurrentRuns: config.api_server.max_concurrent_runs,
       contextTokens: config.model.context_tokens,
       toolOrigins,
       approvals: httpApprovals,
