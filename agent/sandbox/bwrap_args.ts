@@ -16,6 +16,8 @@ const TMP_BYTES = 1024 * 1024 * 1024;
 /** Files hidden when a root is itself a hidden folder (a workspace that is $HERALD_HOME). */
 export const SECRET_FILE_NAMES = [
   "api_key",
+  "keys.json",
+  "audit",
   ".env",
   "config.yaml",
   "herald.kv",
