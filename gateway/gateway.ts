@@ -30,6 +30,7 @@ import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
 import { describeError, isRemoteKvPath } from "../lib/mod.ts";
+import { streamingFor } from "../config/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -207,7 +208,7 @@ export async function startGateway(
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
-      streamTokens: config.streaming.api_server ?? config.streaming.enabled,
+      streamTokens: streamingFor(config, "api_server"),
       approvals: httpApprovals,
     }),
     ...responsesRoutes({
@@ -224,8 +225,7 @@ export async function startGateway(
       contextTokens: config.model.context_tokens,
       toolOrigins,
       approvals: httpApprovals,
-      // Streaming off: hold text back until its item closes, so it arrives as one delta.
-      coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
+      streamTokens: streamingFor(config, "api_server"),
     }),
     ...(endpoint?.routes ?? []),
   ];
