@@ -30,9 +30,14 @@ export interface ResponsesDeps {
   keepAliveMs?: number;
   /**
    * Text delta coalescing window; default 0 (each delta sent as it arrives, joined only while
-   * the client lags). Streaming off holds an item's text until it closes.
+   * the client lags).
    */
   coalesceMs?: number;
+  /**
+   * `streaming.api_server`: when false, streams still carry events, but each stretch of text
+   * arrives as one delta when it ends instead of token by token. Default true.
+   */
+  streamTokens?: boolean;
   /** Running responses; one registry per app. */
   live: LiveRuns;
   /**
@@ -55,4 +60,9 @@ export interface ResponsesDeps {
   sockets?: ResponseSockets;
   /** The model names and routes; without it every name runs on the default upstream. */
   models?: ModelCatalog;
+  /**
+   * `api_server.max_concurrent_runs`, for the turns of WebSocket connections (HTTP requests are
+   * counted by the concurrency guard): a turn that would exceed it gets a 429 error envelope.
+   */
+  maxConcurrentRuns?: number;
 }

@@ -22,8 +22,10 @@ export async function startResponsesServer(
   options: TestServerOptions & {
     kv?: Deno.Kv;
     coalesceMs?: number;
+    streamTokens?: boolean;
     contextTokens?: number;
     websocketMaxMinutes?: number;
+    maxConcurrentRuns?: number;
   } = {},
 ): Promise<ResponsesServer> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
@@ -40,8 +42,10 @@ export async function startResponsesServer(
         maxBodyBytes: 10 * 1024 * 1024,
         keepAliveMs: options.keepAliveMs,
         coalesceMs: options.coalesceMs ?? 0,
+        streamTokens: options.streamTokens,
         contextTokens: options.contextTokens,
         websocketMaxMinutes: options.websocketMaxMinutes,
+        maxConcurrentRuns: options.maxConcurrentRuns,
       }),
   });
   const close = async () => {

@@ -252,4 +252,30 @@ Deno.test("a WebSocket ends with websocket_connection_limit_reached at its age l
   assert.equal(await ws.closed, 1000);
 });
 
+Deno.test("with streaming off a WebSocket turn gets each item's text as one delta", async () => {
+  await using s = await startResponsesServer({ coalesceMs: 2e9 });
+  s.llm.enqueue({ text: ["one ", "two ", "three"] });
+  await using ws = await connectResponses(s.url);
+  ws.send({ model: "herald", input: "hi" });
+  const turn = await ws.nextTurn();
+  assert.deepEqual(
+    turn.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta),
+    ["one two three"],
+  );
+});
+
+Deno.test("WebSocket turns count against max_concurrent_runs: one too many gets a 429 envelope", async () => {
+  await using s = await startResponsesServer({ maxConcurrentRuns: 1 });
+  s.llm.enqueue({ hang: true });
+  await using busy = await connectResponses(s.url);
+  busy.send({ model: "herald", input: "wait" });
+  await s.llm.waitForRequests(1);
+  await using other = await connectResponses(s.url);
+  other.send({ model: "herald", input: "me too" });
+  const [refused] = await other.nextTurn();
+  assert.equal(refused.status, 429);
+  assert.equal(refused.error.code, "rate_limit_exceeded");
+  assert.equal(s.llm.requests.length, 1);
+});
+
 samples.test("WebSocket events and responses above match the Open Responses schema");
