@@ -88,8 +88,10 @@ export class DenoStdioTransport implements Transport {
     }
     this.#writer = this.#child.stdin.getWriter();
     this.#exited = this.#child.status;
-    this.#readStdout(this.#child.stdout);
-    this.#readStderr(this.#child.stderr);
+    this.#readers = Promise.all([
+      this.#readStdout(this.#child.stdout),
+      this.#readStderr(this.#child.stderr),
+    ]).then(() => {});
     this.#exited.then((status) => {
       this.#writer?.close().catch(() => {});
       if (!this.#closed) {
@@ -123,9 +125,17 @@ export class DenoStdioTransport implements Transport {
     // Children the server started may outlive it: the whole group goes either way.
     signalGroup(child.pid, "SIGKILL");
     if (!exited) await this.#exited!.catch(() => {});
+    // The pipes close once the group is gone: wait for both readers so no stream outlives close()
+    // (bounded, in case a descendant escaped the group and still holds them).
+    await Promise.race([
+      this.#readers,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, grace))),
+    ]);
+    clearTimeout(timer);
     this.#finish();
   }
 
+  #readers: Promise<void> = Promise.resolve();
   #finishCalled = false;
   #finish(): void {
     if (this.#finishCalled) return;
