@@ -152,7 +152,10 @@ async function* startRun(
   options: RunOptions,
 ): AsyncGenerator<AgentEvent, TurnResult | void> {
   if (options.signal?.aborted) return;
-  return yield* runner.run(turn, { signal: options.signal });
+  return yield* runner.run(turn, {
+    signal: options.signal,
+    ...(options.approvals ? { approvals: options.approvals } : {}),
+  });
 }
 
 /** A short description of anything thrown: its message, or its string form. */

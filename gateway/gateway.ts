@@ -153,6 +153,7 @@ export async function startGateway(
       config: resolved,
       agent: runtime.agent,
       sessions: new SessionStore<ChatMessage>(runtime.kv),
+      approvals: approvalStore,
       kv: runtime.kv,
       log,
     });

@@ -4,8 +4,15 @@
  * streams each turn's events back over a per-turn MessagePort (the token channel).
  * @module
  */
-import type { TurnResult, TurnRunner } from "../agent/mod.ts";
+import type {
+  ApprovalDecision,
+  ApprovalRequest,
+  TurnApprovals,
+  TurnResult,
+  TurnRunner,
+} from "../agent/mod.ts";
 import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
+import type { ApprovalStore } from "../store/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
 import {
@@ -33,6 +40,11 @@ export interface TelegramOptions {
   config: ResolvedConfig;
   agent: AgentLike;
   sessions: SessionStoreLike;
+  /**
+   * Pending approvals (`approvals.telegram` decides which calls ask): asked with inline buttons,
+   * stored so a restart keeps them. Without it nothing is asked.
+   */
+  approvals?: ApprovalStore;
   log?: (line: string) => void;
   /**
    * The KV store for the inbox of received updates, which makes messages survive restarts;
@@ -362,6 +374,11 @@ export class WorkerHost implements TelegramHandle {
       case "command":
         this.#command(message.requestId, message.sessionKey, message.command);
         return;
+      case "approval_answer":
+        this.#approvalAnswer(message).catch((error) =>
+          this.#log(`Telegram: an approval answer failed: ${describe(error)}`)
+        );
+        return;
     }
   }
 
@@ -481,6 +498,110 @@ export class WorkerHost implements TelegramHandle {
     }).catch((err) => this.#log(`Telegram: /new failed: ${err?.message ?? err}`));
   }
 
+  /** How a Telegram turn asks: inline buttons in the chat, answered by an allowed user. */
+  #turnApprovals(store: ApprovalStore, sessionKey: string): TurnApprovals {
+    const scope = SESSION_PREFIX + sessionKey;
+    return {
+      mode: this.#options.config.config.approvals.telegram,
+      isGranted: (tool) => store.isGranted(scope, tool),
+      ask: (request, signal) => this.#ask(store, scope, request, signal),
+    };
+  }
+
+  /**
+   * Stores the question (the worker shows it with buttons, from the approval_requested event)
+   * and waits for its answer, its expiry, or the turn's end. A turn replayed after a restart
+   * finds the question it asked before and takes that one's answer too.
+   */
+  async #ask(
+    store: ApprovalStore,
+    scope: string,
+    request: ApprovalRequest,
+    signal: AbortSignal,
+  ): Promise<ApprovalDecision> {
+    await store.create({
+      id: request.id,
+      platform: "telegram",
+      scope,
+      call: request.call,
+      origin: request.origin,
+      reason: request.reason,
+    });
+    const earlier = await store.reusable(scope, request.call, request.id);
+    const settled = (a: { state: string } | null) => a !== null && a.state !== "pending";
+    let answer = settled(earlier) ? earlier : null;
+    if (!answer) {
+      // Ends both waits once one has its answer, or the turn ends (even before we got here).
+      const stop = new AbortController();
+      const ended = AbortSignal.any([signal, stop.signal]);
+      try {
+        const waits = [store.wait(request.id, ended)];
+        if (earlier) waits.push(store.wait(earlier.id, ended));
+        answer = await Promise.race(waits);
+      } finally {
+        stop.abort();
+      }
+    }
+    if (answer && answer.state !== "pending") {
+      await store.setMeta(answer.id, { used: true });
+      if (answer.id !== request.id) {
+        // The question asked again after a restart is settled by the first one's answer.
+        await store.answer(request.id, scope, {
+          approved: answer.state === "approved",
+          reason: answer.answer?.reason,
+        });
+      }
+      return {
+        approved: answer.state === "approved",
+        ...(answer.answer?.reason ? { reason: answer.answer.reason } : {}),
+        ...(answer.answer?.always ? { always: true } : {}),
+      };
+    }
+    if (signal.aborted) {
+      // Shutdown (or a dead worker) keeps the question open for the replayed turn; /stop and
+      // a newer message deny it.
+      const kept = signal.reason === SHUTDOWN || this.#worker === undefined;
+      const reason = "the turn was stopped before an answer came";
+      if (!kept) await store.answer(request.id, scope, { approved: false, reason });
+      return { approved: false, reason };
+    }
+    const seconds = Math.round(store.timeoutMs / 1000);
+    return { approved: false, reason: `nobody answered within ${seconds} s` };
+  }
+
+  /** A button press from an allowed user: answer the approval, confirm it in the chat. */
+  async #approvalAnswer(
+    message: Extract<WorkerMessage, { type: "approval_answer" }>,
+  ): Promise<void> {
+    const store = this.#options.approvals;
+    const choice = CHOICES[message.choice];
+    const base = {
+      type: "approval_done" as const,
+      callbackId: message.callbackId,
+      chatId: message.chatId,
+      messageId: message.messageId,
+    };
+    if (!store) {
+      this.#post({ ...base, toast: "Approvals are not enabled." });
+      return;
+    }
+    const outcome = await store.answer(message.approvalId, SESSION_PREFIX + message.sessionKey, {
+      approved: choice.approved,
+      ...("always" in choice ? { always: true } : {}),
+      ...(choice.approved ? {} : { reason: "denied in Telegram" }),
+    });
+    if (outcome.ok) {
+      this.#post({ ...base, toast: choice.toast });
+      return;
+    }
+    const toast = outcome.refusal === "expired"
+      ? "This request expired; nothing was run."
+      : outcome.refusal === "answered"
+      ? "This request was already answered."
+      : "This request is unknown here.";
+    this.#post({ ...base, toast, text: `${message.text}\n\n${toast}` });
+  }
+
   async #runTurn(
     state: SessionState,
     inbound: {
@@ -510,6 +631,9 @@ export class WorkerHost implements TelegramHandle {
       };
       result = await runTurn(runner, { messages: [], platform: "telegram", sessionKey }, {
         signal,
+        ...(this.#options.approvals
+          ? { approvals: this.#turnApprovals(this.#options.approvals, sessionKey) }
+          : {}),
         onEvent: (event) => {
           if (event.type === "text_delta") partial += event.delta;
           port1.postMessage({ type: "event", event });
@@ -534,6 +658,13 @@ export class WorkerHost implements TelegramHandle {
     await this.#options.sessions.append(sessionId, saved);
   }
 }
+
+/** What a pressed button says. */
+const CHOICES = {
+  once: { approved: true, toast: "Allowed once." },
+  always: { approved: true, always: true, toast: "Allowed for this chat." },
+  deny: { approved: false, toast: "Denied." },
+} as const;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -11,7 +11,7 @@ import { isUserAllowed } from "./access.ts";
 import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
-import type { WorkerMessage, WorkerSettings } from "./protocol.ts";
+import type { HostMessage, WorkerMessage, WorkerSettings } from "./protocol.ts";
 import { type ChatApi, StreamEditor } from "./stream_editor.ts";
 import { readTokenChannel } from "./token_channel.ts";
 import { ToolProgress } from "./tool_progress.ts";
@@ -83,6 +83,7 @@ export class TelegramBot {
         : retry(prev as any, method, payload as any, signal) as any
     );
     this.#bot.on("message", (ctx) => this.#onMessage(ctx));
+    this.#bot.on("callback_query:data", (ctx) => this.#onButton(ctx));
     this.#bot.catch((err) => {
       this.#log(`Telegram: an update failed: ${err.message}`);
       this.#handled(err.ctx.update.update_id);
@@ -102,7 +103,7 @@ export class TelegramBot {
       if (webhook) {
         await this.#bot.api.setWebhook(webhook.url, {
           secret_token: webhook.secret,
-          allowed_updates: ["message"],
+          allowed_updates: ["message", "callback_query"],
         });
       } else {
         // getUpdates fails while a webhook is set.
@@ -116,8 +117,8 @@ export class TelegramBot {
   /** Handles an update the host has stored. */
   async handleUpdate(update: Update): Promise<void> {
     await this.#bot.handleUpdate(update);
-    // Anything but a message (not asked for, but possible) needs no answer.
-    if (!update.message) this.#handled(update.update_id);
+    // Anything but a message or a button press (not asked for, but possible) needs no answer.
+    if (!update.message && !update.callback_query) this.#handled(update.update_id);
   }
 
   /** The host's answer to `received`. */
@@ -155,7 +156,7 @@ export class TelegramBot {
       let updates: Update[];
       try {
         updates = await this.#bot.api.getUpdates(
-          { offset, timeout: POLL_TIMEOUT_S, allowed_updates: ["message"] },
+          { offset, timeout: POLL_TIMEOUT_S, allowed_updates: ["message", "callback_query"] },
           // grammY's types name the abort-controller package's AbortSignal; the web one works.
           // deno-lint-ignore no-explicit-any
           signal as any,
@@ -211,6 +212,52 @@ export class TelegramBot {
     next.finally(() => {
       if (this.#renders.get(origin.sessionKey) === next) this.#renders.delete(origin.sessionKey);
     });
+  }
+
+  /** Confirms an approval button press, and settles the approval message when it is decided. */
+  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
+    await this.#bot.api.answerCallbackQuery(done.callbackId, { text: done.toast })
+      .catch((err) => this.#log(`Telegram: a button press could not be answered: ${err.message}`));
+    if (done.text === undefined) return;
+    await this.#bot.api.editMessageText(done.chatId, done.messageId, done.text, {
+      reply_markup: { inline_keyboard: [] },
+    }).catch((err) =>
+      this.#log(`Telegram: an approval message could not be updated: ${err.message}`)
+    );
+  }
+
+  /** A button of an approval message: only allowed users may answer. */
+  async #onButton(ctx: Context): Promise<void> {
+    const updateId = ctx.update.update_id;
+    const query = ctx.callbackQuery;
+    try {
+      const match = /^ap:(mcpr_[0-9a-f]{32}):(once|always|deny)$/.exec(query?.data ?? "");
+      const msg = query?.message;
+      if (!query || !match || !msg) {
+        await ctx.answerCallbackQuery().catch(() => {});
+        return;
+      }
+      if (!isUserAllowed(query.from, this.#settings)) {
+        this.#log(`Telegram: refused an approval answer from user ${query.from.id}.`);
+        await ctx.answerCallbackQuery({ text: "You are not allowed to answer this." })
+          .catch(() => {});
+        return;
+      }
+      const threadId = topicOf(msg);
+      this.#post({
+        type: "approval_answer",
+        updateId,
+        sessionKey: threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id),
+        approvalId: match[1],
+        choice: match[2] as "once" | "always" | "deny",
+        callbackId: query.id,
+        chatId: msg.chat.id,
+        messageId: msg.message_id,
+        text: "text" in msg && typeof msg.text === "string" ? msg.text : "",
+      });
+    } finally {
+      this.#handled(updateId);
+    }
   }
 
   /** Sends the host's answer to a forwarded command. */
@@ -341,12 +388,23 @@ export class TelegramBot {
       api,
       mode: toolProgress,
     });
+    /** Approval id → the message asking it. */
+    const asked = new Map<string, { messageId: number; text: string }>();
     try {
       for await (const event of readTokenChannel(port, (line) => this.#log(line))) {
         if (event.type === "text_delta") editor.append(event.delta);
         else if (event.type === "segment_break") await editor.segmentBreak();
         else if (event.type === "tool_started") progress?.add(event.call.function.name);
-        else if (event.type === "final") {
+        else if (event.type === "approval_requested") {
+          await editor.segmentBreak();
+          const id = await this.#askApproval(origin, event.approval);
+          if (id !== undefined) {
+            asked.set(event.approval.id, { messageId: id, text: approvalText(event.approval) });
+          }
+        } else if (event.type === "approval_resolved") {
+          const question = asked.get(event.approval.id);
+          if (question) await this.#settleApproval(origin, question, event.decision);
+        } else if (event.type === "final") {
           clearInterval(typing);
           await progress?.close();
           await editor.finish(event.result.text);
@@ -359,6 +417,49 @@ export class TelegramBot {
     } finally {
       clearInterval(typing);
     }
+  }
+
+  /** Sends the question with its three buttons; returns the message id. */
+  async #askApproval(
+    origin: Origin,
+    approval: {
+      id: string;
+      reason: string;
+      call: { function: { name: string; arguments: string } };
+    },
+  ): Promise<number | undefined> {
+    try {
+      const sent = await this.#bot.api.sendMessage(origin.chatId, approvalText(approval), {
+        message_thread_id: origin.threadId,
+        reply_markup: {
+          inline_keyboard: [[
+            { text: "Allow once", callback_data: `ap:${approval.id}:once` },
+            { text: "Always for this chat", callback_data: `ap:${approval.id}:always` },
+          ], [{ text: "Deny", callback_data: `ap:${approval.id}:deny` }]],
+        },
+      });
+      return sent.message_id;
+    } catch (error) {
+      this.#log(`Telegram: an approval request could not be sent: ${describe(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Shows how an approval ended under its question, without the buttons. */
+  async #settleApproval(
+    origin: Origin,
+    question: { messageId: number; text: string },
+    decision: { approved: boolean; reason?: string },
+  ): Promise<void> {
+    const outcome = decision.approved
+      ? "✅ Allowed."
+      : `❌ Denied${decision.reason ? ` (${decision.reason})` : ""}.`;
+    await this.#bot.api.editMessageText(
+      origin.chatId,
+      question.messageId,
+      `${question.text}\n\n${outcome}`,
+      { reply_markup: { inline_keyboard: [] } },
+    ).catch(() => {});
   }
 
   #typing(origin: Origin): void {
@@ -417,6 +518,22 @@ export class TelegramBot {
   #log(line: string): void {
     this.#post({ type: "log", line });
   }
+}
+
+/** The text of an approval message: what will run, and why it is asked. */
+export function approvalText(
+  approval: { reason: string; call: { function: { name: string; arguments: string } } },
+): string {
+  let shown = approval.call.function.arguments;
+  try {
+    const args = JSON.parse(shown);
+    if (typeof args?.command === "string") shown = args.command;
+    else if (typeof args?.path === "string") shown = args.path;
+  } catch {
+    // Shown as sent.
+  }
+  if (shown.length > 3000) shown = `${shown.slice(0, 3000)}…`;
+  return `⚠️ Approval needed: ${approval.call.function.name}\n\n${shown}\n\nWhy: ${approval.reason}.`;
 }
 
 type WorkerInboundContent = Extract<WorkerMessage, { type: "inbound" }>["content"] | "";

@@ -63,6 +63,17 @@ export const HostMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("turn"), requestId: z.string() }),
   /** The answer to a command the worker forwarded. */
   z.object({ type: z.literal("command_done"), requestId: z.string(), text: z.string() }),
+  /** The host took (or refused) an answer to an approval: confirm it to the person who pressed. */
+  z.object({
+    type: z.literal("approval_done"),
+    callbackId: z.string(),
+    chatId: z.number(),
+    messageId: z.number().int(),
+    /** A short confirmation for the button press. */
+    toast: z.string(),
+    /** The approval message's new text (its buttons removed), when it is settled. */
+    text: z.string().optional(),
+  }),
   z.object({ type: z.literal("stop") }),
 ]);
 
@@ -91,6 +102,19 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
     sessionKey: z.string(),
     command: z.enum(["new", "stop"]),
   }),
+  /** An allowed user pressed a button of an approval message. */
+  z.object({
+    type: z.literal("approval_answer"),
+    updateId: z.number().int(),
+    sessionKey: z.string(),
+    approvalId: z.string(),
+    choice: z.enum(["once", "always", "deny"]),
+    callbackId: z.string(),
+    chatId: z.number(),
+    messageId: z.number().int(),
+    /** The approval message's text, to show the outcome under it. */
+    text: z.string(),
+  }),
   /** The worker is done with an update: its reply was sent, or it needs none. */
   z.object({ type: z.literal("handled"), updateId: z.number().int() }),
   z.object({ type: z.literal("stopped") }),
@@ -111,6 +135,19 @@ export const TokenChannelMessageSchema = z.object({
     z.object({
       type: z.literal("tool_started"),
       call: z.object({ function: z.object({ name: z.string() }) }).loose(),
+    }),
+    z.object({
+      type: z.literal("approval_requested"),
+      approval: z.object({
+        id: z.string(),
+        reason: z.string(),
+        call: z.object({ function: z.object({ name: z.string(), arguments: z.string() }) }).loose(),
+      }).loose(),
+    }),
+    z.object({
+      type: z.literal("approval_resolved"),
+      approval: z.object({ id: z.string() }).loose(),
+      decision: z.object({ approved: z.boolean(), reason: z.string().optional() }).loose(),
     }),
     z.object({
       type: z.literal("final"),

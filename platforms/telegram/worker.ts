@@ -71,6 +71,9 @@ self.onmessage = (event: MessageEvent) => {
     case "command_done":
       bot?.commandDone(message.requestId, message.text);
       return;
+    case "approval_done":
+      bot?.approvalDone(message);
+      return;
     case "stop":
       (bot?.stop() ?? Promise.resolve()).finally(() => post({ type: "stopped" }));
       return;
