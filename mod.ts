@@ -30,6 +30,7 @@ export type {
   RunOptions,
   ToolCall,
   TurnResult,
+  TurnRunner,
   TurnStatus,
   Usage,
 } from "./agent/mod.ts";
@@ -39,14 +40,15 @@ export { createBuiltinTools, ToolRegistry } from "./agent/mod.ts";
 export type { Tool, ToolContext, ToolOutput } from "./agent/mod.ts";
 
 // Advanced: errors, the HTTP pipeline, storage and platforms.
+export { AgentError, UpstreamError } from "./agent/mod.ts";
 export {
   AuthenticationError,
+  ConflictError,
+  createApp,
   HeraldError,
   InvalidRequestError,
   NotFoundError,
   RateLimitError,
-  UpstreamError,
-} from "./agent/mod.ts";
-export { createApp } from "./server/mod.ts";
+} from "./server/mod.ts";
 export { openKv, ResponseStore, SessionStore } from "./store/mod.ts";
 export { startTelegram } from "./platforms/mod.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
-import { HeraldError } from "./errors.ts";
+import { AgentError } from "./errors.ts";
 import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
@@ -156,6 +156,7 @@ export class Agent implements TurnRunner {
         ...(turn.temperature !== undefined ? { temperature: turn.temperature } : {}),
         ...(turn.topP !== undefined ? { top_p: turn.topP } : {}),
         ...(turn.maxOutputTokens !== undefined ? { max_tokens: turn.maxOutputTokens } : {}),
+        ...upstreamParamsFor(turn, tools.length > 0),
       };
 
       let text = "";
@@ -544,14 +545,28 @@ function closeDanglingCalls(messages: ChatMessage[], clientNames: Set<string>): 
   }
 }
 
+/** The turn's extra upstream parameters for one call; `parallel_tool_calls` only with tools. */
+function upstreamParamsFor(turn: AgentTurn, offersTools: boolean): Partial<LlmRequest> {
+  const { parallel_tool_calls, ...rest } = turn.upstreamParams ?? {};
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) params[key] = value;
+  if (offersTools && parallel_tool_calls !== undefined) {
+    params.parallel_tool_calls = parallel_tool_calls;
+  }
+  return params as Partial<LlmRequest>;
+}
+
 function errorInfo(error: unknown): NonNullable<TurnResult["error"]> {
-  if (error instanceof HeraldError) {
-    return { message: error.message, code: error.code ?? "agent_error", status: error.status };
+  if (error instanceof AgentError) {
+    return {
+      message: error.message,
+      code: error.code,
+      ...(error.request ? { request: error.request } : {}),
+    };
   }
   return {
     message: `The agent failed: ${error instanceof Error ? error.message : String(error)}`,
     code: "agent_error",
-    status: 500,
   };
 }
 

@@ -1,116 +1,81 @@
 /**
- * Typed errors. Each is created where the problem is known and carries the HTTP status and
- * OpenAI error fields; `server/error_envelope.ts` is the one place that turns them into responses.
+ * The agent's own errors. They say what went wrong in the agent's terms — a `code` such as
+ * `upstream_timeout` — and nothing about HTTP: each front door decides what a code means to its
+ * client (server/error_envelope.ts holds the HTTP table).
  * @module
  */
 
-/** What a HeraldError carries besides its message. */
-export interface HeraldErrorOptions {
-  /** HTTP status the error maps to. */
-  status: number;
-  /** OpenAI error `type`, e.g. `invalid_request_error`. */
-  type: string;
-  /** OpenAI error `code`, e.g. `missing_required_parameter`. */
-  code?: string | null;
-  /** The request field at fault, e.g. `messages[2].content`. */
-  param?: string | null;
-  /** Extra response headers, e.g. `Retry-After`. */
-  headers?: Record<string, string>;
-  cause?: unknown;
+/**
+ * The codes the agent reports, in TurnResult.error and on its errors:
+ * - `agent_error`: the turn failed for a reason of its own (a bug, a tool registry failure);
+ * - `upstream_error`: the LLM answered with an error;
+ * - `upstream_timeout`: the LLM did not answer (or stopped answering) in time;
+ * - `upstream_unreachable`: no LLM could be reached;
+ * - `upstream_rate_limited`: the LLM refused for load;
+ * - `upstream_rejected_request`: the LLM refused the request itself (see {@link RequestFault}).
+ */
+export type AgentErrorCode =
+  | "agent_error"
+  | "upstream_error"
+  | "upstream_timeout"
+  | "upstream_unreachable"
+  | "upstream_rate_limited"
+  | "upstream_rejected_request";
+
+/**
+ * Why a failure is the request's fault: the upstream refused what the client asked for (a
+ * parameter the model does not take). A front door passes it on as the client's error.
+ */
+export interface RequestFault {
+  /** The request parameter at fault, when known (e.g. `response_format`). */
+  param: string | null;
+  /** The upstream's own code for the refusal, if it gave one (e.g. `unsupported_parameter`). */
+  code: string | null;
 }
 
 /**
- * The base of every error Herald reports to a client.
+ * The base of the agent's errors: a message that says what failed and a code.
  *
  * @example
  * ```ts
- * throw new HeraldError("messages must not be empty", {
- *   status: 400, type: "invalid_request_error", code: "invalid_value", param: "messages",
- * });
+ * throw new AgentError("The tool registry is empty.", { code: "agent_error" });
  * ```
  */
-export class HeraldError extends Error {
-  readonly status: number;
-  readonly type: string;
-  readonly code: string | null;
-  readonly param: string | null;
-  readonly headers: Record<string, string>;
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  /** Set when the failure is the request's fault. */
+  readonly request: RequestFault | null;
 
-  constructor(message: string, options: HeraldErrorOptions) {
+  constructor(
+    message: string,
+    options: { code?: AgentErrorCode; cause?: unknown; request?: RequestFault } = {},
+  ) {
     super(message, { cause: options.cause });
-    this.name = "HeraldError";
-    this.status = options.status;
-    this.type = options.type;
-    this.code = options.code ?? null;
-    this.param = options.param ?? null;
-    this.headers = options.headers ?? {};
+    this.name = "AgentError";
+    this.code = options.code ?? "agent_error";
+    this.request = options.request ?? null;
   }
 }
 
-/** 400: the request is malformed or names something that does not exist. */
-export class InvalidRequestError extends HeraldError {
-  constructor(message: string, options: { code?: string; param?: string | null } = {}) {
-    super(message, {
-      status: 400,
-      type: "invalid_request_error",
-      code: options.code ?? "invalid_value",
-      param: options.param ?? null,
-    });
-    this.name = "InvalidRequestError";
-  }
-}
-
-/** 404: no such route, model or stored object. */
-export class NotFoundError extends HeraldError {
-  constructor(message: string, options: { code?: string | null; param?: string | null } = {}) {
-    super(message, {
-      status: 404,
-      type: "invalid_request_error",
-      code: options.code ?? null,
-      param: options.param ?? null,
-    });
-    this.name = "NotFoundError";
-  }
-}
-
-/** 401: the API key is missing or wrong. */
-export class AuthenticationError extends HeraldError {
-  constructor(message = "Invalid or missing API key. Send it as 'Authorization: Bearer <key>'.") {
-    super(message, { status: 401, type: "authentication_error", code: "invalid_api_key" });
-    this.name = "AuthenticationError";
-  }
-}
-
-/** 429: too many requests; `retryAfter` in seconds. */
-export class RateLimitError extends HeraldError {
-  constructor(message: string, retryAfter: number) {
-    super(message, {
-      status: 429,
-      type: "rate_limit_error",
-      code: "rate_limit_exceeded",
-      headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfter))) },
-    });
-    this.name = "RateLimitError";
-  }
-}
-
-/**
- * 502/503: the LLM upstream failed. The message names the upstream URL and status, never its key.
- */
-export class UpstreamError extends HeraldError {
+/** The LLM upstream failed. The message names the upstream URL and status, never its key. */
+export class UpstreamError extends AgentError {
   /** The upstream's HTTP status, when it answered at all. */
   readonly upstreamStatus: number | null;
 
   constructor(
     message: string,
-    options: { status?: number; upstreamStatus?: number | null; code?: string; cause?: unknown } =
-      {},
+    options: {
+      upstreamStatus?: number | null;
+      code?: AgentErrorCode;
+      cause?: unknown;
+      /** For a request the upstream refused: the parameter at fault and the upstream's code. */
+      request?: RequestFault;
+    } = {},
   ) {
     super(message, {
-      status: options.status ?? 502,
-      type: "server_error",
       code: options.code ?? "upstream_error",
       cause: options.cause,
+      request: options.request,
     });
     this.name = "UpstreamError";
     this.upstreamStatus = options.upstreamStatus ?? null;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ApprovalDecision, ApprovalRequest } from "./approvals.ts";
+import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
@@ -38,6 +39,27 @@ export interface AgentTurn {
   temperature?: number;
   topP?: number;
   maxOutputTokens?: number;
+  /** More request parameters, sent as they are on every LLM call of the turn. */
+  upstreamParams?: UpstreamParams;
+}
+
+/**
+ * Chat Completions parameters a client may set that Herald passes to the model unchanged, on
+ * every LLM call of the turn (structured outputs, sampling, routing hints).
+ */
+export interface UpstreamParams {
+  /** `{type: "json_object"}` or `{type: "json_schema", json_schema: {name, schema, strict}}`. */
+  response_format?: Record<string, unknown>;
+  stop?: string | string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+  /** Sent only on calls that offer tools (OpenAI refuses it otherwise). */
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  service_tier?: string;
+  user?: string;
 }
 
 /** How a turn ended. */
@@ -66,8 +88,11 @@ export interface TurnResult {
    * for them yet.
    */
   pendingApprovals?: ApprovalRequest[];
-  /** Set when status is "failed". */
-  error?: { message: string; code: string; status?: number };
+  /**
+   * Set when status is "failed": what failed and its code (see `AgentErrorCode`); `request` when
+   * the failure is the request's fault (the upstream refused one of its parameters).
+   */
+  error?: { message: string; code: string; request?: RequestFault };
 }
 
 /** Text the model wrote, as it arrives. */

@@ -105,15 +105,17 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
   if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError(
       `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
-      { status: 504, code: "upstream_timeout", cause: error },
+      { code: "upstream_timeout", cause: error },
     );
   }
   if (error instanceof APIConnectionError) {
     return new UpstreamError(`no LLM reachable at ${where}: set OPENAI_BASE_URL`, {
-      status: 503,
       code: "upstream_unreachable",
       cause: error,
     });
+  }
+  if (error instanceof APIError && (error.status === 400 || error.status === 422)) {
+    return rejectedRequest(error, target);
   }
   if (error instanceof APIError && error.status !== undefined) {
     const detail = (error.error as { message?: string } | undefined)?.message ?? error.message;
@@ -125,7 +127,6 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
     return new UpstreamError(
       `LLM upstream ${where} answered ${error.status}${hint} (${redact(detail, target)})`,
       {
-        status: error.status === 429 ? 503 : 502,
         upstreamStatus: error.status,
         code: error.status === 429 ? "upstream_rate_limited" : "upstream_error",
         cause: error,
@@ -136,6 +137,48 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
   return new UpstreamError(`LLM upstream ${where} failed: ${redact(message, target)}`, {
     cause: error,
   });
+}
+
+/** Request parameters a client can set; an upstream refusal that names one is the client's. */
+const CLIENT_PARAMETERS = [
+  "response_format",
+  "parallel_tool_calls",
+  "reasoning_effort",
+  "presence_penalty",
+  "frequency_penalty",
+  "service_tier",
+  "logit_bias",
+  "max_tokens",
+  "temperature",
+  "tool_choice",
+  "top_p",
+  "stop",
+  "seed",
+  "user",
+  "tools",
+];
+
+/**
+ * An upstream 400/422 refused what the client asked for (a parameter the model does not take, a
+ * schema it cannot follow): passed on as a 400 naming the parameter, so the client can fix it.
+ */
+function rejectedRequest(error: APIError, target: LlmTarget): UpstreamError {
+  const body = error.error as
+    | { message?: string; param?: string | null; code?: string | null }
+    | undefined;
+  const detail = redact(body?.message ?? error.message, target);
+  const param = body?.param ??
+    CLIENT_PARAMETERS.find((name) => new RegExp(`\\b${name}\\b`).test(detail)) ?? null;
+  return new UpstreamError(
+    `The model upstream ${displayUrl(target.baseUrl)} refused the request` +
+      (param ? ` because of parameter '${param}'` : "") + `: ${detail}`,
+    {
+      upstreamStatus: error.status,
+      code: "upstream_rejected_request",
+      request: { param, code: body?.code ?? null },
+      cause: error,
+    },
+  );
 }
 
 /**

@@ -39,6 +39,7 @@ export type {
   ToolStartedEvent,
   TurnResult,
   TurnStatus,
+  UpstreamParams,
   UsageEvent,
 } from "./events.ts";
 
@@ -75,15 +76,8 @@ export type {
 } from "./messages.ts";
 
 // Errors.
-export {
-  AuthenticationError,
-  HeraldError,
-  InvalidRequestError,
-  NotFoundError,
-  RateLimitError,
-  UpstreamError,
-} from "./errors.ts";
-export type { HeraldErrorOptions } from "./errors.ts";
+export { AgentError, UpstreamError } from "./errors.ts";
+export type { AgentErrorCode, RequestFault } from "./errors.ts";
 
 // The upstream client.
 export { describeUpstreamError, displayUrl, LlmClient } from "./llm_client.ts";

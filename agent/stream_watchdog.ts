@@ -24,7 +24,7 @@ export interface WatchStreamOptions {
 }
 
 /**
- * Yields the items of `iterable`, failing with UpstreamError (504, `upstream_timeout`) when the
+ * Yields the items of `iterable`, failing with UpstreamError (`upstream_timeout`) when the
  * first item or any later one takes too long. The source iterator is closed on timeout, abort,
  * or when the consumer stops early.
  *
@@ -119,7 +119,7 @@ function timeoutError(kind: StreamTimeout, ms: number, url: string | undefined):
   const message = kind === "first_item"
     ? `${where} sent no first token within ${seconds} s (llm.first_token_timeout).`
     : `${where} stopped sending for ${seconds} s mid-stream (llm.stale_timeout).`;
-  return new UpstreamError(message, { status: 504, code: "upstream_timeout" });
+  return new UpstreamError(message, { code: "upstream_timeout" });
 }
 
 /** The URL without user info, query or fragment, which can carry keys. */

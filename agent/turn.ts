@@ -6,6 +6,7 @@
  * @module
  */
 import type { TurnApprovals } from "./approvals.ts";
+import type { RequestFault } from "./errors.ts";
 import type { AgentEvent, AgentTurn, TurnResult } from "./events.ts";
 import { emptyUsage } from "./messages.ts";
 
@@ -47,7 +48,10 @@ export function interruptedResult(text = ""): TurnResult {
 }
 
 /** The result of a turn that failed with `error` (a code from the agent's own vocabulary). */
-export function failedResult(error: { message: string; code: string }, text = ""): TurnResult {
+export function failedResult(
+  error: { message: string; code: string; request?: RequestFault | null },
+  text = "",
+): TurnResult {
   return {
     status: "failed",
     text,
@@ -55,7 +59,11 @@ export function failedResult(error: { message: string; code: string }, text = ""
     usage: emptyUsage(),
     finishReason: "stop",
     clientToolCalls: [],
-    error: { message: error.message, code: error.code },
+    error: {
+      message: error.message,
+      code: error.code,
+      ...(error.request ? { request: error.request } : {}),
+    },
   };
 }
 

@@ -18,18 +18,34 @@ export interface ReplyShape {
   interval: number;
   /** Tokens per write. */
   batch: number;
+  /**
+   * 1: each token carries the wall-clock time it was written, `@<epoch ms> ` (see
+   * {@link tokenStamps}), so a client can time every token from upstream to its own hands.
+   */
+  stamp: number;
+}
+
+/** The clock stamps use: epoch milliseconds with sub-millisecond precision, shared by processes. */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The write times stamped into a piece of streamed text, in order. */
+export function tokenStamps(text: string): number[] {
+  return [...text.matchAll(/@(\d+\.\d+) /g)].map((m) => Number(m[1]));
 }
 
 /** The steering line a client puts in its user message. */
 export function benchPrompt(shape: Partial<ReplyShape>): string {
   const s = { ...DEFAULT_SHAPE, ...shape };
-  return `BENCH tokens=${s.tokens} first=${s.first} interval=${s.interval} batch=${s.batch}`;
+  return `BENCH tokens=${s.tokens} first=${s.first} interval=${s.interval} batch=${s.batch}` +
+    (s.stamp ? ` stamp=${s.stamp}` : "");
 }
 
 /** The text every token carries. */
 export const TOKEN_TEXT = "tok ";
 
-const DEFAULT_SHAPE: ReplyShape = { tokens: 20, first: 0, interval: 0, batch: 64 };
+const DEFAULT_SHAPE: ReplyShape = { tokens: 20, first: 0, interval: 0, batch: 64, stamp: 0 };
 const encoder = new TextEncoder();
 const BASE =
   '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench",' +
@@ -71,6 +87,13 @@ function tokenBatch(n: number): Uint8Array {
   return bytes;
 }
 
+/** `n` token chunks, each stamped with the time now. */
+function stampedBatch(n: number): Uint8Array {
+  const content = JSON.stringify(`@${wallClockMs().toFixed(3)} `);
+  const chunk = `data: ${BASE}{"content":${content}},"finish_reason":null}]}\n\n`;
+  return encoder.encode(chunk.repeat(n));
+}
+
 /** Reads the steering line out of a raw request body without a full JSON parse. */
 export function parseShape(body: string): ReplyShape {
   const shape = { ...DEFAULT_SHAPE };
@@ -108,7 +131,7 @@ function streamReply(shape: ReplyShape): Response {
         return;
       }
       const n = Math.min(left, shape.batch);
-      controller.enqueue(tokenBatch(n));
+      controller.enqueue(shape.stamp ? stampedBatch(n) : tokenBatch(n));
       left -= n;
     },
   }, { highWaterMark: 4 });

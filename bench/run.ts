@@ -16,12 +16,14 @@ import { benchStartup } from "./startup.ts";
 import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
 import { benchTelegramEdits } from "./telegram_edits.ts";
 import { benchThroughput } from "./throughput.ts";
+import { benchTokenLag } from "./token_lag.ts";
 
 const FULL = {
   startupRuns: 7,
   settleMs: 1000,
   latency1: { concurrency: 1, rounds: 10, perRound: 50, warmup: 50 },
   latency50: { concurrency: 50, rounds: 4, perRound: 10, warmup: 100 },
+  tokenLag: { requests: 40, tokens: 50, intervalMs: 5, warmup: 3 },
   throughput: { concurrency: 50, phaseMs: 3000, rounds: 2 },
   relay: { tokens: 200_000, runs: 3 },
   streams: { streams: 1000, tokens: 100, batch: 2, intervalMs: 50 },
@@ -34,6 +36,7 @@ const QUICK: typeof FULL = {
   settleMs: 200,
   latency1: { concurrency: 1, rounds: 2, perRound: 10, warmup: 5 },
   latency50: { concurrency: 10, rounds: 1, perRound: 2, warmup: 10 },
+  tokenLag: { requests: 2, tokens: 10, intervalMs: 2, warmup: 1 },
   throughput: { concurrency: 10, phaseMs: 300, rounds: 1 },
   relay: { tokens: 5_000, runs: 1 },
   streams: { streams: 50, tokens: 20, batch: 2, intervalMs: 10 },
@@ -92,6 +95,7 @@ async function main(): Promise<number> {
         const cN = await benchLatency(direct, viaGateway, s.latency50);
         return { concurrency_1: c1, [`concurrency_${cN.concurrency}`]: cN };
       });
+      await section("token_lag", () => benchTokenLag(direct, viaGateway, s.tokenLag));
       await section("throughput", () => benchThroughput(direct, viaGateway, s.throughput));
       await section("streaming", async () => ({
         relay: await benchRelay(direct, viaGateway, s.relay),
@@ -199,6 +203,19 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
       l.added_p99_ms,
       key === "concurrency_1" ? "added TTFT p99, c=1 (ms)" : undefined,
     );
+  }
+  const lag = r.token_lag;
+  if (lag?.direct?.p50_ms !== undefined) {
+    for (
+      const [name, label] of [
+        ["direct", "upstream direct"],
+        ["chat_sse", "Chat Completions SSE"],
+        ["responses_sse", "Responses SSE"],
+        ["responses_ws", "Responses WebSocket"],
+      ]
+    ) {
+      row(`token lag, ${label}, p50 / p99 (ms)`, `${lag[name].p50_ms} / ${lag[name].p99_ms}`);
+    }
   }
   if (r.throughput?.direct_rps !== undefined) {
     const t = r.throughput;

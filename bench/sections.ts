@@ -8,6 +8,7 @@ export const SECTIONS = [
   "startup",
   "memory",
   "latency",
+  "token_lag",
   "throughput",
   "streaming",
   "responses_store",

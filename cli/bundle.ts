@@ -7,6 +7,7 @@
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
+import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
 
 /** The workers to embed: the name the host asks for, and the entry module. */
 export const EMBEDDED_WORKERS = [
@@ -124,8 +125,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   console.error(
-    `Wrote ${output}; run it with ` +
-      "`deno run -A --unstable-kv --unstable-worker-options " + output + "`.",
+    `Wrote ${output}; run it with \`deno run -A ${HERALD_UNSTABLE_FLAGS.join(" ")} ${output}\`.`,
   );
   return 0;
 }

@@ -1,10 +1,14 @@
 /**
  * `herald chat`: a terminal conversation with the agent, kept in memory across turns, or one
- * question with `-q`. Ctrl-C stops the running turn; a second Ctrl-C leaves.
+ * question with `-q`. Ctrl-C (or /stop) stops the running answer and keeps the chat; at an empty
+ * prompt a second Ctrl-C, Ctrl-D or /exit leaves.
  * @module
  */
+import { join } from "node:path";
 import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
+import { listenForSignals } from "../server/mod.ts";
+import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
 import { renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
 
@@ -20,11 +24,27 @@ export interface ChatOptions {
   query?: string;
   /** Opens the agent runtime (gateway/runtime.ts `openRuntime`). */
   openRuntime: (resolved: ResolvedConfig) => Promise<ChatRuntime>;
-  /** Registers a Ctrl-C handler and returns its removal. Default: SIGINT. */
+  /**
+   * Registers a handler for SIGINT and returns its removal. Default: SIGINT, with the copy a
+   * launcher forwards within the same instant dropped (server/signals.ts).
+   */
   onInterrupt?: (handler: () => void) => () => void;
-  /** Ends the process on a second Ctrl-C. Default: `Deno.exit`. */
+  /** Ends the process on a Ctrl-C signal while no answer runs. Default: `Deno.exit`. */
   exit?: (code: number) => void;
+  /** Where typed input comes from. Default: the terminal when interactive, else stdin's lines. */
+  input?: ChatInput;
 }
+
+/** The name of the history file in $HERALD_HOME. */
+export const CHAT_HISTORY_FILE = "chat_history";
+
+const HELP = [
+  "/new      start a new conversation",
+  "/stop     stop the running answer (or Ctrl-C)",
+  "/model    show the model; /model NAME switches to another one",
+  "/exit     leave (or Ctrl-D)",
+  "A line ending in \\ continues on the next line. ↑/↓ recall earlier inputs.",
+].join("\n");
 
 /** Runs `herald chat` and returns the exit code. */
 export async function runChat(
@@ -51,34 +71,37 @@ export async function runChat(
   try {
     return options.query !== undefined
       ? await askOnce(session, options.query)
-      : await converse(session, resolved, io);
+      : await converse(session, resolved, io, options);
   } finally {
     removeListener();
-    await runtime.close();
+    await session.runtime.close();
   }
 }
 
 // Holds the conversation and the running turn.
 class ChatSession {
   readonly messages: ChatMessage[] = [];
+  runtime: ChatRuntime;
   #controller: AbortController | undefined;
-  #runtime: ChatRuntime;
   #io: CliIo;
   #sessionKey: string;
 
   constructor(runtime: ChatRuntime, io: CliIo, id: string) {
-    this.#runtime = runtime;
+    this.runtime = runtime;
     this.#io = io;
     this.#sessionKey = `cli:${id}`;
+  }
+
+  /** Whether an answer is running. */
+  get running(): boolean {
+    return this.#controller !== undefined;
   }
 
   /** Stops the running turn; false when there is none (or it is already stopping). */
   interrupt(): boolean {
     if (!this.#controller || this.#controller.signal.aborted) return false;
     this.#controller.abort();
-    this.#io.stderr.write(
-      styler(this.#io.color).dim("\n(stopping the turn; press Ctrl-C again to leave)") + "\n",
-    );
+    this.#io.stderr.write(styler(this.#io.color).dim("\n(stopping the answer)") + "\n");
     return true;
   }
 
@@ -87,7 +110,7 @@ class ChatSession {
     this.#controller = new AbortController();
     try {
       const events = turnEvents(
-        this.#runtime.agent,
+        this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
         { signal: this.#controller.signal },
       );
@@ -95,6 +118,8 @@ class ChatSession {
         color: this.#io.color,
         // With -q the answer alone goes to stdout, so it can be piped.
         progress: answerOnStdout ? this.#io.stderr : this.#io.stdout,
+        markdown: !answerOnStdout,
+        columns: terminalColumns,
       });
       if (!result || result.status === "failed") this.messages.pop();
       else this.messages.push(...result.messages);
@@ -123,52 +148,112 @@ async function converse(
   session: ChatSession,
   resolved: ResolvedConfig,
   io: CliIo,
+  options: ChatOptions,
 ): Promise<number> {
   const style = styler(io.color);
+  let model = resolved.config.model.name;
   io.stdout.write(
     style.dim(
-      `herald chat · ${resolved.config.model.name} at ${resolved.baseUrl}\n` +
-        "/new starts a new conversation, /exit leaves, Ctrl-C stops a turn.\n",
+      `herald chat · ${model} at ${resolved.baseUrl}\n` +
+        "/help lists the commands; Ctrl-C stops an answer, Ctrl-D leaves.\n",
     ),
   );
-  const prompt = () => io.stdout.write(style.bold("› "));
-  prompt();
-  for await (const line of readLines(io.stdin)) {
-    const text = line.trim();
-    if (text === "/exit" || text === "/quit") return 0;
-    if (text === "/new") {
-      session.reset();
-      io.stdout.write(style.dim("Started a new conversation.") + "\n");
-    } else if (text === "/help") {
-      io.stdout.write("/new starts a new conversation, /exit leaves, Ctrl-C stops a turn.\n");
-    } else if (text.startsWith("/")) {
-      io.stdout.write(`Unknown command ${text.split(/\s/)[0]}. Try /new, /exit or /help.\n`);
-    } else if (text !== "") {
-      await session.turn(text, false);
+  const input = options.input ??
+    (io.interactive
+      ? terminalInput({ historyPath: join(resolved.home, CHAT_HISTORY_FILE), prompt: "› " })
+      : streamInput(io.stdin));
+  // A Ctrl-C at an empty prompt arms leaving; the next one leaves.
+  let leaveArmed = false;
+  input.onInterrupt = () => {
+    if (session.interrupt()) return;
+    if (input.hasPartialLine()) {
+      leaveArmed = false;
+      input.clearLine();
+    } else if (leaveArmed) {
+      io.stdout.write("\n");
+      input.close();
+    } else {
+      leaveArmed = true;
+      io.stdout.write(style.dim("\n(press Ctrl-C again or Ctrl-D to leave)") + "\n");
+      input.prompt();
     }
-    prompt();
+  };
+  input.onEarlyInput = (text) => {
+    leaveArmed = false;
+    if (text !== "/stop") return false;
+    if (!session.interrupt()) {
+      io.stdout.write(style.dim("(no answer is running)") + "\n");
+      input.prompt();
+    }
+    return true;
+  };
+  input.prompt();
+  try {
+    for await (const raw of input.inputs()) {
+      const text = raw.trim();
+      const [command, ...rest] = text.split(/\s+/);
+      if (command === "/exit" || command === "/quit") return 0;
+      if (command === "/new") {
+        session.reset();
+        io.stdout.write(style.dim("Started a new conversation.") + "\n");
+      } else if (command === "/help") {
+        io.stdout.write(HELP + "\n");
+      } else if (command === "/model") {
+        model = await switchModel(session, resolved, io, options, model, rest.join(" "));
+      } else if (text.startsWith("/")) {
+        io.stdout.write(`Unknown command ${command}. Try /help.\n`);
+      } else if (text !== "") {
+        await session.turn(raw.replace(/^\s+|\s+$/g, ""), false);
+      }
+      input.prompt();
+    }
+    io.stdout.write("\n");
+    return 0;
+  } finally {
+    input.close();
   }
-  io.stdout.write("\n");
-  return 0;
 }
 
-/** Yields the lines of a byte stream (without their line endings). */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let newline;
-    while ((newline = buffer.indexOf("\n")) !== -1) {
-      yield buffer.slice(0, newline).replace(/\r$/, "");
-      buffer = buffer.slice(newline + 1);
-    }
+// `/model` prints the model; `/model NAME` reopens the agent on another one, keeping the
+// conversation.
+async function switchModel(
+  session: ChatSession,
+  resolved: ResolvedConfig,
+  io: CliIo,
+  options: ChatOptions,
+  current: string,
+  wanted: string,
+): Promise<string> {
+  if (wanted === "") {
+    io.stdout.write(`Model: ${current} at ${resolved.baseUrl}\n`);
+    return current;
   }
-  if (buffer !== "") yield buffer;
+  const config = { ...resolved.config, model: { ...resolved.config.model, name: wanted } };
+  try {
+    await session.runtime.close();
+    session.runtime = await options.openRuntime({ ...resolved, config });
+    io.stdout.write(styler(io.color).dim(`Now using ${wanted}.`) + "\n");
+    return wanted;
+  } catch (error) {
+    io.stderr.write(`✗ Cannot switch to ${wanted}: ${messageOf(error)}\n`);
+    session.runtime = await options.openRuntime({
+      ...resolved,
+      config: { ...resolved.config, model: { ...resolved.config.model, name: current } },
+    });
+    return current;
+  }
 }
 
 function listenForSigint(handler: () => void): () => void {
-  Deno.addSignalListener("SIGINT", handler);
-  return () => Deno.removeSignalListener("SIGINT", handler);
+  return listenForSignals(handler, { signals: ["SIGINT"] });
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
 }
 
 function messageOf(error: unknown): string {

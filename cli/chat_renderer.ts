@@ -6,6 +6,7 @@
 import type { AgentEvent, TurnResult } from "../agent/mod.ts";
 import type { ToolCall } from "../agent/mod.ts";
 import { styler, type TextWriter } from "./io.ts";
+import { MarkdownStream } from "./terminal_markdown.ts";
 
 /** How {@link renderChatStream} writes. */
 export interface ChatRenderOptions {
@@ -15,6 +16,10 @@ export interface ChatRenderOptions {
   color?: boolean;
   /** Show streamed reasoning (dim). Default false. */
   showReasoning?: boolean;
+  /** Style the answer's Markdown for a terminal (needs colour). Default false. */
+  markdown?: boolean;
+  /** The terminal width, for Markdown redraws. Default 80. */
+  columns?: () => number;
 }
 
 // The argument worth showing for each built-in tool.
@@ -28,6 +33,8 @@ const SUMMARY_FIELDS: Record<string, string[]> = {
   memory: ["action", "content"],
 };
 const SUMMARY_LENGTH = 80;
+// Tools that took at least this long get a line saying they finished, with the time.
+const SLOW_TOOL_MS = 2_000;
 
 /**
  * Writes a turn's events as they arrive and returns the turn's result (undefined when the stream
@@ -49,7 +56,11 @@ export async function renderChatStream(
   let midLine = false;
   let wroteText = false;
   let inReasoning = false;
+  const markdown = options.markdown && options.color
+    ? new MarkdownStream((text) => writer.write(text), options.columns ?? (() => 80))
+    : undefined;
   const endLine = () => {
+    markdown?.flush();
     if (midLine) writer.write("\n");
     midLine = false;
   };
@@ -61,7 +72,8 @@ export async function renderChatStream(
           inReasoning = false;
         }
         if (event.delta === "") break;
-        writer.write(event.delta);
+        if (markdown) markdown.push(event.delta);
+        else writer.write(event.delta);
         midLine = !event.delta.endsWith("\n");
         wroteText = true;
         break;
@@ -83,6 +95,11 @@ export async function renderChatStream(
           if (progress === writer) endLine();
           const firstLine = event.output.split("\n").find((line) => line.trim() !== "") ?? "";
           progress.write(style.red(`✗ ${event.call.function.name}: ${truncate(firstLine)}`) + "\n");
+        } else if (event.durationMs >= SLOW_TOOL_MS) {
+          if (progress === writer) endLine();
+          progress.write(
+            style.dim(`✓ ${event.call.function.name} ${seconds(event.durationMs)}`) + "\n",
+          );
         }
         break;
       case "final": {
@@ -138,6 +155,10 @@ function describeEnding(result: TurnResult, wroteText: boolean): string | undefi
     default:
       return wroteText ? undefined : "(no answer)";
   }
+}
+
+function seconds(ms: number): string {
+  return `(${(ms / 1000).toFixed(1)} s)`;
 }
 
 function truncate(text: string): string {

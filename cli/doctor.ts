@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import { resolveKvPath } from "../config/mod.ts";
 import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
+import { checkSandbox } from "./doctor_sandbox.ts";
 import { type CliIo, styler } from "./io.ts";
 
 /** The outcome of one check. */
@@ -29,6 +30,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
     await checkKv(resolved),
     await checkTelegram(resolved),
     await checkPort(resolved),
+    await checkSandbox(resolved),
   ];
   for (const result of results) {
     const mark = result.ok === true

@@ -19,6 +19,8 @@ export interface CliIo {
   cwd: string;
   /** Whether to use ANSI colours (a terminal, and NO_COLOR unset). */
   color: boolean;
+  /** Whether stdin and stdout are a terminal (line editing, history, prompts). */
+  interactive?: boolean;
 }
 
 /** The process's own streams, environment and directory. */
@@ -33,6 +35,7 @@ export function processIo(): CliIo {
     // relative paths and the default workspace follow the user.
     cwd: env.INIT_CWD || Deno.cwd(),
     color: Deno.stdout.isTerminal() && !env.NO_COLOR,
+    interactive: Deno.stdin.isTerminal() && Deno.stdout.isTerminal(),
   };
 }
 

@@ -197,6 +197,7 @@ export async function startGateway(
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
+    `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
@@ -207,6 +208,16 @@ export async function startGateway(
     );
   }
   if (exposureWarning) banner.push(`  warning: ${exposureWarning}`);
+  if (!runtime.sandbox.confined) {
+    banner.push(
+      runtime.sandbox.settings.mode === "off"
+        ? "  warning: the sandbox is OFF: terminal and file tools run with the gateway's own " +
+          "rights and can read its keys. Set tools.sandbox: workspace-write to confine them."
+        : "  warning: no OS sandbox is available, so terminal and file tools run unconfined; " +
+          "dangerous commands are refused and every call that changes something needs " +
+          "approval. Install bubblewrap (apt-get install bubblewrap) to confine them.",
+    );
+  }
   log(banner.join("\n"));
 
   let resolveFinished!: () => void;

@@ -7,5 +7,5 @@
 
 export { resolveApiKeys, startGateway } from "./gateway.ts";
 export type { Gateway, StartGatewayOptions } from "./gateway.ts";
-export { createLlmClient, llmTargets, openRuntime } from "./runtime.ts";
+export { createLlmClient, createSandbox, llmTargets, openRuntime } from "./runtime.ts";
 export type { Runtime } from "./runtime.ts";

@@ -52,6 +52,25 @@ export function createLlmClient(resolved: ResolvedConfig): LlmClient {
 }
 
 /**
+ * The sandbox the terminal and file tools run in, hiding `$HERALD_HOME` and the KV file.
+ *
+ * @example
+ * ```ts
+ * const sandbox = await createSandbox(await loadConfig());
+ * console.log(sandbox.status().summary);
+ * ```
+ */
+export async function createSandbox(resolved: ResolvedConfig): Promise<Sandbox> {
+  const kvPath = resolveKvPath(resolved);
+  return await Sandbox.create(
+    sandboxSettingsFor(resolved.config, [
+      resolved.home,
+      ...(kvPath.startsWith("/") ? [kvPath, `${kvPath}-wal`, `${kvPath}-shm`] : []),
+    ]),
+  );
+}
+
+/**
  * Opens the store and builds the agent.
  *
  * @example
@@ -69,13 +88,7 @@ export async function openRuntime(
   const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
   const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
   const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
-  const kvPath = resolveKvPath(resolved);
-  const sandbox = await Sandbox.create(
-    sandboxSettingsFor(config, [
-      resolved.home,
-      ...(kvPath.startsWith("/") ? [kvPath, `${kvPath}-wal`, `${kvPath}-shm`] : []),
-    ]),
-  );
+  const sandbox = await createSandbox(resolved);
   for (const tool of createBuiltinTools(config, { memory, secrets, sandbox })) {
     registry.register(tool);
   }

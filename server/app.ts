@@ -3,9 +3,9 @@
  * failure turned into the error envelope in one place.
  * @module
  */
-import { HeraldError } from "../agent/mod.ts";
+import { HeraldError } from "./errors.ts";
 import { requireKey } from "./auth.ts";
-import { errorResponse } from "./error_envelope.ts";
+import { errorResponse, knownHttpError } from "./error_envelope.ts";
 import type { Middleware, RequestContext, Route } from "./router.ts";
 import { Router } from "./router.ts";
 
@@ -22,7 +22,7 @@ export interface AppOptions {
    */
   auth?: boolean;
   /**
-   * Told about failures that are not HeraldErrors (bugs): the client gets a generic 500, so this
+   * Told about failures Herald does not know (bugs: not an HTTP, agent or store error): the client gets a generic 500, so this
    * is where their cause is recorded. Default: stderr.
    */
   onUnexpectedError?: (error: unknown, ctx: RequestContext) => void;
@@ -55,7 +55,7 @@ export function createApp(options: AppOptions): ServeHandler {
       params: {},
     };
     ctx.reportUnexpected = (error) => {
-      if (error instanceof HeraldError) return;
+      if (knownHttpError(error)) return;
       if (typeof error === "object" && error !== null) {
         if (reported.has(error)) return;
         reported.add(error);

@@ -14,13 +14,12 @@ import {
   type ApprovalRequest,
   type ChatMessage,
   failedResult,
-  InvalidRequestError,
-  NotFoundError,
   textOf,
   type TurnApprovals,
   type TurnResult,
   type TurnRunner,
 } from "../agent/mod.ts";
+import { InvalidRequestError, NotFoundError } from "./errors.ts";
 import type { ApprovalStore, StoredApproval } from "../store/mod.ts";
 import { bearerToken } from "./auth.ts";
 

@@ -3,7 +3,7 @@
  * without it (routes opt out with `auth: false`).
  * @module
  */
-import { AuthenticationError } from "../agent/mod.ts";
+import { AuthenticationError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from "zod";
-import { HeraldError, InvalidRequestError } from "../agent/mod.ts";
+import { HeraldError, InvalidRequestError } from "./errors.ts";
 
 /** Default largest body: 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;

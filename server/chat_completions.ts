@@ -16,7 +16,8 @@ import { errorResponse, jsonResponse } from "./error_envelope.ts";
 import type { RequestContext, Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
 import { answerPlain, answerStream } from "./turn_driver.ts";
-import { shuttingDownError, turnError } from "./turns.ts";
+import { shuttingDownError } from "./errors.ts";
+import { turnError } from "./error_envelope.ts";
 import {
   approvingRunner,
   callerScope,

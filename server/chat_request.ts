@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import type { AgentTurn } from "../agent/mod.ts";
-import { InvalidRequestError } from "../agent/mod.ts";
+import type { AgentTurn, UpstreamParams } from "../agent/mod.ts";
+import { InvalidRequestError } from "./errors.ts";
 import type { ChatMessage, ClientTool, ContentPart } from "../agent/mod.ts";
 
 const TextPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
@@ -61,6 +61,17 @@ export const ChatCompletionRequestSchema = z.looseObject({
   top_p: z.number().nullish(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
+  response_format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) })
+    .nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  seed: z.number().int().nullish(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  reasoning_effort: z.string().nullish(),
+  service_tier: z.string().nullish(),
+  user: z.string().nullish(),
 });
 
 /** A parsed request. */
@@ -187,5 +198,28 @@ export function toAgentTurn(request: ChatCompletionRequest): AgentTurn {
     temperature: request.temperature ?? undefined,
     topP: request.top_p ?? undefined,
     maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
+    upstreamParams: upstreamParamsOf(request),
   };
+}
+
+/** The parameters passed to the model as they are (`response_format: text` is the default). */
+export function upstreamParamsOf(request: ChatCompletionRequest): UpstreamParams {
+  const format = request.response_format;
+  return definedOnly({
+    response_format: format && format.type !== "text" ? format : undefined,
+    stop: request.stop ?? undefined,
+    seed: request.seed ?? undefined,
+    presence_penalty: request.presence_penalty ?? undefined,
+    frequency_penalty: request.frequency_penalty ?? undefined,
+    logit_bias: request.logit_bias ?? undefined,
+    parallel_tool_calls: request.parallel_tool_calls ?? undefined,
+    reasoning_effort: request.reasoning_effort ?? undefined,
+    service_tier: request.service_tier ?? undefined,
+    user: request.user ?? undefined,
+  });
+}
+
+/** A copy without the undefined fields. */
+export function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

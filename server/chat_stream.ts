@@ -8,7 +8,8 @@
  */
 import type { AgentEvent, TurnResult } from "../agent/mod.ts";
 import type { Usage } from "../agent/mod.ts";
-import { errorBody } from "./error_envelope.ts";
+import { errorBody, turnError } from "./error_envelope.ts";
+import { shuttingDownError } from "./errors.ts";
 import type { SseWriter } from "./sse.ts";
 
 /** The OpenAI usage object for a turn's usage. */
@@ -114,30 +115,14 @@ export async function renderChatCompletionStream(
   if (!final || writer.closed) return final;
 
   if (final.status === "failed") {
-    writer.send({
-      error: {
-        message: final.error?.message ?? "The agent failed.",
-        type: "server_error",
-        param: null,
-        code: final.error?.code ?? "agent_error",
-      },
-    });
-    writer.sendRaw("[DONE]");
+    endChatStreamWithError(turnError(final), writer);
     return final;
   }
   if (final.status === "interrupted") {
     // Only shutdown interrupts a run whose client is still reading (a client that left has
     // closed the writer). A finish_reason would pass the cut-off answer off as whole, and
     // "length" would suggest a token limit; an error tells SDKs to surface it and users to retry.
-    writer.send({
-      error: {
-        message: "The gateway shut down before this answer finished; retry the request.",
-        type: "server_error",
-        param: null,
-        code: "shutting_down",
-      },
-    });
-    writer.sendRaw("[DONE]");
+    endChatStreamWithError(shuttingDownError(), writer);
     return final;
   }
   writer.sendRaw(chunk("{}", finishReasonOf(final)));

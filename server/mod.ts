@@ -9,6 +9,8 @@ export { createApp } from "./app.ts";
 export type { AppOptions, ServeHandler } from "./app.ts";
 export { chatCompletionRoutes, completionObject } from "./chat_completions.ts";
 export type { AgentRunner, ChatCompletionsDeps } from "./chat_completions.ts";
+export { answerPlain, answerStream, startTurn } from "./turn_driver.ts";
+export type { PlainAnswer, StreamedAnswer, TurnCall, TurnStart } from "./turn_driver.ts";
 export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
 export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
 export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
@@ -20,13 +22,37 @@ export { RunTracker } from "./runs.ts";
 export type { Run } from "./runs.ts";
 export { installShutdown } from "./shutdown.ts";
 export type { ShutdownHandle, ShutdownOptions } from "./shutdown.ts";
+export { listenForSignals, SIGNAL_ECHO_WINDOW_MS, SignalDeduper } from "./signals.ts";
+export type { SignalListenOptions } from "./signals.ts";
 export { checkExposure, defaultGuards } from "./guards/mod.ts";
 export type { ExposureConfig } from "./guards/mod.ts";
 
+// Errors: the HTTP errors, and the one place any error becomes a response.
+export {
+  AuthenticationError,
+  ConflictError,
+  HeraldError,
+  InvalidRequestError,
+  NotFoundError,
+  RateLimitError,
+  SHUTDOWN_RETRY_AFTER_SECONDS,
+  shuttingDownError,
+} from "./errors.ts";
+export type { HeraldErrorOptions } from "./errors.ts";
+export {
+  errorBody,
+  errorForCode,
+  errorResponse,
+  jsonResponse,
+  knownHttpError,
+  STATUS_BY_CODE,
+  toHeraldError,
+  turnError,
+} from "./error_envelope.ts";
+export type { ErrorBody } from "./error_envelope.ts";
+
 // Building blocks.
 export { bearerToken, constantTimeEqual, requireKey } from "./auth.ts";
-export { errorBody, errorResponse, jsonResponse, toHeraldError } from "./error_envelope.ts";
-export type { ErrorBody } from "./error_envelope.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
 export {

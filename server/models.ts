@@ -2,7 +2,7 @@
  * `GET /v1/models` and `GET /v1/models/{id}`: the one model id clients select.
  * @module
  */
-import { NotFoundError } from "../agent/mod.ts";
+import { NotFoundError } from "./errors.ts";
 import { jsonResponse } from "./error_envelope.ts";
 import type { Route } from "./router.ts";
 

@@ -2,10 +2,12 @@
  * Graceful shutdown on SIGINT/SIGTERM: stop accepting connections, give running turns
  * `api_server.shutdown_grace` seconds to finish, then abort the rest (their handlers end the
  * streams cleanly and store the responses as incomplete), then close storage. A second signal
- * exits at once, for when the user really means it.
+ * exits at once, for when the user really means it; the copy a launcher forwards within the same
+ * instant (`deno task`, `npx`) is not a second signal (see signals.ts).
  * @module
  */
 import type { RunTracker } from "./runs.ts";
+import { listenForSignals } from "./signals.ts";
 
 /** What {@link installShutdown} needs. */
 export interface ShutdownOptions {
@@ -27,6 +29,8 @@ export interface ShutdownOptions {
   exit?: (code: number) => void;
   /** How long to wait for aborted turns and open responses to wind down. Default 5 000 ms. */
   abortWaitMs?: number;
+  /** Signals this close to the last one are its echo, not a second signal. Default 400 ms. */
+  signalWindowMs?: number;
 }
 
 /** Controls an installed shutdown. */
@@ -36,8 +40,6 @@ export interface ShutdownHandle {
   /** Removes the signal listeners. */
   dispose(): void;
 }
-
-const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
 /**
  * Installs the signal handlers.
@@ -57,7 +59,7 @@ export function installShutdown(options: ShutdownOptions): ShutdownHandle {
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const abortWaitMs = options.abortWaitMs ?? 5_000;
   let running: Promise<void> | undefined;
-  let listening: Deno.Signal[] = [];
+  let stopListening = () => {};
 
   const onSignal = () => {
     if (running) {
@@ -103,22 +105,12 @@ export function installShutdown(options: ShutdownOptions): ShutdownHandle {
       return running;
     },
     dispose() {
-      for (const signal of listening) {
-        try {
-          Deno.removeSignalListener(signal, onSignal);
-        } catch { /* already gone */ }
-      }
-      listening = [];
+      stopListening();
     },
   };
 
   if (options.signals !== false) {
-    for (const signal of SIGNALS) {
-      try {
-        Deno.addSignalListener(signal, onSignal);
-        listening.push(signal);
-      } catch { /* SIGTERM is not available on Windows */ }
-    }
+    stopListening = listenForSignals(onSignal, { windowMs: options.signalWindowMs });
   }
   return handle;
 }

@@ -8,6 +8,9 @@
 
 const encoder = new TextEncoder();
 
+/** Characters of unread frames above which the reader counts as lagging. */
+const BACKLOG_CHARS = 16 * 1024;
+
 /** Writes SSE frames; every method is a no-op once the stream is closed. */
 export interface SseWriter {
   /** `data: <json>` (with an `event:` line when `event` is given). */
@@ -20,7 +23,10 @@ export interface SseWriter {
   close(): void;
   /** True once the client left or the stream was closed. */
   readonly closed: boolean;
-  /** True while written frames wait for the reader (it is not keeping up). */
+  /**
+   * True while more than a few kilobytes of written frames wait for the reader: it is not
+   * keeping up (a frame or two waiting for the next read is normal and not counted).
+   */
   readonly backlogged: boolean;
 }
 
@@ -101,7 +107,7 @@ export function sseResponse(options: SseOptions): Response {
       return closed;
     },
     get backlogged() {
-      return pending !== "";
+      return pending.length > BACKLOG_CHARS;
     },
   };
 

@@ -16,7 +16,7 @@ import { errorResponse } from "./error_envelope.ts";
 import type { RequestContext } from "./router.ts";
 import type { Run, RunTracker } from "./runs.ts";
 import { sseResponse, type SseWriter } from "./sse.ts";
-import { turnError } from "./turns.ts";
+import { turnError } from "./error_envelope.ts";
 
 /** One turn to answer a request with. */
 export interface TurnCall {

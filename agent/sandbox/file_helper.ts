@@ -85,6 +85,8 @@ export async function callFileHelper(
     layout: "files",
     workspace: call.workspace,
     executables: [deno],
+    // Herald's own program, not the model's: V8's heap cap bounds it, the time limit ends it.
+    limits: false,
     hostEnv: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", PATH: "/usr/bin:/bin" },
     input: new TextEncoder().encode(JSON.stringify(request)),
     timeoutMs: call.timeoutMs,

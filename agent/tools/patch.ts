@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
+import { unconfinedReason } from "./tool_sandbox.ts";
 
 /** Unchanged lines shown around each change. */
 const CONTEXT_LINES = 2;
@@ -45,6 +46,13 @@ export function patchTool(
       "the file exactly (read the file first) and be unique unless replace_all is set. " +
       "Returns a diff of the change.",
     parameters,
+    // Confined, a write is the workspace's business; unconfined, each one asks first.
+    classify: async () => {
+      const sandbox = await files.sandbox();
+      return sandbox.confined
+        ? { dangerous: false }
+        : { dangerous: true, reason: unconfinedReason(sandbox) };
+    },
     async execute({ path, old_string, new_string, replace_all = false }, context) {
       const { file, text: before } = await files.read(path, context);
       if (old_string === new_string) {

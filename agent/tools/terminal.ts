@@ -12,7 +12,7 @@ import { runInSandbox } from "../sandbox/mod.ts";
 import { type CommandClass, CommandClassifier } from "./command_classifier.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 import { SECRET_ENV_NAMES } from "./secrets.ts";
-import { type SandboxSource, toolSandbox } from "./tool_sandbox.ts";
+import { type SandboxSource, toolSandbox, unconfinedReason } from "./tool_sandbox.ts";
 
 /** Bytes of stdout (and, separately, of stderr) kept; the middle of longer output is cut. */
 export const MAX_STREAM_BYTES = 50_000;
@@ -37,8 +37,11 @@ const parameters = z.object({
 
 /** The terminal tool, with the classification the approval policy reads. */
 export interface TerminalTool extends Tool<typeof parameters> {
-  /** Classifies a command: dangerous ones need approval; refused ones never run. */
-  classify(args: { command: string }): CommandClass;
+  /**
+   * Classifies a command: dangerous ones need approval; refused ones never run. Without an OS
+   * sandbox every command is dangerous, so the default policy asks before each one.
+   */
+  classify(args: { command: string }): Promise<CommandClass>;
 }
 
 /**
@@ -70,7 +73,12 @@ export function terminalTool(
       "stream keeps at most ~50 KB (the middle of longer output is cut, so filter it with " +
       `grep, head or tail). Default timeout ${defaultTimeout} s, at most ${maxTimeout} s.`,
     parameters,
-    classify: ({ command }) => classifier.classify(command),
+    classify: async ({ command }) => {
+      const verdict = classifier.classify(command);
+      const sandbox = await toolSandbox(config, options.sandbox);
+      if (verdict.dangerous || sandbox.confined) return verdict;
+      return { dangerous: true, reason: unconfinedReason(sandbox) };
+    },
     async execute({ command, timeout }, context): Promise<ToolOutput> {
       const verdict = classifier.classify(command);
       if (verdict.refused) return { output: `blocked: ${verdict.reason}.`, isError: true };

@@ -47,3 +47,9 @@ export function toolSandbox(config: Config, source?: SandboxSource): Promise<San
   }
   return sandbox;
 }
+
+/** Why a call that changes something needs approval when no OS sandbox confines the tools. */
+export function unconfinedReason(sandbox: Sandbox): string {
+  return `no OS sandbox confines the tools (${sandbox.status().summary}), so every call that ` +
+    "can change something needs approval";
+}

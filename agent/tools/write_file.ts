@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
+import { unconfinedReason } from "./tool_sandbox.ts";
 
 const parameters = z.object({
   path: z.string().min(1).describe(
@@ -32,6 +33,13 @@ export function writeFileTool(
     description: "Create a file or replace its whole content, inside the workspace. Parent " +
       "folders are created as needed. To change part of an existing file, prefer patch.",
     parameters,
+    // Confined, a write is the workspace's business; unconfined, each one asks first.
+    classify: async () => {
+      const sandbox = await files.sandbox();
+      return sandbox.confined
+        ? { dangerous: false }
+        : { dangerous: true, reason: unconfinedReason(sandbox) };
+    },
     async execute({ path, content }, context) {
       const { file, existed, bytes } = await files.write(path, content, context);
       return `${existed ? "Overwrote" : "Created"} ${file.shown}: wrote ${bytes} bytes.`;

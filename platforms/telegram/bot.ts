@@ -6,7 +6,6 @@
  * @module
  */
 import { Bot, type Context, GrammyError } from "grammy/web";
-import { autoRetry } from "@grammyjs/auto-retry";
 import { isUserAllowed } from "./access.ts";
 import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
@@ -16,6 +15,7 @@ import { type ChatApi, StreamEditor } from "./stream_editor.ts";
 import { readTokenChannel } from "./token_channel.ts";
 import { ToolProgress } from "./tool_progress.ts";
 import { readPhoto } from "./photos.ts";
+import { retryTransformer } from "./retry.ts";
 
 /** How often the typing indicator is renewed; Telegram shows it for about 5 s. */
 const TYPING_INTERVAL_MS = 4000;
@@ -74,13 +74,10 @@ export class TelegramBot {
     this.#bot = new Bot(settings.token, { client: { apiRoot: settings.apiRoot } });
     // Sends honour 429 retry_after. Edits are left to the stream editor, which backs off and
     // skips frames instead of queueing stale ones; typing is decoration; polling retries itself.
-    const retry = autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
+    const retry = retryTransformer({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
     const direct = new Set(["editMessageText", "sendChatAction", "getUpdates"]);
     this.#bot.api.config.use((prev, method, payload, signal) =>
-      direct.has(method)
-        ? prev(method, payload, signal)
-        // deno-lint-ignore no-explicit-any
-        : retry(prev as any, method, payload as any, signal) as any
+      direct.has(method) ? prev(method, payload, signal) : retry(prev, method, payload, signal)
     );
     this.#bot.on("message", (ctx) => this.#onMessage(ctx));
     this.#bot.on("callback_query:data", (ctx) => this.#onButton(ctx));

@@ -1,6 +1,6 @@
 /**
  * Gives npm code in the worker an empty `process.env`. The worker runs without env permission,
- * but the `debug` package (used by grammY and its auto-retry plugin) enumerates the whole
+ * but the `debug` package (used by grammY) enumerates the whole
  * environment when it loads, which would throw NotCapable. Imported first by the worker entry,
  * so it runs before those modules are evaluated.
  * @module

@@ -4,7 +4,7 @@
  * (the oldest entry goes first).
  * @module
  */
-import { RateLimitError } from "../../agent/mod.ts";
+import { RateLimitError } from "../errors.ts";
 import { toHeraldError } from "../error_envelope.ts";
 import type { Middleware } from "../router.ts";
 

@@ -3,7 +3,7 @@
  * its response body has been sent or the client left, so a long stream counts for its whole life.
  * @module
  */
-import { HeraldError, RateLimitError } from "../../agent/mod.ts";
+import { RateLimitError, shuttingDownError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 import { trackBody } from "./track_body.ts";
 
@@ -33,14 +33,7 @@ export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit 
   let inFlight = 0;
   const middleware: Middleware = async (_req, ctx, next) => {
     if (!ctx.route?.runsAgent) return await next();
-    if (options.draining?.()) {
-      throw new HeraldError("The gateway is shutting down; retry on another instance or later.", {
-        status: 503,
-        type: "server_error",
-        code: "gateway_draining",
-        headers: { "Retry-After": "1" },
-      });
-    }
+    if (options.draining?.()) throw shuttingDownError();
     if (inFlight >= options.maxRuns) {
       throw new RateLimitError(
         `Too many agent runs at once (the limit is ${options.maxRuns}, ` +

@@ -5,7 +5,7 @@
  * and names the user listed are accepted.
  * @module
  */
-import { HeraldError } from "../../agent/mod.ts";
+import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 
 /** Options for {@link hostGuard}. */

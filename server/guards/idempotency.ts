@@ -6,7 +6,7 @@
  * never see each other's responses. Memory is bounded by an entry cap, a byte cap and the TTL.
  * @module
  */
-import { HeraldError, InvalidRequestError } from "../../agent/mod.ts";
+import { HeraldError, InvalidRequestError } from "../errors.ts";
 import { bearerToken, constantTimeEqual } from "../auth.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";

@@ -5,7 +5,7 @@
  * Requests without a Content-Type pass: routes that need a body refuse a missing type themselves.
  * @module
  */
-import { HeraldError } from "../../agent/mod.ts";
+import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\s*(;|$)/i;

@@ -5,7 +5,7 @@
  * included), and only listed origins get CORS headers.
  * @module
  */
-import { HeraldError } from "../../agent/mod.ts";
+import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 import { setHeaders, settle } from "./settle.ts";
 

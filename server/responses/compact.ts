@@ -5,7 +5,8 @@
  * @module
  */
 import { Agent } from "../../agent/mod.ts";
-import { HeraldError, InvalidRequestError, UpstreamError } from "../../agent/mod.ts";
+import { UpstreamError } from "../../agent/mod.ts";
+import { HeraldError, InvalidRequestError } from "../errors.ts";
 import type { LlmClient } from "../../agent/mod.ts";
 import { type ChatMessage, emptyUsage, textOf, type Usage } from "../../agent/mod.ts";
 import { z } from "zod";

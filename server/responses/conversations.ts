@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { NotFoundError } from "../../agent/mod.ts";
+import { NotFoundError } from "../errors.ts";
 import { parseBody, readJsonBody } from "../body.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";

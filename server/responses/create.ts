@@ -4,13 +4,15 @@
  * background — storing only this turn's items.
  * @module
  */
-import { driveTurn, failedResult, InvalidRequestError } from "../../agent/mod.ts";
+import { driveTurn, failedResult } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import { parseBody, readJsonBody } from "../body.ts";
 import { errorBody, errorResponse, jsonResponse } from "../error_envelope.ts";
 import type { RequestContext } from "../router.ts";
 import type { SseWriter } from "../sse.ts";
 import { answerPlain, answerStream, type TurnCall } from "../turn_driver.ts";
-import { shuttingDownError, turnError } from "../turns.ts";
+import { shuttingDownError } from "../errors.ts";
+import { turnError } from "../error_envelope.ts";
 import { runBackground } from "./background.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { ResponseEmitter } from "./emitter.ts";

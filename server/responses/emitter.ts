@@ -53,7 +53,11 @@ interface OpenMessage {
 interface OpenCall {
   kind: "call";
   index: number;
-  item: ResponseItem & { arguments: string };
+  item: ResponseItem;
+  /** A client `custom` tool: a `custom_tool_call` item whose `input` is the raw text. */
+  custom: boolean;
+  /** The JSON arguments so far. */
+  args: string;
 }
 
 interface OpenReasoning {
@@ -152,7 +156,10 @@ export class ResponseEmitter {
       case "tool_call_arguments_delta": {
         const call = this.#calls.get(event.callId);
         if (!call || this.#open !== call) break;
-        call.item.arguments += event.delta;
+        call.args += event.delta;
+        // A custom tool's input is known only once its JSON wrapper is complete.
+        if (call.custom) break;
+        call.item.arguments = call.args;
         this.#emit({
           type: "response.function_call_arguments.delta",
           item_id: call.item.id,
@@ -359,17 +366,20 @@ export class ResponseEmitter {
 
   #startCall(callId: string, name: string): void {
     this.#closeOpen("completed");
-    const item = {
-      id: newId("fc"),
-      type: "function_call",
-      status: "in_progress",
-      arguments: "",
-      call_id: callId,
-      name,
-    };
+    const custom = this.#isCustomTool(name);
+    const item: ResponseItem = custom
+      ? { id: newId("ctc"), type: "custom_tool_call", status: "in_progress", call_id: callId, name }
+      : {
+        id: newId("fc"),
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: callId,
+        name,
+      };
     const index = this.#output.push(item) - 1;
     this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-    const open: OpenCall = { kind: "call", index, item };
+    const open: OpenCall = { kind: "call", index, item, custom, args: "" };
     this.#calls.set(callId, open);
     this.#open = open;
   }
@@ -454,9 +464,16 @@ export class ResponseEmitter {
       // Closed early because the next call started; its arguments were complete by then.
       return;
     }
-    open.item.arguments = call.function.arguments;
+    open.args = call.function.arguments;
+    if (!open.custom) open.item.arguments = call.function.arguments;
     open.item.name = call.function.name;
     this.#closeOpen("completed");
+  }
+
+  /** Whether `name` is a `custom` tool the client declared (the echoed tools say). */
+  #isCustomTool(name: string): boolean {
+    const tools = (this.#response.tools ?? []) as { type?: string; name?: string }[];
+    return tools.some((t) => t.type === "custom" && t.name === name);
   }
 
   #closeOpen(status: "completed" | "incomplete"): void {
@@ -501,17 +518,28 @@ export class ResponseEmitter {
         content_index: 0,
         part: { ...part, logprobs: [] },
       });
+    } else if (open.custom) {
+      item.input = customInput(open.args);
     } else {
       this.#emit({
         type: "response.function_call_arguments.done",
         item_id: item.id,
         output_index: index,
-        arguments: open.item.arguments,
+        arguments: open.args,
         name: item.name,
       });
     }
     this.#emit({ type: "response.output_item.done", output_index: index, item: clone(item) });
   }
+}
+
+/** The raw input of a custom tool call from the `{"input": …}` arguments it was offered with. */
+function customInput(args: string): string {
+  try {
+    const parsed = JSON.parse(args);
+    if (typeof parsed?.input === "string") return parsed.input;
+  } catch { /* a model that sent the raw text itself */ }
+  return args;
 }
 
 function clone<T>(value: T): T {

@@ -4,7 +4,7 @@
  * items back into messages for the next turn.
  * @module
  */
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage, ContentPart, ToolCall } from "../../agent/mod.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 import { openCompaction } from "./compaction.ts";
@@ -44,6 +44,7 @@ export async function normaliseInput(
             param: `input[${i}].role`,
           });
         }
+        checkMessage(raw, i);
         out.push({
           ...raw,
           type: "message",
@@ -69,16 +70,27 @@ export async function normaliseInput(
         });
         break;
       case "function_call":
+        requireStrings(raw, i, ["call_id", "name", "arguments"]);
         out.push({ ...raw, id: idOf(raw, "fc"), status: raw.status ?? "completed" });
         break;
+      case "custom_tool_call":
+        requireStrings(raw, i, ["call_id", "name", "input"]);
+        out.push({ ...raw, id: idOf(raw, "ctc"), status: raw.status ?? "completed" });
+        break;
       case "function_call_output":
-        if (typeof raw.call_id !== "string") {
-          throw new InvalidRequestError("A function_call_output item needs a call_id.", {
-            code: "missing_required_parameter",
-            param: `input[${i}].call_id`,
-          });
+      case "custom_tool_call_output":
+        requireStrings(raw, i, ["call_id"]);
+        if (typeof raw.output !== "string" && !Array.isArray(raw.output)) {
+          throw new InvalidRequestError(
+            `input[${i}] (${type}) needs an output: a string or a list of content parts.`,
+            { code: "invalid_value", param: `input[${i}].output` },
+          );
         }
-        out.push({ ...raw, id: idOf(raw, "fco"), status: raw.status ?? "completed" });
+        out.push({
+          ...raw,
+          id: idOf(raw, type === "custom_tool_call_output" ? "ctco" : "fco"),
+          status: raw.status ?? "completed",
+        });
         break;
       case "item_reference": {
         const id = typeof raw.id === "string" ? raw.id : "";
@@ -108,6 +120,53 @@ export async function normaliseInput(
     }
   }
   return out;
+}
+
+const MESSAGE_ROLES = new Set(["user", "assistant", "system", "developer"]);
+
+/** A message's role and content must be what the API allows; a 400 names the item otherwise. */
+function checkMessage(raw: Record<string, unknown>, index: number): void {
+  if (!MESSAGE_ROLES.has(raw.role as string)) {
+    throw new InvalidRequestError(
+      `input[${index}] has role '${String(raw.role).slice(0, 40)}'; use user, assistant, ` +
+        "system or developer.",
+      { code: "invalid_value", param: `input[${index}].role` },
+    );
+  }
+  const content = raw.content;
+  if (content == null || typeof content === "string") return;
+  if (!Array.isArray(content)) {
+    throw new InvalidRequestError(
+      `input[${index}].content must be a string or a list of content parts.`,
+      { code: "invalid_value", param: `input[${index}].content` },
+    );
+  }
+  content.forEach((part, j) => {
+    if (typeof part === "string") return;
+    if (part && typeof part === "object" && typeof (part as { type?: unknown }).type !== "number") {
+      return;
+    }
+    throw new InvalidRequestError(
+      `input[${index}].content[${j}] must be a content part object such as ` +
+        `{"type": "input_text", "text": "…"}.`,
+      { code: "invalid_value", param: `input[${index}].content[${j}]` },
+    );
+  });
+}
+
+/** A 400 naming the item and field when one of `fields` is not a string. */
+function requireStrings(raw: Record<string, unknown>, index: number, fields: string[]): void {
+  for (const field of fields) {
+    if (typeof raw[field] === "string") continue;
+    throw new InvalidRequestError(
+      `input[${index}] (${raw.type}) needs '${field}' as a string` +
+        (raw[field] === undefined ? "." : `, not ${JSON.stringify(raw[field])?.slice(0, 40)}.`),
+      {
+        code: raw[field] === undefined ? "missing_required_parameter" : "invalid_value",
+        param: `input[${index}].${field}`,
+      },
+    );
+  }
 }
 
 function userMessage(text: string): ResponseItem {
@@ -233,7 +292,19 @@ export function itemsToRawMessages(items: ResponseItem[]): ChatMessage[] {
           function: { name: String(item.name ?? ""), arguments: String(item.arguments ?? "") },
         });
         break;
+      case "custom_tool_call":
+        // Offered upstream as a function taking the raw input as `input` (see request.ts).
+        appendCall(out, {
+          id: String(item.call_id ?? item.id),
+          type: "function",
+          function: {
+            name: String(item.name ?? ""),
+            arguments: JSON.stringify({ input: String(item.input ?? "") }),
+          },
+        });
+        break;
       case "function_call_output":
+      case "custom_tool_call_output":
         out.push({
           role: "tool",
           tool_call_id: String(item.call_id),

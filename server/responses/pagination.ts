@@ -3,7 +3,7 @@
  * items: `order` (default `desc`), `limit` (1–100, default 20), `after` / `before` item ids.
  * @module
  */
-import { InvalidRequestError } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 
 /** One page of items, in the list shape openai-node's cursor pages read. */

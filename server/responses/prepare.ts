@@ -6,7 +6,8 @@
  */
 import type { AgentTurn, ApprovalDecision, TurnApprovals } from "../../agent/mod.ts";
 import { decisionsFor, deferredApprovals, takeAnswer, textContinuation } from "../approvals.ts";
-import { HERALD_ORIGIN, InvalidRequestError } from "../../agent/mod.ts";
+import { HERALD_ORIGIN } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage } from "../../agent/mod.ts";
 import type { ConversationStore } from "../../store/mod.ts";
 import type {
@@ -25,7 +26,16 @@ import {
   normaliseInput,
   withoutKnownItems,
 } from "./items.ts";
-import { functionTools, mcpServers, type ResponseRequest } from "./request.ts";
+import {
+  customToolAsFunction,
+  customTools,
+  functionTools,
+  mcpServers,
+  type ResponseRequest,
+  unservedToolTypes,
+  upstreamParams,
+  upstreamToolChoice,
+} from "./request.ts";
 import { baseResponse } from "./response_object.ts";
 import { DEFAULT_CONTEXT_TOKENS, truncateHistory } from "./truncate.ts";
 
@@ -191,7 +201,21 @@ export async function prepare(
     });
   }
   const id = newId("resp");
-  const tools = functionTools(request);
+  const tools = [
+    ...functionTools(request).map((t) => ({
+      name: t.name,
+      description: t.description ?? undefined,
+      parameters: t.parameters ?? undefined,
+      ...(t.strict != null ? { strict: t.strict } : {}),
+    })),
+    ...customTools(request).map(customToolAsFunction),
+  ];
+  const unserved = unservedToolTypes(request);
+  if (unserved.length) {
+    console.warn(
+      `Responses request ${id}: ignoring tool type(s) Herald cannot serve: ${unserved.join(", ")}.`,
+    );
+  }
   const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
   const allowedTools: Record<string, string[]> = {};
   for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
@@ -232,19 +256,15 @@ export async function prepare(
       platform: "api_server",
       messages,
       instructions: instructions ?? undefined,
-      clientTools: tools.map((t) => ({
-        name: t.name,
-        description: t.description ?? undefined,
-        parameters: t.parameters ?? undefined,
-        ...(t.strict != null ? { strict: t.strict } : {}),
-      })),
-      toolChoice: tools.length ? request.tool_choice : undefined,
+      clientTools: tools,
+      toolChoice: tools.length ? upstreamToolChoice(request.tool_choice) : undefined,
       ...(Object.keys(allowedTools).length ? { allowedTools } : {}),
       ...(approvalDecisions ? { approvalDecisions } : {}),
       sessionKey: name ?? parent?.root ?? id,
       temperature: request.temperature ?? undefined,
       topP: request.top_p ?? undefined,
       maxOutputTokens: request.max_output_tokens ?? undefined,
+      upstreamParams: upstreamParams(request),
     },
   };
 }

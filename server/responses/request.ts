@@ -4,7 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { InvalidRequestError } from "../../agent/mod.ts";
+import type { ClientTool, UpstreamParams } from "../../agent/mod.ts";
+import { InvalidRequestError } from "../errors.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
@@ -62,7 +63,158 @@ export const ResponseRequestSchema = z.looseObject({
   user: z.string().nullish(),
   safety_identifier: z.string().nullish(),
   prompt_cache_key: z.string().nullish(),
+  presence_penalty: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  top_logprobs: z.number().int().min(0).nullish(),
+  service_tier: z.string().nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
 });
+
+const CustomToolSchema = z.looseObject({
+  type: z.literal("custom"),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  format: z.looseObject({ type: z.string() }).nullish(),
+});
+
+/** A declared custom (freeform) tool in the form the Response object echoes. */
+export interface EchoedCustomTool {
+  type: "custom";
+  name: string;
+  description: string | null;
+  format: Record<string, unknown>;
+}
+
+/** The request's custom tools: freeform-input tools such as Codex's `apply_patch`. */
+export function customTools(request: ResponseRequest): EchoedCustomTool[] {
+  const out: EchoedCustomTool[] = [];
+  for (const [i, tool] of (request.tools ?? []).entries()) {
+    if (tool.type !== "custom") continue;
+    const parsed = CustomToolSchema.safeParse(tool);
+    if (!parsed.success) {
+      throw new InvalidRequestError(`tools[${i}] is not a valid custom tool: it needs a name.`, {
+        code: "invalid_value",
+        param: `tools[${i}].name`,
+      });
+    }
+    out.push({
+      type: "custom",
+      name: parsed.data.name,
+      description: parsed.data.description ?? null,
+      format: parsed.data.format ?? { type: "text" },
+    });
+  }
+  return out;
+}
+
+/**
+ * A custom tool as a Chat Completions upstream can take it: a function whose one string
+ * argument, `input`, is the tool's raw input. (Few upstreams know `custom` tools; every one knows
+ * functions.) The call comes back to the client as a `custom_tool_call` item.
+ */
+export function customToolAsFunction(tool: EchoedCustomTool): ClientTool {
+  const format = tool.format as { type: string; syntax?: string; definition?: string };
+  const grammar = format.type === "grammar" && format.definition
+    ? ` The input must match this ${format.syntax ?? ""} grammar:\n${format.definition}`
+    : "";
+  return {
+    name: tool.name,
+    description: `${tool.description ?? ""}\n\nPass the tool's whole raw input as the string ` +
+      `argument \`input\`.${grammar}`.trim(),
+    parameters: {
+      type: "object",
+      properties: { input: { type: "string", description: "The raw input for this tool." } },
+      required: ["input"],
+      additionalProperties: false,
+    },
+  };
+}
+
+/** Tool types a client may declare and Herald can serve. */
+const SERVED_TOOL_TYPES = new Set(["function", "custom", "mcp"]);
+
+/**
+ * The declared tool types Herald cannot serve (hosted tools of OpenAI's such as `web_search`,
+ * `file_search`, `code_interpreter`): they are left out of the turn, not refused.
+ */
+export function unservedToolTypes(request: ResponseRequest): string[] {
+  return [...new Set((request.tools ?? []).map((t) => t.type))]
+    .filter((type) => !SERVED_TOOL_TYPES.has(type));
+}
+
+/**
+ * The Responses `tool_choice` in Chat Completions terms: `{type: "function", name}` and
+ * `{type: "custom", name}` name a function, `allowed_tools` keeps its mode, a hosted tool
+ * choice (which Herald cannot force) becomes `auto`.
+ */
+export function upstreamToolChoice(choice: unknown): unknown {
+  if (choice == null || typeof choice === "string") return choice ?? undefined;
+  const c = choice as { type?: string; name?: string; mode?: string };
+  if ((c.type === "function" || c.type === "custom") && typeof c.name === "string") {
+    return { type: "function", function: { name: c.name } };
+  }
+  if (c.type === "allowed_tools") return c.mode === "required" ? "required" : "auto";
+  return "auto";
+}
+
+const TextFormatSchema = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    name: z.string().min(1),
+    schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().nullish(),
+    description: z.string().nullish(),
+  }),
+]);
+
+/**
+ * The request's parameters for the model, in Chat Completions terms: `text.format` becomes
+ * `response_format`, `reasoning.effort` becomes `reasoning_effort`. A malformed `text.format` is a
+ * 400 naming the field.
+ */
+export function upstreamParams(request: ResponseRequest): UpstreamParams {
+  const params: UpstreamParams = {};
+  const format = (request.text as { format?: unknown } | null | undefined)?.format;
+  if (format != null) {
+    const parsed = TextFormatSchema.safeParse(format);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = ["text", "format", ...issue.path.map(String)].join(".");
+      throw new InvalidRequestError(`${path}: ${issue.message}`, {
+        code: "invalid_value",
+        param: path,
+      });
+    }
+    const f = parsed.data;
+    if (f.type === "json_object") params.response_format = { type: "json_object" };
+    if (f.type === "json_schema") {
+      params.response_format = {
+        type: "json_schema",
+        json_schema: {
+          name: f.name,
+          schema: f.schema,
+          ...(f.strict != null ? { strict: f.strict } : {}),
+          ...(f.description != null ? { description: f.description } : {}),
+        },
+      };
+    }
+  }
+  const effort = (request.reasoning as { effort?: unknown } | null | undefined)?.effort;
+  if (typeof effort === "string") params.reasoning_effort = effort;
+  if (request.parallel_tool_calls != null) params.parallel_tool_calls = request.parallel_tool_calls;
+  if (request.presence_penalty != null) params.presence_penalty = request.presence_penalty;
+  if (request.frequency_penalty != null) params.frequency_penalty = request.frequency_penalty;
+  if (request.service_tier != null) params.service_tier = request.service_tier;
+  if (request.seed != null) params.seed = request.seed;
+  if (request.stop != null) params.stop = request.stop;
+  if (request.logit_bias != null) params.logit_bias = request.logit_bias;
+  if (request.user != null) params.user = request.user;
+  return params;
+}
 
 /** A parsed request. */
 export type ResponseRequest = z.infer<typeof ResponseRequestSchema>;

@@ -5,7 +5,7 @@
  */
 import type { Usage } from "../../agent/mod.ts";
 import type { ResponseObject } from "../../store/mod.ts";
-import { functionTools, type ResponseRequest } from "./request.ts";
+import { customTools, functionTools, type ResponseRequest } from "./request.ts";
 
 /** Who a response is and where it sits, beside the request's own fields. */
 export interface ResponseIdentity {
@@ -42,11 +42,11 @@ export function baseResponse(
     parallel_tool_calls: request.parallel_tool_calls ?? true,
     temperature: request.temperature ?? 1,
     top_p: request.top_p ?? 1,
-    presence_penalty: 0,
-    frequency_penalty: 0,
-    top_logprobs: 0,
+    presence_penalty: request.presence_penalty ?? 0,
+    frequency_penalty: request.frequency_penalty ?? 0,
+    top_logprobs: request.top_logprobs ?? 0,
     tool_choice: request.tool_choice ?? "auto",
-    tools: [...functionTools(request), ...identity.hostedTools ?? []],
+    tools: [...functionTools(request), ...customTools(request), ...identity.hostedTools ?? []],
     truncation: request.truncation ?? "disabled",
     text: request.text ?? { format: { type: "text" } },
     reasoning: request.reasoning ?? null,
@@ -56,11 +56,12 @@ export function baseResponse(
     previous_response_id: identity.previousResponseId,
     store: identity.store,
     background: request.background ?? false,
-    service_tier: "default",
+    service_tier: request.service_tier ?? "default",
     metadata: request.metadata ?? {},
     safety_identifier: request.safety_identifier ?? null,
     prompt_cache_key: request.prompt_cache_key ?? null,
-    user: request.user ?? null,
+    // Not a field of the Open Responses object: echoed only when the client sent it.
+    ...(request.user != null ? { user: request.user } : {}),
     ...(identity.conversation ? { conversation: { id: identity.conversation } } : {}),
   };
 }

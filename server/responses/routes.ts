@@ -3,7 +3,7 @@
  * and cancel; and the Conversations API beside them.
  * @module
  */
-import { InvalidRequestError, NotFoundError } from "../../agent/mod.ts";
+import { InvalidRequestError, NotFoundError } from "../errors.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { createResponse } from "./create.ts";

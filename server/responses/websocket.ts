@@ -9,13 +9,15 @@
  * apply no CORS to WebSockets, so a foreign Origin is refused before the handshake.
  * @module
  */
-import { driveTurn, HeraldError, InvalidRequestError } from "../../agent/mod.ts";
+import { driveTurn } from "../../agent/mod.ts";
+import { HeraldError, InvalidRequestError } from "../errors.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 import { parseBody } from "../body.ts";
 import { errorBody, toHeraldError } from "../error_envelope.ts";
 import type { Route } from "../router.ts";
 import type { Run } from "../runs.ts";
-import { shuttingDownError, turnError } from "../turns.ts";
+import { shuttingDownError } from "../errors.ts";
+import { turnError } from "../error_envelope.ts";
 import { startTurn } from "../turn_driver.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { finalStatus, save, turnRunner } from "./outcome.ts";

@@ -228,7 +228,8 @@ Deno.test("no upstream reachable: the error says to set OPENAI_BASE_URL", async 
     result.error!.message,
     `no LLM reachable at http://127.0.0.1:${port}/v1: set OPENAI_BASE_URL`,
   );
-  assertEquals(result.error!.status, 503);
+  assertEquals(result.error!.code, "upstream_unreachable");
+  assertEquals("status" in result.error!, false, "the agent says what failed, not an HTTP status");
 });
 
 Deno.test("fallback models are used when the primary keeps failing", async () => {

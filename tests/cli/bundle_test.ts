@@ -2,6 +2,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { join } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { buildBundle, prepareWorkerSource } from "../../cli/bundle.ts";
+import { HERALD_UNSTABLE_FLAGS } from "../../cli/runtime_flags.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
@@ -24,8 +25,7 @@ function bundleCommand(
     args: [
       "run",
       "-A",
-      "--unstable-kv",
-      "--unstable-worker-options",
+      ...HERALD_UNSTABLE_FLAGS,
       "--no-config",
       bundle,
       ...args,

@@ -54,10 +54,12 @@ Deno.test("doctor passes every check against a healthy setup", async () => {
       });
       assertEquals(run.code, 0, run.stdout + run.stderr);
       const lines = run.stdout.trim().split("\n");
-      assertEquals(lines.length, 4, run.stdout);
+      assertEquals(lines.length, 5, run.stdout);
       for (const line of lines) assert(line.startsWith("✓ "), line);
       assert(lines[0].includes('offers "fake-model"'));
       assert(lines[2].includes("@herald_test_bot"));
+      assert(lines[4].includes("Sandbox: bubblewrap"), lines[4]);
+      assert(lines[4].includes("proven: a write outside the workspace failed"), lines[4]);
       assertEquals(upstream.seenAuth, ["Bearer sk-upstream-key"]);
       assert(!run.stdout.includes(TOKEN), "the bot token is never printed");
     });

@@ -28,6 +28,9 @@ export interface FakeReply {
   /** Answer with this HTTP status and an OpenAI error body instead. */
   status?: number;
   errorMessage?: string;
+  /** The `param` and `code` of that error body. */
+  errorParam?: string;
+  errorCode?: string;
   headers?: Record<string, string>;
   /** Milliseconds before the response headers. */
   delayMs?: number;
@@ -73,11 +76,70 @@ function textOf(content: unknown): string {
   return "";
 }
 
-/** Echoes the last user message: `echo: <text>`. */
+/**
+ * Echoes the last user message: `echo: <text>`. Honours `response_format` as a model does:
+ * `json_object` answers `{"echo": "<text>"}`, `json_schema` an instance of the schema (strings
+ * echo the text, enums take their first value).
+ */
 export const echoResponder: FakeResponder = (req) => {
   const last = [...req.body.messages].reverse().find((m) => m.role === "user");
-  return { text: `echo: ${textOf(last?.content)}` };
+  const text = `echo: ${textOf(last?.content)}`;
+  // deno-lint-ignore no-explicit-any
+  const format = req.body.response_format as any;
+  if (format?.type === "json_object") return { text: JSON.stringify({ echo: text }) };
+  if (format?.type === "json_schema") {
+    const schema = format.json_schema?.schema ?? {};
+    return { text: JSON.stringify(sampleOf(schema, schema, text)) };
+  }
+  return { text };
 };
+
+/** A value that satisfies a JSON schema (the subset structured-output schemas use). */
+// deno-lint-ignore no-explicit-any
+export function sampleOf(schema: any, root: any, text: string): unknown {
+  if (!schema || typeof schema !== "object") return text;
+  if (schema.$ref) {
+    const path = String(schema.$ref).replace(/^#\//, "").split("/");
+    // deno-lint-ignore no-explicit-any
+    return sampleOf(path.reduce((node: any, key) => node?.[key], root), root, text);
+  }
+  if ("const" in schema) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const options = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(options)) {
+    // deno-lint-ignore no-explicit-any
+    const first = options.find((o: any) => o?.type !== "null") ?? options[0];
+    return sampleOf(first, root, text);
+  }
+  if (Array.isArray(schema.allOf) && schema.allOf.length) {
+    return sampleOf(schema.allOf[0], root, text);
+  }
+  const type = Array.isArray(schema.type)
+    ? schema.type.find((t: string) => t !== "null") ?? "null"
+    : schema.type ?? (schema.properties ? "object" : "string");
+  switch (type) {
+    case "object": {
+      const out: Record<string, unknown> = {};
+      for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+        out[key] = sampleOf(sub, root, text);
+      }
+      return out;
+    }
+    case "array": {
+      const n = Math.max(1, schema.minItems ?? 1);
+      return Array.from({ length: n }, () => sampleOf(schema.items, root, text));
+    }
+    case "integer":
+    case "number":
+      return schema.minimum ?? 1;
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    default:
+      return text;
+  }
+}
 
 function splitText(text: string): string[] {
   const out: string[] = [];
@@ -207,8 +269,8 @@ export class FakeLlm {
         error: {
           message: reply.errorMessage ?? `fake upstream error ${reply.status}`,
           type: reply.status === 429 ? "rate_limit_error" : "server_error",
-          param: null,
-          code: null,
+          param: reply.errorParam ?? null,
+          code: reply.errorCode ?? null,
         },
       }, { status: reply.status, headers: reply.headers });
     }

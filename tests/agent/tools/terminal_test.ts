@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ToolRegistry } from "../../../agent/mod.ts";
+import { patchTool, ToolRegistry, writeFileTool } from "../../../agent/mod.ts";
 import { MAX_STREAM_BYTES, terminalTool } from "../../../agent/tools/terminal.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
@@ -135,4 +135,31 @@ Deno.test("bad terminal arguments come back as a tool error", async () => {
   assert.match(missing.output, /invalid arguments for terminal: command/);
   const badJson = await registry.call("terminal", "{command:", toolContext(ws.path));
   assert.match(badJson.output, /not valid JSON/);
+});
+
+Deno.test("the terminal classifies: dangerous commands only when sandboxed, every command when not", async () => {
+  const sandboxed = terminalTool(testConfig());
+  assert.deepEqual(await sandboxed.classify({ command: "ls" }), { dangerous: false });
+  assert.equal((await sandboxed.classify({ command: "rm -rf ~" })).dangerous, true);
+  const unconfined = terminalTool(testConfig({ tools: { sandbox: "off" } }));
+  const verdict = await unconfined.classify({ command: "ls" });
+  assert.equal(verdict.dangerous, true);
+  assert.match(verdict.reason ?? "", /no OS sandbox confines the tools .*every call/);
+});
+
+Deno.test("write_file and patch need approval only when no sandbox confines them", async () => {
+  const context = toolContext("/tmp");
+  for (const sandbox of ["workspace-write", "off"] as const) {
+    const registry = new ToolRegistry()
+      .register(writeFileTool(testConfig({ tools: { sandbox } })))
+      .register(patchTool(testConfig({ tools: { sandbox } })));
+    const write = await registry.classify("write_file", '{"path":"a","content":"b"}', context);
+    const patch = await registry.classify(
+      "patch",
+      '{"path":"a","old_string":"b","new_string":"c"}',
+      context,
+    );
+    assert.equal(write.dangerous, sandbox === "off", sandbox);
+    assert.equal(patch.dangerous, sandbox === "off", sandbox);
+  }
 });

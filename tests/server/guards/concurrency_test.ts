@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { concurrencyLimit } from "../../../server/guards/mod.ts";
+import { SHUTDOWN_RETRY_AFTER_SECONDS } from "../../../server/mod.ts";
 import { AUTH, Gate, serveApp } from "./harness.ts";
 
 const JSON_AUTH = { ...AUTH, "Content-Type": "application/json" };
@@ -105,9 +106,9 @@ Deno.test("while draining, new runs get 503", async () => {
     assert.equal(res.status, 503);
     // Retryable elsewhere or later: Retry-After, and no `x-should-retry: false` (the openai SDK
     // would then give up at once).
-    assert.equal(res.headers.get("retry-after"), "1");
+    assert.equal(res.headers.get("retry-after"), String(SHUTDOWN_RETRY_AFTER_SECONDS));
     assert.notEqual(res.headers.get("x-should-retry"), "false");
-    assert.equal((await res.json()).error.code, "gateway_draining");
+    assert.equal((await res.json()).error.code, "shutting_down");
   } finally {
     await app.close();
   }

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { ResponseEmitter, type ResponseStreamEvent } from "../../../server/responses/mod.ts";
+import type { ResponseObject } from "../../../store/mod.ts";
+
+function base(): ResponseObject {
+  return { id: "resp_test", object: "response", status: "in_progress", output: [] };
+}
+
+function deltas(events: ResponseStreamEvent[]): string[] {
+  return events.filter((e) => e.type === "response.output_text.delta").map((e) => String(e.delta));
+}
+
+Deno.test("each text delta is emitted at once while the client keeps up", () => {
+  const events: ResponseStreamEvent[] = [];
+  const emitter = new ResponseEmitter(base(), (e) => events.push(e));
+  emitter.start(false);
+  emitter.handle({ type: "text_delta", delta: "Hel" });
+  assert.deepEqual(deltas(events), ["Hel"]);
+  emitter.handle({ type: "text_delta", delta: "lo" });
+  assert.deepEqual(deltas(events), ["Hel", "lo"]);
+  emitter.dispose();
+});
+
+Deno.test("text deltas are joined while the transport is backlogged, then sent as one", async () => {
+  const events: ResponseStreamEvent[] = [];
+  let backlogged = true;
+  const emitter = new ResponseEmitter(base(), (e) => events.push(e), {
+    backlogged: () => backlogged,
+  });
+  emitter.start(false);
+  for (const delta of ["a", "b", "c"]) emitter.handle({ type: "text_delta", delta });
+  assert.deepEqual(deltas(events), []);
+  // The client catches up: the held text goes out as one delta at the next check.
+  backlogged = false;
+  const before = events.length;
+  await new Promise<void>((resolve) => {
+    const check = () => events.length > before ? resolve() : setTimeout(check, 1);
+    check();
+  });
+  assert.deepEqual(deltas(events), ["abc"]);
+  emitter.handle({ type: "text_delta", delta: "d" });
+  assert.deepEqual(deltas(events), ["abc", "d"]);
+  emitter.dispose();
+});
+
+Deno.test("held text is flushed before any other event, keeping the order", () => {
+  const events: ResponseStreamEvent[] = [];
+  const emitter = new ResponseEmitter(base(), (e) => events.push(e), { backlogged: () => true });
+  emitter.start(false);
+  emitter.handle({ type: "text_delta", delta: "before the call" });
+  emitter.handle({ type: "tool_call_started", callId: "call_1", name: "f", kind: "client" });
+  const types = events.map((e) => e.type);
+  assert.ok(
+    types.indexOf("response.output_text.delta") < types.lastIndexOf("response.output_item.added"),
+  );
+  assert.deepEqual(deltas(events), ["before the call"]);
+  emitter.dispose();
+});
