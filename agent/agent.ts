@@ -390,6 +390,7 @@ export class Agent implements TurnRunner {
       workspace: this.options.workspace,
       platform: turn.platform,
       sessionKey: turn.sessionKey,
+      actor: turn.actor,
     };
     const approvedIds = new Map<string, string>();
     const calls: ToolCall[] = [];

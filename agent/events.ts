@@ -35,6 +35,8 @@ export interface AgentTurn {
   platform: Platform;
   /** A stable key for the conversation (chat id, conversation name), given to tools. */
   sessionKey?: string;
+  /** Who asked: the API key's name, or the platform user; recorded in the audit trail. */
+  actor?: string;
   /** Per-request sampling options passed upstream when set. */
   temperature?: number;
   topP?: number;

@@ -58,9 +58,14 @@ export const HELP_OPTION: OptionSpec = {
 export const COMMANDS: CommandSpec[] = [
   {
     name: "serve",
-    usage: "serve [--host HOST] [--port PORT] [--config PATH]",
+    usage: "serve [--host HOST] [--port PORT] [--config PATH] [--verbose]",
     summary: "Start the gateway: the HTTP API and, when configured, the Telegram bot (default).",
-    options: [HOST, PORT, CONFIG],
+    options: [HOST, PORT, CONFIG, {
+      name: "verbose",
+      short: "v",
+      type: "boolean",
+      description: "Log every request and every tool call (log.level debug).",
+    }],
     examples: ["herald serve", "herald serve --host 0.0.0.0 --port 9000"],
   },
   {
@@ -107,6 +112,38 @@ export const COMMANDS: CommandSpec[] = [
     summary: "Check the LLM upstream, the database, the Telegram token and the port.",
     options: [HOST, PORT, CONFIG],
     examples: ["herald doctor"],
+  },
+  {
+    name: "audit",
+    usage: "audit [--tool NAME] [--since DURATION] [--json] [-f|--follow] [--config PATH]",
+    summary: "Show the audit trail of tool calls (also while the gateway runs).",
+    options: [
+      {
+        name: "tool",
+        type: "string",
+        value: "NAME",
+        description: "Only calls of this tool (terminal, read_file, web_fetch…).",
+      },
+      {
+        name: "since",
+        type: "string",
+        value: "DURATION",
+        description: "Only calls in the last DURATION (30m, 2h, 7d, 1w) or since a date.",
+      },
+      { name: "json", type: "boolean", description: "Print the records as JSON lines." },
+      {
+        name: "follow",
+        short: "f",
+        type: "boolean",
+        description: "Keep printing calls as they happen, until Ctrl-C.",
+      },
+      CONFIG,
+    ],
+    examples: [
+      "herald audit --since 1h",
+      "herald audit --tool terminal --json",
+      "herald audit -f",
+    ],
   },
   {
     name: "help",

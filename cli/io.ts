@@ -21,6 +21,8 @@ export interface CliIo {
   color: boolean;
   /** Whether stdin and stdout are a terminal (line editing, history, prompts). */
   interactive?: boolean;
+  /** How the user runs herald: `herald`, or `deno task herald` from a checkout. Default `herald`. */
+  command?: string;
 }
 
 /** The process's own streams, environment and directory. */
@@ -36,7 +38,33 @@ export function processIo(): CliIo {
     cwd: env.INIT_CWD || Deno.cwd(),
     color: Deno.stdout.isTerminal() && !env.NO_COLOR,
     interactive: Deno.stdin.isTerminal() && Deno.stdout.isTerminal(),
+    command: detectCommand(env, Deno.execPath()),
   };
+}
+
+/**
+ * How the user started herald, so hints name a command they can type: a compiled binary by its
+ * own name, `deno task herald` under `deno task` (a checkout), otherwise `herald` (installed with
+ * `deno task install`, or the bundle).
+ *
+ * @example
+ * ```ts
+ * detectCommand({ INIT_CWD: "/home/me" }, "/usr/bin/deno"); // "deno task herald"
+ * ```
+ */
+export function detectCommand(env: Record<string, string | undefined>, execPath: string): string {
+  const binary = execPath.split(/[\\/]/).pop()!.replace(/\.exe$/i, "");
+  if (binary !== "deno") return binary;
+  return env.INIT_CWD ? "deno task herald" : "herald";
+}
+
+/**
+ * Rewrites the command names in a message (written as \`herald …\`) to the way the user runs
+ * herald, e.g. \`deno task herald key\`.
+ */
+export function forUser(message: string, command: string | undefined): string {
+  if (!command || command === "herald") return message;
+  return message.replace(/`herald(?=[ `])/g, "`" + command);
 }
 
 /** Collects written text in memory, for tests. */

@@ -11,7 +11,7 @@ import type { ResolvedConfig } from "../config/mod.ts";
 import { parseCommandLine, type ParsedCommand, UsageError } from "./args.ts";
 import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
-import { type CliIo, processIo } from "./io.ts";
+import { type CliIo, forUser, processIo } from "./io.ts";
 import { runServe } from "./serve.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
@@ -33,26 +33,28 @@ export const VERSION: string = denoJson.version;
  * ```
  */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  // Hints name commands the way this user runs them (`deno task herald key` from a checkout).
+  const say = (text: string) => io.stderr.write(forUser(text, io.command) + "\n");
   let parsed: ParsedCommand;
   try {
     parsed = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`herald: ${error.message}\n`);
+    say(`herald: ${error.message}`);
     return 2;
   }
   try {
     return await dispatch(parsed, io);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr.write(error.lines.join("\n") + "\n");
+      say(error.lines.join("\n"));
       return 2;
     }
     if (error instanceof UsageError) {
-      io.stderr.write(`herald: ${error.message}\n`);
+      say(`herald: ${error.message}`);
       return 2;
     }
-    io.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
+    say(`herald: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
 }
@@ -71,7 +73,7 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
     case "serve": {
       const resolved = await load(parsed, io);
       const { startGateway } = await import("../gateway/mod.ts");
-      return await runServe(resolved, io, startGateway);
+      return await runServe(resolved, io, startGateway, { verbose: options.verbose === true });
     }
     case "chat": {
       const query = options.query as string | undefined;
@@ -94,6 +96,16 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
       const resolved = await load(parsed, io);
       const { runKey } = await import("./key_command.ts");
       return await runKey(resolved, io, { rotate: options.rotate === true });
+    }
+    case "audit": {
+      const resolved = await load(parsed, io);
+      const { runAudit } = await import("./audit_command.ts");
+      return await runAudit(resolved, io, {
+        tool: options.tool as string | undefined,
+        since: options.since as string | undefined,
+        json: options.json === true,
+        follow: options.follow === true,
+      });
     }
     case "doctor": {
       const resolved = await load(parsed, io);

@@ -301,6 +301,33 @@ export const ConfigSchema = z.object({
       "Seconds a pending approval waits for an answer; after that it is denied as expired.",
     ),
   }).prefault({}),
+  log: z.object({
+    format: env(
+      z.enum(["auto", "text", "json"]).default("auto"),
+      ["HERALD_LOG_FORMAT"],
+      "The request log: `text` (one human line per request, coloured on a terminal), `json` (JSON lines, for log collectors), or `auto` (text when stderr is a terminal, else JSON).",
+    ),
+    level: env(
+      z.enum(["debug", "info", "warn", "error"]).default("info"),
+      ["HERALD_LOG_LEVEL"],
+      "`info` logs every request; `warn` only those not completed; `error` only failures; `debug` (also `herald serve --verbose`) adds a line per tool call.",
+    ),
+  }).prefault({}),
+  audit: z.object({
+    enabled: env(
+      z.boolean().default(true),
+      ["HERALD_AUDIT"],
+      "Append every tool call to the audit trail in $HERALD_HOME/audit/ (read it with `herald audit`).",
+    ),
+    max_bytes: doc(
+      z.number().int().min(1024).default(10_000_000),
+      "Size at which audit.jsonl is rotated to audit.1.jsonl.",
+    ),
+    keep: doc(
+      z.number().int().min(1).max(100).default(5),
+      "How many rotated audit files are kept beside the current one.",
+    ),
+  }).prefault({}),
   toolsets: z.object({
     api_server: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),

@@ -14,7 +14,7 @@ import { requireKey } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
 import { healthRoutes, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
-import { checkExposure, defaultGuards } from "../server/mod.ts";
+import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
 import type { TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
@@ -47,6 +47,34 @@ export interface StartGatewayOptions {
   kv?: Deno.Kv;
   /** Where the one-line-per-request log goes; default stderr. */
   requestLog?: (line: string) => void;
+  /** Overrides `log.level` (`herald serve --verbose` passes `debug`). */
+  logLevel?: LogLevel;
+}
+
+/**
+ * The API port is taken. `herald serve` turns it into a message naming the port and the three
+ * ways to choose another.
+ */
+export class PortInUseError extends Error {
+  constructor(readonly host: string, readonly port: number) {
+    super(`Cannot listen on ${host}:${port}: the port is already in use.`);
+    this.name = "PortInUseError";
+  }
+}
+
+/** The request log's format, colour and level from `log.*` and the options. */
+function requestLogFormat(
+  log: ResolvedConfig["config"]["log"],
+  options: StartGatewayOptions,
+): { logFormat: "text" | "json"; logColor: boolean; logLevel: LogLevel } {
+  // A sink given by the caller (tests, embedders) gets JSON unless text was asked for.
+  const terminal = options.requestLog === undefined && Deno.stderr.isTerminal();
+  const logFormat = log.format === "auto" ? (terminal ? "text" : "json") : log.format;
+  return {
+    logFormat,
+    logColor: terminal && logFormat === "text" && !Deno.env.get("NO_COLOR"),
+    logLevel: options.logLevel ?? log.level,
+  };
 }
 
 /** The accepted keys: configured ones, else the generated key in $HERALD_HOME/api_key. */
@@ -100,7 +128,13 @@ export async function startGateway(
   const { keys, generatedPath, keyFile } = await resolveApiKeys(resolved);
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
-  const runtime = await openRuntime(resolved, { kv: options.kv, extraSecrets: keys });
+  const requestLogSink = options.requestLog ?? ((line: string) => console.error(line));
+  const runtime = await openRuntime(resolved, {
+    kv: options.kv,
+    extraSecrets: keys,
+    // `log.level: debug` (`herald serve --verbose`): a line per tool call beside the requests.
+    toolLog: (options.logLevel ?? config.log.level) === "debug" ? requestLogSink : undefined,
+  });
   const runs = new RunTracker();
   const responseStore = new ResponseStore(runtime.kv, {
     retentionDays: config.store.retention_days,
@@ -171,17 +205,30 @@ export async function startGateway(
       config: config.api_server,
       apiKeys: () => keys,
       runs,
-      log: options.requestLog ?? ((line) => console.error(line)),
+      log: requestLogSink,
+      ...requestLogFormat(config.log, options),
     }),
   });
 
-  const server = config.api_server.enabled
-    ? Deno.serve({
-      hostname: config.api_server.host,
-      port: config.api_server.port,
-      onListen: () => {},
-    }, handler)
-    : undefined;
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    server = config.api_server.enabled
+      ? Deno.serve({
+        hostname: config.api_server.host,
+        port: config.api_server.port,
+        onListen: () => {},
+      }, handler)
+      : undefined;
+  } catch (error) {
+    // Nothing may be left running: the bot and the store were started for a server that
+    // cannot be.
+    await telegram?.stop();
+    await runtime.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new PortInUseError(config.api_server.host, config.api_server.port);
+    }
+    throw error;
+  }
   let url = "";
   if (server) {
     const host = server.addr.hostname.includes(":")

@@ -5,7 +5,7 @@
  * @module
  */
 
-export { resolveApiKeys, startGateway } from "./gateway.ts";
+export { PortInUseError, resolveApiKeys, startGateway } from "./gateway.ts";
 export type { Gateway, StartGatewayOptions } from "./gateway.ts";
 export { createLlmClient, createSandbox, llmTargets, openRuntime } from "./runtime.ts";
 export type { Runtime } from "./runtime.ts";

@@ -6,13 +6,13 @@
  */
 import type { ResolvedConfig } from "../config/mod.ts";
 import { resolveKvPath } from "../config/mod.ts";
-import { openKv } from "../store/mod.ts";
+import { auditDir, type AuditRecord, AuditTrail, openKv } from "../store/mod.ts";
 import { MemoryStore } from "../store/mod.ts";
 import { Agent } from "../agent/mod.ts";
 import { LlmClient, type LlmTarget } from "../agent/mod.ts";
 import { collectSecrets, createBuiltinTools, Sandbox, sandboxSettingsFor } from "../agent/mod.ts";
 import { createSecretMasker } from "../agent/mod.ts";
-import { ToolRegistry } from "../agent/mod.ts";
+import { type FinishedToolCall, ToolRegistry } from "../agent/mod.ts";
 
 /** Everything a running Herald shares. */
 export interface Runtime {
@@ -22,7 +22,9 @@ export interface Runtime {
   registry: ToolRegistry;
   /** The OS sandbox the terminal and file tools run in. */
   sandbox: Sandbox;
-  /** Closes the KV handle. */
+  /** The audit trail of tool calls (absent when `audit.enabled` is off). */
+  audit?: AuditTrail;
+  /** Closes the KV handle and flushes the audit trail. */
   close(): Promise<void>;
 }
 
@@ -81,13 +83,33 @@ export async function createSandbox(resolved: ResolvedConfig): Promise<Sandbox> 
  */
 export async function openRuntime(
   resolved: ResolvedConfig,
-  options: { kv?: Deno.Kv; extraSecrets?: string[] } = {},
+  options: {
+    kv?: Deno.Kv;
+    extraSecrets?: string[];
+    /** Receives a line per tool call (`log.level` debug). */
+    toolLog?: (line: string) => void;
+  } = {},
 ): Promise<Runtime> {
   const kv = options.kv ?? await openKv(resolveKvPath(resolved), resolved.home);
   const config = resolved.config;
   const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
   const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
-  const registry = new ToolRegistry({ mask: createSecretMasker(secrets) });
+  const audit = config.audit.enabled
+    ? new AuditTrail(auditDir(resolved.home), {
+      maxBytes: config.audit.max_bytes,
+      keep: config.audit.keep,
+    })
+    : undefined;
+  const registry = new ToolRegistry({
+    mask: createSecretMasker(secrets),
+    onCall: audit || options.toolLog
+      ? (call) => {
+        const record = auditRecord(call);
+        audit?.append(record);
+        options.toolLog?.(toolLogLine(record));
+      }
+      : undefined,
+  });
   const sandbox = await createSandbox(resolved);
   for (const tool of createBuiltinTools(config, { memory, secrets, sandbox })) {
     registry.register(tool);
@@ -107,9 +129,39 @@ export async function openRuntime(
     memory,
     registry,
     sandbox,
+    audit,
     close: async () => {
       if (!options.kv) kv.close();
-      await Promise.resolve();
+      await audit?.close();
     },
   };
+}
+
+/** The audit trail's record of a finished tool call. */
+export function auditRecord(call: FinishedToolCall): AuditRecord {
+  let args: unknown = call.arguments;
+  try {
+    args = JSON.parse(call.arguments);
+  } catch { /* not JSON: keep the (masked) text */ }
+  const record: AuditRecord = {
+    time: new Date(call.startedAt).toISOString(),
+    front_door: call.context.platform,
+    tool: call.tool,
+    arguments: args,
+    outcome: call.isError ? "error" : "ok",
+    duration_ms: call.durationMs,
+  };
+  if (call.context.actor) record.actor = call.context.actor;
+  if (call.context.sessionKey) record.conversation = call.context.sessionKey;
+  if (call.error) record.error = call.error;
+  return record;
+}
+
+/** The debug log's line for a tool call. */
+function toolLogLine(record: AuditRecord): string {
+  const args = typeof record.arguments === "string"
+    ? record.arguments
+    : JSON.stringify(record.arguments);
+  return `tool ${record.tool} ${record.outcome} ${record.duration_ms}ms ` +
+    `${record.front_door}${record.actor ? ` ${record.actor}` : ""} ${args.slice(0, 200)}`;
 }

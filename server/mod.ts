@@ -15,7 +15,14 @@ export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
 export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
 export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
 export { Router } from "./router.ts";
-export type { Handler, Middleware, RequestContext, Route, RouteMatch } from "./router.ts";
+export type {
+  Handler,
+  Middleware,
+  RequestContext,
+  RequestOutcome,
+  Route,
+  RouteMatch,
+} from "./router.ts";
 
 // Running turns and stopping.
 export { RunTracker } from "./runs.ts";
@@ -24,7 +31,8 @@ export { installShutdown } from "./shutdown.ts";
 export type { ShutdownHandle, ShutdownOptions } from "./shutdown.ts";
 export { listenForSignals, SIGNAL_ECHO_WINDOW_MS, SignalDeduper } from "./signals.ts";
 export type { SignalListenOptions } from "./signals.ts";
-export { checkExposure, defaultGuards } from "./guards/mod.ts";
+export { checkExposure, defaultGuards, formatText } from "./guards/mod.ts";
+export type { LogFormat, LogLevel, RequestLogEntry } from "./guards/mod.ts";
 export type { ExposureConfig } from "./guards/mod.ts";
 
 // Errors: the HTTP errors, and the one place any error becomes a response.

@@ -21,6 +21,19 @@ export interface RequestContext {
    * request's id. Set by the app; guards that turn errors into responses call it first.
    */
   reportUnexpected?: (error: unknown) => void;
+  /** The name of the API key the request authenticated with, for the log and the audit trail. */
+  keyName?: string;
+  /** How the agent turn behind the request ended; set by the turn driver for the request log. */
+  outcome?: RequestOutcome;
+}
+
+/** How the turn behind a request really ended (a 200 stream can still have failed). */
+export interface RequestOutcome {
+  status: "completed" | "incomplete" | "cancelled" | "failed";
+  /** The error code (`upstream_unreachable`…) or the incomplete reason (`max_iterations`…). */
+  code?: string;
+  /** What went wrong, in words. */
+  cause?: string;
 }
 
 /** Handles one request. */

@@ -13,7 +13,7 @@ import {
   type TurnRunner,
 } from "../agent/mod.ts";
 import { errorResponse } from "./error_envelope.ts";
-import type { RequestContext } from "./router.ts";
+import type { RequestContext, RequestOutcome } from "./router.ts";
 import type { Run, RunTracker } from "./runs.ts";
 import { sseResponse, type SseWriter } from "./sse.ts";
 import { turnError } from "./error_envelope.ts";
@@ -57,6 +57,7 @@ export interface StreamedAnswer {
  * leaving aborts the run.
  */
 export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<Response> {
+  nameActor(call);
   const run = call.runs.begin();
   const onAbort = () => run.abort("client disconnected");
   call.req.signal.addEventListener("abort", onAbort, { once: true });
@@ -71,6 +72,7 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
       }
       answer.onEvent?.(next.value);
     }
+    recordOutcome(call.ctx, result, run.signal);
     return await answer.respond(result, run);
   } finally {
     call.req.signal.removeEventListener("abort", onAbort);
@@ -86,26 +88,40 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
  * the stream through `answer.fail`.
  */
 export async function answerStream(call: TurnCall, answer: StreamedAnswer): Promise<Response> {
+  nameActor(call);
   const run = call.runs.begin();
   const onEarlyAbort = () => run.abort("client disconnected");
   call.req.signal.addEventListener("abort", onEarlyAbort, { once: true });
   let handedOver = false;
   try {
     const started = await startTurn(call.runner, call.turn, { signal: run.signal });
-    if ("failed" in started) return errorResponse(turnError(started.failed));
+    if ("failed" in started) {
+      recordOutcome(call.ctx, started.failed, run.signal);
+      return errorResponse(turnError(started.failed));
+    }
     handedOver = true;
+    const events = recording(started.events, call.ctx, run.signal);
     return sseResponse({
       keepAliveMs: answer.keepAliveMs,
       onCancel: () => run.abort("client disconnected"),
       produce: async (writer) => {
         try {
-          await answer.render(started.events, writer, run);
+          await answer.render(events, writer, run);
         } finally {
           run.finish();
           call.onFinished?.();
         }
       },
-      onError: (error, writer) => answer.fail(error, writer),
+      onError: (error, writer) => {
+        if (call.ctx) {
+          call.ctx.outcome = {
+            status: "failed",
+            code: "stream_error",
+            cause: error instanceof Error ? error.message : String(error),
+          };
+        }
+        answer.fail(error, writer);
+      },
       report: (error) => reportUnexpected(call.ctx, error),
     });
   } finally {
@@ -138,6 +154,57 @@ export async function startTurn(
     return { failed: first.value.result };
   }
   return { events: prepend(first, events) };
+}
+
+/** The request-log view of a turn's result. */
+export function outcomeOf(result: TurnResult, signal?: AbortSignal): RequestOutcome {
+  switch (result.status) {
+    case "completed":
+      return { status: "completed" };
+    case "incomplete":
+      return result.incompleteReason === "interrupted"
+        ? { status: "cancelled", cause: abortCause(signal) }
+        : { status: "incomplete", code: result.incompleteReason };
+    case "interrupted":
+      return { status: "cancelled", cause: abortCause(signal) };
+    default:
+      return {
+        status: "failed",
+        code: result.error?.code ?? "agent_error",
+        cause: result.error?.message,
+      };
+  }
+}
+
+function abortCause(signal?: AbortSignal): string | undefined {
+  const reason = signal?.reason;
+  if (reason === undefined) return undefined;
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+// The audit trail names who asked: the key the request authenticated with.
+function nameActor(call: TurnCall): void {
+  if (call.ctx?.keyName && call.turn.actor === undefined) {
+    call.turn = { ...call.turn, actor: `key:${call.ctx.keyName}` };
+  }
+}
+
+function recordOutcome(
+  ctx: RequestContext | undefined,
+  result: TurnResult,
+  signal: AbortSignal,
+): void {
+  if (ctx) ctx.outcome = outcomeOf(result, signal);
+}
+
+async function* recording(
+  events: AsyncGenerator<AgentEvent, TurnResult>,
+  ctx: RequestContext | undefined,
+  signal: AbortSignal,
+): AsyncGenerator<AgentEvent, TurnResult> {
+  const result = yield* events;
+  recordOutcome(ctx, result, signal);
+  return result;
 }
 
 /** Logs an unexpected error once, with its cause and the request id, through the app's hook. */

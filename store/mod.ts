@@ -25,6 +25,21 @@ export {
   type ConversationStoreOptions,
 } from "./conversations.ts";
 
+// The audit trail of tool calls
+export {
+  AUDIT_FILE,
+  auditDir,
+  auditFiles,
+  type AuditFilter,
+  type AuditRecord,
+  AuditTrail,
+  type AuditTrailOptions,
+  followAuditTrail,
+  matchesAudit,
+  parseAuditLines,
+  readAuditTrail,
+} from "./audit_trail.ts";
+
 // Building blocks
 export {
   type ChunkedWriteOptions,

@@ -25,6 +25,7 @@ import { writeFileTool } from "./write_file.ts";
 
 // The registry and its contract.
 export {
+  type FinishedToolCall,
   type FunctionToolSpec,
   HERALD_ORIGIN,
   type Tool,
@@ -45,7 +46,7 @@ export { webFetchTool, type WebFetchToolOptions } from "./web_fetch.ts";
 export { type MemoryNotes, memoryTool } from "./memory.ts";
 
 // Safety pieces, for reuse and tests.
-export { collectSecrets, createSecretMasker, REDACTED } from "./secrets.ts";
+export { collectSecrets, createSecretMasker, maskArgumentSecrets, REDACTED } from "./secrets.ts";
 export {
   type CommandClass,
   CommandClassifier,

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { ToolCallRisk } from "../approvals.ts";
 import type { Platform } from "../events.ts";
+import { maskArgumentSecrets } from "./secrets.ts";
 
 /** The origin of Herald's built-in tools: the `server_label` clients see on their calls. */
 export const HERALD_ORIGIN = "herald";
@@ -20,6 +21,8 @@ export interface ToolContext {
   platform: Platform;
   /** The conversation key (chat id, conversation name), when there is one. */
   sessionKey?: string;
+  /** Who asked (an API key's name, a platform user), for the audit trail. */
+  actor?: string;
   /**
    * True when a person approved this very call: a tool may then run what it would otherwise
    * refuse as dangerous (the sandbox still confines it).
@@ -76,6 +79,25 @@ export interface ToolCallOutcome {
 export interface ToolRegistryOptions {
   /** Applied to every call's output, errors included: masks secrets before the model sees them. */
   mask?: (text: string) => string;
+  /**
+   * Told about every finished call, for the audit trail. Its arguments are already masked: the
+   * configured secrets and anything that looks like one (see `maskArgumentSecrets`).
+   */
+  onCall?: (call: FinishedToolCall) => void;
+}
+
+/** One finished tool call, as the audit trail records it. */
+export interface FinishedToolCall {
+  tool: string;
+  /** The JSON arguments with secrets masked. */
+  arguments: string;
+  context: Omit<ToolContext, "signal">;
+  isError: boolean;
+  /** The first line of the output when the call failed. */
+  error?: string;
+  durationMs: number;
+  /** When the call started (epoch ms). */
+  startedAt: number;
 }
 
 /**
@@ -95,9 +117,11 @@ export class ToolRegistry {
   #tools = new Map<string, Tool>();
   #specs = new Map<string, FunctionToolSpec>();
   #mask: (text: string) => string;
+  #onCall?: (call: FinishedToolCall) => void;
 
   constructor(options: ToolRegistryOptions = {}) {
     this.#mask = options.mask ?? ((text) => text);
+    this.#onCall = options.onCall;
   }
 
   /** Adds a tool; a second tool with the same name replaces the first. */
@@ -165,15 +189,44 @@ export class ToolRegistry {
    * passed through the `mask` option.
    */
   async call(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallOutcome> {
+    const startedAt = Date.now();
+    const started = performance.now();
     const outcome = await this.#run(name, rawArguments, context);
+    let result: ToolCallOutcome;
     try {
-      return { output: this.#mask(outcome.output), isError: outcome.isError };
+      result = { output: this.#mask(outcome.output), isError: outcome.isError };
     } catch (e) {
-      return {
+      result = {
         output: `error: masking the output failed: ${(e as Error)?.message}`,
         isError: true,
       };
     }
+    if (this.#onCall) this.#report(name, rawArguments, context, result, startedAt, started);
+    return result;
+  }
+
+  #report(
+    name: string,
+    rawArguments: string,
+    context: ToolContext,
+    result: ToolCallOutcome,
+    startedAt: number,
+    started: number,
+  ): void {
+    try {
+      const { signal: _signal, ...rest } = context;
+      this.#onCall!({
+        tool: name,
+        arguments: maskArgumentSecrets(this.#mask(rawArguments)),
+        context: rest,
+        isError: result.isError,
+        error: result.isError
+          ? result.output.split("\n").find((line) => line.trim() !== "")?.slice(0, 300)
+          : undefined,
+        durationMs: Math.round(performance.now() - started),
+        startedAt,
+      });
+    } catch { /* the audit sink failing must not fail the call */ }
   }
 
   async #run(name: string, rawArguments: string, context: ToolContext): Promise<ToolCallOutcome> {

@@ -76,3 +76,57 @@ export function createSecretMasker(secrets: readonly string[]): (text: string) =
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+// `PASSWORD=x`, `--token x`, `Authorization: Bearer x`, `"api_key": "x"` and well-known key
+// shapes (sk-…, ghp_…, xox…-, AKIA…).
+const ASSIGNMENT =
+  /\b([A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s"',;&|]+)/gi;
+const FLAG =
+  /(--?(?:[a-z0-9-]*(?:key|token|secret|password|passwd|pass)[a-z0-9-]*))(\s+|=)("[^"]*"|'[^']*'|[^\s"']+)/gi;
+const BEARER = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+const KEY_SHAPES =
+  /\b(?:sk-[A-Za-z0-9_-]{16,}|sk-ant-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|\d{6,12}:[A-Za-z0-9_-]{30,})\b/g;
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)(@)/gi;
+
+/**
+ * Masks what looks like a secret in tool-call arguments, beyond the configured secrets: values of
+ * key/token/password assignments and flags, bearer credentials, passwords in URLs and well-known
+ * key shapes. JSON stays valid JSON.
+ *
+ * @example
+ * ```ts
+ * maskArgumentSecrets('{"command":"curl -H \'Authorization: Bearer abcdefgh12345\'"}');
+ * // '{"command":"curl -H \'Authorization: Bearer [redacted]\'"}'
+ * ```
+ */
+export function maskArgumentSecrets(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return maskSecretText(text);
+  }
+  return JSON.stringify(maskValue(parsed, undefined));
+}
+
+function maskValue(value: unknown, key: string | undefined): unknown {
+  if (typeof value === "string") {
+    return key !== undefined && isSecretEnvName(key) ? REDACTED : maskSecretText(value);
+  }
+  if (Array.isArray(value)) return value.map((item) => maskValue(item, undefined));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, inner]) => [name, maskValue(inner, name)]),
+    );
+  }
+  return value;
+}
+
+function maskSecretText(text: string): string {
+  return text
+    .replace(BEARER, (_, scheme) => `${scheme} ${REDACTED}`)
+    .replace(URL_PASSWORD, (_, head, _pw, at) => `${head}${REDACTED}${at}`)
+    .replace(ASSIGNMENT, (_, name, sep) => `${name}${sep}${REDACTED}`)
+    .replace(FLAG, (_, flag, sep) => `${flag}${sep}${REDACTED}`)
+    .replace(KEY_SHAPES, REDACTED);
+}

@@ -12,7 +12,7 @@ import { hostGuard } from "./host.ts";
 import { idempotency } from "./idempotency.ts";
 import { jsonOnly } from "./json_only.ts";
 import { originGuard } from "./origin.ts";
-import { requestLog } from "./request_log.ts";
+import { type LogFormat, type LogLevel, requestLog } from "./request_log.ts";
 import { securityHeaders } from "./security_headers.ts";
 
 // Commonly used
@@ -20,7 +20,14 @@ export { checkExposure, type ExposureConfig } from "./startup_checks.ts";
 
 // Each guard, for custom pipelines and tests
 export { SECURITY_HEADERS, securityHeaders } from "./security_headers.ts";
-export { requestLog, type RequestLogEntry, type RequestLogOptions } from "./request_log.ts";
+export {
+  formatText,
+  type LogFormat,
+  type LogLevel,
+  requestLog,
+  type RequestLogEntry,
+  type RequestLogOptions,
+} from "./request_log.ts";
 export { hostGuard, type HostGuardOptions, isLoopback, parseHostHeader } from "./host.ts";
 export { originGuard, type OriginGuardOptions } from "./origin.ts";
 export { jsonOnly } from "./json_only.ts";
@@ -45,8 +52,12 @@ export interface DefaultGuardOptions {
   apiKeys: () => readonly string[];
   /** When given, new agent runs get 503 once shutdown has begun. */
   runs?: RunTracker;
-  /** Receives the per-request JSON log lines. Default: `console.log`. */
+  /** Receives the per-request log lines. Default: `console.log`. */
   log?: (line: string) => void;
+  /** How the request log is written and which lines (see `requestLog`). */
+  logFormat?: LogFormat;
+  logColor?: boolean;
+  logLevel?: LogLevel;
 }
 
 /**
@@ -68,7 +79,12 @@ export function defaultGuards(options: DefaultGuardOptions): Middleware[] {
   const { config } = options;
   return [
     securityHeaders(),
-    requestLog({ log: options.log }),
+    requestLog({
+      log: options.log,
+      format: options.logFormat,
+      color: options.logColor,
+      level: options.logLevel,
+    }),
     hostGuard({ bindHost: config.host, allowedHosts: config.allowed_hosts }),
     originGuard({ origins: config.cors_origins }),
     jsonOnly(),

@@ -22,6 +22,8 @@ export interface TestGatewayOptions {
   home?: string;
   /** Extra environment, beating the defaults set here. */
   env?: Record<string, string>;
+  /** Receives the request log's lines (JSON unless `log.format` says text); default: dropped. */
+  requestLog?: (line: string) => void;
 }
 
 /** A running test gateway; disposing it shuts it down and removes its home. */
@@ -60,7 +62,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const log: string[] = [];
   const gateway = await startGateway(resolved, {
     log: (line) => log.push(line),
-    requestLog: () => {},
+    requestLog: options.requestLog ?? (() => {}),
     handleSignals: false,
   });
   const close = async () => {
