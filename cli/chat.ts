@@ -5,7 +5,16 @@
  * @module
  */
 import { join } from "node:path";
-import { type ChatMessage, turnEvents, type TurnResult, type TurnRunner } from "../agent/mod.ts";
+import {
+  type ApprovalDecision,
+  type ApprovalMode,
+  type ApprovalRequest,
+  type ChatMessage,
+  type TurnApprovals,
+  turnEvents,
+  type TurnResult,
+  type TurnRunner,
+} from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
@@ -61,7 +70,11 @@ export async function runChat(
   }
   const onInterrupt = options.onInterrupt ?? listenForSigint;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
-  const session = new ChatSession(runtime, io, crypto.randomUUID());
+  const session = new ChatSession(runtime, io, crypto.randomUUID(), {
+    mode: resolved.config.approvals.cli,
+    // With -q there is nobody to ask: calls that need approval are denied, saying why.
+    canAsk: options.query === undefined,
+  });
   const removeListener = onInterrupt(() => {
     if (!session.interrupt()) {
       io.stdout.write("\n");
@@ -85,11 +98,91 @@ class ChatSession {
   #controller: AbortController | undefined;
   #io: CliIo;
   #sessionKey: string;
+  #approvals: { mode: ApprovalMode; canAsk: boolean };
+  /** Tools the person allowed for the rest of the chat ("always"). */
+  #granted = new Set<string>();
+  /** Settles the question on screen, if one waits. */
+  #answer: ((decision: ApprovalDecision) => void) | undefined;
 
-  constructor(runtime: ChatRuntime, io: CliIo, id: string) {
+  constructor(
+    runtime: ChatRuntime,
+    io: CliIo,
+    id: string,
+    approvals: { mode: ApprovalMode; canAsk: boolean } = { mode: "dangerous", canAsk: true },
+  ) {
     this.runtime = runtime;
     this.#io = io;
     this.#sessionKey = `cli:${id}`;
+    this.#approvals = approvals;
+  }
+
+  /** True when a question waits for y / n / always. */
+  get asking(): boolean {
+    return this.#answer !== undefined;
+  }
+
+  /**
+   * Takes a typed line as the answer to the waiting question: y(es), n(o) [reason], a(lways).
+   * Anything else asks again. Returns false when no question waits.
+   */
+  answer(line: string): boolean {
+    const settle = this.#answer;
+    if (!settle) return false;
+    const match = /^\s*(y|yes|n|no|a|always)\b[\s,:.-]*(.*)$/i.exec(line);
+    if (!match) {
+      this.#io.stdout.write("Answer y (allow once), n (deny) or a (always in this chat): ");
+      return true;
+    }
+    const word = match[1].toLowerCase();
+    if (word.startsWith("n")) {
+      settle({ approved: false, ...(match[2] ? { reason: match[2] } : {}) });
+    } else settle({ approved: true, ...(word.startsWith("a") ? { always: true } : {}) });
+    return true;
+  }
+
+  #turnApprovals(): TurnApprovals {
+    return {
+      mode: this.#approvals.mode,
+      isGranted: (tool) => this.#granted.has(tool),
+      ask: (request, signal) => this.#ask(request, signal),
+    };
+  }
+
+  #ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    const style = styler(this.#io.color);
+    const name = request.call.function.name;
+    let shown = request.call.function.arguments;
+    try {
+      const args = JSON.parse(shown);
+      if (typeof args?.command === "string") shown = args.command;
+      else if (typeof args?.path === "string") shown = args.path;
+    } catch {
+      // Shown as sent.
+    }
+    this.#io.stdout.write(
+      `\n${style.bold(`⚠ Herald wants to run ${name}:`)} ${shown}\n` +
+        style.dim(`  (${request.reason})`) + "\n",
+    );
+    if (!this.#approvals.canAsk) {
+      this.#io.stderr.write(
+        "Denied: `herald chat -q` cannot ask. Run `herald chat` to answer, or set " +
+          "approvals.cli: never.\n",
+      );
+      return Promise.resolve({ approved: false, reason: "nobody could be asked (herald chat -q)" });
+    }
+    this.#io.stdout.write("Allow? [y]es once / [n]o / [a]lways in this chat: ");
+    return new Promise((resolve) => {
+      const settle = (decision: ApprovalDecision) => {
+        this.#answer = undefined;
+        signal.removeEventListener("abort", onAbort);
+        if (decision.approved && decision.always) this.#granted.add(name);
+        resolve(decision);
+      };
+      const onAbort = () => settle({ approved: false, reason: "the answer was stopped" });
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else this.#answer = settle;
+    });
   }
 
   /** Whether an answer is running. */
@@ -112,7 +205,7 @@ class ChatSession {
       const events = turnEvents(
         this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
-        { signal: this.#controller.signal },
+        { signal: this.#controller.signal, approvals: this.#turnApprovals() },
       );
       const result = await renderChatStream(events, this.#io.stdout, {
         color: this.#io.color,
@@ -180,6 +273,8 @@ async function converse(
   };
   input.onEarlyInput = (text) => {
     leaveArmed = false;
+    // A question waits: the line is its answer (y / n / always).
+    if (session.asking && text !== "/stop") return session.answer(text);
     if (text !== "/stop") return false;
     if (!session.interrupt()) {
       io.stdout.write(style.dim("(no answer is running)") + "\n");
