@@ -175,6 +175,7 @@ export async function startGateway(
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
       approvals: httpApprovals,
+      toolOrigins: () => runtime.registry.origins(),
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
