@@ -30,9 +30,11 @@ export interface MemorySource {
 /** What an Agent is built from. */
 export interface AgentOptions {
   llm: LlmClient;
+  /** Model routes by name; a turn naming one (`turn.route`) runs on it instead of `llm`. */
+  routes?: ReadonlyMap<string, LlmClient>;
   registry: ToolRegistry;
   /** Server tool names offered per platform. */
-  toolsets: Record<Platform, readonly string[]>;
+  toolsets: Partial<Record<Platform, readonly string[]>>;
   workspace: string;
   maxIterations: number;
   memory?: MemorySource;
@@ -71,6 +73,8 @@ export class Agent implements TurnRunner {
   async *run(turn: AgentTurn, options: RunOptions = {}): AsyncGenerator<AgentEvent, TurnResult> {
     const signal = options.signal ?? new AbortController().signal;
     const { registry } = this.options;
+    const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
+      this.options.llm;
     const clientTools = turn.clientTools ?? [];
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
@@ -166,7 +170,7 @@ export class Agent implements TurnRunner {
       const callUsage = emptyUsage();
       let sawUsage = false;
       try {
-        for await (const batch of this.options.llm.streamBatches(request, signal)) {
+        for await (const batch of llm.streamBatches(request, signal)) {
           for (const chunk of batch) {
             if (chunk.usage) {
               sawUsage = true;

@@ -8,7 +8,7 @@ import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
-export type Platform = "api_server" | "telegram" | "cli";
+export type Platform = "api_server" | "telegram" | "slack" | "cli";
 
 /** One agent turn: the history plus the new input, and per-request options. */
 export interface AgentTurn {
@@ -43,6 +43,8 @@ export interface AgentTurn {
   maxOutputTokens?: number;
   /** More request parameters, sent as they are on every LLM call of the turn. */
   upstreamParams?: UpstreamParams;
+  /** The model route the turn runs on (a name from `models:`); the default upstream without it. */
+  route?: string;
 }
 
 /**

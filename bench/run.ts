@@ -11,6 +11,7 @@ import { benchMemory } from "./memory.ts";
 import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
 import { formatTable, machineInfo, type Row, type TargetCheck } from "./report.ts";
 import { benchResponsesStore } from "./responses_store.ts";
+import { benchSandbox } from "./sandbox.ts";
 import { SECTIONS } from "./sections.ts";
 import { benchStartup } from "./startup.ts";
 import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
@@ -29,6 +30,7 @@ const FULL = {
   streams: { streams: 1000, tokens: 100, batch: 2, intervalMs: 50 },
   store: { turns: 1000, repeats: 20 },
   telegram: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
+  sandbox: { calls: 100, burnSeconds: 5 },
 };
 
 const QUICK: typeof FULL = {
@@ -42,6 +44,7 @@ const QUICK: typeof FULL = {
   streams: { streams: 50, tokens: 20, batch: 2, intervalMs: 10 },
   store: { turns: 1000, repeats: 2 },
   telegram: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
+  sandbox: { calls: 3, burnSeconds: 1 },
 };
 
 function log(line: string): void {
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
   }
   await section("responses_store", () => benchResponsesStore(s.store));
   await section("telegram", () => benchTelegramEdits(s.telegram));
+  await section("sandbox", () => benchSandbox(s.sandbox));
 
   const targets = checkTargets(results, quick);
   results.targets = targets;
@@ -169,6 +173,12 @@ function checkTargets(r: Json, quick: boolean): TargetCheck[] {
       (v) => v <= t.allowed_per_minute,
     );
   }
+  add(
+    "/health p99 while a tool burns every core (ms)",
+    r.sandbox?.health?.while_burning?.p99_ms,
+    "≤ 100",
+    (v) => v <= 100,
+  );
   return checks;
 }
 
@@ -268,6 +278,27 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
       "Telegram edits/min",
     );
     row("Telegram shortest gap between edits (ms)", t.min_gap_ms);
+  }
+  const sb = r.sandbox;
+  if (sb?.per_call) {
+    for (const tool of ["terminal", "read_file", "write_file"]) {
+      const c = sb.per_call[tool];
+      if (!c) continue;
+      row(
+        `${tool} call p50 / p99, unsandboxed → sandboxed (ms)`,
+        `${c.unsandboxed.p50_ms} / ${c.unsandboxed.p99_ms} → ${c.sandboxed.p50_ms} / ${c.sandboxed.p99_ms}`,
+      );
+      row(`${tool} added by the sandbox p50 / p99 (ms)`, `${c.added_p50_ms} / ${c.added_p99_ms}`);
+    }
+    const worst = Math.max(...Object.values(sb.classifier_worst_case_ms ?? {}) as number[]);
+    row("classifier, worst 64 KB command (ms)", worst);
+    const h = sb.health;
+    row("/health idle p50 / p99 (ms)", `${h.idle.p50_ms} / ${h.idle.p99_ms}`);
+    row(
+      `/health while ${h.cores} cores burn, p50 / p99 (ms)`,
+      `${h.while_burning.p50_ms} / ${h.while_burning.p99_ms}`,
+      "/health p99 while a tool burns every core (ms)",
+    );
   }
   for (const name of SECTIONS) {
     const v = r[name];

@@ -13,4 +13,5 @@ export const SECTIONS = [
   "streaming",
   "responses_store",
   "telegram",
+  "sandbox",
 ] as const;

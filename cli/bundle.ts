@@ -12,6 +12,7 @@ import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
 /** The workers to embed: the name the host asks for, and the entry module. */
 export const EMBEDDED_WORKERS = [
   { name: "telegram", entry: "platforms/telegram/worker.ts" },
+  { name: "slack", entry: "platforms/slack/worker.ts" },
 ] as const;
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

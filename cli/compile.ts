@@ -45,9 +45,11 @@ export function compileArgs(target: string): string[] {
     // Types are checked once by `deno task check` before a release, not once per target.
     "--no-check",
     ...PERMISSIONS,
-    // The Telegram worker is started by URL, so the module graph does not reach it on its own.
+    // The platform workers are started by URL, so the module graph does not reach them on its own.
     "--include",
     "platforms/telegram/worker.ts",
+    "--include",
+    "platforms/slack/worker.ts",
     "--target",
     target,
     "--output",

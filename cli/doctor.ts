@@ -29,6 +29,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
     await checkLlm(resolved),
     await checkKv(resolved),
     await checkTelegram(resolved),
+    await checkSlack(resolved),
     await checkPort(resolved),
     await checkSandbox(resolved),
   ];
@@ -203,4 +204,61 @@ function reason(error: unknown): string {
   const message = inner instanceof Error ? inner.message : String(inner);
   const clauses = message.split("\n")[0].split(": ");
   return clauses[clauses.length - 1].replace(/ \(os error \d+\)$/, "").trim() || message;
+}
+
+/** The Slack tokens are accepted (`auth.test`, and `apps.connections.open` for Socket Mode). */
+export async function checkSlack(resolved: ResolvedConfig): Promise<CheckResult> {
+  const { bot_token: token, app_token: appToken, api_root: apiRoot, mode } = resolved.config.slack;
+  if (!token) {
+    return { ok: null, line: "Slack: not configured (set SLACK_BOT_TOKEN to enable it)." };
+  }
+  const root = apiRoot.replace(/\/+$/, "");
+  const call = async (method: string, bearer: string) => {
+    const response = await fetch(`${root}/${method}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bearer}` },
+      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    });
+    return await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` })) as {
+      ok?: boolean;
+      error?: string;
+      user?: string;
+      team?: string;
+    };
+  };
+  let auth;
+  try {
+    auth = await call("auth.test", token);
+  } catch (error) {
+    return {
+      ok: false,
+      line: `Slack: cannot reach ${root} (${
+        reason(error)
+      }). Fix: check the network or slack.api_root (SLACK_API_ROOT).`,
+    };
+  }
+  if (!auth.ok) {
+    return {
+      ok: false,
+      line: `Slack: the bot token was rejected (${auth.error}). Fix: copy the Bot User OAuth ` +
+        "Token (xoxb-…) into SLACK_BOT_TOKEN.",
+    };
+  }
+  if (mode === "socket") {
+    if (!appToken) {
+      return { ok: false, line: "Slack: Socket Mode needs SLACK_APP_TOKEN (xapp-…)." };
+    }
+    const open = await call("apps.connections.open", appToken).catch((error) => ({
+      ok: false,
+      error: reason(error),
+    }));
+    if (!open.ok) {
+      return {
+        ok: false,
+        line: `Slack: the app-level token was rejected (${open.error}). Fix: turn on Socket ` +
+          "Mode and put an app-level token with connections:write into SLACK_APP_TOKEN.",
+      };
+    }
+  }
+  return { ok: true, line: `Slack: the tokens belong to @${auth.user} in ${auth.team} (${mode}).` };
 }

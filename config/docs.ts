@@ -15,6 +15,7 @@ const TYPE_NAMES: Record<ConfigLeaf["kind"], string> = {
   string_list: "list of strings",
   enum_list: "list",
   object_list: "list of mappings",
+  object_map: "mapping of names to mappings",
 };
 
 /**
@@ -65,6 +66,7 @@ function formatDefault(leaf: ConfigLeaf): string {
   if (Array.isArray(value)) {
     return value.length === 0 ? "`[]`" : value.map((item) => `\`${String(item)}\``).join(", ");
   }
+  if (value !== null && typeof value === "object") return `\`${JSON.stringify(value)}\``;
   return `\`${String(value)}\``;
 }
 

@@ -33,6 +33,13 @@ export const FallbackModelSchema = z.object({
   api_key: z.string().optional(),
 });
 
+/** A model route: a name clients send as `model`, and the upstream model it runs on. */
+export const ModelRouteSchema = z.object({
+  model: z.string().min(1),
+  base_url: z.url().optional(),
+  api_key: z.string().optional(),
+});
+
 /** Names of every built-in server tool, in the order they are offered to the model. */
 export const ALL_TOOL_NAMES = [
   "terminal",
@@ -68,6 +75,10 @@ export const ConfigSchema = z.object({
       "Models tried in order when the primary keeps failing; each may name its own base_url and api_key.",
     ),
   }).prefault({}),
+  models: doc(
+    z.record(z.string().min(1), ModelRouteSchema).default({}),
+    "Model routes: a name clients send as `model` → `{model, base_url?, api_key?}` (without base_url: the default upstream and its key). Listed by /v1/models; `api_server.model_name` always means `model.name`.",
+  ),
   agent: z.object({
     max_iterations: env(
       z.number().int().min(1).default(90),
@@ -145,6 +156,10 @@ export const ConfigSchema = z.object({
       seconds.default(30),
       "Seconds running turns get to finish on SIGINT/SIGTERM before they are aborted.",
     ),
+    unknown_model: doc(
+      z.enum(["default", "reject"]).default("default"),
+      "A request naming a model that is not a route: `default` runs it on `model.name` (clients that send their own model ids keep working), `reject` answers 404 `model_not_found`.",
+    ),
     websocket_max_minutes: doc(
       z.number().positive().default(60),
       "Longest life of a Responses WebSocket connection; then it ends with " +
@@ -169,11 +184,15 @@ export const ConfigSchema = z.object({
       "Stream replies token by token where the platform allows it.",
     ),
     telegram: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Telegram."),
+    slack: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Slack."),
     api_server: doc(z.boolean().optional(), "Overrides `streaming.enabled` for the HTTP API."),
-    edit_interval: doc(seconds.default(1.5), "Seconds between Telegram message edits."),
+    edit_interval: doc(
+      seconds.default(1.5),
+      "Seconds between message edits (Telegram, Slack) while a reply streams.",
+    ),
     min_tokens: doc(
       z.number().int().min(0).default(20),
-      "Tokens to collect before the first Telegram preview appears.",
+      "Tokens to collect before the first preview message appears.",
     ),
   }).prefault({}),
   telegram: z.object({
@@ -214,6 +233,57 @@ export const ConfigSchema = z.object({
       "Secret token Telegram sends with webhook calls. Default: derived from the bot token.",
     ),
   }).prefault({}),
+  slack: z.object({
+    bot_token: env(
+      z.string().optional(),
+      ["SLACK_BOT_TOKEN"],
+      "The bot token (xoxb-…); enables the Slack app.",
+    ),
+    app_token: env(
+      z.string().optional(),
+      ["SLACK_APP_TOKEN"],
+      "The app-level token (xapp-…, scope connections:write) Socket Mode connects with.",
+    ),
+    signing_secret: env(
+      z.string().optional(),
+      ["SLACK_SIGNING_SECRET"],
+      "The signing secret that verifies HTTP Events API requests (mode http).",
+    ),
+    mode: env(
+      z.enum(["socket", "http"]).default("socket"),
+      ["SLACK_MODE"],
+      "socket: Socket Mode, no public URL needed; http: Slack POSTs events to `events_path`.",
+    ),
+    events_path: doc(
+      z.string().startsWith("/").default("/slack/events"),
+      "The path Herald serves the Events API, slash commands and interactivity on (mode http).",
+    ),
+    api_root: env(
+      z.url().default("https://slack.com/api"),
+      ["SLACK_API_ROOT"],
+      "Slack Web API base URL; the Socket Mode URL is asked from it (an emulator in tests).",
+    ),
+    allowed_users: env(
+      stringList.default([]),
+      ["SLACK_ALLOWED_USERS"],
+      "Slack member ids (U…) allowed to talk to the app (comma-separated in the environment).",
+    ),
+    allow_all_users: env(
+      z.boolean().default(false),
+      ["SLACK_ALLOW_ALL_USERS"],
+      "Let anyone in the workspace talk to the app.",
+    ),
+    reply_to_mode: env(
+      z.enum(["off", "first", "all"]).default("first"),
+      ["SLACK_REPLY_TO_MODE"],
+      "Which reply messages go into a thread under the user's message: off, first or all. Replies to a message in a thread always stay in that thread.",
+    ),
+    require_mention: env(
+      z.boolean().default(true),
+      ["SLACK_REQUIRE_MENTION"],
+      "In channels, answer only messages that mention the app (or continue a thread it is in).",
+    ),
+  }).prefault({}),
   tools: z.object({
     sandbox: env(
       z.enum(["read-only", "workspace-write", "off"]).default("workspace-write"),
@@ -242,10 +312,13 @@ export const ConfigSchema = z.object({
     terminal: z.object({
       timeout: doc(seconds.default(180), "Default seconds a command may run."),
       max_timeout: doc(seconds.default(600), "The longest timeout the model may ask for."),
-      deny: doc(stringList.default([]), "Extra regular expressions of commands to refuse."),
+      deny: doc(
+        stringList.default([]),
+        "Regular expressions of commands to refuse outright, sandbox or not.",
+      ),
       allow: doc(
         stringList.default([]),
-        "Regular expressions of commands to allow even when the built-in deny-list matches.",
+        "Regular expressions of commands the built-in dangerous-command rules do not apply to.",
       ),
     }).prefault({}),
     files: z.object({
@@ -336,6 +409,10 @@ export const ConfigSchema = z.object({
     telegram: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
       "Tools offered on Telegram.",
+    ),
+    slack: doc(
+      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
+      "Tools offered on Slack.",
     ),
     cli: doc(
       z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),

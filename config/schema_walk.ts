@@ -17,7 +17,8 @@ export type LeafKind =
   | "enum"
   | "string_list"
   | "enum_list"
-  | "object_list";
+  | "object_list"
+  | "object_map";
 
 /** One leaf key of the configuration. */
 export interface ConfigLeaf {
@@ -152,6 +153,8 @@ function kindOf(inner: SchemaView): LeafKind {
     }
     case "string":
       return inner.def.format === "url" ? "url" : "string";
+    case "record":
+      return "object_map";
     default:
       return "string";
   }

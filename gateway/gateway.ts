@@ -8,15 +8,15 @@ import { ensureApiKey } from "../config/mod.ts";
 import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { displayUrl } from "../agent/mod.ts";
-import { openRuntime, type Runtime } from "./runtime.ts";
+import { llmTargets, openRuntime, routeTargets, type Runtime } from "./runtime.ts";
 import { createApp } from "../server/mod.ts";
 import { requireKey } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
-import { healthRoutes, modelRoutes } from "../server/mod.ts";
+import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
-import type { TelegramHandle } from "../platforms/mod.ts";
+import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
@@ -149,6 +149,12 @@ export async function startGateway(
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
   const sockets = new ResponseSockets();
+  const models = new ModelCatalog({
+    defaultName: config.api_server.model_name,
+    defaultTarget: llmTargets(resolved)[0],
+    routes: routeTargets(resolved),
+    unknownModel: config.api_server.unknown_model,
+  });
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
     ...healthRoutes((req) =>
@@ -156,8 +162,10 @@ export async function startGateway(
         ? { model: config.api_server.model_name, runs: runs.size }
         : {}
     ),
-    ...modelRoutes(config.api_server.model_name),
+    ...modelRoutes(models),
+    ...embeddingsRoutes({ models, maxBodyBytes: config.api_server.max_body_bytes }),
     ...chatCompletionRoutes({
+      models,
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
@@ -165,6 +173,7 @@ export async function startGateway(
       approvals: httpApprovals,
     }),
     ...responsesRoutes({
+      models,
       agent: runtime.agent,
       runs,
       store: responseStore,
@@ -195,6 +204,28 @@ export async function startGateway(
     if (telegram.handleWebhook && telegram.webhookPath) {
       const webhook = telegram.handleWebhook.bind(telegram);
       routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
+    }
+  }
+  let slack: PlatformHandle | undefined;
+  let slackProblem = "";
+  if (config.slack.bot_token) {
+    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+    try {
+      slack = await startPlatform(slackSpec(resolved), {
+        config: resolved,
+        agent: runtime.agent,
+        sessions: new SessionStore<ChatMessage>(runtime.kv),
+        kv: runtime.kv,
+        log,
+      });
+    } catch (error) {
+      // A configuration mistake stops Slack alone, with one line saying what to set.
+      slackProblem = error instanceof Error ? error.message : String(error);
+      log(`Slack: ${slackProblem}`);
+    }
+    if (slack?.handleWebhook && slack.webhookPath) {
+      const webhook = slack.handleWebhook.bind(slack);
+      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
     }
   }
 
@@ -241,12 +272,20 @@ export async function startGateway(
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
-    `  Model id    ${config.api_server.model_name}`,
+    `  Model id    ${config.api_server.model_name}` +
+    (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
     `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Slack       ${
+      slack
+        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
+        : slackProblem
+        ? "off (configuration error, see above)"
+        : "off"
+    }`,
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -271,7 +310,7 @@ export async function startGateway(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };

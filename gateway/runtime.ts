@@ -41,11 +41,30 @@ export function llmTargets(resolved: ResolvedConfig): LlmTarget[] {
   ];
 }
 
-/** Creates the upstream client from the configuration. */
-export function createLlmClient(resolved: ResolvedConfig): LlmClient {
+/**
+ * The model routes' upstream targets by name: a route without its own base_url uses the default
+ * upstream and its key; one with a base_url uses only its own key.
+ */
+export function routeTargets(resolved: ResolvedConfig): Map<string, LlmTarget> {
+  const { model, models, api_server } = resolved.config;
+  const targets = new Map<string, LlmTarget>();
+  for (const [name, route] of Object.entries(models)) {
+    // The advertised default always means model.name.
+    if (name === api_server.model_name) continue;
+    targets.set(name, {
+      model: route.model,
+      baseUrl: route.base_url ?? resolved.baseUrl,
+      apiKey: route.base_url ? route.api_key : route.api_key ?? model.api_key,
+    });
+  }
+  return targets;
+}
+
+/** Creates the upstream client from the configuration (or for the given targets). */
+export function createLlmClient(resolved: ResolvedConfig, targets?: LlmTarget[]): LlmClient {
   const llm = resolved.config.llm;
   return new LlmClient({
-    targets: llmTargets(resolved),
+    targets: targets ?? llmTargets(resolved),
     connectTimeout: llm.connect_timeout,
     firstTokenTimeout: llm.first_token_timeout,
     staleTimeout: llm.stale_timeout,
@@ -114,8 +133,14 @@ export async function openRuntime(
   for (const tool of createBuiltinTools(config, { memory, secrets, sandbox })) {
     registry.register(tool);
   }
+  const routes = new Map(
+    [...routeTargets(resolved)].map((
+      [name, target],
+    ) => [name, createLlmClient(resolved, [target])]),
+  );
   const agent = new Agent({
     llm: createLlmClient(resolved),
+    routes,
     registry,
     toolsets: config.toolsets,
     workspace: resolved.workspace,

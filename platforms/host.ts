@@ -1,48 +1,80 @@
 /**
- * The main-thread side of the Telegram adapter: spawns the worker with narrowed permissions,
- * restarts it with backoff when it dies, runs agent turns for the messages it forwards, and
- * streams each turn's events back over a per-turn MessagePort (the token channel).
+ * The platform host: the main-thread side shared by every chat platform (Telegram, Discord,
+ * Slack). For each configured platform it spawns the worker with permissions narrowed to that
+ * platform's hosts, restarts it with backoff when it dies (and stops it for good, with one clear
+ * line, when the platform rejects the configuration), keeps the durable inbox of updates, runs
+ * each session's turns and commands in order through the one session queue, and streams each
+ * turn's AgentEvents to the worker over the turn's own MessagePort (the token channel).
  * @module
  */
 import type {
   ApprovalDecision,
+  ApprovalMode,
   ApprovalRequest,
+  Platform,
   TurnApprovals,
   TurnResult,
   TurnRunner,
 } from "../agent/mod.ts";
-import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
 import type { ApprovalStore } from "../store/mod.ts";
+import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
 import {
-  allowsNobody,
+  type CommonSettings,
   type HostMessage,
-  UpdateSchema,
+  type PlatformUpdate,
   type WorkerMessage,
   WorkerMessageSchema,
-  type WorkerSettings,
-} from "./telegram/mod.ts";
+} from "./protocol.ts";
+import { SessionQueue } from "./session_queue.ts";
+import { postEvent } from "./token_channel.ts";
 import { UpdateInbox } from "./update_inbox.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
 export type AgentLike = TurnRunner;
 
-/** The session history calls the adapter makes; `store/sessions.ts`'s SessionStore fits. */
+/** The session history calls the host makes; `store/sessions.ts`'s SessionStore fits. */
 export interface SessionStoreLike {
   load(sessionId: string): Promise<ChatMessage[]>;
   append(sessionId: string, messages: ChatMessage[]): Promise<void>;
   clear(sessionId: string): Promise<void>;
 }
 
-/** What startTelegram needs. */
-export interface TelegramOptions {
+/** What a webhook route makes of a request: an answer now, or updates to store first. */
+export type WebhookVerdict =
+  | { response: Response }
+  | { updates: PlatformUpdate[]; response?: Response };
+
+/** What the host needs to know about one platform; each platform folder provides one. */
+export interface PlatformSpec {
+  /** The platform's name: session ids, the inbox's KV prefix, the toolset. */
+  name: Extract<Platform, "telegram" | "slack">;
+  /** The name in log lines: "Telegram". */
+  label: string;
+  /** The worker's entry, from source; a bundle embeds it under `name`. */
+  workerUrl: URL;
+  /** The hosts (with ports where not default) the worker may connect to, and nothing else. */
+  netHosts: string[];
+  /** System information the worker's libraries read at load (none by default). */
+  sys?: NonNullable<Deno.SysPermissionDescriptor["kind"]>[];
+  /** The platform settings sent in `init`; validated by the worker's own schema. */
+  settings: Record<string, unknown>;
+  /** Logged once at start when the allow-list lets nobody in, with how to fix it. */
+  allowsNobodyHint?: string;
+  /** HTTP mode: the path the gateway serves and how a request becomes updates. */
+  webhook?: { path: string; verify(req: Request): Promise<WebhookVerdict> };
+}
+
+/** What {@link startPlatform} needs beside the spec. */
+export interface PlatformHostOptions {
   config: ResolvedConfig;
   agent: AgentLike;
   sessions: SessionStoreLike;
   /**
-   * Pending approvals (`approvals.telegram` decides which calls ask): asked with inline buttons,
-   * stored so a restart keeps them. Without it nothing is asked.
+   * Pending approvals (`approvals.<platform>` decides which calls ask): asked in the chat (with
+   * buttons where the platform has them), stored so a restart keeps them. Without it nothing is
+   * asked.
    */
   approvals?: ApprovalStore;
   log?: (line: string) => void;
@@ -53,9 +85,9 @@ export interface TelegramOptions {
   kv?: Deno.Kv;
   /** The inbox to use instead of one on `kv` (tests). */
   inbox?: UpdateInbox;
-  /** How often the typing indicator is renewed, in ms; default 4000. */
+  /** How often the typing indicator is renewed, in ms; the platform's default otherwise. */
   typingIntervalMs?: number;
-  /** The worker entry; default `platforms/telegram/worker.ts`. */
+  /** The worker entry instead of the platform's (tests). */
   workerUrl?: URL;
   /** First restart delay in ms, doubled per crash up to a minute; default 1000. */
   restartDelayMs?: number;
@@ -65,13 +97,17 @@ export interface TelegramOptions {
   crashGenerations?: number;
 }
 
-/** A running Telegram adapter. */
-export interface TelegramHandle {
-  /** Stops the bot, aborts running turns and terminates the worker. */
+/** A running platform adapter. */
+export interface PlatformHandle {
+  /** The platform's name. */
+  readonly name: string;
+  /** Stops the adapter, aborts running turns and terminates the worker. */
   stop(): Promise<void>;
-  /** Webhook mode only: the route handler for Telegram's update POSTs. */
+  /** Resolves with the bot's identity once connected, or undefined when it stopped first. */
+  readonly connected: Promise<string | undefined>;
+  /** HTTP mode only: the route handler for the platform's POSTs. */
   handleWebhook?(req: Request): Promise<Response>;
-  /** Webhook mode only: the path the webhook route is served on. */
+  /** HTTP mode only: the path the webhook route is served on. */
   webhookPath?: string;
 }
 
@@ -79,128 +115,91 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A worker that lived this long before dying resets the backoff. */
 const STABLE_AFTER_MS = 60_000;
 const STOP_GRACE_MS = 3000;
-const SESSION_PREFIX = "telegram:";
 /** An update whose handling crashed the worker this often is dropped with an apology. */
 const MAX_ATTEMPTS = 2;
 /** The abort reason of turns cut off by shutdown: their updates are answered after a restart. */
 const SHUTDOWN = Symbol("shutdown");
 
-/** An update as the inbox and the worker protocol carry it. */
-type Update = { update_id: number; [key: string]: unknown };
-
-/** The adapter started last in webhook mode, for handleTelegramWebhook. */
-let webhookHost: WorkerHost | undefined;
-
 /**
- * Starts the Telegram adapter when `telegram.bot_token` is set.
+ * Starts one platform's adapter.
  *
  * @example
  * ```ts
- * const telegram = await startTelegram({ config, agent, sessions, log: console.error });
+ * const slack = await startPlatform(slackSpec(config), { config, agent, sessions, kv });
  * // …later
- * await telegram.stop();
+ * await slack.stop();
  * ```
  */
-export async function startTelegram(options: TelegramOptions): Promise<TelegramHandle> {
-  const host = new WorkerHost(options);
+export async function startPlatform(
+  spec: PlatformSpec,
+  options: PlatformHostOptions,
+): Promise<PlatformHandle> {
+  const host = new PlatformHost(spec, options);
   await host.start();
   return host;
 }
 
 /**
- * Serves Telegram's webhook POSTs for the adapter running in webhook mode; 404 when none is.
- * Mount it on the path `TelegramHandle.webhookPath` (the path of `telegram.webhook_url`).
+ * Owns one platform's worker: spawn, restart, the inbox, and the agent turns it asks for.
  */
-export function handleTelegramWebhook(req: Request): Promise<Response> {
-  if (!webhookHost) return Promise.resolve(new Response("Not found", { status: 404 }));
-  return webhookHost.handleWebhook(req);
-}
-
-/** The secret Telegram sends with webhook calls: the configured one, or one derived from the token. */
-export async function webhookSecret(config: ResolvedConfig["config"]): Promise<string> {
-  if (config.telegram.webhook_secret) return config.telegram.webhook_secret;
-  const data = new TextEncoder().encode(`herald-telegram-webhook:${config.telegram.bot_token}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A turn the host is running or has queued for a session. */
-interface SessionState {
-  /** Aborts the newest queued or running turn. */
-  controller?: AbortController;
-  /** Whether a turn's agent is running now. */
-  running: boolean;
-  /** Turns and commands of one session run one after another. */
-  chain: Promise<void>;
-}
-
-/**
- * Owns the Telegram worker: spawn, restart, and the agent turns it asks for.
- */
-export class WorkerHost implements TelegramHandle {
-  #options: TelegramOptions;
+export class PlatformHost implements PlatformHandle {
+  readonly name: string;
+  readonly connected: Promise<string | undefined>;
+  webhookPath?: string;
+  #spec: PlatformSpec;
+  #options: PlatformHostOptions;
   #log: (line: string) => void;
   #worker: Worker | undefined;
   #generation = 0;
   #crashes = 0;
+  #lastDeath = "";
   #startedAt = 0;
   #stopped = false;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
-  #sessions = new Map<string, SessionState>();
+  #queue: SessionQueue;
   #stoppedSignal: (() => void) | undefined;
-  #secret = "";
+  #resolveConnected!: (identity: string | undefined) => void;
   #inbox: UpdateInbox;
   /** Whether the current worker said it is ready for updates. */
   #ready = false;
   /** The replay of pending updates for the current worker; new updates wait for it. */
   #replaying: Promise<void> = Promise.resolve();
   /** Updates given to the current worker, so a replay and a redelivery never both do. */
-  #dispatched = new Set<number>();
+  #dispatched = new Set<string>();
   /** Updates whose turn shutdown cut off: they stay pending for the next start. */
-  #keepPending = new Set<number>();
+  #keepPending = new Set<string>();
   /** Inbox writes in flight, awaited by stop(). */
   #writes = new Set<Promise<void>>();
-  webhookPath?: string;
 
-  constructor(options: TelegramOptions) {
+  constructor(spec: PlatformSpec, options: PlatformHostOptions) {
+    this.name = spec.name;
+    this.#spec = spec;
     this.#options = options;
     this.#log = options.log ?? ((line) => console.error(line));
-    this.#inbox = options.inbox ?? new UpdateInbox(options.kv);
+    this.#inbox = options.inbox ?? new UpdateInbox(options.kv, { prefix: [spec.name, "inbox"] });
+    this.#queue = new SessionQueue((error) =>
+      this.#log(`${spec.label}: a turn failed: ${describe(error)}`)
+    );
+    this.connected = new Promise((resolve) => this.#resolveConnected = resolve);
   }
 
   /** Spawns the worker. */
-  async start(): Promise<void> {
-    const telegram = this.#options.config.config.telegram;
-    if (!telegram.bot_token) {
-      throw new Error("Cannot start Telegram: telegram.bot_token (TELEGRAM_BOT_TOKEN) is not set");
+  start(): Promise<void> {
+    if (this.#spec.allowsNobodyHint) {
+      this.#log(`${this.#spec.label}: ${this.#spec.allowsNobodyHint}`);
     }
-    if (
-      allowsNobody({
-        allowedUsers: telegram.allowed_users,
-        allowAllUsers: telegram.allow_all_users,
-      })
-    ) {
-      this.#log(
-        "Telegram: no users are allowed yet, so the bot refuses everyone. Set " +
-          "TELEGRAM_ALLOWED_USERS=<numeric id or @username>[,…] (a refused user is told their id), " +
-          "or TELEGRAM_ALLOW_ALL_USERS=true to let anyone in.",
-      );
-    }
-    if (telegram.webhook_url) {
-      this.#secret = await webhookSecret(this.#options.config.config);
-      this.webhookPath = new URL(telegram.webhook_url).pathname;
-      webhookHost = this;
-    }
+    if (this.#spec.webhook) this.webhookPath = this.#spec.webhook.path;
     this.#spawn();
+    return Promise.resolve();
   }
 
-  /** Stops the bot, aborts running turns and terminates the worker. */
+  /** Stops the adapter, aborts running turns and terminates the worker. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (webhookHost === this) webhookHost = undefined;
+    this.#resolveConnected(undefined);
     clearTimeout(this.#restartTimer);
-    for (const state of this.#sessions.values()) state.controller?.abort(SHUTDOWN);
+    this.#queue.interruptAll(SHUTDOWN);
     const worker = this.#worker;
     if (worker) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -215,65 +214,54 @@ export class WorkerHost implements TelegramHandle {
       worker.terminate();
       this.#worker = undefined;
     }
-    await Promise.all([...this.#sessions.values()].map((s) => s.chain));
+    await this.#queue.idle();
     await this.#replaying;
     await Promise.all([...this.#writes]);
   }
 
   /**
-   * Checks Telegram's secret-token header, stores the update, and only then answers: a 500 when
-   * it cannot be stored makes Telegram deliver it again later.
+   * Verifies a webhook request, stores its updates, and only then answers: a 500 when they
+   * cannot be stored makes the platform deliver them again later.
    */
   async handleWebhook(req: Request): Promise<Response> {
-    if (req.method !== "POST") return new Response("Method not allowed", { status: 405 });
-    const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
-    if (!this.#secret || !timingSafeEqual(given, this.#secret)) {
-      return new Response("Forbidden", { status: 403 });
+    const webhook = this.#spec.webhook;
+    if (!webhook || this.#stopped) return new Response("Not found", { status: 404 });
+    const verdict = await webhook.verify(req);
+    if (!("updates" in verdict)) return verdict.response;
+    for (const update of verdict.updates) {
+      let isNew: boolean;
+      try {
+        isNew = await this.#inbox.add(update);
+      } catch (error) {
+        this.#log(`${this.#spec.label}: a webhook update could not be stored: ${describe(error)}`);
+        return new Response("Cannot store the update; try again later", { status: 500 });
+      }
+      // While the worker restarts, the update waits in the inbox and is replayed when ready.
+      if (isNew && this.#ready) this.#dispatchAfterReplay(update);
     }
-    let update: unknown;
-    try {
-      update = await req.json();
-    } catch {
-      return new Response("Bad request: the body is not JSON", { status: 400 });
-    }
-    const parsed = UpdateSchema.safeParse(update);
-    if (!parsed.success) {
-      return new Response("Bad request: the body is not an update object", { status: 400 });
-    }
-    let isNew: boolean;
-    try {
-      isNew = await this.#inbox.add(parsed.data);
-    } catch (error) {
-      this.#log(`Telegram: a webhook update could not be stored: ${describe(error)}`);
-      return new Response("Cannot store the update; try again later", { status: 500 });
-    }
-    // While the worker restarts, the update waits in the inbox and is replayed when it is ready.
-    if (isNew && this.#ready) this.#dispatchAfterReplay(parsed.data);
-    return new Response("ok");
+    return verdict.response ?? new Response("ok");
   }
 
   #spawn(): void {
-    const { config } = this.#options.config;
+    const spec = this.#spec;
     // A bundle carries the worker inside it; from source (and deno compile, which --includes
-    // the file) the worker starts from its .ts file beside this one.
-    const url = this.#options.workerUrl ?? embeddedWorkerUrl("telegram") ??
-      new URL("./telegram/worker.ts", import.meta.url);
-    const apiHost = new URL(config.telegram.api_root).host;
+    // the file) the worker starts from its .ts file.
+    const url = this.#options.workerUrl ?? embeddedWorkerUrl(spec.name) ?? spec.workerUrl;
     const worker = new Worker(url, {
       type: "module",
-      name: "telegram",
+      name: spec.name,
       deno: {
-        // The worker talks to the Bot API host and nothing else. Its own module graph (local
-        // files and npm packages) is loaded by Deno's module loader, which needs no read or
-        // import permission, so read and import stay off; env is off too (see no_env_shim.ts).
+        // The worker talks to its platform's hosts and nothing else. Its own module graph
+        // (local files and npm packages) is loaded by Deno's module loader, which needs no read
+        // or import permission, so read and import stay off; env is off too (see no_env_shim.ts).
         permissions: {
-          net: [apiHost],
+          net: spec.netHosts,
           read: false,
           write: false,
           env: false,
           run: false,
           ffi: false,
-          sys: false,
+          sys: spec.sys?.length ? spec.sys : false,
           import: false,
         },
       },
@@ -287,32 +275,14 @@ export class WorkerHost implements TelegramHandle {
       event.preventDefault();
       this.#onWorkerDeath(worker, event.message);
     };
-    worker.onmessageerror = () => this.#log("Telegram: a worker message could not be read");
-    this.#post({ type: "init", settings: this.#settings() });
-  }
-
-  #settings(): WorkerSettings {
-    const { config } = this.#options.config;
-    const t = config.telegram;
-    return {
-      token: t.bot_token ?? "",
-      apiRoot: t.api_root,
-      allowedUsers: t.allowed_users,
-      allowAllUsers: t.allow_all_users,
-      replyToMode: t.reply_to_mode,
-      requireMention: t.require_mention,
-      toolProgress: t.tool_progress,
-      streaming: {
-        enabled: config.streaming.telegram ?? config.streaming.enabled,
-        editIntervalMs: config.streaming.edit_interval * 1000,
-        minTokens: config.streaming.min_tokens,
-      },
-      webhook: t.webhook_url ? { url: t.webhook_url, secret: this.#secret } : null,
+    worker.onmessageerror = () => this.#log(`${spec.label}: a worker message could not be read`);
+    const common: CommonSettings = {
       generation: this.#generation,
       typingIntervalMs: this.#options.typingIntervalMs,
       crashOnText: this.#options.crashOnText,
       crashGenerations: this.#options.crashGenerations,
     };
+    this.#post({ type: "init", common, settings: spec.settings });
   }
 
   #onWorkerDeath(worker: Worker, message: string): void {
@@ -324,18 +294,32 @@ export class WorkerHost implements TelegramHandle {
     if (this.#stopped) return;
     // Turns whose replies were rendering in the dead worker can no longer be shown; their
     // updates are still pending and are replayed when the new worker is ready.
-    for (const state of this.#sessions.values()) state.controller?.abort();
+    this.#queue.interruptAll();
     if (Date.now() - this.#startedAt > STABLE_AFTER_MS) this.#crashes = 0;
     const base = this.#options.restartDelayMs ?? 1000;
     const delay = Math.min(base * 2 ** this.#crashes, MAX_RESTART_DELAY_MS);
     this.#crashes++;
-    this.#log(`Telegram: the worker died (${message}); restarting in ${delay} ms.`);
+    // The same failure again says so in a short line instead of repeating itself.
+    const what = message === this.#lastDeath ? "the same error again" : message;
+    this.#lastDeath = message;
+    this.#log(`${this.#spec.label}: the worker died (${what}); restarting in ${delay} ms.`);
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#stopped) return;
       this.#generation++;
       this.#spawn();
     }, delay);
+  }
+
+  /** The platform refused the configuration: say so once and stop this adapter only. */
+  #onFatal(worker: Worker, line: string): void {
+    this.#log(line);
+    this.#stopped = true;
+    this.#resolveConnected(undefined);
+    this.#queue.interruptAll(SHUTDOWN);
+    worker.terminate();
+    if (this.#worker === worker) this.#worker = undefined;
+    this.#ready = false;
   }
 
   #post(message: HostMessage, transfer: Transferable[] = []): void {
@@ -346,15 +330,20 @@ export class WorkerHost implements TelegramHandle {
     if (worker !== this.#worker) return;
     const parsed = WorkerMessageSchema.safeParse(data);
     if (!parsed.success) {
-      this.#log(`Telegram: ignored a malformed worker message: ${parsed.error.message}`);
+      this.#log(`${this.#spec.label}: ignored a malformed worker message: ${parsed.error.message}`);
       return;
     }
     const message: WorkerMessage = parsed.data;
     switch (message.type) {
       case "ready":
-        this.#log(`Telegram: connected as @${message.username}.`);
+        this.#log(`${this.#spec.label}: connected as ${message.identity}.`);
+        this.#resolveConnected(message.identity);
         this.#ready = true;
+        this.#lastDeath = "";
         this.#replaying = this.#replay(worker);
+        return;
+      case "fatal":
+        this.#onFatal(worker, message.line);
         return;
       case "received":
         this.#onReceived(worker, message.update);
@@ -369,42 +358,42 @@ export class WorkerHost implements TelegramHandle {
         this.#stoppedSignal?.();
         return;
       case "inbound":
-        this.#enqueueTurn(message.requestId, message.updateId, message.sessionKey, message.content);
+        this.#enqueueTurn(message);
         return;
       case "command":
-        this.#command(message.requestId, message.sessionKey, message.command);
+        this.#command(message);
         return;
       case "approval_answer":
         this.#approvalAnswer(message).catch((error) =>
-          this.#log(`Telegram: an approval answer failed: ${describe(error)}`)
+          this.#log(`${this.#spec.label}: an approval answer failed: ${describe(error)}`)
         );
         return;
     }
   }
 
-  /** Stores an update from long polling, then lets the worker move its offset past it. */
-  async #onReceived(worker: Worker, update: Update): Promise<void> {
+  /** Stores an update the worker received, then lets it acknowledge the update. */
+  async #onReceived(worker: Worker, update: PlatformUpdate): Promise<void> {
     let isNew: boolean;
     try {
       isNew = await this.#inbox.add(update);
     } catch (error) {
-      this.#log(`Telegram: update ${update.update_id} could not be stored: ${describe(error)}`);
-      if (worker === this.#worker) {
-        this.#post({ type: "stored", updateId: update.update_id, ok: false });
-      }
+      this.#log(`${this.#spec.label}: update ${update.id} could not be stored: ${describe(error)}`);
+      if (worker === this.#worker) this.#post({ type: "stored", updateId: update.id, ok: false });
       return;
     }
     if (worker !== this.#worker) return;
-    this.#post({ type: "stored", updateId: update.update_id, ok: true });
+    this.#post({ type: "stored", updateId: update.id, ok: true });
     // A known update is a redelivery: it was handled already, or the replay hands it over.
     if (isNew) this.#dispatchAfterReplay(update);
   }
 
-  #dispatchAfterReplay(update: Update): void {
+  #dispatchAfterReplay(update: PlatformUpdate): void {
     const worker = this.#worker;
     if (!worker) return;
     this.#replaying.then(() => this.#dispatch(worker, update)).catch((error) =>
-      this.#log(`Telegram: update ${update.update_id} could not be handed over: ${describe(error)}`)
+      this.#log(
+        `${this.#spec.label}: update ${update.id} could not be handed over: ${describe(error)}`,
+      )
     );
   }
 
@@ -413,24 +402,26 @@ export class WorkerHost implements TelegramHandle {
     try {
       const pending = await this.#inbox.pending();
       if (pending.length > 0) {
-        this.#log(`Telegram: handling ${pending.length} update(s) left from before a restart.`);
+        this.#log(
+          `${this.#spec.label}: handling ${pending.length} update(s) left from before a restart.`,
+        );
       }
       for (const entry of pending) await this.#dispatch(worker, entry.update);
     } catch (error) {
-      this.#log(`Telegram: pending updates could not be read: ${describe(error)}`);
+      this.#log(`${this.#spec.label}: pending updates could not be read: ${describe(error)}`);
     }
   }
 
   /** Gives an update to the worker, or gives up on it when it has crashed the worker before. */
-  async #dispatch(worker: Worker, update: Update): Promise<void> {
-    const id = update.update_id;
+  async #dispatch(worker: Worker, update: PlatformUpdate): Promise<void> {
+    const id = update.id;
     if (worker !== this.#worker || this.#dispatched.has(id)) return;
     this.#dispatched.add(id);
     const attempts = await this.#inbox.countAttempt(id);
     if (worker !== this.#worker) return;
     if (attempts >= MAX_ATTEMPTS) {
       this.#log(
-        `Telegram: update ${id} failed ${attempts} times; dropping it with an apology to its chat.`,
+        `${this.#spec.label}: update ${id} failed ${attempts} times; dropping it with an apology.`,
       );
       this.#post({ type: "give_up", update });
       return;
@@ -438,80 +429,61 @@ export class WorkerHost implements TelegramHandle {
     this.#post({ type: "update", update });
   }
 
-  #onHandled(updateId: number): void {
+  #onHandled(updateId: string): void {
     if (this.#keepPending.delete(updateId)) return;
     const write = this.#inbox.markDone(updateId).catch((error) =>
-      this.#log(`Telegram: update ${updateId} could not be marked handled: ${describe(error)}`)
+      this.#log(
+        `${this.#spec.label}: update ${updateId} could not be marked handled: ${describe(error)}`,
+      )
     );
     this.#writes.add(write);
     write.finally(() => this.#writes.delete(write));
   }
 
-  #state(sessionKey: string): SessionState {
-    let state = this.#sessions.get(sessionKey);
-    if (!state) {
-      state = { running: false, chain: Promise.resolve() };
-      this.#sessions.set(sessionKey, state);
-    }
-    return state;
+  #sessionId(sessionKey: string): string {
+    return `${this.#spec.name}:${sessionKey}`;
   }
 
   /** Queues a turn; a newer message interrupts the turn that is running or waiting. */
-  #enqueueTurn(
-    requestId: string,
-    updateId: number,
-    sessionKey: string,
-    content: string | ContentPart[],
-  ): void {
-    const state = this.#state(sessionKey);
-    state.controller?.abort();
-    const controller = new AbortController();
-    state.controller = controller;
-    const chain: Promise<void> = state.chain.then(() =>
-      this.#runTurn(state, { requestId, updateId, sessionKey, content }, controller.signal)
-    ).catch((err) => this.#log(`Telegram: a turn failed: ${err?.message ?? err}`))
-      .finally(() => {
-        // An idle chat keeps no state here: the map holds only chats with work in flight.
-        if (state.chain === chain && this.#sessions.get(sessionKey) === state) {
-          this.#sessions.delete(sessionKey);
-        }
-      });
-    state.chain = chain;
+  #enqueueTurn(inbound: Extract<WorkerMessage, { type: "inbound" }>): void {
+    this.#queue.run(
+      this.#sessionId(inbound.sessionKey),
+      (signal) => this.#runTurn(inbound, signal),
+      { interruptPrevious: true },
+    );
   }
 
-  #command(requestId: string, sessionKey: string, command: "new" | "stop"): void {
-    const state = this.#state(sessionKey);
-    const wasRunning = state.running;
-    state.controller?.abort();
+  #command(message: Extract<WorkerMessage, { type: "command" }>): void {
+    const { requestId, command } = message;
+    const sessionId = this.#sessionId(message.sessionKey);
+    const wasRunning = this.#queue.interrupt(sessionId);
     if (command === "stop") {
-      this.#post({
-        type: "command_done",
-        requestId,
-        text: wasRunning ? "Stopped." : "Nothing is running.",
-      });
+      const text = wasRunning ? "Stopped." : "Nothing is running.";
+      this.#post({ type: "command_done", requestId, text });
       return;
     }
     // Clear after the interrupted turn has saved what it said, so nothing leaks into the new one.
-    state.chain = state.chain.then(async () => {
-      await this.#options.sessions.clear(SESSION_PREFIX + sessionKey);
+    this.#queue.run(sessionId, async () => {
+      await this.#options.sessions.clear(sessionId);
       this.#post({ type: "command_done", requestId, text: "Started a new conversation." });
-    }).catch((err) => this.#log(`Telegram: /new failed: ${err?.message ?? err}`));
+    });
   }
 
-  /** How a Telegram turn asks: inline buttons in the chat, answered by an allowed user. */
-  #turnApprovals(store: ApprovalStore, sessionKey: string): TurnApprovals {
-    const scope = SESSION_PREFIX + sessionKey;
+  /** How a chat turn asks: a question in the chat, answered by an allowed user. */
+  #turnApprovals(store: ApprovalStore, scope: string): TurnApprovals {
+    const { approvals } = this.#options.config.config;
+    const mode: ApprovalMode = this.#spec.name === "slack" ? approvals.slack : approvals.telegram;
     return {
-      mode: this.#options.config.config.approvals.telegram,
+      mode,
       isGranted: (tool) => store.isGranted(scope, tool),
       ask: (request, signal) => this.#ask(store, scope, request, signal),
     };
   }
 
   /**
-   * Stores the question (the worker shows it with buttons, from the approval_requested event)
-   * and waits for its answer, its expiry, or the turn's end. A turn replayed after a restart
-   * finds the question it asked before and takes that one's answer too.
+   * Stores the question (the worker shows it, from the approval_requested event) and waits for
+   * its answer, its expiry, or the turn's end. A turn replayed after a restart finds the
+   * question it asked before and takes that one's answer too.
    */
   async #ask(
     store: ApprovalStore,
@@ -521,15 +493,14 @@ export class WorkerHost implements TelegramHandle {
   ): Promise<ApprovalDecision> {
     await store.create({
       id: request.id,
-      platform: "telegram",
+      platform: this.#spec.name,
       scope,
       call: request.call,
       origin: request.origin,
       reason: request.reason,
     });
     const earlier = await store.reusable(scope, request.call, request.id);
-    const settled = (a: { state: string } | null) => a !== null && a.state !== "pending";
-    let answer = settled(earlier) ? earlier : null;
+    let answer = earlier && earlier.state !== "pending" ? earlier : null;
     if (!answer) {
       // Ends both waits once one has its answer, or the turn ends (even before we got here).
       const stop = new AbortController();
@@ -569,26 +540,21 @@ export class WorkerHost implements TelegramHandle {
     return { approved: false, reason: `nobody answered within ${seconds} s` };
   }
 
-  /** A button press from an allowed user: answer the approval, confirm it in the chat. */
+  /** An allowed user's answer (a button press): take it, and confirm it in the chat. */
   async #approvalAnswer(
     message: Extract<WorkerMessage, { type: "approval_answer" }>,
   ): Promise<void> {
     const store = this.#options.approvals;
     const choice = CHOICES[message.choice];
-    const base = {
-      type: "approval_done" as const,
-      callbackId: message.callbackId,
-      chatId: message.chatId,
-      messageId: message.messageId,
-    };
+    const base = { type: "approval_done" as const, reply: message.reply };
     if (!store) {
       this.#post({ ...base, toast: "Approvals are not enabled." });
       return;
     }
-    const outcome = await store.answer(message.approvalId, SESSION_PREFIX + message.sessionKey, {
+    const outcome = await store.answer(message.approvalId, this.#sessionId(message.sessionKey), {
       approved: choice.approved,
       ...("always" in choice ? { always: true } : {}),
-      ...(choice.approved ? {} : { reason: "denied in Telegram" }),
+      ...(choice.approved ? {} : { reason: `denied in ${this.#spec.label}` }),
     });
     if (outcome.ok) {
       this.#post({ ...base, toast: choice.toast });
@@ -603,45 +569,37 @@ export class WorkerHost implements TelegramHandle {
   }
 
   async #runTurn(
-    state: SessionState,
-    inbound: {
-      requestId: string;
-      updateId: number;
-      sessionKey: string;
-      content: string | ContentPart[];
-    },
+    inbound: Extract<WorkerMessage, { type: "inbound" }>,
     signal: AbortSignal,
   ): Promise<void> {
     const { requestId, sessionKey } = inbound;
     const { port1, port2 } = new MessageChannel();
     this.#post({ type: "turn", requestId }, [port2]);
-    const sessionId = SESSION_PREFIX + sessionKey;
-    const user: ChatMessage = { role: "user", content: inbound.content };
+    const sessionId = this.#sessionId(sessionKey);
+    const user: ChatMessage = { role: "user", content: inbound.content as string | ContentPart[] };
     let partial = "";
-    state.running = true;
-    let result: TurnResult;
-    try {
-      const { agent, sessions } = this.#options;
-      // The session is loaded inside the turn, so a failed load ends it like any failure.
-      const runner: TurnRunner = {
-        run: async function* (turn, options) {
-          const history = await sessions.load(sessionId);
-          return yield* agent.run({ ...turn, messages: [...history, user] }, options);
-        },
-      };
-      result = await runTurn(runner, { messages: [], platform: "telegram", sessionKey }, {
+    const { agent, sessions } = this.#options;
+    // The session is loaded inside the turn, so a failed load ends it like any failure.
+    const runner: TurnRunner = {
+      run: async function* (turn, options) {
+        const history = await sessions.load(sessionId);
+        return yield* agent.run({ ...turn, messages: [...history, user] }, options);
+      },
+    };
+    const result: TurnResult = await runTurn(
+      runner,
+      { messages: [], platform: this.#spec.name, sessionKey },
+      {
         signal,
-        ...(this.#options.approvals
-          ? { approvals: this.#turnApprovals(this.#options.approvals, sessionKey) }
-          : {}),
         onEvent: (event) => {
           if (event.type === "text_delta") partial += event.delta;
-          port1.postMessage({ type: "event", event });
+          postEvent(port1, event);
         },
-      });
-    } finally {
-      state.running = false;
-    }
+        ...(this.#options.approvals
+          ? { approvals: this.#turnApprovals(this.#options.approvals, sessionId) }
+          : {}),
+      },
+    );
     port1.close();
     // Cut off by shutdown: the update stays pending and the turn runs again after a restart,
     // so nothing of this attempt goes into the history. The same for a worker that died,
@@ -668,11 +626,4 @@ const CHOICES = {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

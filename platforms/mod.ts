@@ -1,23 +1,43 @@
 /**
- * Platforms: the front doors besides the HTTP API. Today that is Telegram, run in a worker.
+ * Platforms: the chat front doors besides the HTTP API — Telegram, Discord and Slack — each run
+ * in its own worker by the one platform host.
  * @module
  */
 
 // Commonly used
 export {
   type AgentLike,
-  handleTelegramWebhook,
+  type PlatformHandle,
+  PlatformHost,
+  type PlatformHostOptions,
+  type PlatformSpec,
   type SessionStoreLike,
+  startPlatform,
+} from "./host.ts";
+export {
+  handleTelegramWebhook,
   startTelegram,
   type TelegramHandle,
   type TelegramOptions,
+  telegramSpec,
   webhookSecret,
-  WorkerHost,
-} from "./host.ts";
+} from "./telegram/mod.ts";
+
+export {
+  escapeMrkdwn,
+  markdownToMrkdwn,
+  type SlackSettings,
+  slackSpec,
+  slackTextToMarkdown,
+  verifySlackRequest,
+} from "./slack/mod.ts";
 
 // Durability and distribution
 export { type InboxEntry, UpdateInbox } from "./update_inbox.ts";
+export type { PlatformUpdate, ReplyToMode } from "./protocol.ts";
 export { embeddedWorkerUrl, registerEmbeddedWorker } from "./embedded_workers.ts";
+export { SessionQueue } from "./session_queue.ts";
+export { AGENT_EVENT_TYPES, type ChannelEvent } from "./token_channel.ts";
 
 // Building blocks, for tests and other renderers
 export {

@@ -13,6 +13,7 @@ import {
   usageObject,
 } from "./chat_stream.ts";
 import { errorResponse, jsonResponse } from "./error_envelope.ts";
+import type { ModelCatalog } from "./model_catalog.ts";
 import type { RequestContext, Route } from "./router.ts";
 import type { RunTracker } from "./runs.ts";
 import { answerPlain, answerStream } from "./turn_driver.ts";
@@ -46,6 +47,8 @@ export interface ChatCompletionsDeps {
    * (`approve mcpr_…`); none asked without it.
    */
   approvals?: HttpApprovals;
+  /** The model names and routes; without it every name runs on the default upstream. */
+  models?: ModelCatalog;
 }
 
 function completionId(): string {
@@ -70,6 +73,8 @@ async function handleChatCompletion(
   const body = await readJsonBody(req, deps.maxBodyBytes);
   const request = parseBody(ChatCompletionRequestSchema, body);
   const turn = toAgentTurn(request);
+  const route = deps.models?.resolve(request.model).route;
+  if (route) turn.route = route;
   if (deps.runs.shuttingDown) throw shuttingDownError();
   const approvals = deps.approvals;
   const scope = approvals ? await callerScope(req) : "";

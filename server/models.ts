@@ -1,9 +1,11 @@
 /**
- * `GET /v1/models` and `GET /v1/models/{id}`: the one model id clients select.
+ * `GET /v1/models` and `GET /v1/models/{id}`: the model names clients select (the default and
+ * the routes of `models:`).
  * @module
  */
 import { NotFoundError } from "./errors.ts";
 import { jsonResponse } from "./error_envelope.ts";
+import { ModelCatalog } from "./model_catalog.ts";
 import type { Route } from "./router.ts";
 
 const CREATED = Math.floor(Date.now() / 1000);
@@ -13,25 +15,28 @@ export function modelObject(id: string) {
   return { id, object: "model", created: CREATED, owned_by: "herald" };
 }
 
-/** Routes for the model list. */
-export function modelRoutes(modelName: string): Route[] {
+/** Routes for the model list: the default name and every model route. */
+export function modelRoutes(models: string | ModelCatalog): Route[] {
+  const catalog = typeof models === "string" ? new ModelCatalog({ defaultName: models }) : models;
   return [
     {
       method: "GET",
       path: "/v1/models",
-      handler: () => jsonResponse({ object: "list", data: [modelObject(modelName)] }),
+      handler: () =>
+        jsonResponse({ object: "list", data: catalog.names.map((name) => modelObject(name)) }),
     },
     {
       method: "GET",
       path: "/v1/models/:id",
       handler: (_req, ctx) => {
-        if (ctx.params.id !== modelName) {
+        if (!catalog.has(ctx.params.id)) {
           throw new NotFoundError(
-            `Model '${ctx.params.id}' does not exist. This gateway serves '${modelName}'.`,
+            `Model '${ctx.params.id}' does not exist. This gateway serves: ` +
+              `${catalog.names.join(", ")}.`,
             { code: "model_not_found", param: "model" },
           );
         }
-        return jsonResponse(modelObject(modelName));
+        return jsonResponse(modelObject(ctx.params.id));
       },
     },
   ];

@@ -74,6 +74,19 @@ const RAW_DISK = String
   .raw`/dev/(?:sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme\d|mmcblk\d|disk\d|md\d|dm-\d|mapper/|loop\d)`;
 const SHELL = String.raw`(?:sudo\s+)?(?:/\S*/)?(?:ba|z|k|da|fi|tc|c)?sh\b`;
 
+// The windowed rules' patterns, compiled once. Each runs on a window of at most 512 characters.
+const REDIRECT_TO_DISK = new RegExp(String.raw`^>\s*${RAW_DISK}`);
+const TEE_TO_DISK = new RegExp(String.raw`^tee\s+(?:-a\s+)?${RAW_DISK}`);
+const FORK_BODY = /^\{\s*([\w:.-]+)\s*\|\s*([\w:.-]+)\s*&/;
+const DOWNLOADER = /\b(?:curl|wget)\b/;
+const SHELL_FIRST = new RegExp(String.raw`^\s*${SHELL}`);
+const SHELL_BEFORE_PROCESS_SUBSTITUTION = new RegExp(String.raw`${SHELL}\s+(?:-\w+\s+)*$`);
+const PROCESS_SUBSTITUTED_DOWNLOAD = /^<\(\s*(?:curl|wget)\b/;
+const SHELL_DASH_C_BEFORE = new RegExp(String.raw`${SHELL}\s+-c\s+["']?$`);
+const SUBSTITUTED_DOWNLOAD = /^\$\(\s*(?:curl|wget)\b/;
+const DD_TO_DISK = new RegExp(`^of=${RAW_DISK}`);
+const DISK = new RegExp(`^${RAW_DISK}`);
+
 const BUILTIN_RULES: Rule[] = [
   {
     reason: "it would recursively delete the root, a system folder or the home folder",
@@ -111,37 +124,28 @@ const BUILTIN_RULES: Rule[] = [
   {
     reason: "dd would write onto a block device",
     test: (_c, segments) =>
-      segments.some(([cmd, ...args]) =>
-        cmd === "dd" && args.some((a) => new RegExp(`^of=${RAW_DISK}`).test(a))
-      ),
+      segments.some(([cmd, ...args]) => cmd === "dd" && args.some((a) => DD_TO_DISK.test(a))),
   },
   {
     reason: "it would wipe a disk device",
     test: (_c, segments) =>
       segments.some(([cmd, ...args]) =>
         /^(shred|wipefs|blkdiscard)$/.test(cmd) &&
-        args.some((a) => new RegExp(`^${RAW_DISK}`).test(a))
+        args.some((a) => DISK.test(a))
       ),
   },
   {
     reason: "it writes straight onto a raw disk device",
     test: (c) =>
-      windows(c, ">", 0, 64, (_b, after) => new RegExp(String.raw`^>\s*${RAW_DISK}`).test(after)) ||
-      windows(
-        c,
-        "tee",
-        0,
-        96,
-        (_b, after) => new RegExp(String.raw`^tee\s+(?:-a\s+)?${RAW_DISK}`).test(after),
-      ),
+      windows(c, ">", 0, 64, (_b, after) => REDIRECT_TO_DISK.test(after)) ||
+      windows(c, "tee", 0, 96, (_b, after) => TEE_TO_DISK.test(after)),
   },
   {
     reason: "it is a fork bomb",
     test: (c) =>
-      windows(c, "{", 64, 96, (before, after) => {
-        const name = /(?:^|[\s;&|(])(?:function\s+)?([\w:.-]+)\s*(?:\(\s*\))?\s*$/.exec(before)
-          ?.[1];
-        const body = /^\{\s*([\w:.-]+)\s*\|\s*([\w:.-]+)\s*&/.exec(after);
+      windows(c, "{", 48, 96, (before, after) => {
+        const name = functionNameBefore(before);
+        const body = FORK_BODY.exec(after);
         return name !== undefined && body !== null && body[1] === name && body[2] === name;
       }),
   },
@@ -166,27 +170,23 @@ const BUILTIN_RULES: Rule[] = [
   {
     reason: "it pipes a download straight into a shell; download the script, read it, then run it",
     test: (c) =>
-      ["curl", "wget"].some((word) =>
-        windows(
-          c,
-          word,
-          0,
-          512,
-          (_b, after) => new RegExp(String.raw`^(?:curl|wget)\b[^|;&\n]*\|\s*${SHELL}`).test(after),
-        )
-      ) ||
+      downloadPipedToShell(c) ||
       windows(
         c,
         "<(",
         64,
         32,
         (before, after) =>
-          new RegExp(String.raw`${SHELL}\s+(?:-\w+\s+)*$`).test(before) &&
-          /^<\(\s*(?:curl|wget)\b/.test(after),
+          SHELL_BEFORE_PROCESS_SUBSTITUTION.test(before) &&
+          PROCESS_SUBSTITUTED_DOWNLOAD.test(after),
       ) ||
-      windows(c, "$(", 64, 32, (before, after) =>
-        new RegExp(String.raw`${SHELL}\s+-c\s+["']?$`).test(before) &&
-        /^\$\(\s*(?:curl|wget)\b/.test(after)),
+      windows(
+        c,
+        "$(",
+        64,
+        32,
+        (before, after) => SHELL_DASH_C_BEFORE.test(before) && SUBSTITUTED_DOWNLOAD.test(after),
+      ),
   },
 ];
 
@@ -332,6 +332,30 @@ function splitCommand(command: string, home: string | undefined): string[][] {
     }
   }
   return segments;
+}
+
+/** True when a pipeline stage running curl or wget pipes straight into a shell. Linear. */
+function downloadPipedToShell(command: string): boolean {
+  for (const piece of command.split(/[;&\n]/)) {
+    const stages = piece.split("|");
+    for (let k = 0; k < stages.length - 1; k++) {
+      if (DOWNLOADER.test(stages[k]) && SHELL_FIRST.test(stages[k + 1].slice(0, 128))) return true;
+    }
+  }
+  return false;
+}
+
+/** The name of a shell function whose definition ends `before` (`name()`, `function name`). */
+function functionNameBefore(before: string): string | undefined {
+  let head = before.trimEnd();
+  if (head.endsWith(")")) {
+    head = head.slice(0, -1).trimEnd();
+    if (!head.endsWith("(")) return undefined;
+    head = head.slice(0, -1).trimEnd();
+  }
+  let start = head.length;
+  while (start > 0 && /[\w:.-]/.test(head[start - 1])) start--;
+  return start < head.length ? head.slice(start) : undefined;
 }
 
 /** Strips quotes from both ends of a word (by hand: a regex is quadratic on a run of quotes). */

@@ -90,5 +90,5 @@ export function createBuiltinTools(config: Config, deps: BuiltinToolDeps): Tool[
 
 /** The names of the tools offered on a platform (`toolsets.<platform>`). */
 export function toolsetFor(config: Config, platform: Platform): string[] {
-  return [...config.toolsets[platform]];
+  return [...(config.toolsets[platform] ?? [])];
 }

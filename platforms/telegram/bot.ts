@@ -10,9 +10,16 @@ import { isUserAllowed } from "./access.ts";
 import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
-import type { HostMessage, WorkerMessage, WorkerSettings } from "./protocol.ts";
+import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import { renderTurn } from "../render_turn.ts";
+import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
+import {
+  TelegramSettingsSchema,
+  type TelegramUpdate,
+  toPlatformUpdate,
+  type WorkerSettings,
+} from "./protocol.ts";
 import { type ChatApi, StreamEditor } from "./stream_editor.ts";
-import { readTokenChannel } from "./token_channel.ts";
 import { ToolProgress } from "./tool_progress.ts";
 import { readPhoto } from "./photos.ts";
 import { retryTransformer } from "./retry.ts";
@@ -45,33 +52,31 @@ interface Origin {
   updateId: number;
 }
 
-// deno-lint-ignore no-explicit-any
-type Update = { update_id: number; [key: string]: any };
+type Update = TelegramUpdate;
 
 /**
  * One bot connection, owned by the worker.
  *
  * @example
  * ```ts
- * const bot = new TelegramBot(settings, (message) => self.postMessage(message));
+ * const bot = new TelegramBot(settings, context); // in a worker, see worker_runtime.ts
  * await bot.start();
  * ```
  */
-export class TelegramBot {
+export class TelegramBot implements PlatformBot {
   #settings: WorkerSettings;
+  #context: WorkerContext;
   #post: (message: WorkerMessage) => void;
   #bot: Bot;
   #origins = new Map<string, Origin>();
-  #renders = new Map<string, Promise<void>>();
   #refusedAt = new Map<number, number>();
-  #acks = new Map<number, (ok: boolean) => void>();
-  #nextId = 0;
   #polling = new AbortController();
 
-  constructor(settings: WorkerSettings, post: (message: WorkerMessage) => void) {
-    this.#settings = settings;
-    this.#post = post;
-    this.#bot = new Bot(settings.token, { client: { apiRoot: settings.apiRoot } });
+  constructor(settings: unknown, context: WorkerContext) {
+    this.#settings = { ...TelegramSettingsSchema.parse(settings), ...context.common };
+    this.#context = context;
+    this.#post = context.post;
+    this.#bot = new Bot(this.#settings.token, { client: { apiRoot: this.#settings.apiRoot } });
     // Sends honour 429 retry_after. Edits are left to the stream editor, which backs off and
     // skips frames instead of queueing stale ones; typing is decoration; polling retries itself.
     const retry = retryTransformer({ maxRetryAttempts: 3, maxDelaySeconds: 60 });
@@ -107,24 +112,29 @@ export class TelegramBot {
         await this.#bot.api.deleteWebhook();
       }
     }
-    this.#post({ type: "ready", username });
+    this.#post({ type: "ready", identity: `@${username}` });
     if (!webhook) await this.#poll();
   }
 
+  /** Updates of one chat (and topic) are handled in order. */
+  sessionKeyOf(wrapped: PlatformUpdate): string {
+    const msg = (wrapped.payload as Update | null)?.message;
+    if (msg?.chat?.id === undefined) return "";
+    const threadId = topicOf(msg);
+    return threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id);
+  }
+
   /** Handles an update the host has stored. */
-  async handleUpdate(update: Update): Promise<void> {
-    await this.#bot.handleUpdate(update);
+  async handleUpdate(wrapped: PlatformUpdate): Promise<void> {
+    const update = wrapped.payload as Update;
+    await this.#bot.handleUpdate(update as Parameters<Bot["handleUpdate"]>[0]);
     // Anything but a message or a button press (not asked for, but possible) needs no answer.
     if (!update.message && !update.callback_query) this.#handled(update.update_id);
   }
 
-  /** The host's answer to `received`. */
-  stored(updateId: number, ok: boolean): void {
-    this.#acks.get(updateId)?.(ok);
-  }
-
   /** Tells the user their message was skipped after failing too often. */
-  async giveUp(update: Update): Promise<void> {
+  async giveUp(wrapped: PlatformUpdate): Promise<void> {
+    const update = wrapped.payload as Update;
     const msg = update.message;
     if (msg?.chat?.id !== undefined) {
       const origin = this.#originOf(msg, update.update_id, "");
@@ -137,7 +147,6 @@ export class TelegramBot {
   /** Stops polling. */
   stop(): Promise<void> {
     this.#polling.abort();
-    for (const resolve of this.#acks.values()) resolve(false);
     return Promise.resolve();
   }
 
@@ -160,8 +169,8 @@ export class TelegramBot {
         ) as Update[];
       } catch (error) {
         if (signal.aborted) return;
-        // A wrong token or a second poller will not heal by waiting: let the worker die, so
-        // the host logs it and restarts with backoff.
+        // A wrong token will not heal by waiting: stop the adapter with one clear line. A second
+        // poller (409) may go away: let the worker die, so the host restarts it with backoff.
         if (error instanceof GrammyError && [401, 404, 409].includes(error.error_code)) throw error;
         this.#log(`Telegram: getUpdates failed, retrying in ${delay} ms: ${describe(error)}`);
         await sleep(delay, signal);
@@ -183,13 +192,7 @@ export class TelegramBot {
   }
 
   #store(update: Update): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.#acks.set(update.update_id, (ok) => {
-        this.#acks.delete(update.update_id);
-        resolve(ok);
-      });
-      this.#post({ type: "received", update });
-    });
+    return this.#context.store(toPlatformUpdate(update));
   }
 
   /** Renders a turn the host started; turns of one chat are rendered one after another. */
@@ -201,29 +204,42 @@ export class TelegramBot {
       port.close();
       return;
     }
-    const previous = this.#renders.get(origin.sessionKey) ?? Promise.resolve();
-    const next = previous.then(() => this.#render(origin, port)).catch((err) =>
-      this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
-    ).finally(() => this.#handled(origin.updateId));
-    this.#renders.set(origin.sessionKey, next);
-    next.finally(() => {
-      if (this.#renders.get(origin.sessionKey) === next) this.#renders.delete(origin.sessionKey);
-    });
-  }
-
-  /** Confirms an approval button press, and settles the approval message when it is decided. */
-  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
-    await this.#bot.api.answerCallbackQuery(done.callbackId, { text: done.toast })
-      .catch((err) => this.#log(`Telegram: a button press could not be answered: ${err.message}`));
-    if (done.text === undefined) return;
-    await this.#bot.api.editMessageText(done.chatId, done.messageId, done.text, {
-      reply_markup: { inline_keyboard: [] },
-    }).catch((err) =>
-      this.#log(`Telegram: an approval message could not be updated: ${err.message}`)
+    // Replies of one chat are rendered one after another, in the order their turns started.
+    this.#context.queue.run(
+      `render:${origin.sessionKey}`,
+      () =>
+        this.#render(origin, port).catch((err) =>
+          this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
+        ).finally(() => this.#handled(origin.updateId)),
     );
   }
 
-  /** A button of an approval message: only allowed users may answer. */
+  /** Sends the host's answer to a forwarded command. */
+  async commandDone(requestId: string, text: string): Promise<void> {
+    const origin = this.#origins.get(requestId);
+    this.#origins.delete(requestId);
+    if (!origin) return;
+    await this.#chatApi(origin).send(text, { html: false, replyTo: origin.messageId })
+      .catch((err) => this.#log(`Telegram: a command answer failed: ${err.message}`));
+    this.#handled(origin.updateId);
+  }
+
+  /** Confirms an approval button press, and settles the question when it is decided. */
+  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
+    const { callbackId, chatId, messageId } = done.reply as {
+      callbackId: string;
+      chatId: number;
+      messageId: number;
+    };
+    await this.#bot.api.answerCallbackQuery(callbackId, { text: done.toast })
+      .catch((err) => this.#log(`Telegram: a button press could not be answered: ${err.message}`));
+    if (done.text === undefined) return;
+    await this.#bot.api.editMessageText(chatId, messageId, done.text, {
+      reply_markup: { inline_keyboard: [] },
+    }).catch((err) => this.#log(`Telegram: a question could not be updated: ${err.message}`));
+  }
+
+  /** A button of an approval question: only allowed users may answer. */
   async #onButton(ctx: Context): Promise<void> {
     const updateId = ctx.update.update_id;
     const query = ctx.callbackQuery;
@@ -243,28 +259,15 @@ export class TelegramBot {
       const threadId = topicOf(msg);
       this.#post({
         type: "approval_answer",
-        updateId,
         sessionKey: threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id),
         approvalId: match[1],
         choice: match[2] as "once" | "always" | "deny",
-        callbackId: query.id,
-        chatId: msg.chat.id,
-        messageId: msg.message_id,
+        reply: { callbackId: query.id, chatId: msg.chat.id, messageId: msg.message_id },
         text: "text" in msg && typeof msg.text === "string" ? msg.text : "",
       });
     } finally {
       this.#handled(updateId);
     }
-  }
-
-  /** Sends the host's answer to a forwarded command. */
-  async commandDone(requestId: string, text: string): Promise<void> {
-    const origin = this.#origins.get(requestId);
-    this.#origins.delete(requestId);
-    if (!origin) return;
-    await this.#chatApi(origin).send(text, { html: false, replyTo: origin.messageId })
-      .catch((err) => this.#log(`Telegram: a command answer failed: ${err.message}`));
-    this.#handled(origin.updateId);
   }
 
   async #onMessage(ctx: Context): Promise<void> {
@@ -290,24 +293,16 @@ export class TelegramBot {
       await this.#refuse(origin, from.id, from.username);
       return this.#handled(updateId);
     }
-    const { crashOnText, crashGenerations, generation } = this.#settings;
-    if (crashOnText !== undefined && raw === crashOnText) {
-      if (generation < (crashGenerations ?? Infinity)) {
-        setTimeout(() => {
-          throw new Error("Telegram worker crashed on request (test hook)");
-        });
-        return;
-      }
-    }
+    if (this.#context.crashHook(raw)) return;
     if (command === "help") {
       await this.#chatApi(origin).send(HELP_TEXT, { html: false, replyTo: msg.message_id })
         .catch((err) => this.#log(`Telegram: /help failed: ${err.message}`));
       return this.#handled(updateId);
     }
-    const requestId = `${this.#settings.generation}-${++this.#nextId}`;
+    const requestId = this.#context.nextRequestId();
     if (command !== null) {
       this.#origins.set(requestId, origin);
-      this.#post({ type: "command", requestId, updateId, sessionKey, command });
+      this.#post({ type: "command", requestId, updateId: String(updateId), sessionKey, command });
       return;
     }
     const mention = new RegExp(`@${me.username}\\b`, "gi");
@@ -316,7 +311,7 @@ export class TelegramBot {
     const content = await this.#content(msg, text);
     if (content === "") return this.#handled(updateId);
     this.#origins.set(requestId, origin);
-    this.#post({ type: "inbound", requestId, updateId, sessionKey, content });
+    this.#post({ type: "inbound", requestId, updateId: String(updateId), sessionKey, content });
   }
 
   /** The user message for the model: text, a note on attachments, and photos as images. */
@@ -385,64 +380,59 @@ export class TelegramBot {
       api,
       mode: toolProgress,
     });
-    /** Approval id → the message asking it. */
+    /** Approval id → the question asking it. */
     const asked = new Map<string, { messageId: number; text: string }>();
     try {
-      for await (const event of readTokenChannel(port, (line) => this.#log(line))) {
-        if (event.type === "text_delta") editor.append(event.delta);
-        else if (event.type === "segment_break") await editor.segmentBreak();
-        else if (event.type === "tool_started") progress?.add(event.call.function.name);
-        else if (event.type === "approval_requested") {
-          await editor.segmentBreak();
-          const id = await this.#askApproval(origin, event.approval);
-          if (id !== undefined) {
-            asked.set(event.approval.id, { messageId: id, text: approvalText(event.approval) });
+      await renderTurn(port, {
+        text: (delta) => editor.append(delta),
+        segmentBreak: () => editor.segmentBreak(),
+        toolStarted: (name) => progress?.add(name),
+        approval: async (event) => {
+          if (event.type === "approval_requested") {
+            await editor.segmentBreak();
+            const text = approvalText(event.approval);
+            const messageId = await this.#askApproval(origin, event.approval.id, text);
+            if (messageId !== undefined) asked.set(event.approval.id, { messageId, text });
+            return;
           }
-        } else if (event.type === "approval_resolved") {
           const question = asked.get(event.approval.id);
           if (question) await this.#settleApproval(origin, question, event.decision);
-        } else if (event.type === "final") {
+        },
+        final: async (result) => {
           clearInterval(typing);
           await progress?.close();
-          await editor.finish(event.result.text);
-          if (event.result.status === "failed") {
-            const reason = event.result.error?.message ?? "unknown error";
+          await editor.finish(result.text);
+          if (result.status === "failed") {
+            const reason = result.error?.message ?? "unknown error";
             await editor.notice(`Sorry, the reply failed: ${reason}`);
           }
-        }
-      }
+        },
+      }, (line) => this.#log(`Telegram: ${line}`));
     } finally {
       clearInterval(typing);
     }
   }
 
-  /** Sends the question with its three buttons; returns the message id. */
-  async #askApproval(
-    origin: Origin,
-    approval: {
-      id: string;
-      reason: string;
-      call: { function: { name: string; arguments: string } };
-    },
-  ): Promise<number | undefined> {
+  /** Sends a question with its three buttons; returns the message id. */
+  async #askApproval(origin: Origin, id: string, text: string): Promise<number | undefined> {
     try {
-      const sent = await this.#bot.api.sendMessage(origin.chatId, approvalText(approval), {
+      const sent = await this.#bot.api.sendMessage(origin.chatId, text, {
         message_thread_id: origin.threadId,
         reply_markup: {
           inline_keyboard: [[
-            { text: "Allow once", callback_data: `ap:${approval.id}:once` },
-            { text: "Always for this chat", callback_data: `ap:${approval.id}:always` },
-          ], [{ text: "Deny", callback_data: `ap:${approval.id}:deny` }]],
+            { text: "Allow once", callback_data: `ap:${id}:once` },
+            { text: "Always for this chat", callback_data: `ap:${id}:always` },
+          ], [{ text: "Deny", callback_data: `ap:${id}:deny` }]],
         },
       });
       return sent.message_id;
     } catch (error) {
-      this.#log(`Telegram: an approval request could not be sent: ${describe(error)}`);
+      this.#log(`Telegram: an approval question could not be sent: ${describe(error)}`);
       return undefined;
     }
   }
 
-  /** Shows how an approval ended under its question, without the buttons. */
+  /** Shows how a question ended under it, without the buttons. */
   async #settleApproval(
     origin: Origin,
     question: { messageId: number; text: string },
@@ -509,7 +499,7 @@ export class TelegramBot {
   }
 
   #handled(updateId: number): void {
-    this.#post({ type: "handled", updateId });
+    this.#context.handled(String(updateId));
   }
 
   #log(line: string): void {
@@ -517,7 +507,20 @@ export class TelegramBot {
   }
 }
 
-/** The text of an approval message: what will run, and why it is asked. */
+type WorkerInboundContent = Extract<WorkerMessage, { type: "inbound" }>["content"] | "";
+
+/**
+ * The line that stops the adapter when Telegram rejects the token (401, or 404 for a token of
+ * the wrong shape); other start failures restart the worker with backoff.
+ */
+export function telegramFatalLine(error: unknown): string | undefined {
+  if (!(error instanceof GrammyError) || ![401, 404].includes(error.error_code)) return undefined;
+  return `Telegram: the bot token was rejected (${error.error_code} ${error.description}). ` +
+    "Fix: copy the token from @BotFather into TELEGRAM_BOT_TOKEN (telegram.bot_token) and " +
+    "restart; the Telegram adapter is stopped, the rest of Herald keeps running.";
+}
+
+/** The text of an approval question: what will run, and why it is asked. */
 export function approvalText(
   approval: { reason: string; call: { function: { name: string; arguments: string } } },
 ): string {
@@ -532,8 +535,6 @@ export function approvalText(
   if (shown.length > 3000) shown = `${shown.slice(0, 3000)}…`;
   return `⚠️ Approval needed: ${approval.call.function.name}\n\n${shown}\n\nWhy: ${approval.reason}.`;
 }
-
-type WorkerInboundContent = Extract<WorkerMessage, { type: "inbound" }>["content"] | "";
 
 /**
  * The forum topic a message belongs to. Only `is_topic_message` marks a real topic: in the

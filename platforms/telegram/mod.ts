@@ -1,27 +1,21 @@
 /**
- * Telegram: the worker that talks to the Bot API (platforms/telegram/worker.ts, started by the
- * host by URL), the messages it exchanges with the host, and the formatting pieces it renders
- * replies with.
+ * Telegram: the adapter the platform host starts (its settings, hosts and webhook route), the
+ * worker that talks to the Bot API (platforms/telegram/worker.ts, started by the host by URL),
+ * and the formatting pieces it renders replies with.
  * @module
  */
 
-// The host <-> worker protocol.
+// Starting the adapter.
 export {
-  ContentPartSchema,
-  HostMessageSchema,
-  ReplyToModeSchema,
-  TokenChannelMessageSchema,
-  UpdateSchema,
-  WorkerMessageSchema,
-  WorkerSettingsSchema,
-} from "./protocol.ts";
-export type {
-  HostMessage,
-  ReplyToMode,
-  TokenChannelMessage,
-  WorkerMessage,
-  WorkerSettings,
-} from "./protocol.ts";
+  handleTelegramWebhook,
+  startTelegram,
+  type TelegramHandle,
+  type TelegramOptions,
+  telegramSpec,
+  webhookSecret,
+} from "./adapter.ts";
+export { TelegramSettingsSchema, UpdateSchema } from "./protocol.ts";
+export type { TelegramSettings, WorkerSettings } from "./protocol.ts";
 
 // Who may talk to the bot.
 export { allowsNobody, isUserAllowed } from "./access.ts";

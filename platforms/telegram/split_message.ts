@@ -1,23 +1,17 @@
 /**
- * Splits a finished reply into Telegram-sized messages. Telegram counts UTF-16 code units, which
- * is what JavaScript's `length` measures. Cuts fall on paragraph or line boundaries, and a code
- * fence open at a cut is closed at the end of one chunk and reopened at the start of the next.
+ * Telegram's message size and the shared splitter at that size.
  * @module
  */
+import { splitMessage } from "../split_message.ts";
+
+export { truncateUtf16 } from "../split_message.ts";
 
 /** Telegram's message length limit, in UTF-16 code units. */
 export const TELEGRAM_MESSAGE_LIMIT = 4096;
 
-const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
-
-interface Line {
-  text: string;
-  /** The fence opener line still open after this line, or null. */
-  openAfter: string | null;
-}
-
 /**
- * Splits `text` into chunks of at most `limit` UTF-16 code units each.
+ * Splits `text` into Telegram messages of at most `limit` UTF-16 code units each, code fences
+ * closed and reopened at cuts.
  *
  * @example
  * ```ts
@@ -25,100 +19,5 @@ interface Line {
  * ```
  */
 export function splitForTelegram(text: string, limit = TELEGRAM_MESSAGE_LIMIT): string[] {
-  if (text.length <= limit) return text.trim() ? [text] : [];
-  // Room kept for a reopened fence at the start and a closing fence at the end of a chunk.
-  const margin = Math.min(200, Math.floor(limit / 4));
-  const lines = annotate(text.split("\n").flatMap((line) => hardWrap(line, limit - margin)));
-  const chunks: string[] = [];
-  let current: Line[] = [];
-  let startOpen: string | null = null;
-
-  for (let i = 0; i < lines.length;) {
-    const line = lines[i];
-    const candidate = [...current, line];
-    if (render(candidate, startOpen).length <= limit || current.length === 0) {
-      current = candidate;
-      i++;
-      continue;
-    }
-    const cut = chooseCut(current, startOpen, limit);
-    const kept = current.slice(0, cut);
-    const endOpen: string | null = cut > 0 ? kept[cut - 1].openAfter : startOpen;
-    pushChunk(chunks, render(kept, startOpen));
-    // A blank line at the cut is the paragraph break itself; drop it.
-    const rest = current.slice(cut);
-    current = rest.length > 0 && rest[0].text.trim() === "" && rest[0].openAfter === null
-      ? rest.slice(1)
-      : rest;
-    startOpen = endOpen;
-  }
-  pushChunk(chunks, render(current, startOpen));
-  return chunks;
-}
-
-/** Prefers the last paragraph break in the second half of the chunk, else the last line. */
-function chooseCut(lines: Line[], startOpen: string | null, limit: number): number {
-  for (let j = lines.length - 1; j > 0; j--) {
-    if (lines[j].text.trim() !== "" || lines[j - 1].openAfter !== null) continue;
-    if (render(lines.slice(0, j), startOpen).length < limit / 2) break;
-    return j;
-  }
-  return lines.length;
-}
-
-function render(lines: Line[], startOpen: string | null): string {
-  const endOpen = lines.length > 0 ? lines[lines.length - 1].openAfter : startOpen;
-  const body = lines.map((l) => l.text).join("\n");
-  const head = startOpen !== null ? `${startOpen}\n` : "";
-  const tail = endOpen !== null ? `\n${closerOf(endOpen)}` : "";
-  return head + body + tail;
-}
-
-function pushChunk(chunks: string[], chunk: string): void {
-  const trimmed = chunk.replace(/\s+$/, "");
-  if (trimmed.trim() !== "") chunks.push(trimmed);
-}
-
-function closerOf(opener: string): string {
-  return opener.trim().match(FENCE)?.[1] ?? "```";
-}
-
-function annotate(raw: string[]): Line[] {
-  let open: string | null = null;
-  return raw.map((text) => {
-    const fence = text.match(FENCE)?.[1];
-    if (fence) {
-      if (open === null) open = text.trim();
-      else if (fence[0] === closerOf(open)[0] && fence.length >= closerOf(open).length) {
-        open = null;
-      }
-    }
-    return { text, openAfter: open };
-  });
-}
-
-/** Breaks one over-long line at spaces where possible, never inside a surrogate pair. */
-function hardWrap(line: string, max: number): string[] {
-  const pieces: string[] = [];
-  let rest = line;
-  while (rest.length > max) {
-    let cut = rest.lastIndexOf(" ", max);
-    if (cut < max / 2) cut = max;
-    if (isHighSurrogate(rest.charCodeAt(cut - 1))) cut--;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^ /, "");
-  }
-  pieces.push(rest);
-  return pieces;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-/** Cuts `text` to at most `max` UTF-16 code units without splitting a surrogate pair. */
-export function truncateUtf16(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
-  return text.slice(0, cut);
+  return splitMessage(text, limit);
 }

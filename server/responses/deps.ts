@@ -6,6 +6,7 @@
 import type { ChatMessage, Usage } from "../../agent/mod.ts";
 import type { ResponseStore } from "../../store/mod.ts";
 import type { TurnRunner } from "../../agent/mod.ts";
+import type { ModelCatalog } from "../model_catalog.ts";
 import type { RunTracker } from "../runs.ts";
 import type { HttpApprovals } from "../approvals.ts";
 import type { LiveRuns } from "./live_runs.ts";
@@ -53,4 +54,6 @@ export interface ResponsesDeps {
   websocketMaxMinutes?: number;
   /** The open WebSocket connections, closed on shutdown. */
   sockets?: ResponseSockets;
+  /** The model names and routes; without it every name runs on the default upstream. */
+  models?: ModelCatalog;
 }

@@ -95,6 +95,8 @@ export async function prepare(
   scope = "",
 ): Promise<PreparedTurn> {
   const { store } = deps;
+  // First: an unknown model is refused before anything is looked up.
+  const route = deps.models?.resolve(request.model).route;
   let parentMeta: StoredResponse | null = null;
   let expected: ConversationHead | null = null;
   const localParent = request.previous_response_id
@@ -265,6 +267,7 @@ export async function prepare(
       topP: request.top_p ?? undefined,
       maxOutputTokens: request.max_output_tokens ?? undefined,
       upstreamParams: upstreamParams(request),
+      ...(route ? { route } : {}),
     },
   };
 }

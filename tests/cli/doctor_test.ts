@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { runHerald, withTempHome } from "./_run.ts";
+import { FakeSlack } from "../fakes/fake_slack.ts";
 
 const TOKEN = "123456:GOODTOKENGOODTOKEN";
 
@@ -54,12 +55,15 @@ Deno.test("doctor passes every check against a healthy setup", async () => {
       });
       assertEquals(run.code, 0, run.stdout + run.stderr);
       const lines = run.stdout.trim().split("\n");
-      assertEquals(lines.length, 5, run.stdout);
-      for (const line of lines) assert(line.startsWith("✓ "), line);
+      assertEquals(lines.length, 6, run.stdout);
+      assert(lines[3].startsWith("– Slack: not configured"), lines[3]);
+      for (const line of lines.filter((l) => !l.startsWith("– "))) {
+        assert(line.startsWith("✓ "), line);
+      }
       assert(lines[0].includes('offers "fake-model"'));
       assert(lines[2].includes("@herald_test_bot"));
-      assert(lines[4].includes("Sandbox: bubblewrap"), lines[4]);
-      assert(lines[4].includes("proven: a write outside the workspace failed"), lines[4]);
+      assert(lines[5].includes("Sandbox: bubblewrap"), lines[5]);
+      assert(lines[5].includes("proven: a write outside the workspace failed"), lines[5]);
       assertEquals(upstream.seenAuth, ["Bearer sk-upstream-key"]);
       assert(!run.stdout.includes(TOKEN), "the bot token is never printed");
     });
@@ -90,7 +94,7 @@ Deno.test("doctor fails with a fix for a missing model, a bad token and a busy p
       assert(lines[0].includes("llama3.1:latest") && lines[0].includes("Fix:"), lines[0]);
       assert(lines[1].startsWith("✓ Database:"), lines[1]);
       assert(lines[2].startsWith("✗ Telegram: the bot token was rejected. Fix:"), lines[2]);
-      assert(lines[3].includes("is in use. Fix:"), lines[3]);
+      assert(lines[4].includes("is in use. Fix:"), lines[4]);
       assert(!run.stdout.includes("WRONGWRONGWRONGWRONG"));
     });
   } finally {
@@ -128,4 +132,33 @@ Deno.test("doctor reports an unreachable upstream", async () => {
     assert(run.stdout.startsWith("✗ LLM: cannot reach http://127.0.0.1:"), run.stdout);
     assert(run.stdout.includes("Fix: start the upstream or correct model.base_url"), run.stdout);
   });
+});
+
+Deno.test("doctor checks the Slack tokens: accepted, or rejected with the fix", async () => {
+  const upstream = startFakeUpstream(["llama3.1:latest"]);
+  const slack = new FakeSlack();
+  try {
+    await withTempHome(async (home) => {
+      const env = {
+        OPENAI_BASE_URL: `http://127.0.0.1:${upstream.addr.port}/v1`,
+        HERALD_MODEL: "llama3.1",
+        SLACK_API_ROOT: slack.apiRoot,
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_APP_TOKEN: slack.appToken,
+      };
+      const good = await runHerald(["doctor", "--port", String(freePort())], { home, env });
+      assertEquals(good.code, 0, good.stdout);
+      assert(good.stdout.includes("✓ Slack: the tokens belong to @herald in Test (socket)."));
+      const bad = await runHerald(["doctor", "--port", String(freePort())], {
+        home,
+        env: { ...env, SLACK_APP_TOKEN: "xapp-wrong" },
+      });
+      assertEquals(bad.code, 1, bad.stdout);
+      assert(bad.stdout.includes("✗ Slack: the app-level token was rejected (invalid_auth)"));
+      assert(!bad.stdout.includes("xapp-wrong"), "tokens are never printed");
+    });
+  } finally {
+    await slack.close();
+    await upstream.shutdown();
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * A scriptable fake OpenAI-compatible upstream: a real HTTP server on 127.0.0.1 that answers
- * `POST /v1/chat/completions` (streamed or not) and `GET /v1/models`. Each test queues the
+ * `POST /v1/chat/completions` (streamed or not), `POST /v1/embeddings` and `GET /v1/models`. Each test queues the
  * replies it wants — streamed text, tool calls split across deltas, usage, HTTP errors, a stream
  * that dies midway, slow or hanging streams — and inspects the requests it got.
  * @module
@@ -170,6 +170,8 @@ const encoder = new TextEncoder();
 export class FakeLlm {
   /** Every chat request, in order. */
   readonly requests: RecordedRequest[] = [];
+  /** Every embeddings request, in order. */
+  readonly embeddingRequests: RecordedRequest[] = [];
   /** Streams the client closed before they ended. */
   cancelledStreams = 0;
   /** Streams currently open. */
@@ -247,6 +249,22 @@ export class FakeLlm {
       return Response.json({
         object: "list",
         data: this.#models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })),
+      });
+    }
+    if (req.method === "POST" && url.pathname === "/v1/embeddings") {
+      const body = await req.json();
+      this.embeddingRequests.push({ body, headers: req.headers });
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      return Response.json({
+        object: "list",
+        // A vector that depends on the text: its length, its first character code, then 0.5.
+        data: inputs.map((text: string, index: number) => ({
+          object: "embedding",
+          index,
+          embedding: [String(text).length, String(text).charCodeAt(0) || 0, 0.5],
+        })),
+        model: body.model,
+        usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
       });
     }
     if (req.method !== "POST" || url.pathname !== "/v1/chat/completions") {

@@ -151,7 +151,8 @@ export async function startHarness(script: Script, options: HarnessOptions = {})
     crashOnText: options.crashOnText,
     crashGenerations: options.crashGenerations,
   });
-  if (options.waitConnected !== false) await logs.waitFor("connected as");
+  // The first start of a worker in a test run type-checks it, which takes a while on a busy machine.
+  if (options.waitConnected !== false) await logs.waitFor("connected as", 1, 60_000);
   let disposed = false;
   return {
     api,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UpdateInbox } from "../../platforms/mod.ts";
+import { type PlatformUpdate, UpdateInbox } from "../../platforms/mod.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 import { aborted, deltas, echo, final, type Harness, startHarness } from "./harness.ts";
 
@@ -38,7 +38,7 @@ class FlakyInbox extends UpdateInbox {
   constructor(public failures: number) {
     super();
   }
-  override add(update: { update_id: number }): Promise<boolean> {
+  override add(update: PlatformUpdate): Promise<boolean> {
     if (this.failures-- > 0) return Promise.reject(new Error("KV is unavailable"));
     return super.add(update);
   }
@@ -87,15 +87,32 @@ Deno.test("webhook mode answers Telegram only after the update is stored", async
   const failed = await post();
   assert.equal(failed.status, 500);
   await failed.body?.cancel();
-  assert.equal(await inbox.get(7), undefined);
+  assert.equal(await inbox.get("7"), undefined);
   const ok = await post();
   assert.equal(ok.status, 200);
   await ok.body?.cancel();
-  assert.equal((await inbox.get(7))?.update.update_id, 7);
+  assert.deepEqual((await inbox.get("7"))?.update, { id: "7", payload: update });
   await h.api.waitFor(() => h.api.chatMessages().some((m) => m.text === "echo stored first"));
   // Telegram retrying the same update after a slow answer gets 200 and no second reply.
   const again = await post();
   assert.equal(again.status, 200);
   await again.body?.cancel();
   assert.equal(h.agent.turns.length, 1);
+});
+
+Deno.test("a rejected bot token stops the adapter with one clear line, no restart loop", async () => {
+  await using h = await startHarness(echo((t) => t), {
+    telegram: { bot_token: "999:wrong-token" },
+    waitConnected: false,
+  });
+  assert.equal(await h.handle.connected, undefined);
+  const rejected = h.logs.lines.filter((l) => l.includes("the bot token was rejected"));
+  assert.equal(rejected.length, 1, h.logs.lines.join("\n"));
+  assert.match(rejected[0], /^Telegram: .*401.*TELEGRAM_BOT_TOKEN/);
+  assert.ok(!h.logs.lines.some((l) => l.includes("worker died")), h.logs.lines.join("\n"));
+  assert.ok(!h.logs.lines.some((l) => /\n\s+at /.test(l)), "no stack trace in the log");
+  // Nothing is polled with the wrong token after the refusal.
+  const calls = h.api.calls.length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(h.api.calls.length, calls);
 });

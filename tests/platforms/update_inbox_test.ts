@@ -12,14 +12,17 @@ async function withKv(body: (kv: Deno.Kv) => Promise<void>): Promise<void> {
   }
 }
 
-const update = (id: number) => ({ update_id: id, message: { text: `message ${id}` } });
+const update = (id: number) => ({
+  id: String(id),
+  payload: { update_id: id, message: { text: `message ${id}` } },
+});
 
 Deno.test("the inbox stores an update once and recognises a redelivery", async () => {
   await withKv(async (kv) => {
     const inbox = new UpdateInbox(kv);
     assert.equal(await inbox.add(update(1)), true);
     assert.equal(await inbox.add(update(1)), false);
-    assert.deepEqual((await inbox.pending()).map((e) => e.update.update_id), [1]);
+    assert.deepEqual((await inbox.pending()).map((e) => Number(e.update.id)), [1]);
   });
 });
 
@@ -28,16 +31,27 @@ Deno.test("pending updates survive a reopened store until marked done", async ()
     const inbox = new UpdateInbox(kv);
     await inbox.add(update(2));
     await inbox.add(update(1));
-    assert.equal(await inbox.countAttempt(1), 0);
-    assert.equal(await inbox.countAttempt(1), 1);
+    assert.equal(await inbox.countAttempt("1"), 0);
+    assert.equal(await inbox.countAttempt("1"), 1);
     const reopened = new UpdateInbox(kv);
-    assert.deepEqual((await reopened.pending()).map((e) => e.update.update_id), [1, 2]);
-    assert.equal((await reopened.get(1))?.attempts, 2);
-    await reopened.markDone(1);
-    assert.deepEqual((await reopened.pending()).map((e) => e.update.update_id), [2]);
+    assert.deepEqual((await reopened.pending()).map((e) => Number(e.update.id)), [1, 2]);
+    assert.equal((await reopened.get("1"))?.attempts, 2);
+    await reopened.markDone("1");
+    assert.deepEqual((await reopened.pending()).map((e) => Number(e.update.id)), [2]);
     // A handled update is remembered without its message, and still counts as known.
-    assert.deepEqual((await reopened.get(1))?.update, { update_id: 1 });
+    assert.deepEqual((await reopened.get("1"))?.update, { id: "1", payload: null });
     assert.equal(await reopened.add(update(1)), false);
+  });
+});
+
+Deno.test("non-numeric ids (Slack event ids) replay in arrival order", async () => {
+  await withKv(async (kv) => {
+    const inbox = new UpdateInbox(kv, { prefix: ["slack", "inbox"] });
+    for (const id of ["Ev0B", "Ev0A", "Ev0C"]) {
+      await inbox.add({ id, payload: {} });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.deepEqual((await inbox.pending()).map((e) => e.update.id), ["Ev0B", "Ev0A", "Ev0C"]);
   });
 });
 
@@ -45,6 +59,6 @@ Deno.test("without KV the inbox works in memory", async () => {
   const inbox = new UpdateInbox();
   assert.equal(await inbox.add(update(5)), true);
   assert.equal(await inbox.add(update(5)), false);
-  await inbox.markDone(5);
+  await inbox.markDone("5");
   assert.deepEqual(await inbox.pending(), []);
 });

@@ -1,0 +1,332 @@
+/**
+ * The live reply, the same on every platform: one preview message grows with the model's text
+ * (plain text with a cursor, at most one update per interval, intermediate frames skipped), and
+ * the final edit removes the cursor and applies the platform's formatting. Long finals are split,
+ * the first chunk replacing the preview. The final text is delivered exactly once: if the final
+ * edit cannot be made, only the part the preview does not already show is sent, as new messages.
+ * A platform supplies its message calls, its formatter, its splitter and how its errors read.
+ * @module
+ */
+import type { ReplyToMode } from "./protocol.ts";
+
+/** The cursor shown at the end of a preview while the reply is being written. */
+export const CURSOR = "▌";
+
+/** The most the edit interval grows to under rate limiting. */
+const MAX_EDIT_INTERVAL_MS = 10_000;
+/** A final edit refused with a rate-limit wait up to this long is retried once after the wait. */
+const FINAL_EDIT_MAX_WAIT_S = 5;
+/** Consecutive failed edits after which the preview is left alone until the end. */
+const MAX_STRIKES = 3;
+
+/** A message id: a number on Telegram, a snowflake on Discord, a `ts` on Slack. */
+export type MessageId = number | string;
+
+/** The calls the renderer makes, bound to one conversation. */
+export interface ReplySurface {
+  /** Sends a message and returns its id. `formatted` says the text is in the platform's markup. */
+  send(
+    text: string,
+    options: { formatted: boolean; replyTo?: MessageId; silent?: boolean },
+  ): Promise<MessageId>;
+  /** Replaces a message's text; `final` marks the edit that ends the preview. */
+  edit(
+    messageId: MessageId,
+    text: string,
+    options: { formatted: boolean; final?: boolean },
+  ): Promise<void>;
+}
+
+/** What a failed platform call means for the renderer. */
+export type ReplyFailure =
+  | { kind: "not_modified" }
+  | { kind: "flood"; retryAfterSeconds: number }
+  | { kind: "parse" }
+  | { kind: "other"; message: string };
+
+/** A timer handle from Clock.setTimeout. */
+export type TimerId = ReturnType<typeof setTimeout>;
+
+/** Time, injectable so the state machine can be tested with a fake clock. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  setTimeout(fn: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
+/** A platform's text handling. */
+export interface ReplyFormat {
+  /** The name in log lines. */
+  label: string;
+  /** The most text one message holds, in UTF-16 code units. */
+  limit: number;
+  /** Markdown to the platform's markup. */
+  format(markdown: string): string;
+  /** Splits a finished reply into messages of at most `limit`. */
+  split(text: string, limit: number): string[];
+  /** Reads a failed call. */
+  classify(error: unknown): ReplyFailure;
+  /** The cursor; "" where the platform shows its own (Slack's streaming messages). */
+  cursor?: string;
+}
+
+/** How a StreamEditor behaves. */
+export interface ReplyEditorOptions {
+  api: ReplySurface;
+  format: ReplyFormat;
+  /** Show the reply while it is written; otherwise send it whole at the end. */
+  streaming: boolean;
+  editIntervalMs: number;
+  /** Tokens (text deltas) to collect before the first preview appears. */
+  minTokens: number;
+  replyToMode: ReplyToMode;
+  /** The user's message the reply answers. */
+  replyToMessageId?: MessageId;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+/**
+ * Renders one turn's text into a platform's messages.
+ *
+ * @example
+ * ```ts
+ * const editor = new ReplyEditor({ api, format, streaming: true, editIntervalMs: 1500,
+ *   minTokens: 20, replyToMode: "first", replyToMessageId: 7 });
+ * editor.append("Hello");
+ * await editor.finish();
+ * ```
+ */
+export class ReplyEditor {
+  #o: ReplyEditorOptions & { clock: Clock };
+  #f: ReplyFormat;
+  #cursor: string;
+  #text = "";
+  #tokens = 0;
+  #messageId: MessageId | undefined;
+  /** The plain text the preview shows now, without the cursor. */
+  #shown = "";
+  #interval: number;
+  #nextEditAt = 0;
+  #timer: TimerId | undefined;
+  #inflight: Promise<void> | undefined;
+  #strikes = 0;
+  #frozen = false;
+  #sent = 0;
+  #delivered = false;
+  /** Set while a segment is being finalized: no preview update may land after the final. */
+  #finalizing = false;
+
+  constructor(options: ReplyEditorOptions) {
+    this.#o = { clock: systemClock, ...options };
+    this.#f = options.format;
+    this.#cursor = options.format.cursor ?? CURSOR;
+    this.#interval = options.editIntervalMs;
+  }
+
+  /** Whether any text of this turn reached the chat. */
+  get delivered(): boolean {
+    return this.#delivered;
+  }
+
+  /** Adds a piece of the model's text. */
+  append(delta: string): void {
+    this.#text += delta;
+    this.#tokens++;
+    this.#schedule();
+  }
+
+  /** Ends the current text segment (a tool call follows); the next text starts a new message. */
+  async segmentBreak(): Promise<void> {
+    await this.#finalizeSegment(this.#text);
+    this.#text = "";
+    this.#tokens = 0;
+    this.#messageId = undefined;
+    this.#shown = "";
+    this.#strikes = 0;
+    this.#frozen = false;
+    this.#finalizing = false;
+  }
+
+  /** Delivers the final text of the turn. `fallbackText` is used when nothing was streamed. */
+  async finish(fallbackText = ""): Promise<void> {
+    const text = this.#text.trim() === "" && !this.#delivered ? fallbackText : this.#text;
+    await this.#finalizeSegment(text);
+  }
+
+  /** Sends a standalone notice (an error, for example) after the reply. */
+  async notice(text: string): Promise<void> {
+    await this.#sendChunks([text]);
+  }
+
+  #replyTo(): MessageId | undefined {
+    const index = this.#sent++;
+    const mode = this.#o.replyToMode;
+    if (mode === "off" || (mode === "first" && index > 0)) return undefined;
+    return this.#o.replyToMessageId;
+  }
+
+  #preview(): string {
+    return truncateUtf16(this.#text.trimEnd(), this.#f.limit - this.#cursor.length - 1);
+  }
+
+  #schedule(): void {
+    if (!this.#o.streaming || this.#frozen || this.#finalizing) return;
+    if (this.#timer !== undefined || this.#inflight) return;
+    if (this.#messageId === undefined) {
+      const estimate = Math.max(this.#tokens, Math.ceil(this.#text.length / 4));
+      if (estimate < this.#o.minTokens || this.#text.trim().length < 4) return;
+    }
+    if (this.#preview() === this.#shown) return;
+    const delay = Math.max(0, this.#nextEditAt - this.#o.clock.now());
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#inflight = this.#flush().finally(() => {
+        this.#inflight = undefined;
+        this.#schedule();
+      });
+    }, delay);
+  }
+
+  async #flush(): Promise<void> {
+    const preview = this.#preview();
+    if (preview === this.#shown || this.#frozen || this.#finalizing) return;
+    const { api, clock } = this.#o;
+    try {
+      if (this.#messageId === undefined) {
+        this.#messageId = await api.send(preview + this.#cursor, {
+          formatted: false,
+          replyTo: this.#replyTo(),
+        });
+        this.#delivered = true;
+      } else {
+        await api.edit(this.#messageId, preview + this.#cursor, { formatted: false });
+      }
+      this.#shown = preview;
+      this.#strikes = 0;
+      this.#nextEditAt = clock.now() + this.#interval;
+    } catch (error) {
+      const failure = this.#f.classify(error);
+      if (failure.kind === "not_modified") {
+        this.#shown = preview;
+        this.#nextEditAt = clock.now() + this.#interval;
+        return;
+      }
+      this.#strikes++;
+      if (failure.kind === "flood") {
+        this.#interval = Math.min(this.#interval * 2, MAX_EDIT_INTERVAL_MS);
+        const wait = Math.max(this.#interval, failure.retryAfterSeconds * 1000);
+        this.#nextEditAt = clock.now() + wait;
+      } else {
+        this.#nextEditAt = clock.now() + this.#interval;
+        this.#o.log?.(`${this.#f.label}: a preview update failed: ${describe(error)}`);
+      }
+      if (this.#strikes >= MAX_STRIKES) this.#frozen = true;
+    }
+  }
+
+  async #finalizeSegment(rawText: string): Promise<void> {
+    this.#finalizing = true;
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#inflight;
+    const text = rawText.trim();
+    const chunks = this.#f.split(text, this.#f.limit);
+    if (this.#messageId === undefined) {
+      await this.#sendChunks(chunks);
+      return;
+    }
+    if (!this.#frozen) {
+      await this.#o.clock.sleep(Math.max(0, this.#nextEditAt - this.#o.clock.now()));
+      if (await this.#finalEdit(this.#messageId, chunks[0] ?? this.#shown)) {
+        await this.#sendChunks(chunks.slice(1));
+        return;
+      }
+    }
+    // The preview stays as it is; send only what it does not show yet.
+    const tail = text.startsWith(this.#shown) ? text.slice(this.#shown.length) : text;
+    await this.#sendChunks(this.#f.split(tail.trim(), this.#f.limit));
+  }
+
+  /** Edits the preview into its final, formatted form. Returns whether the edit landed. */
+  async #finalEdit(messageId: MessageId, markdown: string): Promise<boolean> {
+    const { api } = this.#o;
+    let formatted = true;
+    let waited = false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const text = formatted ? this.#f.format(markdown) : markdown;
+        await api.edit(messageId, text, { formatted, final: true });
+        this.#nextEditAt = this.#o.clock.now() + this.#interval;
+        return true;
+      } catch (error) {
+        const failure = this.#f.classify(error);
+        if (failure.kind === "not_modified") return true;
+        if (failure.kind === "parse" && formatted) {
+          formatted = false;
+          continue;
+        }
+        if (
+          failure.kind === "flood" && !waited && failure.retryAfterSeconds <= FINAL_EDIT_MAX_WAIT_S
+        ) {
+          waited = true;
+          await this.#o.clock.sleep(failure.retryAfterSeconds * 1000);
+          continue;
+        }
+        this.#o.log?.(
+          `${this.#f.label}: the final edit failed, sending the rest: ${describe(error)}`,
+        );
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Sends chunks as new messages: formatted first, plain text when the platform rejects it. */
+  async #sendChunks(chunks: string[]): Promise<void> {
+    for (const chunk of chunks) {
+      const replyTo = this.#replyTo();
+      try {
+        await this.#sendFormatted(chunk, replyTo);
+        this.#delivered = true;
+      } catch (error) {
+        // Later chunks would read out of order; stop here and say so in the log.
+        this.#o.log?.(`${this.#f.label}: a reply message could not be sent: ${describe(error)}`);
+        return;
+      }
+    }
+  }
+
+  async #sendFormatted(markdown: string, replyTo: MessageId | undefined): Promise<MessageId> {
+    try {
+      return await this.#o.api.send(this.#f.format(markdown), { formatted: true, replyTo });
+    } catch (error) {
+      if (this.#f.classify(error).kind !== "parse") throw error;
+      return await this.#o.api.send(markdown, { formatted: false, replyTo });
+    }
+  }
+}
+
+/**
+ * Cuts `text` to at most `max` UTF-16 code units without splitting a surrogate pair.
+ */
+export function truncateUtf16(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return text.slice(0, end);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,188 @@
+/**
+ * The part of every platform worker that is not about the platform: reading and checking the
+ * host's messages, starting the bot (and telling the host when the platform refuses the
+ * configuration, so the adapter stops with one clear line instead of restarting forever),
+ * ordering a session's updates with the one session queue, and the store-before-acknowledge
+ * handshake of the durable inbox.
+ * @module
+ */
+import {
+  type CommonSettings,
+  type HostMessage,
+  HostMessageSchema,
+  type PlatformUpdate,
+  type WorkerMessage,
+} from "./protocol.ts";
+import { SessionQueue } from "./session_queue.ts";
+
+/** What a platform bot gets from the runtime. */
+export interface WorkerContext {
+  common: CommonSettings;
+  post(message: WorkerMessage): void;
+  log(line: string): void;
+  /** Hands a received update to the host; resolves with whether it is durably stored. */
+  store(update: PlatformUpdate): Promise<boolean>;
+  /** Tells the host an update needs nothing more. */
+  handled(updateId: string): void;
+  /** The one per-session queue, for ordering a session's replies in the worker. */
+  queue: SessionQueue;
+  /** A request id unique within this worker generation. */
+  nextRequestId(): string;
+  /** Crashes the worker when the test hook asks for it for this text; returns whether it did. */
+  crashHook(text: string): boolean;
+}
+
+/** One platform connection, owned by the worker. */
+export interface PlatformBot {
+  /** Connects; calls `post({type: "ready"})` once connected. May run until stopped. */
+  start(): Promise<void>;
+  /** The session an update belongs to (for ordering), or "" when it has none. */
+  sessionKeyOf(update: PlatformUpdate): string;
+  /** Handles an update the host has stored. */
+  handleUpdate(update: PlatformUpdate): Promise<void>;
+  /** Apologises for an update that failed too often and reports it handled. */
+  giveUp(update: PlatformUpdate): Promise<void>;
+  /** Renders a turn the host started for a forwarded message. */
+  startTurn(requestId: string, port: MessagePort): void;
+  /** Sends the host's answer to a forwarded command. */
+  commandDone(requestId: string, text: string): Promise<void>;
+  /** Confirms an approval answer (platforms with approval buttons). */
+  approvalDone?(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void>;
+  /** Disconnects. */
+  stop(): Promise<void>;
+}
+
+/** How a platform worker is made. */
+export interface WorkerDefinition {
+  label: string;
+  /** Builds the bot from the platform settings (validate them there). */
+  create(settings: unknown, context: WorkerContext): PlatformBot;
+  /**
+   * The one line to log when starting failed because of the configuration (a rejected token,
+   * a missing scope): the adapter then stops for good. Undefined for other failures, which
+   * kill the worker so the host restarts it with backoff.
+   */
+  fatalLine(error: unknown): string | undefined;
+}
+
+interface WorkerScope {
+  postMessage(message: WorkerMessage): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+/**
+ * Runs a platform worker: call it once from the worker's entry module.
+ *
+ * @example
+ * ```ts
+ * runPlatformWorker({ label: "Slack", create: (s, ctx) => new SlackBot(s, ctx), fatalLine });
+ * ```
+ */
+export function runPlatformWorker(definition: WorkerDefinition): void {
+  const scope = self as unknown as WorkerScope;
+  const post = (message: WorkerMessage) => scope.postMessage(message);
+  const log = (line: string) => post({ type: "log", line });
+  const queue = new SessionQueue((error) =>
+    log(`${definition.label}: an update failed: ${describe(error)}`)
+  );
+  const acks = new Map<string, (ok: boolean) => void>();
+  let bot: PlatformBot | undefined;
+  let nextId = 0;
+
+  scope.onmessage = (event: MessageEvent) => {
+    const parsed = HostMessageSchema.safeParse(event.data);
+    if (!parsed.success) {
+      log(`${definition.label} worker: ignored a malformed message from the host`);
+      return;
+    }
+    const message = parsed.data;
+    switch (message.type) {
+      case "init": {
+        if (bot) return;
+        const common = message.common;
+        const context: WorkerContext = {
+          common,
+          post,
+          log,
+          queue,
+          store: (update) =>
+            new Promise((resolve) => {
+              acks.set(update.id, (ok) => {
+                acks.delete(update.id);
+                resolve(ok);
+              });
+              post({ type: "received", update });
+            }),
+          handled: (updateId) => post({ type: "handled", updateId }),
+          nextRequestId: () => `${common.generation}-${++nextId}`,
+          crashHook: (text) => {
+            const { crashOnText, crashGenerations, generation } = common;
+            if (crashOnText === undefined || text !== crashOnText) return false;
+            if (generation >= (crashGenerations ?? Infinity)) return false;
+            setTimeout(() => {
+              throw new Error(`${definition.label} worker crashed on request (test hook)`);
+            });
+            return true;
+          },
+        };
+        try {
+          bot = definition.create(message.settings, context);
+        } catch (error) {
+          post({ type: "fatal", line: `${definition.label}: ${describe(error)}` });
+          return;
+        }
+        bot.start().catch((error) => {
+          const line = definition.fatalLine(error);
+          if (line) {
+            post({ type: "fatal", line });
+            return;
+          }
+          // Left uncaught on purpose: the worker dies, and the host restarts it with backoff.
+          setTimeout(() => {
+            throw error;
+          });
+        });
+        return;
+      }
+      case "update": {
+        const update = message.update;
+        const current = bot;
+        if (!current) return;
+        queue.run(current.sessionKeyOf(update), () => current.handleUpdate(update));
+        return;
+      }
+      case "stored":
+        acks.get(message.updateId)?.(message.ok);
+        return;
+      case "give_up":
+        bot?.giveUp(message.update).catch((error) =>
+          log(`${definition.label}: an apology failed: ${describe(error)}`)
+        );
+        return;
+      case "turn": {
+        const port = event.ports[0];
+        if (bot && port) bot.startTurn(message.requestId, port);
+        else port?.close();
+        return;
+      }
+      case "command_done":
+        bot?.commandDone(message.requestId, message.text).catch((error) =>
+          log(`${definition.label}: a command answer failed: ${describe(error)}`)
+        );
+        return;
+      case "approval_done":
+        bot?.approvalDone?.(message).catch((error) =>
+          log(`${definition.label}: an approval answer could not be confirmed: ${describe(error)}`)
+        );
+        return;
+      case "stop":
+        for (const resolve of acks.values()) resolve(false);
+        (bot?.stop() ?? Promise.resolve()).catch(() => {}).finally(() => post({ type: "stopped" }));
+        return;
+    }
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
