@@ -20,7 +20,7 @@ import {
   type TurnApprovals,
 } from "./approvals.ts";
 import type { RunOptions, TurnRunner } from "./turn.ts";
-import type { ToolContext, ToolRegistry } from "./tools/mod.ts";
+import { resolveToolset, type ToolContext, type ToolRegistry } from "./tools/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
@@ -78,9 +78,17 @@ export class Agent implements TurnRunner {
     const clientTools = turn.clientTools ?? [];
     const clientNames = new Set(clientTools.map((t) => t.name));
     // A client tool with a server tool's name shadows it: the client asked for its own.
-    const serverNames = (this.options.toolsets[turn.platform] ?? [])
-      .filter((n) => registry.get(n) && !clientNames.has(n))
-      .filter((n) => turn.allowedTools?.[registry.originOf(n)]?.includes(n) ?? true);
+    // Resolved per turn: MCP servers' tools come and go while the gateway runs. A client that
+    // declared a server with `allowed_tools` may name its tools either way (as the model sees
+    // them, or by their names on the server).
+    const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
+      .filter((n) => !clientNames.has(n))
+      .filter((n) => {
+        const allowed = turn.allowedTools?.[registry.originOf(n)];
+        const onServer = registry.get(n)?.mcp?.name;
+        return !allowed || allowed.includes(n) ||
+          (onServer !== undefined && allowed.includes(onServer));
+      });
 
     const usage = emptyUsage();
     const newMessages: ChatMessage[] = [];
@@ -315,12 +323,14 @@ export class Agent implements TurnRunner {
   ): Promise<ApprovalRequest | null> {
     const { registry } = this.options;
     const name = call.function.name;
+    // An MCP server configured with its own `approval` policy overrides the front door's.
+    const mode = registry.get(name)?.mcp?.approval ?? approvals.mode;
     const client = approvals.clientRequirement?.(origin, name) ?? null;
-    if (approvals.mode === "never" && client !== "always") return null;
+    if (mode === "never" && client !== "always") return null;
     const risk = await registry.classify(name, call.function.arguments, context);
     const granted = client !== "always" && (await approvals.isGranted?.(name) ?? false);
     const needed = approvalNeeded({
-      mode: approvals.mode,
+      mode,
       readOnly: registry.get(name)?.readOnly ?? false,
       risk,
       client,
@@ -328,7 +338,7 @@ export class Agent implements TurnRunner {
     });
     if (!needed) return null;
     const reason = client === "always" || !risk.dangerous
-      ? policyReason(approvals.mode, client)
+      ? policyReason(mode, client)
       : risk.reason ?? "the tool marks this call as dangerous";
     return { id: newApprovalId(), call, origin, reason };
   }

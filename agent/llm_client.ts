@@ -41,6 +41,8 @@ interface Attempt {
   target: LlmTarget;
   /** The SDK client, created on first use. */
   client?: OpenAI;
+  /** Whether this target has streamed an answer in this process (so it was reachable). */
+  answered?: boolean;
 }
 
 let sdk: Promise<typeof import("openai")> | undefined;
@@ -99,9 +101,29 @@ function retryAfterMs(error: unknown): number | undefined {
 }
 
 /** Turns an SDK failure into an UpstreamError with a message that says what to fix. */
-export function describeUpstreamError(error: unknown, target: LlmTarget): UpstreamError {
+export function describeUpstreamError(
+  error: unknown,
+  target: LlmTarget,
+  history: { midStream?: boolean; answeredBefore?: boolean } = {},
+): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const where = displayUrl(target.baseUrl);
+  // An upstream that was reached is not "unreachable": the URL is right, the server went away.
+  if (error instanceof APIConnectionError && history.midStream) {
+    return new UpstreamError(
+      `LLM upstream ${where} broke off its answer (the connection was lost): check that it is still running`,
+      { code: "upstream_error", cause: error },
+    );
+  }
+  if (
+    error instanceof APIConnectionError && !(error instanceof APIConnectionTimeoutError) &&
+    history.answeredBefore
+  ) {
+    return new UpstreamError(
+      `LLM upstream ${where} stopped answering (it answered earlier): check that it is still running`,
+      { code: "upstream_unreachable", cause: error },
+    );
+  }
   if (error instanceof APIConnectionTimeoutError) {
     return new UpstreamError(
       `LLM upstream ${where} did not answer in time: check that it is running and reachable`,
@@ -121,6 +143,10 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
     const detail = (error.error as { message?: string } | undefined)?.message ?? error.message;
     const hint = error.status === 401 || error.status === 403
       ? ": check OPENAI_API_KEY"
+      : error.status === 404 && !hasApiVersion(target.baseUrl)
+      ? `: the base URL has no /v1; set OPENAI_BASE_URL to ${
+        displayUrl(withV1(target.baseUrl))
+      } (model.base_url)`
       : error.status === 404
       ? `: check that model '${target.model}' exists there (HERALD_MODEL)`
       : "";
@@ -137,6 +163,23 @@ export function describeUpstreamError(error: unknown, target: LlmTarget): Upstre
   return new UpstreamError(`LLM upstream ${where} failed: ${redact(message, target)}`, {
     cause: error,
   });
+}
+
+/**
+ * Whether a base URL names an API version (`/v1`, `/api/v1`, `/v1beta/openai`): OpenAI-compatible
+ * servers answer under one, and a base without it gets 404 for every call.
+ */
+export function hasApiVersion(baseUrl: string): boolean {
+  try {
+    return /\/v\d+[a-z0-9]*(\/|$)/i.test(new URL(baseUrl).pathname);
+  } catch {
+    return true;
+  }
+}
+
+/** The base URL with `/v1` appended. */
+export function withV1(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, "") + "/v1";
 }
 
 /** Request parameters a client can set; an upstream refusal that names one is the client's. */
@@ -275,13 +318,16 @@ export class LlmClient {
         try {
           for await (const chunk of this.#streamOnce(attempt, request, signal)) {
             yielded = true;
+            attempt.answered = true;
             yield chunk;
           }
           return;
         } catch (error) {
           if (signal.aborted) throw signal.reason ?? error;
-          if (yielded) throw describeUpstreamError(error, attempt.target);
-          lastError = describeUpstreamError(error, attempt.target);
+          if (yielded) throw describeUpstreamError(error, attempt.target, { midStream: true });
+          lastError = describeUpstreamError(error, attempt.target, {
+            answeredBefore: attempt.answered,
+          });
           const isHttpError = error instanceof APIError && error.status !== undefined;
           // A stream that broke before its first token: once, ask for the whole answer instead.
           if (

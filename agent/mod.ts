@@ -80,7 +80,13 @@ export { AgentError, UpstreamError } from "./errors.ts";
 export type { AgentErrorCode, RequestFault } from "./errors.ts";
 
 // The upstream client.
-export { describeUpstreamError, displayUrl, LlmClient } from "./llm_client.ts";
+export {
+  describeUpstreamError,
+  displayUrl,
+  hasApiVersion,
+  LlmClient,
+  withV1,
+} from "./llm_client.ts";
 export type { LlmChunk, LlmClientOptions, LlmRequest, LlmTarget } from "./llm_client.ts";
 export { redactUrl } from "./stream_watchdog.ts";
 export type { StreamTimeout, WatchStreamOptions } from "./stream_watchdog.ts";

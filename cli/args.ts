@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { closestName } from "../config/mod.ts";
 import { COMMANDS, type CommandSpec, findCommand, HELP_OPTION } from "./commands.ts";
 
 /** A parsed command line. */
@@ -48,7 +49,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   const name = named ? first : "serve";
   const spec = findCommand(name);
   if (!spec) {
-    const suggestion = closest(name, COMMANDS.map((command) => command.name));
+    const suggestion = closestName(name, COMMANDS.map((command) => command.name));
     throw new UsageError(
       `Unknown command "${name}".${
         suggestion ? ` Did you mean "${suggestion}"?` : ""
@@ -105,7 +106,7 @@ function describeParseError(error: unknown, spec: CommandSpec): string {
   const option = message.match(/'(-{1,2}[^' ]+)/)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const names = spec.options.map((candidate) => candidate.name);
-    const suggestion = option ? closest(option.replace(/^-+/, ""), names) : undefined;
+    const suggestion = option ? closestName(option.replace(/^-+/, ""), names) : undefined;
     return `Unknown option ${option ?? ""} for herald ${spec.name}.${
       suggestion ? ` Did you mean --${suggestion}?` : ""
     }`;
@@ -117,30 +118,4 @@ function describeParseError(error: unknown, spec: CommandSpec): string {
       : `Option ${option ?? ""} of herald ${spec.name} takes no value.`;
   }
   return `Cannot read the arguments of herald ${spec.name}: ${message}.`;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= (word.length <= 3 ? 1 : 2) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

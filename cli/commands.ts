@@ -107,6 +107,18 @@ export const COMMANDS: CommandSpec[] = [
     examples: ["herald key", "herald key --rotate"],
   },
   {
+    name: "mcp",
+    usage: "mcp list | mcp call SERVER TOOL ['JSON'] [--config PATH]",
+    summary: "List the configured MCP servers and their tools, or call one tool to try it.",
+    options: [CONFIG],
+    subcommands: ["list", "call"],
+    positionals: true,
+    examples: [
+      "herald mcp list",
+      `herald mcp call everything echo '{"message": "hi"}'`,
+    ],
+  },
+  {
     name: "doctor",
     usage: "doctor [--host HOST] [--port PORT] [--config PATH]",
     summary: "Check the LLM upstream, the database, the Telegram token and the port.",

@@ -5,10 +5,13 @@
  */
 import { dirname } from "node:path";
 import { resolveKvPath } from "../config/mod.ts";
+import { hasApiVersion, withV1 } from "../agent/mod.ts";
+import { openKv, StoreLockedError } from "../store/mod.ts";
 import { maskSecret } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { checkSandbox } from "./doctor_sandbox.ts";
-import { type CliIo, styler } from "./io.ts";
+import { type CliIo, forUser, styler } from "./io.ts";
+import { checkMcpServers } from "./mcp_command.ts";
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -32,6 +35,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
     await checkSlack(resolved),
     await checkPort(resolved),
     await checkSandbox(resolved),
+    ...await checkMcpServers(resolved, io),
   ];
   for (const result of results) {
     const mark = result.ok === true
@@ -39,7 +43,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
       : result.ok === false
       ? style.red("✗")
       : style.dim("–");
-    io.stdout.write(`${mark} ${result.line}\n`);
+    io.stdout.write(`${mark} ${forUser(result.line, io.command)}\n`);
   }
   return results.some((result) => result.ok === false) ? 1 : 0;
 }
@@ -48,6 +52,9 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
 export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
   const base = resolved.baseUrl.replace(/\/+$/, "");
   const { name, api_key: apiKey } = resolved.config.model;
+  const fixV1 = `Fix: the base URL has no /v1; set OPENAI_BASE_URL (model.base_url) to ${
+    withV1(base)
+  }.`;
   const fixReach = resolved.config.model.base_url
     ? "Fix: start the upstream or correct model.base_url (OPENAI_BASE_URL)."
     : apiKey
@@ -74,7 +81,9 @@ export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
     await response.body?.cancel();
     return {
       ok: false,
-      line: `LLM: ${base}/models answered HTTP ${response.status}. ${fixReach}`,
+      line: `LLM: ${base}/models answered HTTP ${response.status}. ${
+        hasApiVersion(base) ? fixReach : fixV1
+      }`,
     };
   }
   let ids: string[];
@@ -84,8 +93,11 @@ export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
   } catch {
     return {
       ok: false,
-      line:
-        `LLM: ${base}/models did not answer a model list. Fix: point model.base_url at an OpenAI-compatible /v1 endpoint.`,
+      line: `LLM: ${base}/models did not answer a model list. ${
+        hasApiVersion(base)
+          ? "Fix: point model.base_url at an OpenAI-compatible /v1 endpoint."
+          : fixV1
+      }`,
     };
   }
   // Ollama lists "llama3.1:latest" for "llama3.1".
@@ -109,12 +121,23 @@ export async function checkKv(resolved: ResolvedConfig): Promise<CheckResult> {
   let kv: Deno.Kv | undefined;
   try {
     if (local) await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    kv = await Deno.openKv(path);
+    // Through the same lock herald serve and chat take, so a store a gateway holds shows here.
+    kv = local ? await openKv(path, resolved.home) : await Deno.openKv(path);
     const key = ["herald", "doctor", crypto.randomUUID()];
     await kv.set(key, Date.now(), { expireIn: 60_000 });
     await kv.delete(key);
     return { ok: true, line: `Database: ${path} is writable.` };
   } catch (error) {
+    if (error instanceof StoreLockedError) {
+      const who = error.pid ? `a running Herald (pid ${error.pid})` : "another Herald process";
+      return {
+        ok: false,
+        line: `Database: ${path} is locked by ${who}; \`herald chat\` and a second gateway ` +
+          `cannot open it while it runs. Fix: stop that process${
+            error.pid ? ` (kill ${error.pid})` : ""
+          }, or give this command its own store with HERALD_KV_PATH=/path/to/other.kv.`,
+      };
+    }
     return {
       ok: false,
       line: `Database: cannot write ${path} (${

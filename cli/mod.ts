@@ -107,6 +107,17 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
         follow: options.follow === true,
       });
     }
+    case "mcp": {
+      const resolved = await load(parsed, io);
+      const { runMcpCall, runMcpList } = await import("./mcp_command.ts");
+      if (parsed.subcommand === "list") {
+        if (parsed.positionals.length) {
+          throw new UsageError("herald mcp list takes no arguments.");
+        }
+        return await runMcpList(resolved, io);
+      }
+      return await runMcpCall(resolved, io, parsed.positionals);
+    }
     case "doctor": {
       const resolved = await load(parsed, io);
       const { runDoctor } = await import("./doctor.ts");

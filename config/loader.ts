@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { parseDotenv } from "./dotenv.ts";
+import { closestName } from "./suggest.ts";
 import { ConfigError } from "./errors.ts";
 import { weakKeyReason } from "./key_policy.ts";
 import { type Config, ConfigSchema, type ResolvedConfig } from "./schema.ts";
@@ -71,8 +72,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const fromFile = await readYamlConfig(configPath, flags.config !== undefined);
   if (fromFile) {
     warnings.push(
-      ...unknownKeys(fromFile, ConfigSchema, []).map((key) =>
-        `Unknown key "${key}" in ${configPath} is ignored.`
+      ...unknownKeys(fromFile, ConfigSchema, []).map(({ key, suggestion }) =>
+        `Unknown key "${key}" in ${configPath} is ignored.${
+          suggestion ? ` Did you mean "${suggestion}"?` : ""
+        }`
       ),
     );
     Object.assign(raw, fromFile);
@@ -327,7 +330,17 @@ function expectation(issue: z.core.$ZodIssue): string {
         ? `a number of at most ${issue.maximum}`
         : `a number less than ${issue.maximum}`;
     case "invalid_format":
-      return issue.format === "url" ? "a URL such as https://example.com/v1" : `a ${issue.format}`;
+      if (issue.format === "url") return "a URL such as https://example.com/v1";
+      // A pattern says nothing to a user; the schema's message says what the value should be.
+      return issue.format === "regex"
+        ? issue.message.replace(/^expected /, "")
+        : `a ${issue.format}`;
+    case "invalid_key": {
+      const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message;
+      return inner ? inner.replace(/^expected /, "") : "a valid name";
+    }
+    case "unrecognized_keys":
+      return `only known keys (unknown: ${issue.keys.join(", ")})`;
     case "invalid_value":
       return `one of ${issue.values.map((option) => String(option)).join(", ")}`;
     default:
@@ -363,16 +376,36 @@ function unknownKeys(
   value: Record<string, unknown>,
   schema: z.ZodType,
   prefix: string[],
-): string[] {
+): { key: string; suggestion?: string }[] {
   const shape = objectShape(schema);
   if (!shape) return [];
-  const found: string[] = [];
+  const found: { key: string; suggestion?: string }[] = [];
   for (const [name, child] of Object.entries(value)) {
     const path = [...prefix, name];
-    if (!(name in shape)) found.push(path.join("."));
+    if (!(name in shape)) found.push({ key: path.join("."), suggestion: suggestKey(path) });
     else if (isPlainObject(child)) found.push(...unknownKeys(child, shape[name], path));
   }
   return found;
+}
+
+// The nearest valid key: a sibling with a similar name (`api_server.prot` → `api_server.port`),
+// else a key of that name elsewhere (`port` → `api_server.port`), else the nearest full path.
+function suggestKey(path: string[]): string | undefined {
+  const all = listConfigLeaves().map((leaf) => leaf.path.join("."));
+  const parent = path.slice(0, -1).join(".");
+  const name = path.at(-1)!;
+  const siblings = new Set<string>();
+  for (const key of all) {
+    if (parent === "" || key.startsWith(parent + ".")) {
+      const rest = parent === "" ? key : key.slice(parent.length + 1);
+      siblings.add(rest.split(".")[0]);
+    }
+  }
+  const sibling = closestName(name, [...siblings]);
+  if (sibling) return [...path.slice(0, -1), sibling].join(".");
+  const elsewhere = all.filter((key) => key.split(".").at(-1) === name);
+  if (elsewhere.length === 1) return elsewhere[0];
+  return closestName(path.join("."), all);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

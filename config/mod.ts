@@ -9,6 +9,15 @@ export type { ConfigFlags, LoadConfigOptions } from "./loader.ts";
 export { ConfigError } from "./errors.ts";
 export { ALL_TOOL_NAMES, ConfigSchema, FallbackModelSchema } from "./schema.ts";
 export type { Config, ResolvedConfig } from "./schema.ts";
+export { DEFAULT_TOOLSET, TOOLSET_ENTRY } from "./schema.ts";
+export {
+  MCP_APPROVAL_POLICIES,
+  MCP_SERVER_NAME,
+  type McpServerConfig,
+  McpServerSchema,
+  McpServersSchema,
+  McpSettingsSchema,
+} from "./mcp_schema.ts";
 
 // The API server key
 export { apiKeyPath, ensureApiKey, generateApiKey, rotateApiKey } from "./api_key.ts";
@@ -25,3 +34,6 @@ export { parseDotenv } from "./dotenv.ts";
 export type { DotenvResult } from "./dotenv.ts";
 export { listConfigLeaves } from "./schema_walk.ts";
 export type { ConfigLeaf, LeafKind } from "./schema_walk.ts";
+
+// "Did you mean" for mistyped names.
+export { closestName, editDistance } from "./suggest.ts";

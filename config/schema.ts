@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { McpServersSchema, McpSettingsSchema } from "./mcp_schema.ts";
 
 /** Attaches environment names and a description to a leaf. */
 function env<T extends z.ZodType>(schema: T, names: string[], description: string): T {
@@ -50,6 +51,27 @@ export const ALL_TOOL_NAMES = [
   "web_fetch",
   "memory",
 ] as const;
+
+/**
+ * One toolset entry: a built-in tool name, `mcp` (every MCP server), `mcp:<server>` (one server's
+ * tools) or `mcp:<server>/<tool>` (one tool); a leading `-` removes what the entry names.
+ */
+export const TOOLSET_ENTRY = new RegExp(
+  `^-?(?:${ALL_TOOL_NAMES.join("|")}|mcp|mcp:[A-Za-z0-9][A-Za-z0-9_-]{0,31}(?:/.+)?)$`,
+);
+
+/** The default toolset: every built-in tool and every MCP server. */
+export const DEFAULT_TOOLSET: readonly string[] = [...ALL_TOOL_NAMES, "mcp"];
+
+function toolset() {
+  return z.array(
+    z.string().regex(TOOLSET_ENTRY, {
+      message: `expected a tool name (${
+        ALL_TOOL_NAMES.join(", ")
+      }), mcp, mcp:<server> or mcp:<server>/<tool>, optionally with a leading -`,
+    }),
+  ).default([...DEFAULT_TOOLSET]);
+}
 
 /** The whole configuration. Every key has a default, so `{}` parses. */
 export const ConfigSchema = z.object({
@@ -402,23 +424,16 @@ export const ConfigSchema = z.object({
     ),
   }).prefault({}),
   toolsets: z.object({
-    api_server: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on the HTTP API.",
-    ),
-    telegram: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Telegram.",
-    ),
-    slack: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered on Slack.",
-    ),
-    cli: doc(
-      z.array(z.enum(ALL_TOOL_NAMES)).default([...ALL_TOOL_NAMES]),
-      "Tools offered in `herald chat`.",
-    ),
+    api_server: doc(toolset(), "Tools offered on the HTTP API."),
+    telegram: doc(toolset(), "Tools offered on Telegram."),
+    slack: doc(toolset(), "Tools offered on Slack."),
+    cli: doc(toolset(), "Tools offered in `herald chat`."),
   }).prefault({}),
+  mcp_servers: doc(
+    McpServersSchema.default({}),
+    "External MCP servers whose tools the agent may call, by name (see docs/mcp.md).",
+  ),
+  mcp: McpSettingsSchema.prefault({}),
 });
 
 /** The validated configuration. */

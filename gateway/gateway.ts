@@ -21,7 +21,10 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
-import { ApprovalStore, ResponseStore } from "../store/mod.ts";
+import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
+import { mcpEndpoint } from "../server/mod.ts";
+import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
+import type { McpServerPool } from "../mcp/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -31,6 +34,8 @@ export interface Gateway {
   apiKey: string;
   /** The shared runtime (agent, KV). */
   runtime: Runtime;
+  /** The configured MCP servers, when there are any. */
+  mcpServers?: McpServerPool;
   /** Resolves once the gateway has fully stopped. */
   finished: Promise<void>;
   /** Stops accepting, lets running turns finish within the grace period, then aborts them. */
@@ -148,6 +153,39 @@ export async function startGateway(
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
+  // MCP servers connect in the background: a slow or hung one never holds up the API.
+  // Until the banner is out, its MCP lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
+    if (bannerShown) log(line);
+  });
+  const toolOrigins = [
+    "herald",
+    ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
+  ];
+  const endpoint = config.mcp.endpoint
+    ? mcpEndpoint({
+      agent: runtime.agent,
+      runs,
+      sessions: new SessionStore<ChatMessage>(runtime.kv),
+      queue: new KeyedQueue(),
+      maxRuns: config.api_server.max_concurrent_runs,
+      approvalMode: config.approvals.api_server,
+      serverInfo: { name: "herald", version: denoJson.version },
+      maxSessions: config.mcp.max_sessions,
+      ...(config.mcp.expose_tools
+        ? {
+          registry: runtime.registry,
+          workspace: resolved.workspace,
+          exposedTools: () =>
+            runtime.registry.tools()
+              .filter((t) => !t.mcp && config.toolsets.api_server.includes(t.name))
+              .map((t) => t.name),
+        }
+        : {}),
+    })
+    : undefined;
+
   const sockets = new ResponseSockets();
   const models = new ModelCatalog({
     defaultName: config.api_server.model_name,
@@ -183,11 +221,13 @@ export async function startGateway(
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
+      toolOrigins,
       approvals: httpApprovals,
       toolOrigins: () => runtime.registry.origins(),
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),
+    ...(endpoint?.routes ?? []),
   ];
   let telegram: TelegramHandle | undefined;
   if (config.telegram.bot_token) {
@@ -269,6 +309,29 @@ export async function startGateway(
     url = `http://${host}:${server.addr.port}`;
   }
 
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => (resolveFinished = r));
+  const close = async () => {
+    await endpoint?.close();
+    await mcpServers?.close();
+    await Promise.all([telegram?.stop(), slack?.stop()]);
+    await runtime.close();
+    resolveFinished();
+  };
+  // With the HTTP API off there is no server to drain: close on the first signal.
+  const drain = installShutdown({
+    runs,
+    server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
+    graceSeconds: config.api_server.shutdown_grace,
+    onDrain: () => sockets.closeAll(),
+    onClose: close,
+    log,
+    signals: options.handleSignals !== false,
+  });
+  const shutdown = () => drain.trigger();
+
+  // The API already answers; give MCP servers a moment so the banner can say how they are.
+  await mcpServers?.settled(config.mcp.startup_wait * 1000);
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
@@ -286,6 +349,14 @@ export async function startGateway(
         ? "off (configuration error, see above)"
         : "off"
     }`,
+    ...(url && endpoint
+      ? [
+        `  MCP server  ${url}/mcp   (tool: ask${
+          config.mcp.expose_tools ? " and the API toolset" : ""
+        })`,
+      ]
+      : []),
+    ...mcpBannerLines(mcpServers?.statuses() ?? []),
   ];
   for (const w of resolved.warnings ?? []) banner.push(`  warning: ${w}`);
   if (!config.model.base_url && !config.model.api_key) {
@@ -306,25 +377,7 @@ export async function startGateway(
     );
   }
   log(banner.join("\n"));
+  bannerShown = true;
 
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((r) => (resolveFinished = r));
-  const close = async () => {
-    await Promise.all([telegram?.stop(), slack?.stop()]);
-    await runtime.close();
-    resolveFinished();
-  };
-  // With the HTTP API off there is no server to drain: close on the first signal.
-  const drain = installShutdown({
-    runs,
-    server: server ?? { shutdown: () => Promise.resolve() } as unknown as Deno.HttpServer,
-    graceSeconds: config.api_server.shutdown_grace,
-    onDrain: () => sockets.closeAll(),
-    onClose: close,
-    log,
-    signals: options.handleSignals !== false,
-  });
-  const shutdown = () => drain.trigger();
-
-  return { url, apiKey: keys[0], runtime, finished, shutdown };
+  return { url, apiKey: keys[0], runtime, mcpServers, finished, shutdown };
 }

@@ -76,3 +76,6 @@ export {
   textContinuation,
 } from "./approvals.ts";
 export type { HttpApprovals, RecordApprovalsOptions } from "./approvals.ts";
+
+// Herald as an MCP server.
+export { ASK_TOOL, type McpEndpoint, mcpEndpoint, type McpEndpointOptions } from "./mcp/mod.ts";

@@ -40,10 +40,7 @@ export async function openKv(path: string | undefined, home: string): Promise<De
   if (!(await lock.tryLock(true))) {
     const holder = await readHolder(lockPath);
     lock.close();
-    throw new Error(
-      `Cannot open the store at ${file}: another Herald process is using it (${holder}). ` +
-        `Stop that process, or set HERALD_KV_PATH / store.kv_path to a different file.`,
-    );
+    throw new StoreLockedError(file, lockPath, holder);
   }
   await lock.truncate(0);
   await lock.write(new TextEncoder().encode(`pid ${Deno.pid}\n`));
@@ -67,12 +64,24 @@ export async function openKv(path: string | undefined, home: string): Promise<De
   return kv;
 }
 
-/** Reads who holds the lock, for the error message. */
-async function readHolder(lockPath: string): Promise<string> {
+/** The store's file is locked by another running Herald; `pid` says which, when known. */
+export class StoreLockedError extends Error {
+  constructor(readonly file: string, readonly lockPath: string, readonly pid?: number) {
+    super(
+      `Cannot open the store at ${file}: another Herald process is using it (lock file ${lockPath}${
+        pid ? `: pid ${pid}` : ""
+      }). Stop that process, or set HERALD_KV_PATH / store.kv_path to a different file.`,
+    );
+    this.name = "StoreLockedError";
+  }
+}
+
+/** Reads the pid of the lock's holder, for the error message. */
+async function readHolder(lockPath: string): Promise<number | undefined> {
   try {
-    const text = (await Deno.readTextFile(lockPath)).trim();
-    return text ? `lock file ${lockPath}: ${text}` : `lock file ${lockPath}`;
+    const match = /pid (\d+)/.exec(await Deno.readTextFile(lockPath));
+    return match ? Number(match[1]) : undefined;
   } catch {
-    return `lock file ${lockPath}`;
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@
  */
 
 // Commonly used
-export { openKv } from "./kv.ts";
+export { openKv, StoreLockedError } from "./kv.ts";
 export { SessionStore, type SessionStoreOptions } from "./sessions.ts";
 export { MemoryError, MemoryStore, type MemoryStoreOptions } from "./memory.ts";
 export { ResponseStore } from "./responses.ts";

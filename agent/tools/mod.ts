@@ -28,6 +28,7 @@ export {
   type FinishedToolCall,
   type FunctionToolSpec,
   HERALD_ORIGIN,
+  type McpToolMeta,
   type Tool,
   type ToolCallOutcome,
   type ToolContext,
@@ -35,6 +36,8 @@ export {
   ToolRegistry,
   type ToolRegistryOptions,
 } from "./registry.ts";
+
+export { resolveToolset } from "./toolset.ts";
 
 // The tools, one factory each.
 export { type TerminalTool, terminalTool, type TerminalToolOptions } from "./terminal.ts";

@@ -30,6 +30,16 @@ export interface ToolContext {
   approved?: boolean;
 }
 
+/** What the registry knows of an MCP server's tool besides its origin (the server's label). */
+export interface McpToolMeta {
+  /** The tool's own name on its server (the model sees a namespaced one). */
+  name: string;
+  /** The server's annotations say the tool may destroy or change things (MCP's default). */
+  destructive?: boolean;
+  /** The approval policy configured for the server, overriding the front door's. */
+  approval?: "never" | "dangerous" | "always";
+}
+
 /** A tool's result: text for the model, and whether it reports a failure. */
 export interface ToolOutput {
   output: string;
@@ -48,11 +58,18 @@ export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   /** True when the tool only reads: such calls from one model response may run concurrently. */
   readOnly?: boolean;
   /**
+   * The JSON schema the model sees, when the tool brings its own (an MCP server's tool) instead of
+   * deriving it from `parameters`; `parameters` still validates the arguments' outer shape.
+   */
+  inputSchema?: Record<string, unknown>;
+  /**
    * Where the tool comes from, as front doors label it: `herald` (the default) for the built-in
    * tools, an MCP server's label for the tools it provides. The Responses API reports a call as
    * an `mcp_call` item with this `server_label`.
    */
   origin?: string;
+  /** For an MCP server's tool: its name on the server and what the server says about it. */
+  mcp?: McpToolMeta;
   /**
    * Classifies a call for the approval policy: is it dangerous, and why. Without it no call is
    * dangerous (the `always` policy still asks for tools that are not read-only). It gets the
@@ -128,16 +145,27 @@ export class ToolRegistry {
   // deno-lint-ignore no-explicit-any
   register<S extends z.ZodType<any>>(tool: Tool<S>): this {
     this.#tools.set(tool.name, tool as unknown as Tool);
-    const schema = z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<
-      string,
-      unknown
-    >;
+    const schema = tool.inputSchema
+      ? { ...tool.inputSchema }
+      : z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<string, unknown>;
     delete schema.$schema;
     this.#specs.set(tool.name, {
       type: "function",
       function: { name: tool.name, description: tool.description, parameters: schema },
     });
     return this;
+  }
+
+  /** Removes a tool (an MCP server's tool that went away); unknown names are ignored. */
+  unregister(name: string): this {
+    this.#tools.delete(name);
+    this.#specs.delete(name);
+    return this;
+  }
+
+  /** Every registered tool, in registration order. */
+  tools(): Tool[] {
+    return [...this.#tools.values()];
   }
 
   /** The tool with this name, if registered. */

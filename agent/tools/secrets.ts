@@ -47,6 +47,13 @@ export function collectSecrets(
     ...config.api_server.keys,
     config.telegram.bot_token,
     config.telegram.webhook_secret,
+    // What MCP servers are given: header values (Authorization…) and secret-named env values.
+    ...Object.values(config.mcp_servers ?? {}).flatMap((server) => [
+      ...Object.values(server.headers ?? {}).map((v) => v.replace(/^(Bearer|Basic|Token)\s+/i, "")),
+      ...Object.entries(server.env ?? {}).filter(([name]) => isSecretEnvName(name)).map(([, v]) =>
+        v
+      ),
+    ]).filter((v) => !v.includes("${")),
   ].filter((s): s is string => typeof s === "string" && s.length >= MIN_CONFIGURED_SECRET_LENGTH);
   const fromEnv = Object.entries(env)
     .filter(([name]) => isSecretEnvName(name))

@@ -4,7 +4,7 @@
  * protections are active. (Key strength is checked where keys are loaded, in config/.)
  * @module
  */
-import type { Config } from "../../config/mod.ts";
+import { type Config, ConfigError } from "../../config/mod.ts";
 import { isLoopback } from "./host.ts";
 
 /** The part of the configuration the check reads. */
@@ -27,17 +27,17 @@ export type ExposureConfig = Pick<
 export function checkExposure(config: ExposureConfig, keys: readonly string[]): string | null {
   if (isLoopback(config.host)) return null;
   if (config.auth === false) {
-    throw new Error(
+    throw new ConfigError([
       `Refusing to start: api_server.auth is false while binding ${config.host}, a non-loopback ` +
-        "address. Anyone who can reach that address could run commands on this machine. Turn " +
-        "auth back on (remove API_SERVER_AUTH=false) or bind 127.0.0.1.",
-    );
+      "address. Anyone who can reach that address could run commands on this machine. Turn " +
+      "auth back on (remove API_SERVER_AUTH=false) or bind 127.0.0.1.",
+    ]);
   }
   if (keys.length === 0) {
-    throw new Error(
+    throw new ConfigError([
       `Refusing to start: no API key is configured while binding ${config.host}. Set ` +
-        "API_SERVER_KEY (or run `herald key`).",
-    );
+      "API_SERVER_KEY (or run `herald key`).",
+    ]);
   }
   const hosts = config.allowed_hosts.length > 0
     ? `allowed hosts ${config.allowed_hosts.join(", ")}`

@@ -47,7 +47,9 @@ export type FinalStatus = "completed" | "incomplete" | "failed" | "cancelled";
 interface OpenMessage {
   kind: "message";
   index: number;
-  item: ResponseItem & { content: { type: string; text: string; annotations: unknown[] }[] };
+  item: ResponseItem & {
+    content: { type: string; text: string; annotations: unknown[]; logprobs: unknown[] }[];
+  };
 }
 
 interface OpenCall {
@@ -320,18 +322,20 @@ export class ResponseEmitter {
       type: "message",
       role: "assistant",
       status: "in_progress",
-      content: [] as { type: string; text: string; annotations: unknown[] }[],
+      content: [] as { type: string; text: string; annotations: unknown[]; logprobs: unknown[] }[],
     };
     const index = this.#output.push(item) - 1;
     this.#emit({ type: "response.output_item.added", output_index: index, item: clone(item) });
-    const part = { type: "output_text", text: "", annotations: [] };
+    // The part carries the same (empty: upstreams' logprobs are not relayed) logprobs as every
+    // delta and done event, so the final item agrees with the stream.
+    const part = { type: "output_text", text: "", annotations: [], logprobs: [] };
     item.content.push(part);
     this.#emit({
       type: "response.content_part.added",
       item_id: item.id,
       output_index: index,
       content_index: 0,
-      part: { ...part, logprobs: [] },
+      part: { ...part },
     });
     this.#open = { kind: "message", index, item };
     return this.#open;
@@ -516,7 +520,7 @@ export class ResponseEmitter {
         item_id: item.id,
         output_index: index,
         content_index: 0,
-        part: { ...part, logprobs: [] },
+        part: { ...part },
       });
     } else if (open.custom) {
       item.input = customInput(open.args);

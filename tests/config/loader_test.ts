@@ -192,7 +192,7 @@ Deno.test("bad values give one line each naming the key, the expectation and the
       "llm.max_retries: expected a number of at most 10, got 11",
       'telegram.reply_to_mode: expected one of off, first, all, got "sometimes"',
       'telegram.webhook_url: expected a URL such as https://example.com/v1, got "not-a-url"',
-      'toolsets.cli[1]: expected one of terminal, read_file, write_file, patch, search_files, web_fetch, memory, got "shell"',
+      'toolsets.cli[1]: expected a tool name (terminal, read_file, write_file, patch, search_files, web_fetch, memory), mcp, mcp:<server> or mcp:<server>/<tool>, optionally with a leading -, got "shell"',
     ]);
   });
 });

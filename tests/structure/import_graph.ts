@@ -19,11 +19,13 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   agent: ["config"],
   server: ["config", "store", "agent"],
   platforms: ["config", "store", "agent"],
+  // MCP servers' tools, offered to the agent; the gateway wires them in.
+  mcp: ["config", "agent"],
   // The composition root: the one folder that knows every other.
-  gateway: ["config", "store", "agent", "server", "platforms"],
-  cli: ["config", "store", "agent", "server", "platforms", "gateway"],
+  gateway: ["config", "store", "agent", "server", "platforms", "mcp"],
+  cli: ["config", "store", "agent", "server", "platforms", "mcp", "gateway"],
   "main.ts": ["cli"],
-  "mod.ts": ["config", "store", "agent", "server", "platforms", "gateway"],
+  "mod.ts": ["config", "store", "agent", "server", "platforms", "mcp", "gateway"],
 };
 
 /** Folders whose files may import across the tree as they need (they still must not loop). */

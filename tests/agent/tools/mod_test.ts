@@ -52,7 +52,7 @@ Deno.test("every tool declares a JSON schema with described parameters", async (
 Deno.test("toolsetFor offers only the platform's configured tools", async () => {
   const config = testConfig({ toolsets: { telegram: ["web_fetch", "memory"] } });
   assert.deepEqual(toolsetFor(config, "telegram"), ["web_fetch", "memory"]);
-  assert.deepEqual(toolsetFor(config, "api_server"), [...ALL_TOOL_NAMES]);
+  assert.deepEqual(toolsetFor(config, "api_server"), [...ALL_TOOL_NAMES, "mcp"]);
   const { registry, kv } = await registryFor(config);
   try {
     assert.deepEqual(

@@ -56,3 +56,29 @@ Deno.test("held text is flushed before any other event, keeping the order", () =
   assert.deepEqual(deltas(events), ["before the call"]);
   emitter.dispose();
 });
+
+Deno.test("logprobs agree between the delta events, the done events and the final item", () => {
+  const events: ResponseStreamEvent[] = [];
+  const emitter = new ResponseEmitter(base(), (e) => events.push(e));
+  emitter.start(false);
+  emitter.handle({ type: "text_delta", delta: "Hi" });
+  const final = emitter.finish({
+    status: "completed",
+    text: "Hi",
+    messages: [],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    finishReason: "stop",
+    clientToolCalls: [],
+  }, "completed");
+  const withLogprobs = events.filter((e) => "logprobs" in e || "part" in e);
+  assert.ok(withLogprobs.length >= 3);
+  for (const e of events) {
+    if ("logprobs" in e) assert.deepEqual(e.logprobs, [], e.type);
+    if ("part" in e) assert.deepEqual((e.part as { logprobs: unknown }).logprobs, [], e.type);
+  }
+  const item = (final.output as { content: { logprobs: unknown }[] }[])[0];
+  assert.deepEqual(item.content[0].logprobs, []);
+  const done = events.find((e) => e.type === "response.output_item.done")!;
+  assert.deepEqual((done.item as { content: { logprobs: unknown }[] }).content[0].logprobs, []);
+  emitter.dispose();
+});
