@@ -221,9 +221,8 @@ export async function startGateway(
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       contextTokens: config.model.context_tokens,
-      toolOrigins,
+      toolOrigins: () => toolOrigins,
       approvals: httpApprovals,
-      toolOrigins: () => runtime.registry.origins(),
       // Streaming off: hold text back until its item closes, so it arrives as one delta.
       coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
     }),

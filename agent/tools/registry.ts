@@ -178,16 +178,6 @@ export class ToolRegistry {
     return this.#tools.get(name)?.origin ?? HERALD_ORIGIN;
   }
 
-  /** Every tool source: `herald` and the origin of each registered tool, once each. */
-  origins(): string[] {
-    return [
-      ...new Set([
-        HERALD_ORIGIN,
-        ...[...this.#tools.values()].map((t) => t.origin ?? HERALD_ORIGIN),
-      ]),
-    ];
-  }
-
   /** Every registered tool name. */
   names(): string[] {
     return [...this.#tools.keys()];
