@@ -7,7 +7,7 @@
 import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
 import { AgentError } from "./errors.ts";
 import type { LlmClient, LlmRequest } from "./llm_client.ts";
-import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage, Usage } from "./messages.ts";
+import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
 import {
@@ -21,6 +21,7 @@ import {
 } from "./approvals.ts";
 import type { RunOptions, TurnRunner } from "./turn.ts";
 import { resolveToolset, type ToolContext, type ToolRegistry } from "./tools/mod.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
@@ -580,14 +581,7 @@ function errorInfo(error: unknown): NonNullable<TurnResult["error"]> {
     };
   }
   return {
-    message: `The agent failed: ${error instanceof Error ? error.message : String(error)}`,
+    message: `The agent failed: ${describeError(error)}`,
     code: "agent_error",
   };
-}
-
-/** Sums usage (exported for renderers that aggregate several turns). */
-export function sumUsage(...items: Usage[]): Usage {
-  const total = emptyUsage();
-  for (const u of items) addUsage(total, u);
-  return total;
 }

@@ -13,6 +13,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
 import { redactUrl, watchStream } from "./stream_watchdog.ts";
+import { abortableSleep, describeError } from "../lib/mod.ts";
 
 /** One model on one upstream. */
 export interface LlmTarget {
@@ -59,21 +60,6 @@ async function clientFor(attempt: Attempt, connectTimeout: number): Promise<Open
     timeout: connectTimeout * 1000,
   });
   return attempt.client;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Whether an upstream failure is worth retrying. */
@@ -159,7 +145,7 @@ export function describeUpstreamError(
       },
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return new UpstreamError(`LLM upstream ${where} failed: ${redact(message, target)}`, {
     cause: error,
   });
@@ -291,11 +277,6 @@ export class LlmClient {
     this.#attempts = options.targets.map((target) => ({ target }));
   }
 
-  /** The primary target. */
-  get primary(): LlmTarget {
-    return this.options.targets[0];
-  }
-
   /**
    * Streams one completion. Retries happen only before the first chunk is yielded; a failure
    * after that throws an UpstreamError.
@@ -352,7 +333,9 @@ export class LlmClient {
           }
           if (!isRetryable(error) || retry === this.options.maxRetries) break;
           const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
-          await sleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal);
+          if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal)) {
+            throw signal.reason;
+          }
         }
       }
     }

@@ -12,7 +12,6 @@ export type { AgentOptions, MemorySource } from "./agent.ts";
 
 // The turn contract every front door runs turns through.
 export {
-  describeError,
   driveTurn,
   failedResult,
   interruptedResult,

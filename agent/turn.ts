@@ -9,6 +9,7 @@ import type { TurnApprovals } from "./approvals.ts";
 import type { RequestFault } from "./errors.ts";
 import type { AgentEvent, AgentTurn, TurnResult } from "./events.ts";
 import { emptyUsage } from "./messages.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** Options for one run. */
 export interface RunOptions {
@@ -160,13 +161,5 @@ async function* startRun(
   options: RunOptions,
 ): AsyncGenerator<AgentEvent, TurnResult | void> {
   if (options.signal?.aborted) return;
-  return yield* runner.run(turn, {
-    signal: options.signal,
-    ...(options.approvals ? { approvals: options.approvals } : {}),
-  });
-}
-
-/** A short description of anything thrown: its message, or its string form. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return yield* runner.run(turn, { signal: options.signal, approvals: options.approvals });
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { closestName } from "../config/mod.ts";
 import { COMMANDS, type CommandSpec, findCommand, HELP_OPTION } from "./commands.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** A parsed command line. */
 export interface ParsedCommand {
@@ -101,7 +102,7 @@ function parseFor(spec: CommandSpec, args: string[]): ParsedCommand {
 
 // parseArgs' messages are long and name internals; say it in our own words.
 function describeParseError(error: unknown, spec: CommandSpec): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   const code = (error as { code?: string }).code;
   const option = message.match(/'(-{1,2}[^' ]+)/)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {

@@ -8,6 +8,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The workers to embed: the name the host asks for, and the entry module. */
 export const EMBEDDED_WORKERS = [
@@ -122,7 +123,7 @@ async function main(args: string[]): Promise<number> {
   try {
     await buildBundle(output);
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(describeError(error));
     return 1;
   }
   console.error(

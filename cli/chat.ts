@@ -7,7 +7,6 @@
 import { join } from "node:path";
 import {
   type ApprovalDecision,
-  type ApprovalMode,
   type ApprovalRequest,
   type ChatMessage,
   type TurnApprovals,
@@ -18,8 +17,9 @@ import {
 import type { ResolvedConfig } from "../config/mod.ts";
 import { listenForSignals } from "../server/mod.ts";
 import { type ChatInput, streamInput, terminalInput } from "./chat_input.ts";
-import { renderChatStream } from "./chat_renderer.ts";
+import { describeToolCall, renderChatStream } from "./chat_renderer.ts";
 import { type CliIo, styler } from "./io.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The part of the agent runtime the chat needs (see gateway/runtime.ts). */
 export interface ChatRuntime {
@@ -65,16 +65,13 @@ export async function runChat(
   try {
     runtime = await options.openRuntime(resolved);
   } catch (error) {
-    io.stderr.write(`Cannot start the agent: ${messageOf(error)}\n`);
+    io.stderr.write(`Cannot start the agent: ${describeError(error)}\n`);
     return 1;
   }
   const onInterrupt = options.onInterrupt ?? listenForSigint;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
-  const session = new ChatSession(runtime, io, crypto.randomUUID(), {
-    mode: resolved.config.approvals.cli,
-    // With -q there is nobody to ask: calls that need approval are denied, saying why.
-    canAsk: options.query === undefined,
-  });
+  const session = new ChatSession(runtime, io, crypto.randomUUID());
+  session.approvalMode = resolved.config.approvals.cli;
   const removeListener = onInterrupt(() => {
     if (!session.interrupt()) {
       io.stdout.write("\n");
@@ -95,94 +92,20 @@ export async function runChat(
 class ChatSession {
   readonly messages: ChatMessage[] = [];
   runtime: ChatRuntime;
+  /** `approvals.cli`. */
+  approvalMode: TurnApprovals["mode"] = "never";
+  /** Asks the person a question; absent when there is no one to ask (-q, piped input). */
+  ask?: (question: string, signal: AbortSignal) => Promise<string>;
+  /** Tools the person allowed for the rest of this conversation ("always"). */
+  readonly granted = new Set<string>();
   #controller: AbortController | undefined;
   #io: CliIo;
   #sessionKey: string;
-  #approvals: { mode: ApprovalMode; canAsk: boolean };
-  /** Tools the person allowed for the rest of the chat ("always"). */
-  #granted = new Set<string>();
-  /** Settles the question on screen, if one waits. */
-  #answer: ((decision: ApprovalDecision) => void) | undefined;
 
-  constructor(
-    runtime: ChatRuntime,
-    io: CliIo,
-    id: string,
-    approvals: { mode: ApprovalMode; canAsk: boolean } = { mode: "dangerous", canAsk: true },
-  ) {
+  constructor(runtime: ChatRuntime, io: CliIo, id: string) {
     this.runtime = runtime;
     this.#io = io;
     this.#sessionKey = `cli:${id}`;
-    this.#approvals = approvals;
-  }
-
-  /** True when a question waits for y / n / always. */
-  get asking(): boolean {
-    return this.#answer !== undefined;
-  }
-
-  /**
-   * Takes a typed line as the answer to the waiting question: y(es), n(o) [reason], a(lways).
-   * Anything else asks again. Returns false when no question waits.
-   */
-  answer(line: string): boolean {
-    const settle = this.#answer;
-    if (!settle) return false;
-    const match = /^\s*(y|yes|n|no|a|always)\b[\s,:.-]*(.*)$/i.exec(line);
-    if (!match) {
-      this.#io.stdout.write("Answer y (allow once), n (deny) or a (always in this chat): ");
-      return true;
-    }
-    const word = match[1].toLowerCase();
-    if (word.startsWith("n")) {
-      settle({ approved: false, ...(match[2] ? { reason: match[2] } : {}) });
-    } else settle({ approved: true, ...(word.startsWith("a") ? { always: true } : {}) });
-    return true;
-  }
-
-  #turnApprovals(): TurnApprovals {
-    return {
-      mode: this.#approvals.mode,
-      isGranted: (tool) => this.#granted.has(tool),
-      ask: (request, signal) => this.#ask(request, signal),
-    };
-  }
-
-  #ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
-    const style = styler(this.#io.color);
-    const name = request.call.function.name;
-    let shown = request.call.function.arguments;
-    try {
-      const args = JSON.parse(shown);
-      if (typeof args?.command === "string") shown = args.command;
-      else if (typeof args?.path === "string") shown = args.path;
-    } catch {
-      // Shown as sent.
-    }
-    this.#io.stdout.write(
-      `\n${style.bold(`⚠ Herald wants to run ${name}:`)} ${shown}\n` +
-        style.dim(`  (${request.reason})`) + "\n",
-    );
-    if (!this.#approvals.canAsk) {
-      this.#io.stderr.write(
-        "Denied: `herald chat -q` cannot ask. Run `herald chat` to answer, or set " +
-          "approvals.cli: never.\n",
-      );
-      return Promise.resolve({ approved: false, reason: "nobody could be asked (herald chat -q)" });
-    }
-    this.#io.stdout.write("Allow? [y]es once / [n]o / [a]lways in this chat: ");
-    return new Promise((resolve) => {
-      const settle = (decision: ApprovalDecision) => {
-        this.#answer = undefined;
-        signal.removeEventListener("abort", onAbort);
-        if (decision.approved && decision.always) this.#granted.add(name);
-        resolve(decision);
-      };
-      const onAbort = () => settle({ approved: false, reason: "the answer was stopped" });
-      signal.addEventListener("abort", onAbort, { once: true });
-      if (signal.aborted) onAbort();
-      else this.#answer = settle;
-    });
   }
 
   /** Whether an answer is running. */
@@ -205,7 +128,7 @@ class ChatSession {
       const events = turnEvents(
         this.runtime.agent,
         { messages: [...this.messages], platform: "cli", sessionKey: this.#sessionKey },
-        { signal: this.#controller.signal, approvals: this.#turnApprovals() },
+        { signal: this.#controller.signal, approvals: this.#approvals() },
       );
       const result = await renderChatStream(events, this.#io.stdout, {
         color: this.#io.color,
@@ -219,7 +142,7 @@ class ChatSession {
       return result;
     } catch (error) {
       this.messages.pop();
-      this.#io.stderr.write(`✗ ${messageOf(error)}\n`);
+      this.#io.stderr.write(`✗ ${describeError(error)}\n`);
       return undefined;
     } finally {
       this.#controller = undefined;
@@ -228,6 +151,42 @@ class ChatSession {
 
   reset(): void {
     this.messages.length = 0;
+    this.granted.clear();
+  }
+
+  #approvals(): TurnApprovals {
+    return {
+      mode: this.approvalMode,
+      isGranted: (name) => this.granted.has(name),
+      ask: (request, signal) => this.#askApproval(request, signal),
+    };
+  }
+
+  // A y/n/always prompt; "always" allows the tool for the rest of this conversation.
+  async #askApproval(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    if (!this.ask) {
+      return {
+        approved: false,
+        reason: "herald chat cannot ask for approval without a terminal (with -q or piped " +
+          "input); run herald chat in a terminal, or set approvals.cli",
+      };
+    }
+    const style = styler(this.#io.color);
+    const question = style.bold(`⚠ ${describeToolCall(request.call)}`) +
+      style.dim(` — ${request.reason}`) + "\n  Run it? [y]es, [n]o, [a]lways in this chat: ";
+    while (!signal.aborted) {
+      const answer = (await this.ask(question, signal)).trim().toLowerCase();
+      if (signal.aborted || answer === "") break;
+      if (answer === "y" || answer === "yes") return { approved: true };
+      if (answer === "a" || answer === "always") {
+        this.granted.add(request.call.function.name);
+        return { approved: true, always: true };
+      }
+      if (answer === "n" || answer === "no") {
+        return { approved: false, reason: "denied by the user" };
+      }
+    }
+    return { approved: false, reason: "not answered" };
   }
 }
 
@@ -255,6 +214,10 @@ async function converse(
     (io.interactive
       ? terminalInput({ historyPath: join(resolved.home, CHAT_HISTORY_FILE), prompt: "› " })
       : streamInput(io.stdin));
+  // Approvals are asked at the terminal; piped input has no one to answer.
+  if (options.input || io.interactive) {
+    session.ask = (question, signal) => input.ask(question, signal);
+  }
   // A Ctrl-C at an empty prompt arms leaving; the next one leaves.
   let leaveArmed = false;
   input.onInterrupt = () => {
@@ -273,8 +236,6 @@ async function converse(
   };
   input.onEarlyInput = (text) => {
     leaveArmed = false;
-    // A question waits: the line is its answer (y / n / always).
-    if (session.asking && text !== "/stop") return session.answer(text);
     if (text !== "/stop") return false;
     if (!session.interrupt()) {
       io.stdout.write(style.dim("(no answer is running)") + "\n");
@@ -330,7 +291,7 @@ async function switchModel(
     io.stdout.write(styler(io.color).dim(`Now using ${wanted}.`) + "\n");
     return wanted;
   } catch (error) {
-    io.stderr.write(`✗ Cannot switch to ${wanted}: ${messageOf(error)}\n`);
+    io.stderr.write(`✗ Cannot switch to ${wanted}: ${describeError(error)}\n`);
     session.runtime = await options.openRuntime({
       ...resolved,
       config: { ...resolved.config, model: { ...resolved.config.model, name: current } },
@@ -349,8 +310,4 @@ function terminalColumns(): number {
   } catch {
     return 80;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

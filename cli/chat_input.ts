@@ -26,8 +26,8 @@ export interface ChatInput {
   hasPartialLine(): boolean;
   /** Drops the partial line and shows a fresh prompt. */
   clearLine(): void;
-  /** Asks one question and resolves with the answer (approvals use this). */
-  ask(question: string): Promise<string>;
+  /** Asks one question and resolves with the answer ("" when `signal` aborts first). */
+  ask(question: string, signal?: AbortSignal): Promise<string>;
   /** Stops reading; restores the terminal. */
   close(): void;
 }
@@ -124,7 +124,20 @@ export function terminalInput(options: TerminalInputOptions = {}): ChatInput {
       process.stdout.write("\n");
       rl.prompt();
     },
-    ask: (question) => new Promise((resolve) => rl.question(question, resolve)),
+    ask: (question, signal) =>
+      new Promise((resolve) => {
+        if (signal?.aborted) return resolve("");
+        const onAbort = () => {
+          // Drop the pending question: clear the line and answer it empty.
+          rl.write(null, { ctrl: true, name: "u" });
+          rl.write("\n");
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        rl.question(question, (answer) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(signal?.aborted ? "" : answer);
+        });
+      }),
     close() {
       rl.close();
     },

@@ -86,6 +86,18 @@ export async function renderChatStream(
       case "segment_break":
         endLine();
         break;
+      case "approval_requested":
+        // The question comes next, on a line of its own.
+        endLine();
+        break;
+      case "approval_resolved":
+        progress.write(
+          (event.decision.approved
+            ? style.green(`✓ approved${event.decision.always ? " (always, this chat)" : ""}`)
+            : style.red(`✗ denied${event.decision.reason ? `: ${event.decision.reason}` : ""}`)) +
+            "\n",
+        );
+        break;
       case "tool_started":
         if (progress === writer) endLine();
         progress.write(style.dim(`⚙ ${describeToolCall(event.call)}`) + "\n");

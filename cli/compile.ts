@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
+import { sha256Hex } from "../lib/mod.ts";
 
 /** The release targets: Linux x64/arm64, macOS x64/arm64, Windows x64. */
 export const TARGETS = [
@@ -97,8 +98,7 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     const bytes = await Deno.readFile(`${ROOT}${outputName(target)}`);
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    const hex = await sha256Hex(bytes);
     sums.push(`${hex}  ${outputName(target).slice("dist/".length)}`);
   }
   await Deno.writeTextFile(`${ROOT}dist/SHA256SUMS`, sums.join("\n") + "\n");

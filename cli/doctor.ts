@@ -12,6 +12,7 @@ import type { ResolvedConfig } from "../config/mod.ts";
 import { checkSandbox } from "./doctor_sandbox.ts";
 import { type CliIo, forUser, styler } from "./io.ts";
 import { checkMcpServers } from "./mcp_command.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -117,7 +118,7 @@ export async function checkLlm(resolved: ResolvedConfig): Promise<CheckResult> {
 /** The Deno KV database opens and takes a write. */
 export async function checkKv(resolved: ResolvedConfig): Promise<CheckResult> {
   const path = resolveKvPath(resolved);
-  const local = path !== ":memory:" && !/^https?:\/\//.test(path);
+  const local = path !== ":memory:" && !isRemoteKvPath(path);
   let kv: Deno.Kv | undefined;
   try {
     if (local) await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -224,7 +225,7 @@ function reason(error: unknown): string {
   // fetch says "fetch failed" and keeps the real reason in `cause`; its last clause is the
   // useful one ("Connection refused (os error 111)").
   const inner = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = inner instanceof Error ? inner.message : String(inner);
+  const message = describeError(inner);
   const clauses = message.split("\n")[0].split(": ");
   return clauses[clauses.length - 1].replace(/ \(os error \d+\)$/, "").trim() || message;
 }

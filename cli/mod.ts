@@ -5,6 +5,7 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
+import { FILE_HELPER_ARG, runFileHelper } from "../agent/mod.ts";
 import { ConfigError } from "../config/mod.ts";
 import { type ConfigFlags, loadConfig } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
@@ -13,6 +14,7 @@ import { findCommand } from "./commands.ts";
 import { renderCommandHelp, renderHelp } from "./help.ts";
 import { type CliIo, forUser, processIo } from "./io.ts";
 import { runServe } from "./serve.ts";
+import { describeError } from "../lib/mod.ts";
 
 export { parseCommandLine, UsageError } from "./args.ts";
 export type { ParsedCommand } from "./args.ts";
@@ -35,6 +37,11 @@ export const VERSION: string = denoJson.version;
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   // Hints name commands the way this user runs them (`deno task herald key` from a checkout).
   const say = (text: string) => io.stderr.write(forUser(text, io.command) + "\n");
+  // A compiled Herald is its own file helper: the file tools start it in their sandbox.
+  if (argv[0] === FILE_HELPER_ARG) {
+    await runFileHelper();
+    return 0;
+  }
   let parsed: ParsedCommand;
   try {
     parsed = parseCommandLine(argv);
@@ -54,7 +61,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       say(`herald: ${error.message}`);
       return 2;
     }
-    say(`herald: ${error instanceof Error ? error.message : String(error)}`);
+    say(`herald: ${describeError(error)}`);
     return 1;
   }
 }

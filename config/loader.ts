@@ -12,6 +12,7 @@ import { ConfigError } from "./errors.ts";
 import { weakKeyReason } from "./key_policy.ts";
 import { type Config, ConfigSchema, type ResolvedConfig } from "./schema.ts";
 import { type ConfigLeaf, listConfigLeaves, objectShape } from "./schema_walk.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** Values given on the command line, which beat every other source. */
 export interface ConfigFlags {
@@ -143,7 +144,7 @@ export function effectiveBaseUrl(config: Config): string {
 export function resolveKvPath(resolved: ResolvedConfig): string {
   const configured = resolved.config.store.kv_path;
   if (!configured) return join(resolved.home, "herald.kv");
-  if (configured === ":memory:" || /^https?:\/\//.test(configured)) return configured;
+  if (configured === ":memory:" || isRemoteKvPath(configured)) return configured;
   return isAbsolute(configured) ? configured : resolve(resolved.home, configured);
 }
 
@@ -209,7 +210,7 @@ async function readDotenv(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return {};
     throw new ConfigError([
-      `Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `Cannot read ${path}: ${describeError(error)}`,
     ], { cause: error });
   }
   const parsed = parseDotenv(text);

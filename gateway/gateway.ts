@@ -25,6 +25,7 @@ import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
+import { describeError, isRemoteKvPath } from "../lib/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -146,7 +147,7 @@ export async function startGateway(
   });
   // Background runs a previous process left running can never finish now; a store shared by
   // several instances over KV Connect may hold other instances' live runs, so leave those.
-  if (!/^https?:/i.test(config.store.kv_path ?? "")) await responseStore.failInterrupted();
+  if (!isRemoteKvPath(config.store.kv_path)) await responseStore.failInterrupted();
   await responseStore.sweep();
   const approvalStore = new ApprovalStore(runtime.kv, {
     timeoutSeconds: config.approvals.timeout,
@@ -259,7 +260,7 @@ export async function startGateway(
       });
     } catch (error) {
       // A configuration mistake stops Slack alone, with one line saying what to set.
-      slackProblem = error instanceof Error ? error.message : String(error);
+      slackProblem = describeError(error);
       log(`Slack: ${slackProblem}`);
     }
     if (slack?.handleWebhook && slack.webhookPath) {

@@ -13,6 +13,7 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import type { McpServerConfig } from "../config/mod.ts";
 import { expandVariables } from "./expand.ts";
 import { DenoStdioTransport, INHERITED_ENV_NAMES, type StdioLaunch } from "./stdio_transport.ts";
+import { abortableSleep, describeError as errorMessage } from "../lib/mod.ts";
 
 /** Where a server stands. */
 export type McpServerState = "connecting" | "ready" | "failed" | "disabled" | "closed";
@@ -213,7 +214,7 @@ export class McpServerConnection {
       failures = connectedAt && Date.now() - connectedAt > 60_000 ? 1 : failures + 1;
       const base = this.#deps.backoffMs ?? 1000;
       const delay = Math.min(base * 2 ** (failures - 1), this.#deps.maxBackoffMs ?? 60_000);
-      await sleep(delay * (0.8 + Math.random() * 0.4), signal);
+      await abortableSleep(delay * (0.8 + Math.random() * 0.4), signal);
     }
   }
 
@@ -390,21 +391,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 /** A one-line reason for a failure. */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, " ").trim() || "unknown error";
+  return errorMessage(error).replace(/\s+/g, " ").trim() || "unknown error";
 }

@@ -30,6 +30,7 @@ import {
 import { SessionQueue } from "./session_queue.ts";
 import { postEvent } from "./token_channel.ts";
 import { UpdateInbox } from "./update_inbox.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** Anything that runs agent turns; the agent's `Agent` class fits. */
 export type AgentLike = TurnRunner;
@@ -178,7 +179,7 @@ export class PlatformHost implements PlatformHandle {
     this.#log = options.log ?? ((line) => console.error(line));
     this.#inbox = options.inbox ?? new UpdateInbox(options.kv, { prefix: [spec.name, "inbox"] });
     this.#queue = new SessionQueue((error) =>
-      this.#log(`${spec.label}: a turn failed: ${describe(error)}`)
+      this.#log(`${spec.label}: a turn failed: ${describeError(error)}`)
     );
     this.connected = new Promise((resolve) => this.#resolveConnected = resolve);
   }
@@ -233,7 +234,9 @@ export class PlatformHost implements PlatformHandle {
       try {
         isNew = await this.#inbox.add(update);
       } catch (error) {
-        this.#log(`${this.#spec.label}: a webhook update could not be stored: ${describe(error)}`);
+        this.#log(
+          `${this.#spec.label}: a webhook update could not be stored: ${describeError(error)}`,
+        );
         return new Response("Cannot store the update; try again later", { status: 500 });
       }
       // While the worker restarts, the update waits in the inbox and is replayed when ready.
@@ -365,7 +368,7 @@ export class PlatformHost implements PlatformHandle {
         return;
       case "approval_answer":
         this.#approvalAnswer(message).catch((error) =>
-          this.#log(`${this.#spec.label}: an approval answer failed: ${describe(error)}`)
+          this.#log(`${this.#spec.label}: an approval answer failed: ${describeError(error)}`)
         );
         return;
     }
@@ -377,7 +380,9 @@ export class PlatformHost implements PlatformHandle {
     try {
       isNew = await this.#inbox.add(update);
     } catch (error) {
-      this.#log(`${this.#spec.label}: update ${update.id} could not be stored: ${describe(error)}`);
+      this.#log(
+        `${this.#spec.label}: update ${update.id} could not be stored: ${describeError(error)}`,
+      );
       if (worker === this.#worker) this.#post({ type: "stored", updateId: update.id, ok: false });
       return;
     }
@@ -392,7 +397,9 @@ export class PlatformHost implements PlatformHandle {
     if (!worker) return;
     this.#replaying.then(() => this.#dispatch(worker, update)).catch((error) =>
       this.#log(
-        `${this.#spec.label}: update ${update.id} could not be handed over: ${describe(error)}`,
+        `${this.#spec.label}: update ${update.id} could not be handed over: ${
+          describeError(error)
+        }`,
       )
     );
   }
@@ -408,7 +415,7 @@ export class PlatformHost implements PlatformHandle {
       }
       for (const entry of pending) await this.#dispatch(worker, entry.update);
     } catch (error) {
-      this.#log(`${this.#spec.label}: pending updates could not be read: ${describe(error)}`);
+      this.#log(`${this.#spec.label}: pending updates could not be read: ${describeError(error)}`);
     }
   }
 
@@ -433,7 +440,9 @@ export class PlatformHost implements PlatformHandle {
     if (this.#keepPending.delete(updateId)) return;
     const write = this.#inbox.markDone(updateId).catch((error) =>
       this.#log(
-        `${this.#spec.label}: update ${updateId} could not be marked handled: ${describe(error)}`,
+        `${this.#spec.label}: update ${updateId} could not be marked handled: ${
+          describeError(error)
+        }`,
       )
     );
     this.#writes.add(write);
@@ -623,7 +632,3 @@ const CHOICES = {
   always: { approved: true, always: true, toast: "Allowed for this chat." },
   deny: { approved: false, toast: "Denied." },
 } as const;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

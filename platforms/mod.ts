@@ -15,7 +15,6 @@ export {
   startPlatform,
 } from "./host.ts";
 export {
-  handleTelegramWebhook,
   startTelegram,
   type TelegramHandle,
   type TelegramOptions,

@@ -8,6 +8,7 @@
  * @module
  */
 import type { ReplyToMode } from "./protocol.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** The cursor shown at the end of a preview while the reply is being written. */
 export const CURSOR = "▌";
@@ -133,11 +134,6 @@ export class ReplyEditor {
     this.#interval = options.editIntervalMs;
   }
 
-  /** Whether any text of this turn reached the chat. */
-  get delivered(): boolean {
-    return this.#delivered;
-  }
-
   /** Adds a piece of the model's text. */
   append(delta: string): void {
     this.#text += delta;
@@ -228,7 +224,7 @@ export class ReplyEditor {
         this.#nextEditAt = clock.now() + wait;
       } else {
         this.#nextEditAt = clock.now() + this.#interval;
-        this.#o.log?.(`${this.#f.label}: a preview update failed: ${describe(error)}`);
+        this.#o.log?.(`${this.#f.label}: a preview update failed: ${describeError(error)}`);
       }
       if (this.#strikes >= MAX_STRIKES) this.#frozen = true;
     }
@@ -283,7 +279,7 @@ export class ReplyEditor {
           continue;
         }
         this.#o.log?.(
-          `${this.#f.label}: the final edit failed, sending the rest: ${describe(error)}`,
+          `${this.#f.label}: the final edit failed, sending the rest: ${describeError(error)}`,
         );
         return false;
       }
@@ -300,7 +296,9 @@ export class ReplyEditor {
         this.#delivered = true;
       } catch (error) {
         // Later chunks would read out of order; stop here and say so in the log.
-        this.#o.log?.(`${this.#f.label}: a reply message could not be sent: ${describe(error)}`);
+        this.#o.log?.(
+          `${this.#f.label}: a reply message could not be sent: ${describeError(error)}`,
+        );
         return;
       }
     }
@@ -325,8 +323,4 @@ export function truncateUtf16(text: string, max: number): string {
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end--;
   return text.slice(0, end);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -14,6 +14,7 @@ import {
   type WorkerMessage,
 } from "./protocol.ts";
 import { SessionQueue } from "./session_queue.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** What a platform bot gets from the runtime. */
 export interface WorkerContext {
@@ -83,7 +84,7 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
   const post = (message: WorkerMessage) => scope.postMessage(message);
   const log = (line: string) => post({ type: "log", line });
   const queue = new SessionQueue((error) =>
-    log(`${definition.label}: an update failed: ${describe(error)}`)
+    log(`${definition.label}: an update failed: ${describeError(error)}`)
   );
   const acks = new Map<string, (ok: boolean) => void>();
   let bot: PlatformBot | undefined;
@@ -128,7 +129,7 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
         try {
           bot = definition.create(message.settings, context);
         } catch (error) {
-          post({ type: "fatal", line: `${definition.label}: ${describe(error)}` });
+          post({ type: "fatal", line: `${definition.label}: ${describeError(error)}` });
           return;
         }
         bot.start().catch((error) => {
@@ -156,7 +157,7 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
         return;
       case "give_up":
         bot?.giveUp(message.update).catch((error) =>
-          log(`${definition.label}: an apology failed: ${describe(error)}`)
+          log(`${definition.label}: an apology failed: ${describeError(error)}`)
         );
         return;
       case "turn": {
@@ -167,12 +168,16 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
       }
       case "command_done":
         bot?.commandDone(message.requestId, message.text).catch((error) =>
-          log(`${definition.label}: a command answer failed: ${describe(error)}`)
+          log(`${definition.label}: a command answer failed: ${describeError(error)}`)
         );
         return;
       case "approval_done":
         bot?.approvalDone?.(message).catch((error) =>
-          log(`${definition.label}: an approval answer could not be confirmed: ${describe(error)}`)
+          log(
+            `${definition.label}: an approval answer could not be confirmed: ${
+              describeError(error)
+            }`,
+          )
         );
         return;
       case "stop":
@@ -181,8 +186,4 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
         return;
     }
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

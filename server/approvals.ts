@@ -22,6 +22,7 @@ import {
 import { InvalidRequestError, NotFoundError } from "./errors.ts";
 import type { ApprovalStore, StoredApproval } from "../store/mod.ts";
 import { bearerToken } from "./auth.ts";
+import { sha256Hex } from "../lib/mod.ts";
 
 /** What the HTTP endpoints need for approvals. */
 export interface HttpApprovals {
@@ -36,13 +37,7 @@ export interface HttpApprovals {
  */
 export async function callerScope(req: Request): Promise<string> {
   const token = bearerToken(req) ?? "";
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  const hex = Array.from(
-    new Uint8Array(digest).slice(0, 12),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-  return `api:${hex}`;
+  return `api:${(await sha256Hex(token)).slice(0, 24)}`;
 }
 
 /** TurnApprovals for an HTTP turn: the policy decides, every question is deferred. */

@@ -4,18 +4,7 @@
  * @module
  */
 import { AuthenticationError } from "./errors.ts";
-
-const encoder = new TextEncoder();
-
-/** Compares two strings in time independent of where they differ. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  const len = Math.max(x.length, y.length);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < len; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
+import { constantTimeEqual } from "../lib/mod.ts";
 
 /** The bearer token of a request, or null. */
 export function bearerToken(req: Request): string | null {

@@ -6,6 +6,7 @@
  */
 import type { z } from "zod";
 import { HeraldError, InvalidRequestError } from "./errors.ts";
+import { isJsonContentType } from "../lib/mod.ts";
 
 /** Default largest body: 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -56,8 +57,7 @@ export async function readJsonBody(
   req: Request,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<unknown> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type.trim())) {
+  if (!isJsonContentType(req.headers.get("content-type"))) {
     throw new HeraldError(
       "Request body must be JSON: send 'Content-Type: application/json'.",
       { status: 415, type: "invalid_request_error", code: "unsupported_media_type" },

@@ -64,7 +64,7 @@ export {
 export type { ErrorBody } from "./error_envelope.ts";
 
 // Building blocks.
-export { bearerToken, constantTimeEqual, requireKey } from "./auth.ts";
+export { bearerToken, requireKey } from "./auth.ts";
 export { sseResponse } from "./sse.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
 export {

@@ -8,6 +8,7 @@
  */
 import type { RunTracker } from "./runs.ts";
 import { listenForSignals } from "./signals.ts";
+import { settlesWithin } from "../lib/mod.ts";
 
 /** What {@link installShutdown} needs. */
 export interface ShutdownOptions {
@@ -81,14 +82,14 @@ export function installShutdown(options: ShutdownOptions): ShutdownHandle {
           "turn(s) to finish (press Ctrl+C again to exit now).",
       );
     }
-    if (!await within(runs.idle(), options.graceSeconds * 1000)) {
+    if (!await settlesWithin(runs.idle(), options.graceSeconds * 1000)) {
       log(`Shutting down: aborting ${runs.size} turn(s) still running after the grace period.`);
       runs.abortAll("shutdown");
-      if (!await within(runs.idle(), abortWaitMs)) {
+      if (!await settlesWithin(runs.idle(), abortWaitMs)) {
         log(`Shutting down: ${runs.size} turn(s) did not stop after being aborted.`);
       }
     }
-    if (!await within(finished, abortWaitMs)) {
+    if (!await settlesWithin(finished, abortWaitMs)) {
       log("Shutting down: some responses were still open; closing anyway.");
     }
     try {
@@ -113,15 +114,4 @@ export function installShutdown(options: ShutdownOptions): ShutdownHandle {
     stopListening = listenForSignals(onSignal, { windowMs: options.signalWindowMs });
   }
   return handle;
-}
-
-/** Waits for `promise` at most `ms`; true when it settled in time. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -17,6 +17,7 @@ import type { RequestContext, RequestOutcome } from "./router.ts";
 import type { Run, RunTracker } from "./runs.ts";
 import { sseResponse, type SseWriter } from "./sse.ts";
 import { turnError } from "./error_envelope.ts";
+import { describeError } from "../lib/mod.ts";
 
 /** One turn to answer a request with. */
 export interface TurnCall {
@@ -117,7 +118,7 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
           call.ctx.outcome = {
             status: "failed",
             code: "stream_error",
-            cause: error instanceof Error ? error.message : String(error),
+            cause: describeError(error),
           };
         }
         answer.fail(error, writer);
@@ -179,7 +180,7 @@ export function outcomeOf(result: TurnResult, signal?: AbortSignal): RequestOutc
 function abortCause(signal?: AbortSignal): string | undefined {
   const reason = signal?.reason;
   if (reason === undefined) return undefined;
-  return reason instanceof Error ? reason.message : String(reason);
+  return describeError(reason);
 }
 
 // The audit trail names who asked: the key the request authenticated with.

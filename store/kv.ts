@@ -4,11 +4,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-
-/** KV Connect locations are URLs; everything else except `:memory:` is a file path. */
-function isRemote(path: string): boolean {
-  return /^https?:\/\//i.test(path);
-}
+import { isRemoteKvPath } from "../lib/mod.ts";
 
 /**
  * Opens the store: the default file `$HERALD_HOME/herald.kv`, a given file path, `:memory:`, or
@@ -25,7 +21,7 @@ function isRemote(path: string): boolean {
  * ```
  */
 export async function openKv(path: string | undefined, home: string): Promise<Deno.Kv> {
-  if (path === ":memory:" || (path !== undefined && isRemote(path))) {
+  if (path === ":memory:" || (path !== undefined && isRemoteKvPath(path))) {
     return await Deno.openKv(path);
   }
   const file = path ?? join(home, "herald.kv");

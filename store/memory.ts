@@ -77,11 +77,6 @@ export class MemoryStore {
     return (await this.#read()).notes.map((n) => n.text);
   }
 
-  /** Characters used by all notes together. */
-  async usedChars(): Promise<number> {
-    return totalChars(await this.list());
-  }
-
   /**
    * Adds a note. Adding a note that already exists word for word changes nothing.
    * @throws MemoryError when the note is empty or would overrun the cap.

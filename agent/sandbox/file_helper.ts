@@ -12,7 +12,6 @@ import {
 } from "./file_helper_program.ts";
 import { runInSandbox } from "./run.ts";
 import type { Sandbox } from "./sandbox.ts";
-import { findExecutable } from "./support.ts";
 
 export type {
   FileHelperErrorCode,
@@ -31,23 +30,48 @@ export class FileHelperError extends Error {
   }
 }
 
-let denoPath: Promise<string | null> | undefined;
-
-/** The deno executable the helper runs on: this one, or `deno` on PATH for a compiled Herald. */
-export function helperRuntime(): Promise<string | null> {
-  denoPath ??= (async () => {
-    const own = Deno.execPath();
-    if (/^deno(\.exe)?$/.test(basename(own))) return await Deno.realPath(own).catch(() => own);
-    const found = await findExecutable("deno");
-    return found ? await Deno.realPath(found).catch(() => found) : null;
-  })();
-  return denoPath;
-}
+/** The argument that makes a compiled Herald executable run the file helper (see main.ts). */
+export const FILE_HELPER_ARG = "__file-helper";
 
 /** The helper's source, as `deno eval` runs it. */
 const PROGRAM = `(${fileHelperMain.toString()})().catch((e) => {
   Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify({ ok: false, code: "failed", message: String(e?.message ?? e) })));
 });`;
+
+/**
+ * The command that starts the helper: `deno eval <program>` when Herald runs on deno (source or
+ * bundle), or Herald's own executable with {@link FILE_HELPER_ARG} when it is a compiled binary.
+ *
+ * @example
+ * ```ts
+ * helperCommand("/usr/bin/deno"); // ["/usr/bin/deno", "eval", "--no-config", …]
+ * helperCommand("/usr/local/bin/herald"); // ["/usr/local/bin/herald", "__file-helper"]
+ * ```
+ */
+export function helperCommand(executable: string): string[] {
+  if (!/^deno(\.exe)?$/.test(basename(executable))) return [executable, FILE_HELPER_ARG];
+  return [
+    executable,
+    "eval",
+    "--no-config",
+    "--quiet",
+    "--v8-flags=--max-old-space-size=256",
+    PROGRAM,
+  ];
+}
+
+let runtime: Promise<string> | undefined;
+
+/** The executable the helper runs on (symlinks resolved, so the sandbox can show it). */
+export function helperRuntime(): Promise<string> {
+  runtime ??= Deno.realPath(Deno.execPath()).catch(() => Deno.execPath());
+  return runtime;
+}
+
+/** Runs the helper in this process: what a compiled Herald does when given {@link FILE_HELPER_ARG}. */
+export async function runFileHelper(): Promise<void> {
+  await fileHelperMain();
+}
 
 /** Options for {@link callFileHelper}. */
 export interface FileHelperCall {
@@ -68,23 +92,11 @@ export async function callFileHelper(
   request: FileHelperRequest,
   call: FileHelperCall,
 ): Promise<FileHelperResponse> {
-  const deno = await helperRuntime();
-  if (!deno) {
-    throw new FileHelperError(
-      "the file tools need the deno executable (on PATH) to run their sandboxed helper",
-    );
-  }
-  const result = await runInSandbox(sandbox, [
-    deno,
-    "eval",
-    "--no-config",
-    "--quiet",
-    "--v8-flags=--max-old-space-size=256",
-    PROGRAM,
-  ], {
+  const executable = await helperRuntime();
+  const result = await runInSandbox(sandbox, helperCommand(executable), {
     layout: "files",
     workspace: call.workspace,
-    executables: [deno],
+    executables: [executable],
     // Herald's own program, not the model's: V8's heap cap bounds it, the time limit ends it.
     limits: false,
     hostEnv: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", PATH: "/usr/bin:/bin" },

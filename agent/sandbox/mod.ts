@@ -42,10 +42,13 @@ export { cgroupSupport, processLimitHolds, rlimitPreamble } from "./limits.ts";
 // The file tools' sandboxed helper.
 export {
   callFileHelper,
+  FILE_HELPER_ARG,
   type FileHelperCall,
   FileHelperError,
   type FileHelperErrorCode,
   type FileHelperRequest,
   type FileHelperResponse,
+  helperCommand,
   helperRuntime,
+  runFileHelper,
 } from "./file_helper.ts";

@@ -6,6 +6,7 @@
  */
 import { CappedBuffer } from "./capped_buffer.ts";
 import type { Sandbox, SandboxSpawnOptions } from "./sandbox.ts";
+import { settlesWithin } from "../../lib/mod.ts";
 
 /** After the process exits, how long background children may keep its output pipes open. */
 const PIPE_GRACE_MS = 2000;
@@ -71,7 +72,7 @@ export async function runInSandbox(
     options.signal.removeEventListener("abort", onAbort);
   }
   await writing;
-  const piped = await settleWithin(Promise.all(readers), PIPE_GRACE_MS);
+  const piped = await settlesWithin(Promise.all(readers), PIPE_GRACE_MS);
   if (!piped) {
     // A background process still holds the pipes open; return what we have without it.
     proc.kill();
@@ -97,16 +98,5 @@ async function writeAll(stream: WritableStream<Uint8Array>, bytes: Uint8Array): 
     await writer.close();
   } catch {
     // The process exited without reading all of it; its answer says why.
-  }
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -8,6 +8,7 @@
 import type { ResolvedConfig } from "../../config/mod.ts";
 import type { PlatformSpec, WebhookVerdict } from "../host.ts";
 import { type SlackDelivery, type SlackSettings, toPlatformUpdate } from "./protocol.ts";
+import { constantTimeEqual } from "../../lib/mod.ts";
 
 /** Slack's hosts the worker may reach beside the configured API root: Socket Mode and files. */
 const SLACK_HOSTS = ["slack.com", "wss-primary.slack.com", "wss-backup.slack.com"];
@@ -83,7 +84,7 @@ export async function verifySlackRequest(
     return { response: new Response("Forbidden: stale or missing timestamp", { status: 403 }) };
   }
   const expected = `v0=${await hmacHex(signingSecret, `v0:${timestamp}:${body}`)}`;
-  if (!timingSafeEqual(signature, expected)) {
+  if (!constantTimeEqual(signature, expected)) {
     return { response: new Response("Forbidden: bad signature", { status: 403 }) };
   }
   const type = req.headers.get("content-type") ?? "";
@@ -123,11 +124,4 @@ async function hmacHex(secret: string, message: string): Promise<string> {
     await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)),
   );
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

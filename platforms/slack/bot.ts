@@ -20,6 +20,7 @@ import {
 import { type SlackOrigin, SlackReplySurface, type StreamSupport } from "./reply_surface.ts";
 import { runSocketMode } from "./socket_mode.ts";
 import { SlackApiError, SlackWebApi, TOKEN_ERRORS } from "./web_api.ts";
+import { describeError } from "../../lib/mod.ts";
 
 /** The most text Herald puts in one Slack message: a section block's limit, under Slack's 4,000. */
 export const SLACK_MESSAGE_LIMIT = 3000;
@@ -56,7 +57,7 @@ export function classifySlackError(error: unknown): ReplyFailure {
     }
     return { kind: "other", message: error.message };
   }
-  return { kind: "other", message: error instanceof Error ? error.message : String(error) };
+  return { kind: "other", message: describeError(error) };
 }
 
 /**

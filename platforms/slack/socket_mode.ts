@@ -6,6 +6,7 @@
  * @module
  */
 import { SlackApiError, type SlackWebApi } from "./web_api.ts";
+import { abortableSleep, describeError } from "../../lib/mod.ts";
 
 /** One Socket Mode envelope. */
 export interface SocketEnvelope {
@@ -47,8 +48,8 @@ export async function runSocketMode(
       if (error instanceof SlackApiError && error.retryAfterSeconds === undefined) {
         if (!error.code.startsWith("http_")) throw error;
       }
-      handlers.log(`Slack: apps.connections.open failed (${describe(error)}); retrying.`);
-      await sleep(delay, signal);
+      handlers.log(`Slack: apps.connections.open failed (${describeError(error)}); retrying.`);
+      await abortableSleep(delay, signal);
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
       continue;
     }
@@ -62,7 +63,7 @@ export async function runSocketMode(
     }, signal);
     if (signal.aborted) return;
     handlers.log(`Slack: the Socket Mode connection closed (${closed}); reconnecting.`);
-    await sleep(delay, signal);
+    await abortableSleep(delay, signal);
     delay = Math.min(delay * 2, RECONNECT_MAX_MS);
   }
 }
@@ -78,7 +79,7 @@ function connectOnce(
     try {
       ws = new WebSocket(url);
     } catch (error) {
-      resolve(describe(error));
+      resolve(describeError(error));
       return;
     }
     const onAbort = () => ws.close(1000);
@@ -111,21 +112,4 @@ function connectOnce(
       resolve(event.reason || `code ${event.code}`);
     };
   });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

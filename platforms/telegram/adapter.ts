@@ -9,15 +9,13 @@ import type { PlatformHandle, PlatformHostOptions, PlatformSpec, WebhookVerdict 
 import { startPlatform } from "../host.ts";
 import { allowsNobody } from "./access.ts";
 import { type TelegramSettings, toPlatformUpdate, UpdateSchema } from "./protocol.ts";
+import { constantTimeEqual, sha256Hex } from "../../lib/mod.ts";
 
 /** What startTelegram needs. */
 export type TelegramOptions = PlatformHostOptions;
 
 /** A running Telegram adapter. */
 export type TelegramHandle = PlatformHandle;
-
-/** The adapter started last in webhook mode, for handleTelegramWebhook. */
-let webhookHandle: PlatformHandle | undefined;
 
 /**
  * Starts the Telegram adapter; `telegram.bot_token` must be set.
@@ -30,35 +28,13 @@ let webhookHandle: PlatformHandle | undefined;
  * ```
  */
 export async function startTelegram(options: TelegramOptions): Promise<TelegramHandle> {
-  const handle = await startPlatform(await telegramSpec(options.config), options);
-  if (handle.webhookPath) {
-    webhookHandle = handle;
-    const stop = handle.stop.bind(handle);
-    handle.stop = async () => {
-      if (webhookHandle === handle) webhookHandle = undefined;
-      await stop();
-    };
-  }
-  return handle;
-}
-
-/**
- * Serves Telegram's webhook POSTs for the adapter running in webhook mode; 404 when none is.
- * Mount it on the path `TelegramHandle.webhookPath` (the path of `telegram.webhook_url`).
- */
-export function handleTelegramWebhook(req: Request): Promise<Response> {
-  if (!webhookHandle?.handleWebhook) {
-    return Promise.resolve(new Response("Not found", { status: 404 }));
-  }
-  return webhookHandle.handleWebhook(req);
+  return await startPlatform(await telegramSpec(options.config), options);
 }
 
 /** The secret Telegram sends with webhook calls: the configured one, or one derived from the token. */
 export async function webhookSecret(config: ResolvedConfig["config"]): Promise<string> {
   if (config.telegram.webhook_secret) return config.telegram.webhook_secret;
-  const data = new TextEncoder().encode(`herald-telegram-webhook:${config.telegram.bot_token}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(`herald-telegram-webhook:${config.telegram.bot_token}`);
 }
 
 /** The Telegram platform for the host. */
@@ -108,7 +84,7 @@ async function verifyWebhook(req: Request, secret: string): Promise<WebhookVerdi
     return { response: new Response("Method not allowed", { status: 405 }) };
   }
   const given = req.headers.get("x-telegram-bot-api-secret-token") ?? "";
-  if (!secret || !timingSafeEqual(given, secret)) {
+  if (!secret || !constantTimeEqual(given, secret)) {
     return { response: new Response("Forbidden", { status: 403 }) };
   }
   let update: unknown;
@@ -124,12 +100,4 @@ async function verifyWebhook(req: Request, secret: string): Promise<WebhookVerdi
     };
   }
   return { updates: [toPlatformUpdate(parsed.data)] };
-}
-
-/** Compares two strings in time independent of where they differ. */
-export function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

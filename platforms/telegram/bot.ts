@@ -23,6 +23,7 @@ import { type ChatApi, StreamEditor } from "./stream_editor.ts";
 import { ToolProgress } from "./tool_progress.ts";
 import { readPhoto } from "./photos.ts";
 import { retryTransformer } from "./retry.ts";
+import { abortableSleep, describeError } from "../../lib/mod.ts";
 
 /** How often the typing indicator is renewed; Telegram shows it for about 5 s. */
 const TYPING_INTERVAL_MS = 4000;
@@ -172,8 +173,8 @@ export class TelegramBot implements PlatformBot {
         // A wrong token will not heal by waiting: stop the adapter with one clear line. A second
         // poller (409) may go away: let the worker die, so the host restarts it with backoff.
         if (error instanceof GrammyError && [401, 404, 409].includes(error.error_code)) throw error;
-        this.#log(`Telegram: getUpdates failed, retrying in ${delay} ms: ${describe(error)}`);
-        await sleep(delay, signal);
+        this.#log(`Telegram: getUpdates failed, retrying in ${delay} ms: ${describeError(error)}`);
+        await abortableSleep(delay, signal);
         delay = Math.min(delay * 2, POLL_RETRY_MAX_MS);
         continue;
       }
@@ -181,7 +182,7 @@ export class TelegramBot implements PlatformBot {
         if (!(await this.#store(update))) {
           if (signal.aborted) return;
           this.#log(`Telegram: update ${update.update_id} could not be stored; retrying.`);
-          await sleep(delay, signal);
+          await abortableSleep(delay, signal);
           delay = Math.min(delay * 2, POLL_RETRY_MAX_MS);
           break;
         }
@@ -331,7 +332,7 @@ export class TelegramBot implements PlatformBot {
       const url = await readPhoto(this.#bot.api, msg.photo, this.#settings);
       return [{ type: "text", text: body }, { type: "image_url", image_url: { url } }];
     } catch (error) {
-      this.#log(`Telegram: a photo could not be downloaded: ${describe(error)}`);
+      this.#log(`Telegram: a photo could not be downloaded: ${describeError(error)}`);
       return `${body}\n[The photo could not be downloaded.]`;
     }
   }
@@ -427,7 +428,7 @@ export class TelegramBot implements PlatformBot {
       });
       return sent.message_id;
     } catch (error) {
-      this.#log(`Telegram: an approval question could not be sent: ${describe(error)}`);
+      this.#log(`Telegram: an approval question could not be sent: ${describeError(error)}`);
       return undefined;
     }
   }
@@ -547,21 +548,4 @@ export function topicOf(msg: any): number | undefined {
   if (!msg.is_topic_message) return undefined;
   const id = msg.message_thread_id;
   return typeof id === "number" && id !== GENERAL_TOPIC_ID ? id : undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,7 +7,6 @@
 
 // Starting the adapter.
 export {
-  handleTelegramWebhook,
   startTelegram,
   type TelegramHandle,
   type TelegramOptions,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Api } from "grammy/web";
+import { bytesToBase64 } from "../../lib/mod.ts";
 
 /** Photos larger than this are not passed on (most vision models refuse far smaller ones). */
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
@@ -52,13 +53,5 @@ export async function readPhoto(
   const type = response.headers.get("content-type")?.startsWith("image/")
     ? response.headers.get("content-type")!
     : "image/jpeg";
-  return `data:${type};base64,${toBase64(bytes)}`;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return `data:${type};base64,${bytesToBase64(bytes)}`;
 }

@@ -50,15 +50,6 @@ export class ToolProgress {
     this.#schedule();
   }
 
-  /** Starts a fresh message for the next tools (after the reply text moved on). */
-  async detach(): Promise<void> {
-    await this.close();
-    this.#lines = [];
-    this.#lastTool = undefined;
-    this.#messageId = undefined;
-    this.#shown = "";
-  }
-
   /** Shows the last state and stops updating. */
   async close(): Promise<void> {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);

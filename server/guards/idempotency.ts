@@ -7,11 +7,12 @@
  * @module
  */
 import { HeraldError, InvalidRequestError } from "../errors.ts";
-import { bearerToken, constantTimeEqual } from "../auth.ts";
+import { bearerToken } from "../auth.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";
 import type { Middleware } from "../router.ts";
 import { readBodyBytes } from "../body.ts";
+import { constantTimeEqual, isJsonContentType, sha256Hex } from "../../lib/mod.ts";
 
 /** Options for {@link idempotency}. */
 export interface IdempotencyOptions {
@@ -91,7 +92,7 @@ export function idempotency(options: IdempotencyOptions): Middleware {
         { param: "Idempotency-Key" },
       );
     }
-    if (!/^application\/([\w.+-]*\+)?json\b/i.test(req.headers.get("content-type") ?? "")) {
+    if (!isJsonContentType(req.headers.get("content-type"))) {
       return await next();
     }
     const identity = callerIdentity(req, options);
@@ -104,8 +105,8 @@ export function idempotency(options: IdempotencyOptions): Middleware {
     if (isStreamRequest(body)) return await next(replacement);
 
     const t = now();
-    const id = await sha256(`${identity}\0${ctx.url.pathname}\0${key}`);
-    const fingerprint = await sha256(body);
+    const id = await sha256Hex(`${identity}\0${ctx.url.pathname}\0${key}`);
+    const fingerprint = await sha256Hex(body);
     const existing = entries.get(id);
     if (existing && existing.expires <= t) remove(id, existing);
     const live = entries.get(id);
@@ -189,10 +190,4 @@ function replay(stored: Stored, replayed = true): Response {
   if (replayed) headers.set("Idempotent-Replayed", "true");
   const body = stored.status === 204 || stored.status === 304 ? null : stored.body.slice();
   return new Response(body, { status: stored.status, headers });
-}
-
-async function sha256(data: string | Uint8Array<ArrayBuffer>): Promise<string> {
-  const input = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -7,8 +7,7 @@
  */
 import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
-
-const JSON_TYPE = /^application\/([\w.+-]*\+)?json\s*(;|$)/i;
+import { isJsonContentType } from "../../lib/mod.ts";
 
 /**
  * Builds the guard: on POST, PUT, PATCH and DELETE, a Content-Type that is not JSON is a 415.
@@ -24,7 +23,7 @@ export function jsonOnly(): Middleware {
       return await next();
     }
     const type = req.headers.get("content-type");
-    if (type === null || JSON_TYPE.test(type.trim())) return await next();
+    if (type === null || isJsonContentType(type)) return await next();
     throw new HeraldError(
       `Request body must be JSON, not '${type.slice(0, 100)}': send ` +
         "'Content-Type: application/json'.",

@@ -9,6 +9,7 @@ import { bearerToken } from "../auth.ts";
 import type { Route } from "../router.ts";
 import type { McpEndpointOptions } from "./options.ts";
 import type { McpSession } from "./session.ts";
+import { sha256Hex } from "../../lib/mod.ts";
 
 export type { McpEndpointOptions } from "./options.ts";
 
@@ -115,9 +116,7 @@ function requestIds(body: unknown): (string | number)[] {
 // Sessions belong to the key that opened them; a hash keeps the key itself out of memory dumps.
 async function tagOf(key: string | null): Promise<string> {
   if (!key) return "anonymous";
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return Array.from(new Uint8Array(digest).slice(0, 12), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  return (await sha256Hex(key)).slice(0, 24);
 }
 
 function rpcError(status: number, code: number, message: string): Response {

@@ -1,3 +1,4 @@
+import { bytesToBase64 } from "../../lib/mod.ts";
 /**
  * The `encrypted_content` of a compaction item. OpenAI's is opaque and encrypted; Herald's is a
  * summary it wrote itself, so it is only *encoded* — a prefix, then base64url JSON — which keeps
@@ -23,12 +24,7 @@ const decoder = new TextDecoder();
  */
 export function sealCompaction(summary: string): string {
   const bytes = encoder.encode(JSON.stringify({ summary }));
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  const base64url = btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-  return COMPACTION_PREFIX + base64url;
+  return COMPACTION_PREFIX + bytesToBase64(bytes, { url: true });
 }
 
 /** The summary inside a compaction blob, or null when it is not one of Herald's. */

@@ -422,8 +422,3 @@ export function answerDanglingCalls(
   }
   return out;
 }
-
-/** Assistant text of a list of output items (for `output_text`-like uses). */
-export function outputTextOf(items: ResponseItem[]): string {
-  return items.filter((i) => i.type === "message").map((i) => contentText(i.content)).join("");
-}

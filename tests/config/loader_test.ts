@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { join } from "node:path";
 import { ConfigError } from "../../config/mod.ts";
-import { loadConfig, OLLAMA_BASE_URL, OPENAI_BASE_URL } from "../../config/mod.ts";
+import { loadConfig, OLLAMA_BASE_URL, OPENAI_BASE_URL, resolveKvPath } from "../../config/mod.ts";
+import { ConfigSchema } from "../../config/mod.ts";
 
 async function withHome(
   files: Record<string, string>,
@@ -309,4 +310,16 @@ Deno.test("a strong API server key is accepted", async () => {
     });
     assertEquals(resolved.config.api_server.key, "k9F2-xQ7p-Lm3v-Zr8t");
   });
+});
+
+Deno.test("a KV Connect URL stays a URL whatever its case; a file path resolves under home", () => {
+  const resolved = (kv_path: string) => ({
+    config: ConfigSchema.parse({ store: { kv_path } }),
+    home: "/home/me/.herald",
+    workspace: "/tmp",
+    baseUrl: OLLAMA_BASE_URL,
+  });
+  const url = "HTTPS://api.deno.com/databases/abc/connect";
+  assertEquals(resolveKvPath(resolved(url)), url);
+  assertEquals(resolveKvPath(resolved("data/h.kv")), "/home/me/.herald/data/h.kv");
 });

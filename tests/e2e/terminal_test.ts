@@ -119,3 +119,44 @@ Deno.test("serve under deno task: one Ctrl-C drains gracefully instead of exitin
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("chat in a terminal asks before a tool call: y runs it, n denies it", async () => {
+  await using llm = await FakeLlm.start();
+  const home = await Deno.makeTempDir({ prefix: "herald_pty_" });
+  try {
+    const call = (text: string) => ({
+      toolCalls: [{ name: "terminal", arguments: JSON.stringify({ command: `echo ${text}` }) }],
+    });
+    llm.enqueue(call("approved-ran"), { text: "ran it" }, call("never-ran"), {
+      text: "ok, not run",
+    });
+    await using chat = PtyProcess.start(
+      [Deno.execPath(), "task", "--quiet", "--config", DENO_JSON, "herald", "chat"],
+      { cwd: CHECKOUT, env: { ...baseEnv(home, llm), HERALD_APPROVALS_CLI: "always" } },
+    );
+    await chat.waitFor(/› /);
+    await chat.type("first\r");
+    await chat.waitFor(/⚠ terminal: echo approved-ran/);
+    await chat.waitFor(/Run it\? \[y\]es, \[n\]o, \[a\]lways in this chat: /);
+    await chat.type("y\r");
+    await chat.waitFor(/✓ approved/);
+    await chat.waitFor(/ran it/);
+    const toolResult = llm.requests[1].body.messages.find((m) => m.role === "tool");
+    assert.match(String(toolResult?.content), /approved-ran/);
+
+    let mark = chat.text.length;
+    await chat.type("second\r");
+    await chat.waitFor(/⚠ terminal: echo never-ran/, mark);
+    mark = chat.text.length;
+    await chat.type("n\r");
+    await chat.waitFor(/✗ denied/, mark);
+    await chat.waitFor(/ok, not run/, mark);
+    const denied = llm.requests[3].body.messages.filter((m) => m.role === "tool").at(-1);
+    assert.doesNotMatch(String(denied?.content), /^never-ran/);
+
+    await chat.type("\x04");
+    assert.equal((await chat.status()).code, 0, chat.text);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

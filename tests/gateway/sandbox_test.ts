@@ -323,3 +323,14 @@ Deno.test("a catastrophic regex does not freeze the gateway: search_files answer
   );
   assert.match(tool.content, /^No matches in \./);
 });
+
+Deno.test("the banner names the sandbox; tools.sandbox: off is a loud warning", async () => {
+  await using on = await world();
+  const banner = on.g.log.join("\n");
+  assert.match(banner, /Sandbox +bubblewrap [\d.]+, workspace-write, network off, at most 256/);
+  assert.doesNotMatch(banner, /warning: the sandbox is OFF/);
+  await using off = await world("tools:\n  sandbox: off\n");
+  const offBanner = off.g.log.join("\n");
+  assert.match(offBanner, /Sandbox +OFF \(tools\.sandbox: off\)/);
+  assert.match(offBanner, /warning: the sandbox is OFF: terminal and file tools run with/);
+});

@@ -13,19 +13,21 @@ import { pathToFileURL } from "node:url";
  * missing here (tests/, bench/) may import anything: it is exempt as an importer.
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  config: [],
-  store: ["config"],
+  // Small helpers, each implemented once; below everything.
+  lib: [],
+  config: ["lib"],
+  store: ["lib", "config"],
   // The agent knows neither HTTP nor KV: no store/, and from config/ only what it is handed.
-  agent: ["config"],
-  server: ["config", "store", "agent"],
-  platforms: ["config", "store", "agent"],
+  agent: ["lib", "config"],
+  server: ["lib", "config", "store", "agent"],
+  platforms: ["lib", "config", "store", "agent"],
   // MCP servers' tools, offered to the agent; the gateway wires them in.
-  mcp: ["config", "agent"],
+  mcp: ["lib", "config", "agent"],
   // The composition root: the one folder that knows every other.
-  gateway: ["config", "store", "agent", "server", "platforms", "mcp"],
-  cli: ["config", "store", "agent", "server", "platforms", "mcp", "gateway"],
+  gateway: ["lib", "config", "store", "agent", "server", "platforms", "mcp"],
+  cli: ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
   "main.ts": ["cli"],
-  "mod.ts": ["config", "store", "agent", "server", "platforms", "mcp", "gateway"],
+  "mod.ts": ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
 };
 
 /** Folders whose files may import across the tree as they need (they still must not loop). */

@@ -1,0 +1,11 @@
+/**
+ * The bottom of the tree: small helpers every layer may use, each implemented once. Imports
+ * nothing of Herald's.
+ * @module
+ */
+
+export { describeError } from "./describe_error.ts";
+export { constantTimeEqual } from "./constant_time.ts";
+export { abortableSleep, settlesWithin } from "./timers.ts";
+export { bytesToBase64, sha256Hex } from "./encoding.ts";
+export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
