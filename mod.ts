@@ -39,6 +39,11 @@ export type {
 export { createBuiltinTools, ToolRegistry } from "./agent/mod.ts";
 export type { Tool, ToolContext, ToolOutput } from "./agent/mod.ts";
 
+// MCP servers as tools (Herald as an MCP server is the gateway's /mcp).
+export { McpServerPool, namespacedToolNames } from "./mcp/mod.ts";
+export type { McpServerPoolOptions, McpServerStatus } from "./mcp/mod.ts";
+export type { McpServerConfig } from "./config/mod.ts";
+
 // Advanced: errors, the HTTP pipeline, storage and platforms.
 export { AgentError, UpstreamError } from "./agent/mod.ts";
 export {

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import type { Target } from "./client.ts";
 import { benchLatency, type LatencyResult } from "./latency.ts";
+import { benchMcpStartup } from "./mcp_startup.ts";
 import { benchMemory } from "./memory.ts";
 import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
 import { formatTable, machineInfo, type Row, type TargetCheck } from "./report.ts";
@@ -84,6 +85,10 @@ async function main(): Promise<number> {
   const upstream = await startUpstream();
   try {
     await section("startup", () => benchStartup(upstream.baseUrl, s.startupRuns));
+    await section(
+      "mcp_startup",
+      () => benchMcpStartup(upstream.baseUrl, Math.min(s.startupRuns, 5), quick),
+    );
     await section("memory", () => benchMemory(upstream.baseUrl, s.settleMs));
 
     const gateway = await startGateway({
@@ -196,6 +201,12 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
     "start-up from source (ms)",
   );
   row("start-up from bundle, median (ms)", r.startup?.bundle_ms_median ?? r.startup?.bundle_note);
+  row(
+    "start-up with 2 stdio MCP servers: added to /health / to connected (ms)",
+    r.mcp_startup?.added_health_ms === undefined
+      ? undefined
+      : `${r.mcp_startup.added_health_ms} / ${r.mcp_startup.added_ready_ms}`,
+  );
   row("idle RSS (MB)", r.memory?.idle_rss_mb, "idle RSS (MB)");
   row("idle RSS with Telegram worker (MB)", r.memory?.idle_rss_with_telegram_mb);
   for (const [key, l] of Object.entries(r.latency ?? {}) as [string, LatencyResult][]) {

@@ -6,6 +6,7 @@
 /** Every section the results hold, in order. */
 export const SECTIONS = [
   "startup",
+  "mcp_startup",
   "memory",
   "latency",
   "token_lag",

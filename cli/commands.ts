@@ -94,9 +94,16 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "key",
-    usage: "key [--rotate] [--config PATH]",
-    summary: "Print the API key clients must send, generating it if needed.",
+    usage:
+      "key [add NAME [--scope SCOPE] | list | revoke NAME | rotate [NAME]] [--rotate] [--config PATH]",
+    summary: "Print the API key clients must send (generating it if needed), or manage named keys.",
     options: [
+      {
+        name: "scope",
+        type: "string",
+        value: "SCOPE",
+        description: "With `add`: what the key may do, full (default), read or chat.",
+      },
       {
         name: "rotate",
         type: "boolean",
@@ -104,7 +111,14 @@ export const COMMANDS: CommandSpec[] = [
       },
       CONFIG,
     ],
-    examples: ["herald key", "herald key --rotate"],
+    positionals: true,
+    examples: [
+      "herald key",
+      "herald key add alice --scope chat",
+      "herald key list",
+      "herald key rotate alice",
+      "herald key revoke alice",
+    ],
   },
   {
     name: "mcp",

@@ -102,7 +102,11 @@ async function dispatch(parsed: ParsedCommand, io: CliIo): Promise<number> {
     case "key": {
       const resolved = await load(parsed, io);
       const { runKey } = await import("./key_command.ts");
-      return await runKey(resolved, io, { rotate: options.rotate === true });
+      return await runKey(resolved, io, {
+        rotate: options.rotate === true,
+        scope: options.scope as string | undefined,
+        args: parsed.positionals,
+      });
     }
     case "audit": {
       const resolved = await load(parsed, io);

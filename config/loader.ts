@@ -363,12 +363,43 @@ function checkServerKeys(config: Config, sources: Map<string, string>): string[]
   if (config.api_server.key !== undefined) {
     candidates.push(["api_server.key", config.api_server.key, sources.get("api_server.key")]);
   }
-  config.api_server.keys.forEach((key, index) =>
-    candidates.push([`api_server.keys[${index}]`, key, sources.get("api_server.keys")])
-  );
+  const names = new Set<string>();
+  config.api_server.keys.forEach((entry, index) => {
+    const where = `api_server.keys[${index}]`;
+    if (typeof entry === "string") {
+      candidates.push([where, entry, sources.get("api_server.keys")]);
+      return;
+    }
+    const name = entry.name.toLowerCase();
+    if (names.has(name) || name === "default") {
+      lines.push(
+        `${where}.name: "${entry.name}" is ${
+          name === "default" ? "reserved for api_server.key" : "used by another key"
+        }; give each key its own name`,
+      );
+    }
+    names.add(name);
+    if (entry.key !== undefined) candidates.push([`${where}.key`, entry.key, undefined]);
+  });
   for (const [where, key, source] of candidates) {
     const reason = weakKeyReason(key);
     if (reason) lines.push(`${where}: the key${source ? ` from ${source}` : ""} ${reason}`);
+  }
+  // A webhook secret is a credential like an API key: a guessable one lets anyone post updates
+  // as an allowed user. (A derived secret is a SHA-256 of the bot token, so always strong.)
+  const secret = config.telegram.webhook_secret;
+  if (secret !== undefined) {
+    const source = sources.get("telegram.webhook_secret");
+    const reason = weakKeyReason(secret) ??
+      (/^[A-Za-z0-9_-]{1,256}$/.test(secret)
+        ? null
+        : "holds characters Telegram does not allow; use letters, digits, '_' and '-'");
+    if (reason) {
+      lines.push(
+        `telegram.webhook_secret: the secret${source ? ` from ${source}` : ""} ${reason} ` +
+          "(or unset it to derive one from the bot token)",
+      );
+    }
   }
   return lines;
 }

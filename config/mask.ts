@@ -56,7 +56,9 @@ export function maskConfig(config: Config): Config {
   copy.store.kv_path = maskLocation(copy.store.kv_path);
   copy.telegram.api_root = maskUrl(copy.telegram.api_root);
   copy.api_server.key = mask(copy.api_server.key);
-  copy.api_server.keys = copy.api_server.keys.map(maskSecret);
+  copy.api_server.keys = copy.api_server.keys.map((entry) =>
+    typeof entry === "string" ? maskSecret(entry) : { ...entry, key: mask(entry.key) }
+  );
   copy.telegram.bot_token = mask(copy.telegram.bot_token);
   copy.telegram.webhook_secret = mask(copy.telegram.webhook_secret);
   return copy;

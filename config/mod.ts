@@ -7,7 +7,13 @@
 export { effectiveBaseUrl, loadConfig, resolveHeraldHome, resolveKvPath } from "./loader.ts";
 export type { ConfigFlags, LoadConfigOptions } from "./loader.ts";
 export { ConfigError } from "./errors.ts";
-export { ALL_TOOL_NAMES, ConfigSchema, FallbackModelSchema } from "./schema.ts";
+export {
+  ALL_TOOL_NAMES,
+  ConfigSchema,
+  FallbackModelSchema,
+  KEY_SCOPES,
+  NamedKeySchema,
+} from "./schema.ts";
 export type { Config, ResolvedConfig } from "./schema.ts";
 export { DEFAULT_TOOLSET, TOOLSET_ENTRY } from "./schema.ts";
 export {
@@ -23,6 +29,35 @@ export {
 export { apiKeyPath, ensureApiKey, generateApiKey, rotateApiKey } from "./api_key.ts";
 export type { ApiKeyInfo } from "./api_key.ts";
 export { MIN_KEY_LENGTH, weakKeyReason } from "./key_policy.ts";
+export {
+  type ConfiguredKey,
+  type ConfiguredKeys,
+  resolveConfiguredKeys,
+} from "./configured_keys.ts";
+export {
+  addNamedKey,
+  hashKey,
+  KEY_NAME_PATTERN,
+  type KeyScope,
+  keysFilePath,
+  type NewKey,
+  parseKeysFile,
+  readKeysFile,
+  revokeNamedKey,
+  rotateNamedKey,
+  type StoredKey,
+  unnamedKeyName,
+} from "./keys_file.ts";
+
+// Owner-only files in $HERALD_HOME
+export {
+  ensurePrivateDir,
+  ensurePrivateFile,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  securePrivateHome,
+  writePrivateFile,
+} from "./home.ts";
 
 // Display and docs
 export { maskConfig, maskSecret, maskUrl } from "./mask.ts";

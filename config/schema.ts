@@ -27,6 +27,22 @@ const stringList = z.array(z.string());
  */
 const approvalMode = z.enum(["never", "dangerous", "always"]).default("dangerous");
 
+/** What a key may do: everything, only read its own stored objects, or chat without server tools. */
+export const KEY_SCOPES = ["full", "read", "chat"] as const;
+
+/** A named API key in `api_server.keys`: the key itself or a file holding it, and its scope. */
+export const NamedKeySchema = z.object({
+  name: z.string().regex(
+    /^[a-z0-9][a-z0-9_.-]{0,63}$/i,
+    "a name of letters, digits, '.', '_' or '-' (at most 64)",
+  ),
+  key: z.string().optional(),
+  key_file: z.string().optional(),
+  scope: z.enum(KEY_SCOPES).default("full"),
+}).refine((entry) => (entry.key === undefined) !== (entry.key_file === undefined), {
+  message: "exactly one of key or key_file",
+});
+
 /** A fallback model used when the primary keeps failing. */
 export const FallbackModelSchema = z.object({
   name: z.string().min(1),
@@ -142,9 +158,9 @@ export const ConfigSchema = z.object({
       "The bearer key clients must send. Default: generated at first start and kept in $HERALD_HOME/api_key.",
     ),
     keys: env(
-      stringList.default([]),
+      z.array(z.union([z.string(), NamedKeySchema])).default([]),
       ["API_SERVER_KEYS"],
-      "More accepted keys (comma-separated in the environment), one per client.",
+      "More accepted keys, one per client: in config.yaml a list of `{name, key | key_file, scope}` (scope full, read or chat; see docs/security.md); a bare string (and each comma-separated key in the environment) is a full key named `key-` and 8 hex digits of its hash. Keys added with `herald key add` live in $HERALD_HOME/keys.json.",
     ),
     auth: env(
       z.boolean().default(true),
@@ -165,6 +181,16 @@ export const ConfigSchema = z.object({
       stringList.default([]),
       ["API_SERVER_ALLOWED_HOSTS"],
       "Extra Host header names accepted besides localhost, 127.0.0.1 and [::1].",
+    ),
+    trusted_proxies: env(
+      stringList.default([]),
+      ["API_SERVER_TRUSTED_PROXIES"],
+      "Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed: the client address used for logs and the failed-auth throttle is then the last address the proxies did not add.",
+    ),
+    body_timeout: env(
+      seconds.default(30),
+      ["API_SERVER_BODY_TIMEOUT"],
+      "Seconds a request body may go without a byte arriving before the request is answered 408.",
     ),
     max_concurrent_runs: doc(
       z.number().int().min(1).default(16),
@@ -252,7 +278,7 @@ export const ConfigSchema = z.object({
     webhook_secret: env(
       z.string().optional(),
       ["TELEGRAM_WEBHOOK_SECRET"],
-      "Secret token Telegram sends with webhook calls. Default: derived from the bot token.",
+      "Secret token Telegram sends with webhook calls (letters, digits, `_` and `-`). Held to the API key strength rule: at least 16 characters and not a placeholder. Default: derived from the bot token.",
     ),
   }).prefault({}),
   slack: z.object({
@@ -361,6 +387,10 @@ export const ConfigSchema = z.object({
       max_chars: doc(
         z.number().int().positive().default(4000),
         "Total size of the memory notes injected into the system prompt.",
+      ),
+      shared: doc(
+        z.boolean().default(false),
+        "Share one set of memory notes between every API key (and the platforms). Default: each API key has its own notes; Telegram and `herald chat` share the default key's.",
       ),
     }).prefault({}),
   }).prefault({}),

@@ -4,13 +4,17 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { ensureApiKey } from "../config/mod.ts";
-import { maskSecret } from "../config/mod.ts";
+import {
+  type ConfiguredKeys,
+  keysFilePath,
+  maskSecret,
+  resolveConfiguredKeys,
+  securePrivateHome,
+} from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { displayUrl } from "../agent/mod.ts";
 import { llmTargets, openRuntime, routeTargets, type Runtime } from "./runtime.ts";
-import { createApp } from "../server/mod.ts";
-import { requireKey } from "../server/mod.ts";
+import { createApp, Keyring } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
 import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
@@ -87,31 +91,23 @@ function requestLogFormat(
 export async function resolveApiKeys(
   resolved: ResolvedConfig,
 ): Promise<{ keys: string[]; generatedPath?: string; keyFile?: string }> {
-  const { key, keys } = resolved.config.api_server;
-  const configured = [key, ...keys].filter((k): k is string => !!k);
-  if (configured.length) return { keys: configured };
-  const info = await ensureApiKey(resolved.home);
-  return info.generated
-    ? { keys: [info.key], generatedPath: info.path, keyFile: info.path }
-    : { keys: [info.key], keyFile: info.path };
-}
-
-function hasKey(req: Request, keys: readonly string[]): boolean {
-  try {
-    requireKey(req, keys);
-    return true;
-  } catch {
-    return false;
-  }
+  const found = await resolveConfiguredKeys(resolved);
+  return { ...found, keys: found.keys.map((k) => k.key) };
 }
 
 /**
  * The banner's key line. The key is shown in full only on the start that generated it (the user
  * needs it once to connect); otherwise masked, because banners end up in service logs.
  */
-function keyLine(keys: readonly string[], generatedPath?: string, keyFile?: string): string {
+function keyLine(
+  keys: readonly string[],
+  generatedPath: string | undefined,
+  keyFile: string | undefined,
+  named: number,
+): string {
   if (generatedPath) return `${keys[0]}   (generated, kept in ${generatedPath})`;
-  const more = keys.length > 1 ? ` and ${keys.length - 1} more` : "";
+  const others = keys.length - 1 + named;
+  const more = others > 0 ? ` and ${others} more` : "";
   const where = keyFile ? `kept in ${keyFile}` : "from configuration";
   return `${maskSecret(keys[0])}${more}   (${where}; \`herald key\` prints it)`;
 }
@@ -131,7 +127,18 @@ export async function startGateway(
 ): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = resolved.config;
-  const { keys, generatedPath, keyFile } = await resolveApiKeys(resolved);
+  // Owner-only before anything is written there: the store, keys and history are private.
+  const homeWarnings = await securePrivateHome(resolved.home, {
+    leave: [resolved.workspace, ...config.tools.files.extra_roots],
+  });
+  const configured: ConfiguredKeys = await resolveConfiguredKeys(resolved);
+  const { generatedPath, keyFile } = configured;
+  const keys = configured.keys.map((k) => k.key);
+  const keyring = new Keyring({
+    keys: configured.keys,
+    file: keysFilePath(resolved.home),
+    onFileError: (message) => log(`warning: ${message}`),
+  });
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
   const requestLogSink = options.requestLog ?? ((line: string) => console.error(line));
@@ -154,12 +161,6 @@ export async function startGateway(
   });
   const httpApprovals = { store: approvalStore, mode: config.approvals.api_server };
 
-  // MCP servers connect in the background: a slow or hung one never holds up the API.
-  // Until the banner is out, its MCP lines say what the log lines would.
-  let bannerShown = false;
-  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
-    if (bannerShown) log(line);
-  });
   const toolOrigins = [
     "herald",
     ...Object.entries(config.mcp_servers).filter(([, s]) => s.enabled).map(([name]) => name),
@@ -196,10 +197,8 @@ export async function startGateway(
   });
   const routes: Route[] = [
     // Anyone who can connect may ask /health; how busy the agent is, only key holders.
-    ...healthRoutes((req) =>
-      config.api_server.auth === false || hasKey(req, keys)
-        ? { model: config.api_server.model_name, runs: runs.size }
-        : {}
+    ...healthRoutes((_req, ctx) =>
+      ctx.key ? { model: config.api_server.model_name, runs: runs.size } : {}
     ),
     ...modelRoutes(models),
     ...embeddingsRoutes({ models, maxBodyBytes: config.api_server.max_body_bytes }),
@@ -221,6 +220,7 @@ export async function startGateway(
       live: new LiveRuns(),
       sockets,
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
+      maxConcurrentRuns: config.api_server.max_concurrent_runs,
       contextTokens: config.model.context_tokens,
       toolOrigins: () => toolOrigins,
       approvals: httpApprovals,
@@ -243,7 +243,14 @@ export async function startGateway(
     });
     if (telegram.handleWebhook && telegram.webhookPath) {
       const webhook = telegram.handleWebhook.bind(telegram);
-      routes.push({ method: "POST", path: telegram.webhookPath, auth: false, handler: webhook });
+      routes.push({
+        method: "POST",
+        path: telegram.webhookPath,
+        auth: false,
+        // Wrong secrets count against the failed-auth throttle; Telegram itself never waits.
+        verify: (req) => telegram!.verifyWebhook?.(req) ?? false,
+        handler: webhook,
+      });
     }
   }
   let slack: PlatformHandle | undefined;
@@ -265,17 +272,25 @@ export async function startGateway(
     }
     if (slack?.handleWebhook && slack.webhookPath) {
       const webhook = slack.handleWebhook.bind(slack);
-      routes.push({ method: "POST", path: slack.webhookPath, auth: false, handler: webhook });
+      const handle = slack;
+      routes.push({
+        method: "POST",
+        path: slack.webhookPath,
+        auth: false,
+        // Bad signatures count against the failed-auth throttle; Slack itself never waits.
+        verify: (req) => handle.verifyWebhook?.(req) ?? false,
+        handler: webhook,
+      });
     }
   }
 
   const handler = createApp({
     routes,
-    apiKeys: () => keys,
+    keys: keyring,
     auth: config.api_server.auth,
+    trustedProxies: config.api_server.trusted_proxies,
     middleware: defaultGuards({
       config: config.api_server,
-      apiKeys: () => keys,
       runs,
       log: requestLogSink,
       ...requestLogFormat(config.log, options),
@@ -309,6 +324,14 @@ export async function startGateway(
     url = `http://${host}:${server.addr.port}`;
   }
 
+  // MCP servers start once the API listens, and connect in the background: loading the MCP
+  // client or a slow or hung server never holds up /health. Until the banner is out, its MCP
+  // lines say what the log lines would.
+  let bannerShown = false;
+  const mcpServers = await startMcpServers(resolved, runtime, (line) => {
+    if (bannerShown) log(line);
+  });
+
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   const close = async () => {
@@ -338,7 +361,7 @@ export async function startGateway(
     `  Model id    ${config.api_server.model_name}` +
     (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,
-    `  API key     ${keyLine(keys, generatedPath, keyFile)}`,
+    `  API key     ${keyLine(keys, generatedPath, keyFile, keyring.size - keys.length)}`,
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
@@ -376,6 +399,7 @@ export async function startGateway(
           "approval. Install bubblewrap (apt-get install bubblewrap) to confine them.",
     );
   }
+  for (const w of homeWarnings) banner.push(`  warning: ${w}`);
   log(banner.join("\n"));
   bannerShown = true;
 

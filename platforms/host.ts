@@ -110,6 +110,11 @@ export interface PlatformHandle {
   handleWebhook?(req: Request): Promise<Response>;
   /** HTTP mode only: the path the webhook route is served on. */
   webhookPath?: string;
+  /**
+   * HTTP mode only: whether a request carries the platform's secret (reads a copy, so the
+   * request stays unread). The failed-auth throttle asks it before refusing a throttled source.
+   */
+  verifyWebhook?(req: Request): Promise<boolean>;
 }
 
 const MAX_RESTART_DELAY_MS = 60_000;
@@ -224,6 +229,14 @@ export class PlatformHost implements PlatformHandle {
    * Verifies a webhook request, stores its updates, and only then answers: a 500 when they
    * cannot be stored makes the platform deliver them again later.
    */
+  async verifyWebhook(req: Request): Promise<boolean> {
+    const webhook = this.#spec.webhook;
+    if (!webhook) return false;
+    const verdict = await webhook.verify(req.clone());
+    if ("updates" in verdict) return true;
+    return verdict.response.status !== 401 && verdict.response.status !== 403;
+  }
+
   async handleWebhook(req: Request): Promise<Response> {
     const webhook = this.#spec.webhook;
     if (!webhook || this.#stopped) return new Response("Not found", { status: 404 });
@@ -597,7 +610,12 @@ export class PlatformHost implements PlatformHandle {
     };
     const result: TurnResult = await runTurn(
       runner,
-      { messages: [], platform: this.#spec.name, sessionKey },
+      {
+        messages: [],
+        platform: this.#spec.name,
+        sessionKey,
+        ...(inbound.userId ? { actor: `user:${inbound.userId}` } : {}),
+      },
       {
         signal,
         onEvent: (event) => {

@@ -105,6 +105,8 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
     requestId: z.string(),
     updateId: z.string(),
     sessionKey: z.string().min(1),
+    /** The platform user who wrote, for the audit trail. */
+    userId: z.string().optional(),
     content: z.union([z.string().min(1), z.array(ContentPartSchema).min(1)]),
   }),
   /** `/new` or `/stop`. */

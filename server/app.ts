@@ -3,17 +3,27 @@
  * failure turned into the error envelope in one place.
  * @module
  */
-import { HeraldError } from "./errors.ts";
-import { requireKey } from "./auth.ts";
+import { AuthenticationError, HeraldError } from "./errors.ts";
+import { bearerToken } from "./auth.ts";
+import { type AddressRange, clientAddress, parseRange } from "./client_address.ts";
 import { errorResponse, knownHttpError } from "./error_envelope.ts";
+import { ANONYMOUS, type KeyIdentity, type KeyLookup, listKeyLookup } from "./keyring.ts";
+import { readRequestTarget } from "./request_target.ts";
 import type { Middleware, RequestContext, Route } from "./router.ts";
 import { Router } from "./router.ts";
 
 /** What the app is built from. */
 export interface AppOptions {
   routes: Route[];
-  /** The accepted bearer keys (read on every request so rotation takes effect). */
-  apiKeys: () => readonly string[];
+  /** The accepted keys and who each is (a `Keyring`); takes precedence over `apiKeys`. */
+  keys?: KeyLookup;
+  /**
+   * The accepted bearer keys as a plain list (read on every request so rotation takes effect):
+   * the first is named `default`, the others by their hash. Ignored when `keys` is given.
+   */
+  apiKeys?: () => readonly string[];
+  /** Addresses or CIDR ranges whose `X-Forwarded-For` is believed (`api_server.trusted_proxies`). */
+  trustedProxies?: readonly string[];
   /** Run before routing, outermost first (origin, host and size guards, logging…). */
   middleware?: Middleware[];
   /**
@@ -36,24 +46,35 @@ export type ServeHandler = (req: Request, info: Deno.ServeHandlerInfo) => Promis
  *
  * @example
  * ```ts
- * const handler = createApp({ routes: healthRoutes(() => ({})), apiKeys: () => ["k".repeat(16)] });
+ * const handler = createApp({ routes: healthRoutes(() => ({})), apiKeys: () => [key] });
  * Deno.serve({ port: 0 }, handler);
  * ```
  */
 export function createApp(options: AppOptions): ServeHandler {
   const router = new Router().add(...options.routes);
   const middleware = options.middleware ?? [];
+  const keys = options.keys ?? listKeyLookup(options.apiKeys ?? (() => []));
+  const trusted: AddressRange[] = (options.trustedProxies ?? []).map(parseRange);
+  const authOn = options.auth !== false;
   // Each unexpected error is logged once, whichever guard or handler meets it first.
   const reported = new WeakSet<object>();
 
   return async (req, info) => {
-    const url = new URL(req.url);
+    const { url, malformed } = readRequestTarget(req);
+    const peer = remoteAddress(info);
+    const token = bearerToken(req);
     const ctx: RequestContext = {
       requestId: validRequestId(req.headers.get("x-request-id")) ?? crypto.randomUUID(),
-      remoteAddr: remoteAddress(info),
+      remoteAddr: clientAddress(peer, req.headers.get("x-forwarded-for"), trusted),
+      peerAddr: peer,
       url,
       params: {},
+      key: identify(keys, token, authOn),
+      malformed,
+      completed: info?.completed?.then(() => "sent" as const, () => "failed" as const),
     };
+    // The log and the audit trail name the key (never the key itself); none with auth off.
+    if (authOn && ctx.key) ctx.keyName = ctx.key.name;
     ctx.reportUnexpected = (error) => {
       if (knownHttpError(error)) return;
       if (typeof error === "object" && error !== null) {
@@ -71,6 +92,7 @@ export function createApp(options: AppOptions): ServeHandler {
     }
 
     const dispatch = async (req: Request): Promise<Response> => {
+      if (ctx.malformed) throw ctx.malformed;
       if (match.kind === "not_found") {
         throw new HeraldError(`Unknown route: ${req.method} ${url.pathname}`, {
           status: 404,
@@ -89,9 +111,7 @@ export function createApp(options: AppOptions): ServeHandler {
           },
         );
       }
-      if (options.auth !== false && match.route.auth !== false) {
-        requireKey(req, options.apiKeys());
-      }
+      if (authOn && match.route.auth !== false) requireScope(req, ctx.key, token);
       return await match.route.handler(req, ctx);
     };
 
@@ -115,6 +135,32 @@ export function createApp(options: AppOptions): ServeHandler {
     } catch { /* immutable headers (a proxied response): leave them */ }
     return response;
   };
+}
+
+function identify(keys: KeyLookup, token: string | null, authOn: boolean): KeyIdentity | undefined {
+  if (!authOn) return ANONYMOUS;
+  return token === null ? undefined : keys.identify(token) ?? undefined;
+}
+
+/**
+ * Refuses a request without an accepted key (401) or whose key's scope does not cover it (403):
+ * a `read` key may only read (GET and HEAD).
+ */
+function requireScope(req: Request, key: KeyIdentity | undefined, token: string | null): void {
+  if (!key) {
+    throw new AuthenticationError(
+      token === null
+        ? "Missing API key. Send it as 'Authorization: Bearer <key>' (see `herald key`)."
+        : "Invalid API key (see `herald key`).",
+    );
+  }
+  if (key.scope === "read" && req.method !== "GET" && req.method !== "HEAD") {
+    throw new HeraldError(
+      `The API key '${key.name}' has the read scope: it may list and retrieve, not ` +
+        `${req.method}. Use a key with the full or chat scope.`,
+      { status: 403, type: "permission_error", code: "insufficient_scope" },
+    );
+  }
 }
 
 function logUnexpected(error: unknown, ctx: RequestContext): void {
@@ -141,6 +187,6 @@ function validRequestId(value: string | null): string | null {
 }
 
 function remoteAddress(info: Deno.ServeHandlerInfo): string {
-  const addr = info.remoteAddr as Deno.NetAddr;
+  const addr = info?.remoteAddr as Deno.NetAddr | undefined;
   return addr?.hostname ?? "unknown";
 }

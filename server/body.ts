@@ -34,7 +34,19 @@ export async function readBodyBytes(
   let total = 0;
   const reader = req.body.getReader();
   while (true) {
-    const { value, done } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // Broken framing or a cut connection is the client's doing: a 400, not a 500.
+      if (error instanceof HeraldError) throw error;
+      throw new HeraldError(
+        "The request body could not be read: its framing is malformed (e.g. broken chunked " +
+          "encoding) or the connection ended before it was complete.",
+        { status: 400, type: "invalid_request_error", code: "malformed_body", cause: error },
+      );
+    }
+    const { value, done } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

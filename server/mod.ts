@@ -63,6 +63,12 @@ export {
 } from "./error_envelope.ts";
 export type { ErrorBody } from "./error_envelope.ts";
 
+// Keys: who a request is, and where it comes from.
+export { ANONYMOUS, Keyring, listKeyLookup } from "./keyring.ts";
+export type { KeyIdentity, KeyLookup, KeyringOptions } from "./keyring.ts";
+export { clientAddress, networkOf, parseRange } from "./client_address.ts";
+export { isValidAuthority, readRequestTarget } from "./request_target.ts";
+
 // Building blocks.
 export { bearerToken, requireKey } from "./auth.ts";
 export { sseResponse } from "./sse.ts";

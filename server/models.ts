@@ -6,7 +6,7 @@
 import { NotFoundError } from "./errors.ts";
 import { jsonResponse } from "./error_envelope.ts";
 import { ModelCatalog } from "./model_catalog.ts";
-import type { Route } from "./router.ts";
+import type { RequestContext, Route } from "./router.ts";
 
 const CREATED = Math.floor(Date.now() / 1000);
 
@@ -44,10 +44,14 @@ export function modelRoutes(models: string | ModelCatalog): Route[] {
 
 /**
  * `GET /health` and `/v1/health`, without auth. `info` adds fields to `{status: "ok"}`; it gets
- * the request so it can keep details from callers without a key.
+ * the request and its context (`ctx.key` is set for callers with a valid key), so it can keep
+ * details from callers without one.
  */
-export function healthRoutes(info: (req: Request) => Record<string, unknown>): Route[] {
-  const handler = (req: Request) => jsonResponse({ status: "ok", ...info(req) });
+export function healthRoutes(
+  info: (req: Request, ctx: RequestContext) => Record<string, unknown>,
+): Route[] {
+  const handler = (req: Request, ctx: RequestContext) =>
+    jsonResponse({ status: "ok", ...info(req, ctx) });
   return [
     { method: "GET", path: "/health", handler, auth: false },
     { method: "GET", path: "/v1/health", handler, auth: false },

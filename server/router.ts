@@ -4,12 +4,36 @@
  * @module
  */
 
+import type { HeraldError } from "./errors.ts";
+import type { KeyIdentity } from "./keyring.ts";
+
 /** What every handler and middleware gets besides the request. */
 export interface RequestContext {
   /** Echoed as `X-Request-Id`. */
   requestId: string;
-  /** The client's address, for logs and throttling. */
+  /**
+   * The client's address, for logs and throttling: the peer, or, when the peer is one of
+   * `api_server.trusted_proxies`, the address its `X-Forwarded-For` names.
+   */
   remoteAddr: string;
+  /** The address the connection came from (the proxy, behind one). */
+  peerAddr?: string;
+  /**
+   * Who the request is, when it carries an accepted key (or auth is off): the key's name and
+   * scope, never the key. Undefined without a valid key. Handlers keep each key's stored
+   * objects apart by `key.name`; the request log and the audit trail name it.
+   */
+  key?: KeyIdentity;
+  /**
+   * Set when the request line or Host cannot be served (a malformed authority, no Host): the
+   * pipeline answers it with this 400 instead of routing.
+   */
+  malformed?: HeraldError;
+  /**
+   * Resolves once the response has been sent (`"sent"`) or could not be (`"failed"`: the client
+   * left, or the connection broke, e.g. on malformed chunked framing). Never rejects.
+   */
+  completed?: Promise<"sent" | "failed">;
   /** The parsed request URL. */
   url: URL;
   /** Path parameters, e.g. `{ id: "resp_1" }` for `/v1/responses/:id`. */
@@ -59,6 +83,14 @@ export interface Route {
   auth?: boolean;
   /** Whether the route starts an agent run (counted against the concurrency limit). */
   runsAgent?: boolean;
+  /**
+   * For a route with a credential of its own (a webhook's secret or signature): whether the
+   * request carries it. The route's 401 and 403 answers count against the failed-auth throttle
+   * like wrong API keys; once its source is throttled, the throttle asks `verify` and lets a
+   * request that passes through, so the platform itself is never refused. `verify` must not
+   * consume the request's body (read a clone).
+   */
+  verify?: (req: Request) => boolean | Promise<boolean>;
 }
 
 /** The outcome of matching a request against the table. */

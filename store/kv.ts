@@ -4,6 +4,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { ensurePrivateDir, ensurePrivateFile } from "../config/mod.ts";
 import { isRemoteKvPath } from "../lib/mod.ts";
 
 /**
@@ -11,7 +12,9 @@ import { isRemoteKvPath } from "../lib/mod.ts";
  * an https URL (KV Connect; the token comes from `DENO_KV_ACCESS_TOKEN`).
  *
  * For files, an exclusive lock on `<file>.lock` is taken and held until `kv.close()`, so a second
- * Herald on the same file fails fast instead of interleaving writes with the first.
+ * Herald on the same file fails fast instead of interleaving writes with the first. The store,
+ * its lock and SQLite's `-wal` and `-shm` files are readable by the owner only (SQLite gives
+ * its side files the database file's mode, so the database is created 0600 before it opens).
  *
  * @throws Error when another process holds the file, or the file cannot be opened.
  * @example
@@ -25,10 +28,11 @@ export async function openKv(path: string | undefined, home: string): Promise<De
     return await Deno.openKv(path);
   }
   const file = path ?? join(home, "herald.kv");
-  await Deno.mkdir(dirname(file), { recursive: true });
+  await ensurePrivateDir(dirname(file));
   const lockPath = `${file}.lock`;
   let lock: Deno.FsFile;
   try {
+    await ensurePrivateFile(lockPath);
     lock = await Deno.open(lockPath, { read: true, write: true, create: true });
   } catch (e) {
     throw new Error(`Cannot open the store at ${file}: ${(e as Error).message}`, { cause: e });
@@ -42,7 +46,12 @@ export async function openKv(path: string | undefined, home: string): Promise<De
   await lock.write(new TextEncoder().encode(`pid ${Deno.pid}\n`));
   let kv: Deno.Kv;
   try {
+    await ensurePrivateFile(file);
     kv = await Deno.openKv(file);
+    // Files an older version (or another tool) made with looser modes: tighten them too.
+    for (const side of [`${file}-wal`, `${file}-shm`]) {
+      await ensurePrivateFileIfPresent(side);
+    }
   } catch (e) {
     lock.close();
     throw new Error(`Cannot open the store at ${file}: ${(e as Error).message}`, { cause: e });
@@ -58,6 +67,13 @@ export async function openKv(path: string | undefined, home: string): Promise<De
     }
   };
   return kv;
+}
+
+async function ensurePrivateFileIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.lstat(path);
+    await ensurePrivateFile(path);
+  } catch { /* absent, or not ours to change: start-up's home check reports it */ }
 }
 
 /** The store's file is locked by another running Herald; `pid` says which, when known. */

@@ -16,6 +16,8 @@ const TMP_BYTES = 1024 * 1024 * 1024;
 /** Files hidden when a root is itself a hidden folder (a workspace that is $HERALD_HOME). */
 export const SECRET_FILE_NAMES = [
   "api_key",
+  "keys.json",
+  "audit",
   ".env",
   "config.yaml",
   "herald.kv",
@@ -55,6 +57,8 @@ export interface BwrapCall {
   /** The uid and gid the sandbox runs as (user namespace). Default: the gateway's own. */
   uid?: number;
   gid?: number;
+  /** Forbid new user namespaces inside (bubblewrap 0.8+). Default true. */
+  disableUserns?: boolean;
   /** Extra environment variables for the sandboxed process (on top of {@link SANDBOX_ENV}). */
   env?: Readonly<Record<string, string>>;
 }
@@ -74,7 +78,7 @@ export function bwrapArgs(settings: SandboxSettings, call: BwrapCall): string[] 
     "--unshare-all",
     ...(settings.network && call.layout === "terminal" ? ["--share-net"] : []),
     "--unshare-user",
-    "--disable-userns",
+    ...(call.disableUserns === false ? [] : ["--disable-userns"]),
     "--uid",
     String(call.uid ?? Deno.uid() ?? 0),
     "--gid",

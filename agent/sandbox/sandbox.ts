@@ -156,6 +156,7 @@ export class Sandbox {
       cwd: await Deno.realPath(cwd).catch(() => workspace),
       executables: options.executables,
       env: options.env,
+      disableUserns: this.support.kind === "bwrap" ? this.support.disableUserns : true,
     });
     const preamble = rlimitPreamble(this.settings.limits, cgroup !== null);
     const sandboxed = limited

@@ -43,7 +43,9 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
 };
 
 /** Settings with defaults for what `partial` leaves out. */
-export function sandboxSettings(partial: Partial<SandboxSettings> = {}): SandboxSettings {
+export function sandboxSettings(
+  partial: Omit<Partial<SandboxSettings>, "limits"> & { limits?: Partial<SandboxLimits> } = {},
+): SandboxSettings {
   return {
     mode: partial.mode ?? "workspace-write",
     network: partial.network ?? false,

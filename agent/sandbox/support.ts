@@ -6,7 +6,13 @@
 
 /** What the machine offers. */
 export type SandboxSupport =
-  | { kind: "bwrap"; path: string; version: string }
+  | {
+    kind: "bwrap";
+    path: string;
+    version: string;
+    /** False for bubblewrap before 0.8, which lacks --disable-userns (Ubuntu 22.04 has 0.6). */
+    disableUserns: boolean;
+  }
   | { kind: "sandbox-exec"; path: string }
   | { kind: "none"; reason: string };
 
@@ -35,23 +41,30 @@ async function detect(): Promise<SandboxSupport> {
       reason: "bubblewrap (bwrap) is not installed; install it with `apt-get install bubblewrap`",
     };
   }
-  const probe = await run(path, [
-    "--unshare-all",
-    "--unshare-user",
-    "--disable-userns",
-    "--cap-drop",
-    "ALL",
-    "--die-with-parent",
-    "--ro-bind",
-    "/",
-    "/",
-    "--proc",
-    "/proc",
-    "--",
-    "/bin/sh",
-    "-c",
-    "exit 0",
-  ]);
+  const probeWith = (extra: string[]) =>
+    run(path, [
+      "--unshare-all",
+      "--unshare-user",
+      ...extra,
+      "--cap-drop",
+      "ALL",
+      "--die-with-parent",
+      "--ro-bind",
+      "/",
+      "/",
+      "--proc",
+      "/proc",
+      "--",
+      "/bin/sh",
+      "-c",
+      "exit 0",
+    ]);
+  let disableUserns = true;
+  let probe = await probeWith(["--disable-userns"]);
+  if (!probe.ok && /unknown option|--disable-userns/i.test(probe.text)) {
+    disableUserns = false;
+    probe = await probeWith([]);
+  }
   if (!probe.ok) {
     return {
       kind: "none",
@@ -62,7 +75,12 @@ async function detect(): Promise<SandboxSupport> {
     };
   }
   const version = await run(path, ["--version"]);
-  return { kind: "bwrap", path, version: version.text.trim().replace(/^bubblewrap\s*/, "") };
+  return {
+    kind: "bwrap",
+    path,
+    version: version.text.trim().replace(/^bubblewrap\s*/, ""),
+    disableUserns,
+  };
 }
 
 /** The absolute path of `name` on PATH, or null. */

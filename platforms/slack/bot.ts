@@ -259,7 +259,14 @@ export class SlackBot implements PlatformBot {
     }
     if (text === "") return done();
     this.#origins.set(requestId, origin);
-    this.#post({ type: "inbound", requestId, updateId, sessionKey, content: text });
+    this.#post({
+      type: "inbound",
+      requestId,
+      updateId,
+      sessionKey,
+      userId: event.user,
+      content: text,
+    });
   }
 
   async #onSlashCommand(updateId: string, body: Record<string, unknown>): Promise<void> {

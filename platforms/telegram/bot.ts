@@ -312,7 +312,14 @@ export class TelegramBot implements PlatformBot {
     const content = await this.#content(msg, text);
     if (content === "") return this.#handled(updateId);
     this.#origins.set(requestId, origin);
-    this.#post({ type: "inbound", requestId, updateId: String(updateId), sessionKey, content });
+    this.#post({
+      type: "inbound",
+      requestId,
+      updateId: String(updateId),
+      sessionKey,
+      userId: String(from.id),
+      content,
+    });
   }
 
   /** The user message for the model: text, a note on attachments, and photos as images. */

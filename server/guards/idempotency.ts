@@ -2,24 +2,19 @@
  * `Idempotency-Key` on non-streaming POSTs: a retry with the same key and body within the TTL gets
  * the first response, and the work (an agent run with tools) happens once. The openai SDK sends a
  * key on every retried POST, so a timed-out request that did finish is not run twice.
- * Entries are keyed on the caller's key identity, the path and the Idempotency-Key, so clients
- * never see each other's responses. Memory is bounded by an entry cap, a byte cap and the TTL.
+ * Entries are keyed on the caller's key name (`ctx.key`), the path and the Idempotency-Key, so
+ * clients never see each other's responses; requests without a valid key are not cached. Memory is bounded by an entry cap, a byte cap and the TTL.
  * @module
  */
 import { HeraldError, InvalidRequestError } from "../errors.ts";
-import { bearerToken } from "../auth.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";
 import type { Middleware } from "../router.ts";
 import { readBodyBytes } from "../body.ts";
-import { constantTimeEqual, isJsonContentType, sha256Hex } from "../../lib/mod.ts";
+import { isJsonContentType, sha256Hex } from "../../lib/mod.ts";
 
 /** Options for {@link idempotency}. */
 export interface IdempotencyOptions {
-  /** The accepted keys; requests without a valid one are not cached (they will get 401). */
-  apiKeys: () => readonly string[];
-  /** False when auth is switched off: every caller shares one identity. Default true. */
-  auth?: boolean;
   /** How long a response is replayed, in milliseconds. Default 5 minutes. */
   ttlMs?: number;
   /** Most entries kept. Default 1 000. */
@@ -57,10 +52,10 @@ const MAX_KEY_LENGTH = 255;
  *
  * @example
  * ```ts
- * idempotency({ apiKeys: () => keys });
+ * idempotency({ ttlMs: 5 * 60_000 });
  * ```
  */
-export function idempotency(options: IdempotencyOptions): Middleware {
+export function idempotency(options: IdempotencyOptions = {}): Middleware {
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const maxEntries = options.maxEntries ?? 1_000;
   const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
@@ -95,8 +90,9 @@ export function idempotency(options: IdempotencyOptions): Middleware {
     if (!isJsonContentType(req.headers.get("content-type"))) {
       return await next();
     }
-    const identity = callerIdentity(req, options);
-    if (identity === null) return await next();
+    // Without a valid key the request will get 401: nothing to remember.
+    if (!ctx.key) return await next();
+    const identity = ctx.key.name;
 
     const body = await readBodyBytes(req, maxBodyBytes);
     // Deliberately not tied to the client's signal: a retry may come to collect this work, so
@@ -164,16 +160,6 @@ export function idempotency(options: IdempotencyOptions): Middleware {
     settle(stored);
     return replay(stored, false);
   };
-}
-
-function callerIdentity(req: Request, options: IdempotencyOptions): string | null {
-  if (options.auth === false) return "anonymous";
-  const token = bearerToken(req);
-  if (token === null) return null;
-  let ok = false;
-  for (const key of options.apiKeys()) ok = constantTimeEqual(token, key) || ok;
-  // Only ever used inside a hash, so the key itself is never kept.
-  return ok ? token : null;
 }
 
 function isStreamRequest(body: Uint8Array): boolean {

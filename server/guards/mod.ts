@@ -7,6 +7,7 @@ import type { Config } from "../../config/mod.ts";
 import type { Middleware } from "../router.ts";
 import type { RunTracker } from "../runs.ts";
 import { authThrottle } from "./auth_throttle.ts";
+import { bodyDeadline } from "./body_deadline.ts";
 import { concurrencyLimit } from "./concurrency.ts";
 import { hostGuard } from "./host.ts";
 import { idempotency } from "./idempotency.ts";
@@ -14,6 +15,7 @@ import { jsonOnly } from "./json_only.ts";
 import { originGuard } from "./origin.ts";
 import { type LogFormat, type LogLevel, requestLog } from "./request_log.ts";
 import { securityHeaders } from "./security_headers.ts";
+import { wellFormed } from "./well_formed.ts";
 
 // Commonly used
 export { checkExposure, type ExposureConfig } from "./startup_checks.ts";
@@ -28,10 +30,17 @@ export {
   type RequestLogEntry,
   type RequestLogOptions,
 } from "./request_log.ts";
+export { wellFormed } from "./well_formed.ts";
+export {
+  bodyDeadline,
+  type BodyDeadlineOptions,
+  bodyTimeoutError,
+  malformedBodyError,
+} from "./body_deadline.ts";
 export { hostGuard, type HostGuardOptions, isLoopback, parseHostHeader } from "./host.ts";
 export { originGuard, type OriginGuardOptions } from "./origin.ts";
 export { jsonOnly } from "./json_only.ts";
-export { authThrottle, type AuthThrottleOptions } from "./auth_throttle.ts";
+export { authThrottle, type AuthThrottleOptions, GUESS_PREFIX_LENGTH } from "./auth_throttle.ts";
 export { idempotency, type IdempotencyOptions } from "./idempotency.ts";
 export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from "./concurrency.ts";
 
@@ -39,17 +48,24 @@ export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from
 export { type BodyOutcome, trackBody } from "./track_body.ts";
 
 /** The API-server settings the guards read. */
-export type GuardConfig = Pick<
-  Config["api_server"],
-  "host" | "auth" | "cors_origins" | "allowed_hosts" | "max_concurrent_runs" | "max_body_bytes"
->;
+export type GuardConfig =
+  & Pick<
+    Config["api_server"],
+    | "host"
+    | "auth"
+    | "cors_origins"
+    | "allowed_hosts"
+    | "max_concurrent_runs"
+    | "max_body_bytes"
+  >
+  & Partial<Pick<Config["api_server"], "body_timeout">>;
 
 /** Options for {@link defaultGuards}. */
 export interface DefaultGuardOptions {
   /** `config.api_server`. */
   config: GuardConfig;
-  /** The accepted bearer keys (the same function given to `createApp`). */
-  apiKeys: () => readonly string[];
+  /** @deprecated Unused: `createApp` identifies keys (its `keys` option) for every guard. */
+  apiKeys?: () => readonly string[];
   /** When given, new agent runs get 503 once shutdown has begun. */
   runs?: RunTracker;
   /** Receives the per-request log lines. Default: `console.log`. */
@@ -62,16 +78,18 @@ export interface DefaultGuardOptions {
 
 /**
  * The guard list for `createApp`, outermost first: security headers (so every response gets them,
- * rejections included), the request log, the Host check, the Origin check, the JSON-only body
- * check (CSRF), the failed-auth throttle, idempotency (before the run limit, so a replay takes no slot) and the run limit.
+ * rejections included), the request log, the well-formed check (malformed Host → 400), the body
+ * deadline (stalled body → 408, broken framing → 400), the Host check, the Origin check, the
+ * JSON-only body check (CSRF), the failed-auth throttle, idempotency (before the run limit, so a
+ * replay takes no slot) and the run limit.
  *
  * @example
  * ```ts
  * const app = createApp({
  *   routes,
- *   apiKeys: () => keys,
+ *   keys: keyring,
  *   auth: config.api_server.auth,
- *   middleware: defaultGuards({ config: config.api_server, apiKeys: () => keys, runs }),
+ *   middleware: defaultGuards({ config: config.api_server, runs }),
  * });
  * ```
  */
@@ -85,15 +103,13 @@ export function defaultGuards(options: DefaultGuardOptions): Middleware[] {
       color: options.logColor,
       level: options.logLevel,
     }),
+    wellFormed(),
+    bodyDeadline({ idleMs: (config.body_timeout ?? 30) * 1000 }),
     hostGuard({ bindHost: config.host, allowedHosts: config.allowed_hosts }),
     originGuard({ origins: config.cors_origins }),
     jsonOnly(),
     authThrottle(),
-    idempotency({
-      apiKeys: options.apiKeys,
-      auth: config.auth,
-      maxBodyBytes: config.max_body_bytes,
-    }),
+    idempotency({ maxBodyBytes: config.max_body_bytes }),
     concurrencyLimit({
       maxRuns: config.max_concurrent_runs,
       draining: options.runs ? () => options.runs!.shuttingDown : undefined,

@@ -21,7 +21,7 @@ export interface RequestLogEntry {
   duration_ms: number;
   request_id: string;
   client: string;
-  /** The API key's name, when the request authenticated with a named key. */
+  /** The API key's name, when the request authenticated with a named key (never the key). */
   key?: string;
   /** The error code or incomplete reason. */
   code?: string;
@@ -73,14 +73,21 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
     const res = await settle(next, ctx);
     // An error answer's envelope says why; read a copy before the body goes out.
     const envelope = res.status >= 400 ? await readEnvelope(res) : undefined;
-    return trackBody(res, (body) => {
+    let logged = false;
+    const write = (body: BodyOutcome) => {
+      if (logged) return;
+      logged = true;
       const entry = buildEntry(req, ctx, res.status, body, envelope);
       entry.duration_ms = Math.round(now() - start);
       if (LEVELS[levelOf(entry)] < threshold) return;
       try {
         log(format === "json" ? JSON.stringify(entry) : formatText(entry, options.color ?? false));
       } catch { /* a failing log sink must not break the response */ }
-    });
+    };
+    // When the connection is already gone (a broken chunked body), Deno never reads the body, so
+    // the body's end never comes: the server's own "done" makes sure the line is still written.
+    ctx.completed?.then((done) => write(done === "sent" ? "complete" : "cancelled"));
+    return trackBody(res, write);
   };
 }
 

@@ -56,4 +56,9 @@ export interface ResponsesDeps {
   sockets?: ResponseSockets;
   /** The model names and routes; without it every name runs on the default upstream. */
   models?: ModelCatalog;
+  /**
+   * `api_server.max_concurrent_runs`, for the turns of WebSocket connections (HTTP requests are
+   * counted by the concurrency guard): a turn that would exceed it gets a 429 error envelope.
+   */
+  maxConcurrentRuns?: number;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { driveTurn } from "../../agent/mod.ts";
-import { HeraldError, InvalidRequestError } from "../errors.ts";
+import { HeraldError, InvalidRequestError, RateLimitError } from "../errors.ts";
 import type { ResponseItem } from "../../store/mod.ts";
 import { parseBody } from "../body.ts";
 import { errorBody, toHeraldError } from "../error_envelope.ts";
@@ -209,6 +209,13 @@ class ResponsesSocket {
   async #run(request: ResponseRequest, name: string | null): Promise<void> {
     const deps = this.#deps;
     if (deps.runs.shuttingDown) throw shuttingDownError();
+    if (deps.maxConcurrentRuns !== undefined && deps.runs.size >= deps.maxConcurrentRuns) {
+      throw new RateLimitError(
+        `Too many agent runs at once (the limit is ${deps.maxConcurrentRuns}, ` +
+          "api_server.max_concurrent_runs); send the response.create again shortly.",
+        1,
+      );
+    }
     const prepared = await prepare(
       request,
       deps,

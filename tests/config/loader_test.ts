@@ -323,3 +323,70 @@ Deno.test("a KV Connect URL stays a URL whatever its case; a file path resolves 
   assertEquals(resolveKvPath(resolved(url)), url);
   assertEquals(resolveKvPath(resolved("data/h.kv")), "/home/me/.herald/data/h.kv");
 });
+
+Deno.test("a weak Telegram webhook secret is refused at start-up like a weak API key", async () => {
+  await withHome({}, async (home) => {
+    const lines = await configError(
+      loadConfig({ env: { HERALD_HOME: home, TELEGRAM_WEBHOOK_SECRET: "ab" } }),
+    );
+    assertEquals(lines.length, 1);
+    assert(
+      lines[0].startsWith(
+        "telegram.webhook_secret: the secret from TELEGRAM_WEBHOOK_SECRET is 2 characters long",
+      ),
+      lines[0],
+    );
+    const placeholder = await configError(
+      loadConfig({ env: { HERALD_HOME: home, TELEGRAM_WEBHOOK_SECRET: "my-secret-token-here" } }),
+    );
+    assert(/looks like a placeholder/.test(placeholder[0]), placeholder[0]);
+    const badChars = await configError(
+      loadConfig({ env: { HERALD_HOME: home, TELEGRAM_WEBHOOK_SECRET: "k9F2 xQ7p Lm3v Zr8t" } }),
+    );
+    assert(/characters Telegram does not allow/.test(badChars[0]), badChars[0]);
+    const strong = await loadConfig({
+      env: { HERALD_HOME: home, TELEGRAM_WEBHOOK_SECRET: "k9F2-xQ7p_Lm3v-Zr8t" },
+    });
+    assertEquals(strong.config.telegram.webhook_secret, "k9F2-xQ7p_Lm3v-Zr8t");
+  });
+});
+
+Deno.test("api_server.keys takes named keys with scopes, key files and bare strings", async () => {
+  await withHome(
+    {
+      "config.yaml": [
+        "api_server:",
+        "  keys:",
+        "    - name: alice",
+        "      key: alice-key-7d1f0a9c33e8",
+        "      scope: chat",
+        "    - name: bob",
+        "      key_file: bob.key",
+        "    - plain-key-2b8e4f6a91c0",
+      ].join("\n") + "\n",
+    },
+    async (home) => {
+      const { config } = await loadConfig({ env: { HERALD_HOME: home } });
+      assertEquals(config.api_server.keys, [
+        { name: "alice", key: "alice-key-7d1f0a9c33e8", scope: "chat" },
+        { name: "bob", key_file: "bob.key", scope: "full" },
+        "plain-key-2b8e4f6a91c0",
+      ]);
+    },
+  );
+  await withHome(
+    {
+      "config.yaml": [
+        "api_server:",
+        "  keys:",
+        "    - { name: alice, key: alice-key-7d1f0a9c33e8 }",
+        "    - { name: Alice, key: changeme }",
+        "    - { name: carol }",
+      ].join("\n") + "\n",
+    },
+    async (home) => {
+      const lines = await configError(loadConfig({ env: { HERALD_HOME: home } }));
+      assert(lines.some((l) => /exactly one of key or key_file/.test(l)), lines.join("\n"));
+    },
+  );
+});

@@ -162,3 +162,14 @@ Deno.test("embeddings need the gateway key and an input", async () => {
   assert.equal(noInput.param, "input");
   assert.equal(g.main.embeddingRequests.length + g.local.embeddingRequests.length, 0);
 });
+
+Deno.test("shutdown closes an idle Responses WebSocket with 1001", async () => {
+  await using g = await routedGateway();
+  const ws = new WebSocket(`${g.started.gateway.url.replace("http", "ws")}/v1/responses`, {
+    headers: { Authorization: `Bearer ${KEY}` },
+  } as unknown as string[]);
+  await new Promise((resolve) => ws.onopen = resolve);
+  const closed = new Promise<number>((resolve) => ws.onclose = (e) => resolve(e.code));
+  await g.started.gateway.shutdown();
+  assert.equal(await closed, 1001);
+});

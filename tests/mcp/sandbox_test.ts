@@ -20,11 +20,15 @@ async function probe(sandboxed: boolean): Promise<string> {
   const outside = join(new URL("..", import.meta.url).pathname, `.probe-${crypto.randomUUID()}`);
   try {
     await Deno.writeTextFile(join(hiddenDir, "secret.txt"), "s");
+    // The server script is copied into the workspace: the sandbox shows the workspace, while the
+    // repository may sit in a folder it hides (a clone under /tmp, say).
+    const server = join(workspace, "mcp_shell_server.sh");
+    await Deno.copyFile(SHELL_SERVER, server);
     const registry = new ToolRegistry();
     const pool = new McpServerPool({
       probe: McpServerSchema.parse({
         command: "bash",
-        args: [SHELL_SERVER],
+        args: [server],
         sandbox: sandboxed,
         env: {
           PROBE_OUTSIDE: outside,

@@ -136,6 +136,8 @@ Deno.test("history carries over between messages and /new clears it", async () =
   assert.deepEqual(h.agent.turns[2].messages, [{ role: "user", content: "three" }]);
   assert.equal(h.agent.turns[2].sessionKey, "1");
   assert.equal(h.agent.turns[2].platform, "telegram");
+  // The audit trail names who asked: the Telegram user.
+  assert.equal(h.agent.turns[2].actor, "user:42");
 });
 
 /** A turn that writes a little and then waits to be interrupted. */

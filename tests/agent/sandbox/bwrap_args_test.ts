@@ -138,3 +138,9 @@ Deno.test("the files layout shows only /usr, the libraries, /tmp and the roots",
   assert.ok(find(args, "--bind", "/data/shared", "/data/shared") >= 0);
   assert.equal(find(args, "--tmpfs", "/home"), -1, "nothing to mask: /home is not there at all");
 });
+
+Deno.test("bubblewrap before 0.8 runs without --disable-userns", () => {
+  const args = bwrapArgs(sandboxSettings(), call({ disableUserns: false }));
+  assert.ok(!args.includes("--disable-userns"));
+  assert.ok(find(args, "--cap-drop", "ALL") >= 0);
+});

@@ -83,3 +83,26 @@ Deno.test("output is capped while it is read: 50 MB of output keeps 1 KB", async
   assert.equal(result.stdout.bytes(), null, "over the cap");
   assert.ok(result.stdout.text().length < 1200);
 });
+
+Deno.test("a call that grabs more memory than tools.sandbox_limits allows is stopped", async () => {
+  await using ws = await tempDir();
+  // 64 MiB allowed; the command tries to hold 200 MB in one shell variable.
+  const sandbox = await Sandbox.create(
+    sandboxSettings({ limits: { memoryBytes: 64 * 1024 * 1024 } }),
+  );
+  assert.equal(sandbox.confined, true, "bubblewrap must be available");
+  const result = await runInSandbox(sandbox, [
+    "bash",
+    "-c",
+    "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived ${#x}",
+  ], {
+    layout: "terminal",
+    workspace: ws.path,
+    timeoutMs: 60_000,
+    signal: new AbortController().signal,
+    maxStdout: 1000,
+    maxStderr: 1000,
+  });
+  assert.notEqual(result.code, 0);
+  assert.doesNotMatch(result.stdout.text(), /survived 200000000/);
+});

@@ -178,3 +178,84 @@ export async function rawRequest(port: number, head: string, body = ""): Promise
     conn.close();
   }
 }
+
+/** What came back on a raw connection: a parsed response, or nothing before the close. */
+export type RawOutcome = RawResponse | { status: null; bytes: number };
+
+/**
+ * Writes `first`, then (when given) waits for `between` and writes `second`, then reads until the
+ * server closes the connection. Unlike {@link rawRequest} it sends bytes as given (no newline
+ * rewriting) and reports a connection closed without a response instead of failing.
+ */
+export async function rawExchange(
+  port: number,
+  first: Uint8Array | string,
+  options: {
+    between?: () => Promise<void>;
+    second?: Uint8Array | string;
+    closeWrite?: boolean;
+    /** Stop once a whole response (by Content-Length) is in, without waiting for the close. */
+    untilResponse?: boolean;
+  } = {},
+): Promise<RawOutcome> {
+  const enc = new TextEncoder();
+  const bytes = (b: Uint8Array | string) => typeof b === "string" ? enc.encode(b) : b;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const chunks: Uint8Array[] = [];
+  try {
+    await conn.write(bytes(first));
+    if (options.between) await options.between();
+    if (options.second !== undefined) await conn.write(bytes(options.second)).catch(() => 0);
+    if (options.closeWrite) await conn.closeWrite().catch(() => {});
+    const buf = new Uint8Array(16384);
+    while (true) {
+      let n: number | null;
+      try {
+        n = await conn.read(buf);
+      } catch {
+        break; // reset by the server: whatever arrived so far is the answer
+      }
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+      if (options.untilResponse && complete(chunks)) break;
+    }
+  } finally {
+    conn.close();
+  }
+  const total = chunks.reduce((sum, c) => sum + c.length, 0);
+  const text = new TextDecoder().decode(
+    chunks.reduce((a, c) => {
+      const out = new Uint8Array(a.length + c.length);
+      out.set(a);
+      out.set(c, a.length);
+      return out;
+    }, new Uint8Array()),
+  );
+  if (!text.startsWith("HTTP/")) return { status: null, bytes: total };
+  const [headPart, ...rest] = text.split("\r\n\r\n");
+  const [statusLine, ...lines] = headPart.split("\r\n");
+  const headers = new Headers();
+  for (const line of lines) {
+    const i = line.indexOf(":");
+    if (i > 0) headers.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+  }
+  return { status: Number(statusLine.split(" ")[1]), headers, body: rest.join("\r\n\r\n") };
+}
+
+function complete(chunks: Uint8Array[]): boolean {
+  const text = new TextDecoder().decode(
+    chunks.reduce((a, c) => {
+      const out = new Uint8Array(a.length + c.length);
+      out.set(a);
+      out.set(c, a.length);
+      return out;
+    }, new Uint8Array()),
+  );
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return false;
+  const head = text.slice(0, end);
+  if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) return text.endsWith("\r\n0\r\n\r\n");
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  return length !== null &&
+    new TextEncoder().encode(text.slice(end + 4)).length >= Number(length[1]);
+}

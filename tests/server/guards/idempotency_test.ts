@@ -17,7 +17,7 @@ function post(
 }
 
 Deno.test("the same key and body within the TTL replay the first response and work once", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })]);
+  const app = serveApp([idempotency()]);
   try {
     const first = await post(`${app.url}/v1/echo`, { input: "a" }, { "Idempotency-Key": "k1" });
     const firstBody = await first.json();
@@ -39,7 +39,7 @@ Deno.test("a concurrent duplicate waits for the first and gets its response", as
   const gate = new Gate();
   let startedOnce!: () => void;
   const started = new Promise<void>((r) => startedOnce = r);
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })], {
+  const app = serveApp([idempotency()], {
     dummy: { echoCalls: 0, slowGate: gate, onSlowStart: () => startedOnce() },
   });
   try {
@@ -56,7 +56,7 @@ Deno.test("a concurrent duplicate waits for the first and gets its response", as
 });
 
 Deno.test("the same key with a different body is refused with 422", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })]);
+  const app = serveApp([idempotency()]);
   try {
     const first = await post(`${app.url}/v1/echo`, { input: "a" }, { "Idempotency-Key": "k" });
     await first.body?.cancel();
@@ -73,7 +73,7 @@ Deno.test("the same key with a different body is refused with 422", async () => 
 
 Deno.test("entries expire after the TTL", async () => {
   let now = 0;
-  const app = serveApp([idempotency({ apiKeys: () => [KEY], ttlMs: 300_000, now: () => now })]);
+  const app = serveApp([idempotency({ ttlMs: 300_000, now: () => now })]);
   try {
     for (let i = 0; i < 2; i++) {
       const res = await post(`${app.url}/v1/echo`, { input: "a" }, { "Idempotency-Key": "k" });
@@ -90,7 +90,7 @@ Deno.test("entries expire after the TTL", async () => {
 
 Deno.test("different API keys and paths never share entries", async () => {
   const keys = [KEY, OTHER_KEY];
-  const app = serveApp([idempotency({ apiKeys: () => keys })], { keys });
+  const app = serveApp([idempotency()], { keys });
   try {
     const a = await post(`${app.url}/v1/echo`, { input: "a" }, { "Idempotency-Key": "k" });
     assert.equal((await a.json()).call, 1);
@@ -107,7 +107,7 @@ Deno.test("different API keys and paths never share entries", async () => {
 });
 
 Deno.test("requests with a wrong key are not cached and still get 401", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })]);
+  const app = serveApp([idempotency()]);
   try {
     for (let i = 0; i < 2; i++) {
       const res = await post(`${app.url}/v1/echo`, { input: "a" }, {
@@ -125,7 +125,7 @@ Deno.test("requests with a wrong key are not cached and still get 401", async ()
 });
 
 Deno.test("streaming requests are not cached", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })]);
+  const app = serveApp([idempotency()]);
   try {
     for (let i = 0; i < 2; i++) {
       const res = await post(`${app.url}/v1/stream`, { input: "a", stream: true, n: 1 }, {
@@ -140,7 +140,7 @@ Deno.test("streaming requests are not cached", async () => {
 });
 
 Deno.test("the handler still reads the body after idempotency buffered it", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] })]);
+  const app = serveApp([idempotency()]);
   try {
     const bad = await post(`${app.url}/v1/echo`, "{not json", { "Idempotency-Key": "b" });
     assert.equal(bad.status, 400);
@@ -153,7 +153,7 @@ Deno.test("the handler still reads the body after idempotency buffered it", asyn
 });
 
 Deno.test("an oversized body is refused with 413 before it is buffered", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY], maxBodyBytes: 1024 })]);
+  const app = serveApp([idempotency({ maxBodyBytes: 1024 })]);
   try {
     const big = JSON.stringify({ input: "x".repeat(4096) });
     const declared = await post(`${app.url}/v1/echo`, big, { "Idempotency-Key": "big" });
@@ -175,7 +175,7 @@ Deno.test("an oversized body is refused with 413 before it is buffered", async (
 
 Deno.test("a replay does not take a run slot", async () => {
   const limit = concurrencyLimit({ maxRuns: 1 });
-  const app = serveApp([idempotency({ apiKeys: () => [KEY] }), limit]);
+  const app = serveApp([idempotency(), limit]);
   try {
     const first = await post(`${app.url}/v1/slow`, { input: "a" }, { "Idempotency-Key": "r" });
     await first.body?.cancel();
@@ -196,7 +196,7 @@ Deno.test("a replay does not take a run slot", async () => {
 });
 
 Deno.test("the cache stays bounded by its entry cap", async () => {
-  const app = serveApp([idempotency({ apiKeys: () => [KEY], maxEntries: 3 })]);
+  const app = serveApp([idempotency({ maxEntries: 3 })]);
   try {
     for (const k of ["a", "b", "c", "d"]) {
       const res = await post(`${app.url}/v1/echo`, { input: "x" }, { "Idempotency-Key": k });

@@ -215,3 +215,16 @@ Deno.test("a call that needs approval is asked through MCP elicitation, and deni
     await plain.close();
   }
 });
+
+Deno.test("an MCP client that disconnects mid-ask stops the turn", async () => {
+  await using llm = await FakeLlm.start();
+  await using g = await startTestGateway({ upstream: llm.baseUrl, key: KEY });
+  const client = await connect(g.gateway.url);
+  llm.enqueue({ hang: true });
+  const call = client.callTool({ name: "ask", arguments: { input: "take your time" } });
+  await llm.waitForRequests(1);
+  // Closing drops the HTTP connection without an MCP cancellation: the request's end is the signal.
+  await client.close();
+  await assert.rejects(call);
+  await llm.waitForCancelledStreams(1);
+});

@@ -24,6 +24,7 @@ export async function startResponsesServer(
     coalesceMs?: number;
     contextTokens?: number;
     websocketMaxMinutes?: number;
+    maxConcurrentRuns?: number;
   } = {},
 ): Promise<ResponsesServer> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
@@ -42,6 +43,7 @@ export async function startResponsesServer(
         coalesceMs: options.coalesceMs ?? 0,
         contextTokens: options.contextTokens,
         websocketMaxMinutes: options.websocketMaxMinutes,
+        maxConcurrentRuns: options.maxConcurrentRuns,
       }),
   });
   const close = async () => {

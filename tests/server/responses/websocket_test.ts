@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { originGuard } from "../../../server/guards/mod.ts";
 import { TEST_KEY } from "../../fakes/test_server.ts";
 import { startResponsesServer } from "./harness.ts";
-import { assertValidEvent, assertValidResponse } from "./openresponses_schema.ts";
+import { SchemaSamples } from "./openresponses_schema.ts";
 import { connectResponses, type SocketMessage } from "./ws_client.ts";
 
 const textOf = (m: { content: unknown }) =>
   typeof m.content === "string"
     ? m.content
     : (m.content as { text?: string }[] ?? []).map((p) => p.text ?? "").join("");
+
+const samples = new SchemaSamples();
 
 function terminal(turn: SocketMessage[]): SocketMessage {
   return turn.at(-1)!;
@@ -32,8 +34,8 @@ Deno.test("a WebSocket response.create gets the SSE events, numbered, ending in 
   const done = terminal(turn);
   assert.equal(done.type, "response.completed");
   assert.equal(done.response.output[0].content[0].text, "Hello");
-  for (const e of turn) assertValidEvent(e as { type: string });
-  assertValidResponse(done.response);
+  samples.events(turn as { type: string }[], "websocket");
+  samples.response(done.response);
 });
 
 Deno.test("WebSocket turns run one at a time, in the order they were sent", async () => {
@@ -249,3 +251,31 @@ Deno.test("a WebSocket ends with websocket_connection_limit_reached at its age l
   assert.equal(message.error.code, "websocket_connection_limit_reached");
   assert.equal(await ws.closed, 1000);
 });
+
+Deno.test("with streaming off a WebSocket turn gets each item's text as one delta", async () => {
+  await using s = await startResponsesServer({ coalesceMs: 2e9 });
+  s.llm.enqueue({ text: ["one ", "two ", "three"] });
+  await using ws = await connectResponses(s.url);
+  ws.send({ model: "herald", input: "hi" });
+  const turn = await ws.nextTurn();
+  assert.deepEqual(
+    turn.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta),
+    ["one two three"],
+  );
+});
+
+Deno.test("WebSocket turns count against max_concurrent_runs: one too many gets a 429 envelope", async () => {
+  await using s = await startResponsesServer({ maxConcurrentRuns: 1 });
+  s.llm.enqueue({ hang: true });
+  await using busy = await connectResponses(s.url);
+  busy.send({ model: "herald", input: "wait" });
+  await s.llm.waitForRequests(1);
+  await using other = await connectResponses(s.url);
+  other.send({ model: "herald", input: "me too" });
+  const [refused] = await other.nextTurn();
+  assert.equal(refused.status, 429);
+  assert.equal(refused.error.code, "rate_limit_exceeded");
+  assert.equal(s.llm.requests.length, 1);
+});
+
+samples.test("WebSocket events and responses above match the Open Responses schema");

@@ -1,0 +1,143 @@
+/**
+ * The accepted API keys and who each one is. A key is looked up by its SHA-256, so the time a
+ * lookup takes says nothing about how much of a guess was right, and the keys added with
+ * `herald key add` can be kept as hashes only. The keys file is re-read when its modification
+ * time or size changes (one `stat` per authenticated request), so `herald key revoke` takes
+ * effect on the revoked key's next request, without a restart.
+ * @module
+ */
+import {
+  type ConfiguredKey,
+  hashKey,
+  type KeyScope,
+  parseKeysFile,
+  type StoredKey,
+  unnamedKeyName,
+} from "../config/mod.ts";
+
+/** Who a request is: the key's name (never the key) and what it may do. */
+export interface KeyIdentity {
+  /** The key's name: `default` for `api_server.key` or the generated key. */
+  name: string;
+  scope: KeyScope;
+}
+
+/** The identity every request has when `api_server.auth` is false. */
+export const ANONYMOUS: KeyIdentity = Object.freeze({ name: "default", scope: "full" });
+
+/** Finds the identity a bearer token belongs to. */
+export interface KeyLookup {
+  /** The identity of `token`, or null when it is not an accepted key. */
+  identify(token: string): KeyIdentity | null;
+}
+
+/** Options for {@link Keyring}. */
+export interface KeyringOptions {
+  /** Keys from the configuration. */
+  keys: readonly ConfiguredKey[];
+  /** `$HERALD_HOME/keys.json`, re-read when it changes. */
+  file?: string;
+  /** Told once per change when the keys file cannot be read (its keys are then refused). */
+  onFileError?: (message: string) => void;
+}
+
+/**
+ * The accepted keys: the configured ones and those in the keys file.
+ *
+ * @example
+ * ```ts
+ * const ring = new Keyring({ keys: [{ name: "default", scope: "full", key }], file });
+ * ring.identify(token)?.name; // "default"
+ * ```
+ */
+export class Keyring implements KeyLookup {
+  readonly #configured = new Map<string, KeyIdentity>();
+  readonly #file?: string;
+  readonly #onFileError: (message: string) => void;
+  #fileKeys = new Map<string, KeyIdentity>();
+  #stamp = "";
+  #warned = "";
+
+  constructor(options: KeyringOptions) {
+    for (const k of options.keys) {
+      this.#configured.set(hashKey(k.key), { name: k.name, scope: k.scope });
+    }
+    this.#file = options.file;
+    this.#onFileError = options.onFileError ?? ((m) => console.error(`warning: ${m}`));
+    this.#refresh();
+  }
+
+  /** The identity of `token`, or null. */
+  identify(token: string): KeyIdentity | null {
+    this.#refresh();
+    const hash = hashKey(token);
+    return this.#configured.get(hash) ?? this.#fileKeys.get(hash) ?? null;
+  }
+
+  /** Every key name, configured ones first (for the banner and `herald key list`). */
+  names(): string[] {
+    this.#refresh();
+    return [
+      ...new Set([...this.#configured.values(), ...this.#fileKeys.values()].map((k) => k.name)),
+    ];
+  }
+
+  /** How many keys are accepted now. */
+  get size(): number {
+    this.#refresh();
+    return this.#configured.size + this.#fileKeys.size;
+  }
+
+  #refresh(): void {
+    if (!this.#file) return;
+    let stamp: string;
+    try {
+      const info = Deno.statSync(this.#file);
+      stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
+    } catch (error) {
+      stamp = error instanceof Deno.errors.NotFound
+        ? "absent"
+        : `error:${(error as Error).message}`;
+    }
+    if (stamp === this.#stamp) return;
+    this.#stamp = stamp;
+    // Whatever goes wrong below, the file's keys are refused: refusing is the safe failure.
+    this.#fileKeys = new Map();
+    if (stamp === "absent") return;
+    try {
+      const stored: StoredKey[] = parseKeysFile(Deno.readTextFileSync(this.#file));
+      const configuredNames = new Set([...this.#configured.values()].map((k) => k.name));
+      this.#fileKeys = new Map(
+        stored.filter((k) => !configuredNames.has(k.name))
+          .map((k) => [k.hash, { name: k.name, scope: k.scope }]),
+      );
+    } catch (error) {
+      if (this.#warned === stamp) return;
+      this.#warned = stamp;
+      this.#onFileError(
+        `cannot read ${this.#file}: ${
+          (error as Error).message
+        }; the keys it holds are refused until it is fixed`,
+      );
+    }
+  }
+}
+
+/**
+ * A lookup over a plain list of keys (read on every call, so a rotating list takes effect): the
+ * first is `default`, the others named by their hash. For tests and embedders.
+ */
+export function listKeyLookup(keys: () => readonly string[]): KeyLookup {
+  return {
+    identify(token) {
+      const list = keys();
+      const hash = hashKey(token);
+      for (let i = 0; i < list.length; i++) {
+        if (hashKey(list[i]) === hash) {
+          return { name: i === 0 ? "default" : unnamedKeyName(list[i]), scope: "full" };
+        }
+      }
+      return null;
+    },
+  };
+}
