@@ -10,6 +10,7 @@ import type { LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
+import { ChunkAccumulator } from "./chunk_accumulator.ts";
 import {
   type ApprovalDecision,
   approvalNeeded,
@@ -41,13 +42,6 @@ export interface AgentOptions {
   memory?: MemorySource;
   /** `agent.system_prompt` from config. */
   extraSystemPrompt?: string;
-}
-
-interface PendingCall {
-  id: string;
-  name: string;
-  arguments: string;
-  kind: "server" | "client";
 }
 
 /**
@@ -172,68 +166,28 @@ export class Agent implements TurnRunner {
         ...upstreamParamsFor(turn, tools.length > 0),
       };
 
-      let text = "";
-      let reasoning = "";
-      const calls = new Map<number, PendingCall>();
-      let upstreamFinish: string | null = null;
-      const callUsage = emptyUsage();
-      let sawUsage = false;
+      const acc = new ChunkAccumulator();
+      // Who runs a call is known from its name; the name may come after its first piece.
+      const kinds = new Map<string, "server" | "client">();
       try {
         for await (const batch of llm.streamBatches(request, signal)) {
           for (const chunk of batch) {
-            if (chunk.usage) {
-              sawUsage = true;
-              addUsage(callUsage, {
-                prompt_tokens: chunk.usage.prompt_tokens,
-                completion_tokens: chunk.usage.completion_tokens,
-                total_tokens: chunk.usage.total_tokens,
-                cached_tokens: chunk.usage.prompt_tokens_details?.cached_tokens,
-                reasoning_tokens: chunk.usage.completion_tokens_details?.reasoning_tokens,
-              });
-            }
-            const choice = chunk.choices?.[0];
-            if (!choice) continue;
-            const delta = choice.delta as typeof choice.delta & {
-              reasoning_content?: string;
-              reasoning?: string;
-            };
-            const r = delta.reasoning_content ?? delta.reasoning;
-            if (r) {
-              reasoning += r;
-              yield { type: "reasoning_delta", delta: r };
-            }
-            if (delta.content) {
-              text += delta.content;
-              yield { type: "text_delta", delta: delta.content };
-            }
-            for (const tc of delta.tool_calls ?? []) {
-              let call = calls.get(tc.index);
-              if (!call) {
-                const name = tc.function?.name ?? "";
-                call = {
-                  id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
-                  name,
-                  arguments: "",
-                  kind: clientNames.has(name) ? "client" : "server",
-                };
-                calls.set(tc.index, call);
-                yield { type: "tool_call_started", callId: call.id, name, kind: call.kind };
-              } else if (tc.function?.name && !call.name) {
-                call.name = tc.function.name;
-              }
-              const piece = tc.function?.arguments;
-              if (piece) {
-                call.arguments += piece;
-                yield { type: "tool_call_arguments_delta", callId: call.id, delta: piece };
+            for (const part of acc.add(chunk)) {
+              if (part.type === "tool_call_started") {
+                const kind = clientNames.has(part.name) ? "client" : "server";
+                kinds.set(part.callId, kind);
+                yield { ...part, kind };
+              } else {
+                yield part;
               }
             }
-            if (choice.finish_reason) upstreamFinish = choice.finish_reason;
           }
         }
       } catch (error) {
+        const text = acc.text;
         if (text) lastText = text;
         if (signal.aborted) {
-          if (text || calls.size === 0) {
+          if (text || !acc.hasToolCalls) {
             if (text) newMessages.push({ role: "assistant", content: text });
           }
           const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
@@ -246,18 +200,13 @@ export class Agent implements TurnRunner {
         return final;
       }
 
-      if (sawUsage) {
-        addUsage(usage, callUsage);
-        yield { type: "usage", usage: callUsage };
+      if (acc.sawUsage) {
+        addUsage(usage, acc.usage);
+        yield { type: "usage", usage: acc.usage };
       }
 
-      const toolCalls: ToolCall[] = [...calls.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([, c]) => ({
-          id: c.id,
-          type: "function",
-          function: { name: c.name, arguments: c.arguments },
-        }));
+      const { text, reasoning, finishReason: upstreamFinish } = acc;
+      const toolCalls: ToolCall[] = acc.toolCalls();
       const assistant: AssistantMessage = {
         role: "assistant",
         content: text || (toolCalls.length ? null : ""),
@@ -277,10 +226,8 @@ export class Agent implements TurnRunner {
         return final;
       }
 
-      const pending = [...calls.values()];
-      for (const c of pending) {
-        const call = toolCalls.find((t) => t.id === c.id)!;
-        yield { type: "tool_call_done", call, kind: c.kind };
+      for (const call of toolCalls) {
+        yield { type: "tool_call_done", call, kind: kinds.get(call.id) ?? "server" };
       }
       if (text) yield { type: "segment_break" };
 

@@ -8,7 +8,7 @@ import type { RequestFault } from "./errors.ts";
 import type { ChatMessage, ClientTool, ToolCall, Usage } from "./messages.ts";
 
 /** Which front door a turn came through; selects the toolset. */
-export type Platform = "api_server" | "telegram" | "slack" | "cli";
+export type Platform = "api_server" | "telegram" | "discord" | "slack" | "cli";
 
 /** One agent turn: the history plus the new input, and per-request options. */
 export interface AgentTurn {

@@ -14,12 +14,13 @@ export type { AgentOptions, MemorySource } from "./agent.ts";
 export {
   driveTurn,
   failedResult,
+  holdTextPerSegment,
   interruptedResult,
   runTurn,
   settleTurn,
   turnEvents,
 } from "./turn.ts";
-export type { RunOptions, TurnRunner } from "./turn.ts";
+export type { RunOptions, TurnEventOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,
@@ -87,6 +88,7 @@ export {
   withV1,
 } from "./llm_client.ts";
 export type { LlmChunk, LlmClientOptions, LlmRequest, LlmTarget } from "./llm_client.ts";
+export { ChunkAccumulator, type ChunkPart } from "./chunk_accumulator.ts";
 export { redactUrl } from "./stream_watchdog.ts";
 export type { StreamTimeout, WatchStreamOptions } from "./stream_watchdog.ts";
 export { buildSystemPrompt } from "./system_prompt.ts";

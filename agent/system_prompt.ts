@@ -22,6 +22,7 @@ export interface SystemPromptInput {
 const PLATFORM_NOTES: Record<Platform, string> = {
   api_server: "You are reached through an OpenAI-compatible HTTP API.",
   telegram: "You are chatting on Telegram. Keep replies readable on a phone; Markdown is rendered.",
+  discord: "You are chatting on Discord. Keep replies short and readable; Markdown is rendered.",
   slack: "You are chatting on Slack. Keep replies short and readable; Markdown is rendered.",
   cli: "You are chatting in a terminal.",
 };

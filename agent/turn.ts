@@ -22,6 +22,15 @@ export interface RunOptions {
   approvals?: TurnApprovals;
 }
 
+/** Options for a front door's view of a turn ({@link turnEvents}, {@link runTurn}). */
+export interface TurnEventOptions extends RunOptions {
+  /**
+   * `streaming.*` of the configuration: false holds text (and reasoning) back and releases each
+   * stretch of it as one delta when it ends ({@link holdTextPerSegment}). Default true.
+   */
+  streamText?: boolean;
+}
+
 /**
  * Something that runs agent turns: the Agent, or a test double.
  *
@@ -135,23 +144,61 @@ export async function driveTurn(
 export function runTurn(
   runner: TurnRunner,
   turn: AgentTurn,
-  options: RunOptions & { onEvent?: (event: AgentEvent) => void } = {},
+  options: TurnEventOptions & { onEvent?: (event: AgentEvent) => void } = {},
 ): Promise<TurnResult> {
-  return driveTurn(
-    settleTurn(startRun(runner, turn, options), options),
-    options.onEvent,
-  );
+  return driveTurn(turnEvents(runner, turn, options), options.onEvent);
 }
 
 /**
- * `runner.run(turn)` as settled events: what a renderer iterates.
+ * `runner.run(turn)` as settled events, text held per segment when streaming is off: what a
+ * renderer iterates.
  */
 export function turnEvents(
   runner: TurnRunner,
   turn: AgentTurn,
-  options: RunOptions = {},
+  options: TurnEventOptions = {},
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  return settleTurn(startRun(runner, turn, options), options);
+  const events = settleTurn(startRun(runner, turn, options), options);
+  return options.streamText === false ? holdTextPerSegment(events) : events;
+}
+
+/**
+ * Streaming off, implemented once: text and reasoning deltas are held back, and each unbroken
+ * stretch of one kind is released as a single delta just before the next other event (a tool
+ * call, a segment break, `final`…). Every other event passes through in order.
+ */
+export async function* holdTextPerSegment(
+  events: AsyncGenerator<AgentEvent, TurnResult>,
+): AsyncGenerator<AgentEvent, TurnResult> {
+  let held = "";
+  let kind: "text_delta" | "reasoning_delta" = "text_delta";
+  const release = (): AgentEvent | null => {
+    if (!held) return null;
+    const event = { type: kind, delta: held } as AgentEvent;
+    held = "";
+    return event;
+  };
+  for (;;) {
+    const next = await events.next();
+    if (next.done) {
+      const last = release();
+      if (last) yield last;
+      return next.value;
+    }
+    const event = next.value;
+    if (event.type === "text_delta" || event.type === "reasoning_delta") {
+      if (event.type !== kind) {
+        const other = release();
+        if (other) yield other;
+        kind = event.type;
+      }
+      held += event.delta;
+      continue;
+    }
+    const pending = release();
+    if (pending) yield pending;
+    yield event;
+  }
 }
 
 /** A run that has not started when `signal` is already aborted; a runner that throws at once. */

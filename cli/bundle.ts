@@ -14,6 +14,7 @@ import { describeError } from "../lib/mod.ts";
 export const EMBEDDED_WORKERS = [
   { name: "telegram", entry: "platforms/telegram/worker.ts" },
   { name: "slack", entry: "platforms/slack/worker.ts" },
+  { name: "discord", entry: "platforms/discord/worker.ts" },
 ] as const;
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -30,6 +31,11 @@ export function prepareWorkerSource(source: string): string {
   const patched = source.replaceAll(
     "__deno_internal_createRequire(import.meta.url)",
     `__deno_internal_createRequire(${JSON.stringify(REQUIRE_BASE)})`,
+  ).replaceAll(
+    // @discordjs/ws computes its folder when it loads, for a worker-thread sharding strategy
+    // Herald does not use; any file URL will do there too.
+    "fileURLToPath(import.meta.url)",
+    `fileURLToPath(${JSON.stringify(REQUIRE_BASE)})`,
   );
   if (patched.includes("import.meta.url")) {
     throw new Error(

@@ -51,6 +51,8 @@ export function compileArgs(target: string): string[] {
     "platforms/telegram/worker.ts",
     "--include",
     "platforms/slack/worker.ts",
+    "--include",
+    "platforms/discord/worker.ts",
     "--target",
     target,
     "--output",

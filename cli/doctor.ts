@@ -33,6 +33,7 @@ export async function runDoctor(resolved: ResolvedConfig, io: CliIo): Promise<nu
     await checkLlm(resolved),
     await checkKv(resolved),
     await checkTelegram(resolved),
+    await checkDiscord(resolved),
     await checkSlack(resolved),
     await checkPort(resolved),
     await checkSandbox(resolved),
@@ -285,4 +286,43 @@ export async function checkSlack(resolved: ResolvedConfig): Promise<CheckResult>
     }
   }
   return { ok: true, line: `Slack: the tokens belong to @${auth.user} in ${auth.team} (${mode}).` };
+}
+
+/** The Discord bot token is accepted (`GET /users/@me`). */
+export async function checkDiscord(resolved: ResolvedConfig): Promise<CheckResult> {
+  const { bot_token: token, api_root: apiRoot } = resolved.config.discord;
+  if (!token) {
+    return { ok: null, line: "Discord: not configured (set DISCORD_BOT_TOKEN to enable it)." };
+  }
+  const root = apiRoot.replace(/\/+$/, "");
+  let response: Response;
+  try {
+    response = await fetch(`${root}/v10/users/@me`, {
+      headers: { authorization: `Bot ${token}` },
+      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    });
+  } catch (error) {
+    return {
+      ok: false,
+      line: `Discord: cannot reach ${root} (${
+        reason(error)
+      }). Fix: check the network or discord.api_root (DISCORD_API_ROOT).`,
+    };
+  }
+  const body = await response.json().catch(() => undefined) as { username?: string } | undefined;
+  if (response.status === 401) {
+    return {
+      ok: false,
+      line: "Discord: the bot token was rejected. Fix: reset the token in the Developer Portal " +
+        "(Bot → Reset Token) and put it in DISCORD_BOT_TOKEN.",
+    };
+  }
+  if (!response.ok) {
+    return {
+      ok: false,
+      line: `Discord: /users/@me failed (HTTP ${response.status}). Fix: check DISCORD_BOT_TOKEN ` +
+        "and discord.api_root.",
+    };
+  }
+  return { ok: true, line: `Discord: the token belongs to @${body?.username ?? "?"}.` };
 }

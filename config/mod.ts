@@ -15,6 +15,7 @@ export {
   NamedKeySchema,
 } from "./schema.ts";
 export type { Config, ResolvedConfig } from "./schema.ts";
+export { streamingFor, type StreamingFrontDoor } from "./streaming.ts";
 export { DEFAULT_TOOLSET, TOOLSET_ENTRY } from "./schema.ts";
 export {
   MCP_APPROVAL_POLICIES,

@@ -232,11 +232,12 @@ export const ConfigSchema = z.object({
       "Stream replies token by token where the platform allows it.",
     ),
     telegram: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Telegram."),
+    discord: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Discord."),
     slack: doc(z.boolean().optional(), "Overrides `streaming.enabled` for Slack."),
     api_server: doc(z.boolean().optional(), "Overrides `streaming.enabled` for the HTTP API."),
     edit_interval: doc(
       seconds.default(1.5),
-      "Seconds between message edits (Telegram, Slack) while a reply streams.",
+      "Seconds between message edits (Telegram, Discord, Slack) while a reply streams.",
     ),
     min_tokens: doc(
       z.number().int().min(0).default(20),
@@ -279,6 +280,34 @@ export const ConfigSchema = z.object({
       z.string().optional(),
       ["TELEGRAM_WEBHOOK_SECRET"],
       "Secret token Telegram sends with webhook calls (letters, digits, `_` and `-`). Held to the API key strength rule: at least 16 characters and not a placeholder. Default: derived from the bot token.",
+    ),
+  }).prefault({}),
+  discord: z.object({
+    bot_token: env(z.string().optional(), ["DISCORD_BOT_TOKEN"], "Enables the Discord bot."),
+    api_root: env(
+      z.url().default("https://discord.com/api"),
+      ["DISCORD_API_ROOT"],
+      "Discord REST API base URL; the gateway URL is asked from it (an emulator in tests).",
+    ),
+    allowed_users: env(
+      stringList.default([]),
+      ["DISCORD_ALLOWED_USERS"],
+      "Discord user ids or usernames allowed to talk to the bot (comma-separated in the environment).",
+    ),
+    allow_all_users: env(
+      z.boolean().default(false),
+      ["DISCORD_ALLOW_ALL_USERS"],
+      "Let anyone talk to the bot.",
+    ),
+    reply_to_mode: env(
+      z.enum(["off", "first", "all"]).default("first"),
+      ["DISCORD_REPLY_TO_MODE"],
+      "Which reply chunks reference (reply to) the user's message: off, first or all.",
+    ),
+    require_mention: env(
+      z.boolean().default(true),
+      ["DISCORD_REQUIRE_MENTION"],
+      "In server channels and threads, answer only when mentioned or replied to.",
     ),
   }).prefault({}),
   slack: z.object({
@@ -456,6 +485,7 @@ export const ConfigSchema = z.object({
   toolsets: z.object({
     api_server: doc(toolset(), "Tools offered on the HTTP API."),
     telegram: doc(toolset(), "Tools offered on Telegram."),
+    discord: doc(toolset(), "Tools offered on Discord."),
     slack: doc(toolset(), "Tools offered on Slack."),
     cli: doc(toolset(), "Tools offered in `herald chat`."),
   }).prefault({}),

@@ -30,6 +30,7 @@ import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
 import { describeError, isRemoteKvPath } from "../lib/mod.ts";
+import { streamingFor } from "../config/mod.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -207,7 +208,7 @@ export async function startGateway(
       agent: runtime.agent,
       runs,
       maxBodyBytes: config.api_server.max_body_bytes,
-      streamTokens: config.streaming.api_server ?? config.streaming.enabled,
+      streamTokens: streamingFor(config, "api_server"),
       approvals: httpApprovals,
     }),
     ...responsesRoutes({
@@ -224,8 +225,7 @@ export async function startGateway(
       contextTokens: config.model.context_tokens,
       toolOrigins: () => toolOrigins,
       approvals: httpApprovals,
-      // Streaming off: hold text back until its item closes, so it arrives as one delta.
-      coalesceMs: (config.streaming.api_server ?? config.streaming.enabled) ? undefined : 2e9,
+      streamTokens: streamingFor(config, "api_server"),
     }),
     ...(endpoint?.routes ?? []),
   ];
@@ -253,36 +253,44 @@ export async function startGateway(
       });
     }
   }
-  let slack: PlatformHandle | undefined;
-  let slackProblem = "";
-  if (config.slack.bot_token) {
-    const { slackSpec, startPlatform } = await import("../platforms/mod.ts");
+  // Discord and Slack: a configuration mistake stops that platform alone, with one line.
+  const problems: Record<string, string> = {};
+  const startChat = async (
+    name: "discord" | "slack",
+    label: string,
+  ): Promise<PlatformHandle | undefined> => {
+    const { discordSpec, slackSpec, startPlatform } = await import("../platforms/mod.ts");
     try {
-      slack = await startPlatform(slackSpec(resolved), {
+      const spec = name === "discord" ? discordSpec(resolved) : slackSpec(resolved);
+      const handle = await startPlatform(spec, {
         config: resolved,
         agent: runtime.agent,
         sessions: new SessionStore<ChatMessage>(runtime.kv),
         kv: runtime.kv,
         log,
       });
+      if (handle.handleWebhook && handle.webhookPath) {
+        const webhook = handle.handleWebhook.bind(handle);
+        routes.push({
+          method: "POST",
+          path: handle.webhookPath,
+          auth: false,
+          // Bad signatures count against the failed-auth throttle; the platform never waits.
+          verify: (req) => handle.verifyWebhook?.(req) ?? false,
+          handler: webhook,
+        });
+      }
+      return handle;
     } catch (error) {
-      // A configuration mistake stops Slack alone, with one line saying what to set.
-      slackProblem = describeError(error);
-      log(`Slack: ${slackProblem}`);
+      problems[name] = describeError(error);
+      log(`${label}: ${problems[name]}`);
+      return undefined;
     }
-    if (slack?.handleWebhook && slack.webhookPath) {
-      const webhook = slack.handleWebhook.bind(slack);
-      const handle = slack;
-      routes.push({
-        method: "POST",
-        path: slack.webhookPath,
-        auth: false,
-        // Bad signatures count against the failed-auth throttle; Slack itself never waits.
-        verify: (req) => handle.verifyWebhook?.(req) ?? false,
-        handler: webhook,
-      });
-    }
-  }
+  };
+  const discord = config.discord.bot_token ? await startChat("discord", "Discord") : undefined;
+  const slack = config.slack.bot_token ? await startChat("slack", "Slack") : undefined;
+  const platformLine = (handle: PlatformHandle | undefined, name: string, running: string) =>
+    handle ? running : problems[name] ? "off (configuration error, see above)" : "off";
 
   const handler = createApp({
     routes,
@@ -309,7 +317,7 @@ export async function startGateway(
   } catch (error) {
     // Nothing may be left running: the bot and the store were started for a server that
     // cannot be.
-    await telegram?.stop();
+    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
     await runtime.close();
     if (error instanceof Deno.errors.AddrInUse) {
       throw new PortInUseError(config.api_server.host, config.api_server.port);
@@ -337,7 +345,7 @@ export async function startGateway(
   const close = async () => {
     await endpoint?.close();
     await mcpServers?.close();
-    await Promise.all([telegram?.stop(), slack?.stop()]);
+    await Promise.all([telegram?.stop(), discord?.stop(), slack?.stop()]);
     await runtime.close();
     resolveFinished();
   };
@@ -365,12 +373,13 @@ export async function startGateway(
     `  Workspace   ${resolved.workspace}`,
     `  Sandbox     ${runtime.sandbox.status().summary}`,
     `  Telegram    ${telegram ? (telegram.webhookPath ? "webhook" : "long polling") : "off"}`,
+    `  Discord     ${platformLine(discord, "discord", "gateway")}`,
     `  Slack       ${
-      slack
-        ? (slack.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode")
-        : slackProblem
-        ? "off (configuration error, see above)"
-        : "off"
+      platformLine(
+        slack,
+        "slack",
+        slack?.webhookPath ? `HTTP events on ${slack.webhookPath}` : "Socket Mode",
+      )
     }`,
     ...(url && endpoint
       ? [

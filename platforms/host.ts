@@ -50,7 +50,7 @@ export type WebhookVerdict =
 /** What the host needs to know about one platform; each platform folder provides one. */
 export interface PlatformSpec {
   /** The platform's name: session ids, the inbox's KV prefix, the toolset. */
-  name: Extract<Platform, "telegram" | "slack">;
+  name: Extract<Platform, "telegram" | "discord" | "slack">;
   /** The name in log lines: "Telegram". */
   label: string;
   /** The worker's entry, from source; a bundle embeds it under `name`. */

@@ -31,6 +31,14 @@ export {
   verifySlackRequest,
 } from "./slack/mod.ts";
 
+export {
+  DISCORD_MESSAGE_LIMIT,
+  type DiscordSettings,
+  discordSpec,
+  escapeDiscordMarkdown,
+  markdownForDiscord,
+} from "./discord/mod.ts";
+
 // Durability and distribution
 export { type InboxEntry, UpdateInbox } from "./update_inbox.ts";
 export type { PlatformUpdate, ReplyToMode } from "./protocol.ts";

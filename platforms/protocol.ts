@@ -23,6 +23,9 @@ export const ContentPartSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("image_url"), image_url: z.object({ url: z.string() }) }),
 ]);
 
+/** A part of a user message's content. */
+export type ContentPart = z.infer<typeof ContentPartSchema>;
+
 /** Which chunks of a reply quote (or thread under) the user's message. */
 export const ReplyToModeSchema = z.enum(["off", "first", "all"]);
 

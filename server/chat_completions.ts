@@ -3,7 +3,7 @@
  * Chat Completions object or SSE stream.
  * @module
  */
-import type { AgentEvent, TurnResult, TurnRunner } from "../agent/mod.ts";
+import type { TurnResult, TurnRunner } from "../agent/mod.ts";
 import { parseBody, readJsonBody } from "./body.ts";
 import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
 import {
@@ -99,7 +99,7 @@ async function handleChatCompletion(
       text: true,
     })
     : deps.agent;
-  const call = { req, ctx, runs: deps.runs, runner, turn };
+  const call = { req, ctx, runs: deps.runs, runner, turn, streamText: deps.streamTokens };
   if (!request.stream) {
     return await answerPlain(call, {
       respond: (final) => {
@@ -114,33 +114,13 @@ async function handleChatCompletion(
     keepAliveMs: deps.keepAliveMs,
     render: async (events, writer) => {
       await renderChatCompletionStream(
-        deps.streamTokens === false ? coalesceText(events) : events,
+        events,
         writer,
         { ...identity, includeUsage: request.stream_options?.include_usage === true },
       );
     },
     fail: endChatStreamWithError,
   });
-}
-
-/** Holds text deltas back and releases each segment's text as one delta. */
-export async function* coalesceText(events: AsyncIterable<AgentEvent>): AsyncGenerator<AgentEvent> {
-  let held = "";
-  for await (const event of events) {
-    if (event.type === "text_delta") {
-      held += event.delta;
-      continue;
-    }
-    if (
-      held && (event.type === "segment_break" || event.type === "final" ||
-        event.type === "tool_call_started")
-    ) {
-      yield { type: "text_delta", delta: held };
-      held = "";
-    }
-    yield event;
-  }
-  if (held) yield { type: "text_delta", delta: held };
 }
 
 /** The non-streamed `chat.completion` object. */

@@ -8,6 +8,7 @@
 import {
   type AgentEvent,
   type AgentTurn,
+  holdTextPerSegment,
   turnEvents,
   type TurnResult,
   type TurnRunner,
@@ -29,6 +30,8 @@ export interface TurnCall {
   turn: AgentTurn;
   /** Called once the run has finished, whatever happened (e.g. releases a conversation). */
   onFinished?: () => void;
+  /** `streaming.api_server`: false releases each stretch of text as one delta. Default true. */
+  streamText?: boolean;
 }
 
 /** How a plain (non-streamed) answer is built. */
@@ -63,7 +66,10 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
   const onAbort = () => run.abort("client disconnected");
   call.req.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    const events = turnEvents(call.runner, call.turn, { signal: run.signal });
+    const events = turnEvents(call.runner, call.turn, {
+      signal: run.signal,
+      streamText: call.streamText,
+    });
     let result: TurnResult;
     for (;;) {
       const next = await events.next();
@@ -95,7 +101,10 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
   call.req.signal.addEventListener("abort", onEarlyAbort, { once: true });
   let handedOver = false;
   try {
-    const started = await startTurn(call.runner, call.turn, { signal: run.signal });
+    const started = await startTurn(call.runner, call.turn, {
+      signal: run.signal,
+      streamText: call.streamText,
+    });
     if ("failed" in started) {
       recordOutcome(call.ctx, started.failed, run.signal);
       return errorResponse(turnError(started.failed));
@@ -147,14 +156,17 @@ export type TurnStart =
 export async function startTurn(
   runner: TurnRunner,
   turn: AgentTurn,
-  options: { signal: AbortSignal },
+  options: { signal: AbortSignal; streamText?: boolean },
 ): Promise<TurnStart> {
-  const events = turnEvents(runner, turn, options);
+  // The hand-over waits for the first event only; streaming off holds text after it, so the
+  // headers (and keep-alives) still go out as soon as the turn is under way.
+  const events = turnEvents(runner, turn, { signal: options.signal });
   const first = await events.next();
   if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
     return { failed: first.value.result };
   }
-  return { events: prepend(first, events) };
+  const all = prepend(first, events);
+  return { events: options.streamText === false ? holdTextPerSegment(all) : all };
 }
 
 /** The request-log view of a turn's result. */

@@ -57,9 +57,21 @@ async function findCgroups(): Promise<CgroupSupport> {
   }
   // v1 and v2 do not mix for one controller: prefer v1 when it has pids (hybrid hosts).
   const v1 = parents.filter((p) => p.version === 1);
-  return {
-    parents: v1.some((p) => p.controller === "pids") ? v1 : parents.filter((p) => p.version === 2),
-  };
+  const chosen = v1.some((p) => p.controller === "pids")
+    ? v1
+    : parents.filter((p) => p.version === 2);
+  for (const parent of chosen) await removeStale(parent.dir);
+  return { parents: chosen };
+}
+
+/** Removes the empty cgroups a Herald process that is gone left behind (it crashed mid-call). */
+async function removeStale(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    const pid = /^herald-sandbox-(\d+)-\d+$/.exec(entry.name)?.[1];
+    if (!pid || Number(pid) === Deno.pid) continue;
+    const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+    if (!alive) await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+  }
 }
 
 /** True when a child folder can be made in `dir` and has `file` (the controller is active). */

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from "../../config/mod.ts";
 import type { PlatformSpec, WebhookVerdict } from "../host.ts";
 import { type SlackDelivery, type SlackSettings, toPlatformUpdate } from "./protocol.ts";
 import { constantTimeEqual } from "../../lib/mod.ts";
+import { streamingFor } from "../../config/mod.ts";
 
 /** Slack's hosts the worker may reach beside the configured API root: Socket Mode and files. */
 const SLACK_HOSTS = ["slack.com", "wss-primary.slack.com", "wss-backup.slack.com"];
@@ -40,7 +41,7 @@ export function slackSpec(resolved: ResolvedConfig): PlatformSpec {
     replyToMode: s.reply_to_mode,
     requireMention: s.require_mention,
     streaming: {
-      enabled: config.streaming.slack ?? config.streaming.enabled,
+      enabled: streamingFor(config, "slack"),
       editIntervalMs: config.streaming.edit_interval * 1000,
       minTokens: config.streaming.min_tokens,
     },

@@ -10,6 +10,7 @@ import { startPlatform } from "../host.ts";
 import { allowsNobody } from "./access.ts";
 import { type TelegramSettings, toPlatformUpdate, UpdateSchema } from "./protocol.ts";
 import { constantTimeEqual, sha256Hex } from "../../lib/mod.ts";
+import { streamingFor } from "../../config/mod.ts";
 
 /** What startTelegram needs. */
 export type TelegramOptions = PlatformHostOptions;
@@ -54,7 +55,7 @@ export async function telegramSpec(resolved: ResolvedConfig): Promise<PlatformSp
     requireMention: t.require_mention,
     toolProgress: t.tool_progress,
     streaming: {
-      enabled: config.streaming.telegram ?? config.streaming.enabled,
+      enabled: streamingFor(config, "telegram"),
       editIntervalMs: config.streaming.edit_interval * 1000,
       minTokens: config.streaming.min_tokens,
     },

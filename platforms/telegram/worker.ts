@@ -5,7 +5,7 @@
  * @module
  */
 // Must stay the first import: it runs before grammY's dependencies read the environment.
-import "./no_env_shim.ts";
+import "../no_env_shim.ts";
 import { runPlatformWorker } from "../worker_runtime.ts";
 import { TelegramBot, telegramFatalLine } from "./bot.ts";
 

@@ -57,7 +57,10 @@ async function startBackground(
   const timer = setInterval(() => persist().catch(() => {}), 250);
   (async () => {
     try {
-      const events = turnEvents(turnRunner(prepared, deps), prepared.turn, { signal: run.signal });
+      const events = turnEvents(turnRunner(prepared, deps), prepared.turn, {
+        signal: run.signal,
+        streamText: deps.streamTokens,
+      });
       const result = await driveTurn(events, (event) => {
         if (event.type !== "final") emitter.handle(event);
       });

@@ -5,10 +5,10 @@
  * @module
  */
 import { Agent } from "../../agent/mod.ts";
-import { UpstreamError } from "../../agent/mod.ts";
+import { ChunkAccumulator, UpstreamError } from "../../agent/mod.ts";
 import { HeraldError, InvalidRequestError } from "../errors.ts";
 import type { LlmClient } from "../../agent/mod.ts";
-import { type ChatMessage, emptyUsage, textOf, type Usage } from "../../agent/mod.ts";
+import { type ChatMessage, textOf, type Usage } from "../../agent/mod.ts";
 import { z } from "zod";
 import { parseBody, readJsonBody } from "../body.ts";
 import { jsonResponse } from "../error_envelope.ts";
@@ -46,18 +46,9 @@ const ENTRY_CHARS = 4_000;
  */
 export function llmSummariser(llm: Pick<LlmClient, "stream">): Summariser {
   return async (prompt, signal) => {
-    let text = "";
-    const usage = emptyUsage();
-    for await (const chunk of llm.stream({ messages: prompt as never }, signal)) {
-      const delta = chunk.choices?.[0]?.delta?.content;
-      if (delta) text += delta;
-      if (chunk.usage) {
-        usage.prompt_tokens += chunk.usage.prompt_tokens;
-        usage.completion_tokens += chunk.usage.completion_tokens;
-        usage.total_tokens += chunk.usage.total_tokens;
-      }
-    }
-    return { text: text.trim(), usage };
+    const acc = new ChunkAccumulator();
+    for await (const chunk of llm.stream({ messages: prompt as never }, signal)) acc.add(chunk);
+    return { text: acc.text.trim(), usage: acc.usage };
   };
 }
 

@@ -83,6 +83,7 @@ async function startTurn(
       runner: turnRunner(prepared, deps),
       turn: prepared.turn,
       onFinished: stored,
+      streamText: deps.streamTokens,
     };
     if (request.stream) return await answerStreamed(call, prepared, deps);
     return await answerJson(call, prepared, deps);

@@ -30,9 +30,14 @@ export interface ResponsesDeps {
   keepAliveMs?: number;
   /**
    * Text delta coalescing window; default 0 (each delta sent as it arrives, joined only while
-   * the client lags). Streaming off holds an item's text until it closes.
+   * the client lags).
    */
   coalesceMs?: number;
+  /**
+   * `streaming.api_server`: when false, streams still carry events, but each stretch of text
+   * arrives as one delta when it ends instead of token by token. Default true.
+   */
+  streamTokens?: boolean;
   /** Running responses; one registry per app. */
   live: LiveRuns;
   /**

@@ -229,6 +229,7 @@ class ResponsesSocket {
       if (this.#closed) return;
       const started = await startTurn(turnRunner(prepared, deps), prepared.turn, {
         signal: run.signal,
+        streamText: deps.streamTokens,
       });
       if ("failed" in started) throw turnError(started.failed);
       const emitter = new ResponseEmitter(prepared.base, (e) => this.#send(e), {

@@ -3,9 +3,11 @@ import {
   type AgentEvent,
   driveTurn,
   failedResult,
+  holdTextPerSegment,
   interruptedResult,
   runTurn,
   settleTurn,
+  turnEvents,
   type TurnResult,
   type TurnRunner,
 } from "../../agent/mod.ts";
@@ -114,4 +116,47 @@ Deno.test("failedResult carries a code and no HTTP status", () => {
   const result = failedResult({ message: "no upstream", code: "upstream_unreachable" });
   assert.equal(result.status, "failed");
   assert.deepEqual(result.error, { message: "no upstream", code: "upstream_unreachable" });
+});
+
+Deno.test("streaming off releases each stretch of text or reasoning as one delta, in order", async () => {
+  const source = (async function* (): AsyncGenerator<AgentEvent, TurnResult> {
+    yield { type: "reasoning_delta", delta: "thin" };
+    yield { type: "reasoning_delta", delta: "king" };
+    yield { type: "text_delta", delta: "Hel" };
+    yield { type: "text_delta", delta: "lo" };
+    yield { type: "segment_break" };
+    yield { type: "text_delta", delta: "Bye" };
+    yield { type: "final", result: done };
+    return done;
+  })();
+  const seen: AgentEvent[] = [];
+  const result = await driveTurn(holdTextPerSegment(source), (e) => seen.push(e));
+  assert.deepEqual(seen, [
+    { type: "reasoning_delta", delta: "thinking" },
+    { type: "text_delta", delta: "Hello" },
+    { type: "segment_break" },
+    { type: "text_delta", delta: "Bye" },
+    { type: "final", result: done },
+  ]);
+  assert.equal(result, done);
+});
+
+Deno.test("turnEvents holds text per segment only when streaming is off", async () => {
+  const runner: TurnRunner = {
+    run: async function* () {
+      yield { type: "text_delta", delta: "a" };
+      yield { type: "text_delta", delta: "b" };
+      yield { type: "final", result: done };
+      return done;
+    },
+  };
+  const deltas = async (streamText: boolean) => {
+    const seen: string[] = [];
+    await driveTurn(turnEvents(runner, { platform: "cli", messages: [] }, { streamText }), (e) => {
+      if (e.type === "text_delta") seen.push(e.delta);
+    });
+    return seen;
+  };
+  assert.deepEqual(await deltas(true), ["a", "b"]);
+  assert.deepEqual(await deltas(false), ["ab"]);
 });

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { runHerald, withTempHome } from "./_run.ts";
+import { FakeDiscord } from "../fakes/fake_discord.ts";
 import { FakeSlack } from "../fakes/fake_slack.ts";
 
 const TOKEN = "123456:GOODTOKENGOODTOKEN";
@@ -55,15 +56,16 @@ Deno.test("doctor passes every check against a healthy setup", async () => {
       });
       assertEquals(run.code, 0, run.stdout + run.stderr);
       const lines = run.stdout.trim().split("\n");
-      assertEquals(lines.length, 6, run.stdout);
-      assert(lines[3].startsWith("– Slack: not configured"), lines[3]);
+      assertEquals(lines.length, 7, run.stdout);
+      assert(lines[3].startsWith("– Discord: not configured"), lines[3]);
+      assert(lines[4].startsWith("– Slack: not configured"), lines[4]);
       for (const line of lines.filter((l) => !l.startsWith("– "))) {
         assert(line.startsWith("✓ "), line);
       }
       assert(lines[0].includes('offers "fake-model"'));
       assert(lines[2].includes("@herald_test_bot"));
-      assert(lines[5].includes("Sandbox: bubblewrap"), lines[5]);
-      assert(lines[5].includes("proven: a write outside the workspace failed"), lines[5]);
+      assert(lines[6].includes("Sandbox: bubblewrap"), lines[6]);
+      assert(lines[6].includes("proven: a write outside the workspace failed"), lines[6]);
       assertEquals(upstream.seenAuth, ["Bearer sk-upstream-key"]);
       assert(!run.stdout.includes(TOKEN), "the bot token is never printed");
     });
@@ -94,7 +96,7 @@ Deno.test("doctor fails with a fix for a missing model, a bad token and a busy p
       assert(lines[0].includes("llama3.1:latest") && lines[0].includes("Fix:"), lines[0]);
       assert(lines[1].startsWith("✓ Database:"), lines[1]);
       assert(lines[2].startsWith("✗ Telegram: the bot token was rejected. Fix:"), lines[2]);
-      assert(lines[4].includes("is in use. Fix:"), lines[4]);
+      assert(lines[5].includes("is in use. Fix:"), lines[5]);
       assert(!run.stdout.includes("WRONGWRONGWRONGWRONG"));
     });
   } finally {
@@ -159,6 +161,33 @@ Deno.test("doctor checks the Slack tokens: accepted, or rejected with the fix", 
     });
   } finally {
     await slack.close();
+    await upstream.shutdown();
+  }
+});
+
+Deno.test("doctor checks the Discord token: accepted, or rejected with the fix", async () => {
+  const upstream = startFakeUpstream(["llama3.1:latest"]);
+  const discord = new FakeDiscord();
+  try {
+    await withTempHome(async (home) => {
+      const env = {
+        OPENAI_BASE_URL: `http://127.0.0.1:${upstream.addr.port}/v1`,
+        HERALD_MODEL: "llama3.1",
+        DISCORD_API_ROOT: discord.apiRoot,
+        DISCORD_BOT_TOKEN: discord.token,
+      };
+      const good = await runHerald(["doctor", "--port", String(freePort())], { home, env });
+      assert(good.stdout.includes("✓ Discord: the token belongs to @herald."), good.stdout);
+      const bad = await runHerald(["doctor", "--port", String(freePort())], {
+        home,
+        env: { ...env, DISCORD_BOT_TOKEN: "wrong-token-value" },
+      });
+      assertEquals(bad.code, 1, bad.stdout);
+      assert(bad.stdout.includes("✗ Discord: the bot token was rejected. Fix:"), bad.stdout);
+      assert(!bad.stdout.includes("wrong-token-value"), "tokens are never printed");
+    });
+  } finally {
+    await discord.close();
     await upstream.shutdown();
   }
 });

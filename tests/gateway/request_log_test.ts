@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { RequestLogEntry } from "../../server/mod.ts";
+import { auditDir, readAuditTrail } from "../../store/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 
@@ -99,4 +100,48 @@ Deno.test("a completed request is logged as completed; log.format text gives one
   while (log.lines.length === 0) await new Promise((r) => setTimeout(r, 10));
   assert.match(log.lines[0], /^\d\d:\d\d:\d\d POST \/v1\/chat\/completions 200 completed \d+ms /);
   assert.ok(!log.lines[0].includes("\x1b["), "no colour when the sink is not a terminal");
+});
+
+Deno.test("a named key is in the log line, and its turn's tool calls in the audit trail", async () => {
+  await using llm = await FakeLlm.start();
+  llm.enqueue(
+    {
+      toolCalls: [
+        { name: "terminal", arguments: JSON.stringify({ command: "echo one" }) },
+        { name: "terminal", arguments: JSON.stringify({ command: "echo two" }) },
+      ],
+    },
+    { text: "both ran" },
+  );
+  const log = sink();
+  const named = "ci-key-5c2e9a7b1d04f3a8";
+  await using gw = await startTestGateway({
+    upstream: llm.baseUrl,
+    key: KEY,
+    requestLog: log.log,
+    configYaml: `api_server:\n  keys:\n    - name: ci\n      key: ${named}\n      scope: full\n`,
+  });
+  const res = await fetch(`${gw.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${named}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "herald", messages: [{ role: "user", content: "run both" }] }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  await res.json();
+  const entry = await log.entry("/v1/chat/completions");
+  assert.equal(entry.key, "ci");
+  assert.equal(entry.outcome, "completed");
+
+  await gw.gateway.runtime.audit!.flushed();
+  const records = await readAuditTrail(auditDir(gw.home));
+  assert.equal(records.length, 2);
+  assert.deepEqual(records.map((r) => (r.arguments as { command: string }).command), [
+    "echo one",
+    "echo two",
+  ]);
+  for (const record of records) {
+    assert.equal(record.front_door, "api_server");
+    assert.equal(record.actor, "key:ci");
+    assert.equal(record.outcome, "ok");
+  }
 });

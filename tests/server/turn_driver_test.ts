@@ -92,3 +92,18 @@ Deno.test("a Responses stream whose save fails ends with error, response.failed 
   assert.equal(logged[0].requestId, "resp-1");
   assert.equal(((logged[0].error as Error).cause as Error).message, "disk full");
 });
+
+Deno.test("streaming off: a streamed Responses turn sends each item's text as one delta", async () => {
+  await using s = await startResponsesServer({ streamTokens: false });
+  s.llm.enqueue({ text: ["Hel", "lo ", "wor", "ld"] });
+  const res = await fetch(`${s.url}/v1/responses`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TEST_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "h", input: "hi", stream: true }),
+  });
+  const events = (await res.text()).split("\n\n").filter((f) => f.startsWith("event:"))
+    .map((f) => JSON.parse(f.split("\n")[1].slice(6)));
+  const deltas = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta);
+  assert.deepEqual(deltas, ["Hello world"]);
+  assert.equal(events.at(-1).type, "response.completed");
+});

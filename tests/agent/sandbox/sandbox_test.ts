@@ -106,3 +106,16 @@ Deno.test("a call that grabs more memory than tools.sandbox_limits allows is sto
   assert.notEqual(result.code, 0);
   assert.doesNotMatch(result.stdout.text(), /survived 200000000/);
 });
+
+Deno.test("cgroups left by a Herald process that died are removed at the next start", async () => {
+  const stale = "/sys/fs/cgroup/pids/herald-sandbox-999999-1";
+  const made = await Deno.mkdir(stale).then(() => true, () => false);
+  if (!made) return; // No writable pids cgroup here (not root): nothing is ever left behind.
+  const script = 'import { cgroupSupport } from "./agent/mod.ts"; await cgroupSupport();';
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--unstable-kv", script],
+    cwd: new URL("../../../", import.meta.url),
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  await assert.rejects(Deno.stat(stale), Deno.errors.NotFound);
+});

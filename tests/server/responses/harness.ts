@@ -22,6 +22,7 @@ export async function startResponsesServer(
   options: TestServerOptions & {
     kv?: Deno.Kv;
     coalesceMs?: number;
+    streamTokens?: boolean;
     contextTokens?: number;
     websocketMaxMinutes?: number;
     maxConcurrentRuns?: number;
@@ -41,6 +42,7 @@ export async function startResponsesServer(
         maxBodyBytes: 10 * 1024 * 1024,
         keepAliveMs: options.keepAliveMs,
         coalesceMs: options.coalesceMs ?? 0,
+        streamTokens: options.streamTokens,
         contextTokens: options.contextTokens,
         websocketMaxMinutes: options.websocketMaxMinutes,
         maxConcurrentRuns: options.maxConcurrentRuns,
