@@ -150,6 +150,34 @@ export async function startBotApi(): Promise<BotApi> {
   return { child, apiRoot: root, token };
 }
 
+/** The fake Discord and Slack, in their own process. */
+export interface ChatFakes {
+  child: Child;
+  discord: { apiRoot: string; token: string };
+  slack: { apiRoot: string; botToken: string; appToken: string };
+}
+
+/** Starts bench/fake_chat_servers.ts (the test fakes) in its own process. */
+export async function startChatFakes(): Promise<ChatFakes> {
+  const child = new Child(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "bench/fake_chat_servers.ts")],
+      env: childEnv({}),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "inherit",
+    }),
+  );
+  const [, dRoot, dToken, sRoot, sBot, sApp] = await child.waitForLine(
+    /^listening (\S+) (\S+) (\S+) (\S+) (\S+)/,
+  );
+  return {
+    child,
+    discord: { apiRoot: dRoot, token: dToken },
+    slack: { apiRoot: sRoot, botToken: sBot, appToken: sApp },
+  };
+}
+
 /** Returns a port that was free a moment ago. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

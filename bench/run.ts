@@ -17,6 +17,7 @@ import { SECTIONS } from "./sections.ts";
 import { benchStartup } from "./startup.ts";
 import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
 import { benchTelegramEdits } from "./telegram_edits.ts";
+import { benchPlatformEdits } from "./platform_edits.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchTokenLag } from "./token_lag.ts";
 
@@ -31,6 +32,7 @@ const FULL = {
   streams: { streams: 1000, tokens: 100, batch: 2, intervalMs: 50 },
   store: { turns: 1000, repeats: 20 },
   telegram: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
+  chat: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
   sandbox: { calls: 100, burnSeconds: 5 },
 };
 
@@ -45,6 +47,7 @@ const QUICK: typeof FULL = {
   streams: { streams: 50, tokens: 20, batch: 2, intervalMs: 10 },
   store: { turns: 1000, repeats: 2 },
   telegram: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
+  chat: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
   sandbox: { calls: 3, burnSeconds: 1 },
 };
 
@@ -117,6 +120,8 @@ async function main(): Promise<number> {
   }
   await section("responses_store", () => benchResponsesStore(s.store));
   await section("telegram", () => benchTelegramEdits(s.telegram));
+  await section("discord", () => benchPlatformEdits("discord", s.chat));
+  await section("slack", () => benchPlatformEdits("slack", s.chat));
   await section("sandbox", () => benchSandbox(s.sandbox));
 
   const targets = checkTargets(results, quick);
@@ -169,6 +174,17 @@ function checkTargets(r: Json, quick: boolean): TargetCheck[] {
   if (bytes.length >= 2) {
     add("bytes/turn last ÷ first", bytes.at(-1)! / bytes[0], "≤ 1.1 (flat)", (v) => v <= 1.1);
   }
+  for (const [key, label] of [["discord", "Discord"], ["slack", "Slack"]] as const) {
+    const p = r[key];
+    if (p && typeof p.updates_per_minute === "number") {
+      add(
+        `${label} updates/min`,
+        p.updates_per_minute,
+        `≤ ${p.allowed_per_minute}`,
+        (v) => v <= p.allowed_per_minute,
+      );
+    }
+  }
   const t = r.telegram;
   if (t && typeof t.edits_per_minute === "number") {
     add(
@@ -209,6 +225,10 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
   );
   row("idle RSS (MB)", r.memory?.idle_rss_mb, "idle RSS (MB)");
   row("idle RSS with Telegram worker (MB)", r.memory?.idle_rss_with_telegram_mb);
+  row(
+    "idle RSS with Telegram, Discord and Slack workers (MB)",
+    r.memory?.idle_rss_with_all_platforms_mb,
+  );
   for (const [key, l] of Object.entries(r.latency ?? {}) as [string, LatencyResult][]) {
     if (typeof l !== "object" || !l || !("concurrency" in l)) continue;
     const c = l.concurrency;
@@ -289,6 +309,16 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
       "Telegram edits/min",
     );
     row("Telegram shortest gap between edits (ms)", t.min_gap_ms);
+  }
+  for (const [key, label] of [["discord", "Discord"], ["slack", "Slack"]] as const) {
+    const p = r[key];
+    if (p?.updates_per_minute === undefined) continue;
+    row(
+      `${label} updates/min (edit_interval ${p.edit_interval_s} s)`,
+      p.updates_per_minute,
+      `${label} updates/min`,
+    );
+    row(`${label} shortest gap between updates (ms)`, p.min_gap_ms);
   }
   const sb = r.sandbox;
   if (sb?.per_call) {

@@ -14,5 +14,7 @@ export const SECTIONS = [
   "streaming",
   "responses_store",
   "telegram",
+  "discord",
+  "slack",
   "sandbox",
 ] as const;

@@ -292,7 +292,12 @@ export class ReplyEditor {
     for (const chunk of chunks) {
       const replyTo = this.#replyTo();
       try {
+        // Every message call of a reply is spaced by the interval, new messages included.
+        if (this.#o.streaming) {
+          await this.#o.clock.sleep(Math.max(0, this.#nextEditAt - this.#o.clock.now()));
+        }
         await this.#sendFormatted(chunk, replyTo);
+        this.#nextEditAt = this.#o.clock.now() + this.#interval;
         this.#delivered = true;
       } catch (error) {
         // Later chunks would read out of order; stop here and say so in the log.
