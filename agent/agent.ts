@@ -27,6 +27,8 @@ import { describeError } from "../lib/mod.ts";
 /** Something that renders remembered notes for the system prompt. */
 export interface MemorySource {
   render(): Promise<string>;
+  /** The notes of the one who asks (`AgentTurn.actor`), when memory is kept per API key. */
+  forActor?(actor: string | undefined): MemorySource;
 }
 
 /** What an Agent is built from. */
@@ -79,7 +81,8 @@ export class Agent implements TurnRunner {
     const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
       .filter((n) => !clientNames.has(n))
       .filter((n) => {
-        const allowed = turn.allowedTools?.[registry.originOf(n)];
+        // `*` covers every source not named (a chat-scoped key: `{"*": []}`, no server tools).
+        const allowed = turn.allowedTools?.[registry.originOf(n)] ?? turn.allowedTools?.["*"];
         const onServer = registry.get(n)?.mcp?.name;
         return !allowed || allowed.includes(n) ||
           (onServer !== undefined && allowed.includes(onServer));
@@ -294,9 +297,8 @@ export class Agent implements TurnRunner {
   /** Core system prompt (with memory) plus the client's leading system messages, then the rest. */
   async #prepare(turn: AgentTurn, serverNames: string[]): Promise<ChatMessage[]> {
     const { registry } = this.options;
-    const memory = serverNames.includes("memory") || this.options.memory
-      ? await this.options.memory?.render() ?? ""
-      : "";
+    const source = this.options.memory?.forActor?.(turn.actor) ?? this.options.memory;
+    const memory = serverNames.includes("memory") || source ? await source?.render() ?? "" : "";
     // The prompt shows the time to the second, so a prompt built within the same second, for
     // the same platform, tools and memory, is the same text.
     const second = Math.floor(Date.now() / 1000);

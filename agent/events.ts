@@ -22,8 +22,8 @@ export interface AgentTurn {
   toolChoice?: unknown;
   /**
    * Per tool source (`herald`, an MCP server's label), the only tools of it the model may use
-   * in this turn: the client narrowed them (an `mcp` tool's `allowed_tools`). Unlisted sources
-   * keep their whole toolset.
+   * in this turn: the client narrowed them (an `mcp` tool's `allowed_tools`). `*` stands for every
+   * source not listed; otherwise unlisted sources keep their whole toolset.
    */
   allowedTools?: Record<string, readonly string[]>;
   /**

@@ -419,7 +419,7 @@ export const ConfigSchema = z.object({
       ),
       shared: doc(
         z.boolean().default(false),
-        "Share one set of memory notes between every API key (and the platforms). Default: each API key has its own notes; Telegram and `herald chat` share the default key's.",
+        "Share one set of memory notes between every API key. Default: each named API key has its own notes; the default key, Telegram and `herald chat` share theirs.",
       ),
     }).prefault({}),
   }).prefault({}),

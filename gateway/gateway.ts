@@ -24,7 +24,7 @@ import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
-import { LiveRuns, ResponseSockets, responsesRoutes } from "../server/mod.ts";
+import { LiveRuns, namespacedResponsesRoutes, ResponseSockets } from "../server/mod.ts";
 import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
@@ -155,8 +155,27 @@ export async function startGateway(
   });
   // Background runs a previous process left running can never finish now; a store shared by
   // several instances over KV Connect may hold other instances' live runs, so leave those.
-  if (!isRemoteKvPath(config.store.kv_path)) await responseStore.failInterrupted();
-  await responseStore.sweep();
+  // Every other key has its own store (server/responses/namespaces.ts); made once per key name.
+  const keyStores = new Map<string, ResponseStore>();
+  const storeFor = (name: string): ResponseStore => {
+    let store = keyStores.get(name);
+    if (!store) {
+      store = new ResponseStore(runtime.kv, {
+        prefix: ["keys", name, "responses"],
+        retentionDays: config.store.retention_days,
+      });
+      keyStores.set(name, store);
+    }
+    return store;
+  };
+  const stores = [
+    responseStore,
+    ...keyring.names().filter((n) => n !== "default").map(storeFor),
+  ];
+  for (const store of stores) {
+    if (!isRemoteKvPath(config.store.kv_path)) await store.failInterrupted();
+    await store.sweep();
+  }
   const approvalStore = new ApprovalStore(runtime.kv, {
     timeoutSeconds: config.approvals.timeout,
   });
@@ -211,7 +230,7 @@ export async function startGateway(
       streamTokens: streamingFor(config, "api_server"),
       approvals: httpApprovals,
     }),
-    ...responsesRoutes({
+    ...namespacedResponsesRoutes({
       models,
       agent: runtime.agent,
       runs,
@@ -226,7 +245,7 @@ export async function startGateway(
       toolOrigins: () => toolOrigins,
       approvals: httpApprovals,
       streamTokens: streamingFor(config, "api_server"),
-    }),
+    }, storeFor),
     ...(endpoint?.routes ?? []),
   ];
   let telegram: TelegramHandle | undefined;

@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from "../config/mod.ts";
 import { resolveKvPath } from "../config/mod.ts";
 import { auditDir, type AuditRecord, AuditTrail, openKv } from "../store/mod.ts";
-import { MemoryStore } from "../store/mod.ts";
+import { MemoryStore, PerKeyMemory } from "../store/mod.ts";
 import { Agent } from "../agent/mod.ts";
 import { LlmClient, type LlmTarget } from "../agent/mod.ts";
 import { collectSecrets, createBuiltinTools, Sandbox, sandboxSettingsFor } from "../agent/mod.ts";
@@ -111,7 +111,10 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const kv = options.kv ?? await openKv(resolveKvPath(resolved), resolved.home);
   const config = resolved.config;
-  const memory = new MemoryStore(kv, { maxChars: config.tools.memory.max_chars });
+  // Per API key unless shared: one client's notes never reach another's system prompt.
+  const memory = config.tools.memory.shared
+    ? new MemoryStore(kv, { maxChars: config.tools.memory.max_chars })
+    : new PerKeyMemory(kv, { maxChars: config.tools.memory.max_chars });
   const secrets = [...new Set([...collectSecrets(config), ...(options.extraSecrets ?? [])])];
   const audit = config.audit.enabled
     ? new AuditTrail(auditDir(resolved.home), {

@@ -16,7 +16,13 @@ export { ModelCatalog } from "./model_catalog.ts";
 export type { ModelCatalogOptions, ResolvedModel } from "./model_catalog.ts";
 export { embeddingsRoutes } from "./embeddings.ts";
 export type { EmbeddingsDeps } from "./embeddings.ts";
-export { LiveRuns, ResponseSockets, responsesRoutes } from "./responses/mod.ts";
+export {
+  DEFAULT_NAMESPACE,
+  LiveRuns,
+  namespacedResponsesRoutes,
+  ResponseSockets,
+  responsesRoutes,
+} from "./responses/mod.ts";
 export type { ResponsesDeps, Summariser } from "./responses/mod.ts";
 export { Router } from "./router.ts";
 export type {

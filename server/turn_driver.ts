@@ -200,6 +200,10 @@ function nameActor(call: TurnCall): void {
   if (call.ctx?.keyName && call.turn.actor === undefined) {
     call.turn = { ...call.turn, actor: `key:${call.ctx.keyName}` };
   }
+  // A chat-scoped key talks to the model only: no server tool of any source (client tools stay).
+  if (call.ctx?.key?.scope === "chat") {
+    call.turn = { ...call.turn, allowedTools: { "*": [] } };
+  }
 }
 
 function recordOutcome(

@@ -244,3 +244,38 @@ function newId(): string {
     crypto.randomUUID().slice(0, 8)
   }`;
 }
+
+/**
+ * Memory kept per API key: a turn asked with a named key (`actor` `key:<name>`) reads and writes
+ * that key's own notes; the `default` key, the platforms and `herald chat` use the notes this
+ * store holds itself. Used unless `tools.memory.shared` is true.
+ *
+ * @example
+ * ```ts
+ * const memory = new PerKeyMemory(kv, { maxChars: 4000 });
+ * await memory.forActor("key:alice").add("Alice prefers short answers.");
+ * ```
+ */
+export class PerKeyMemory extends MemoryStore {
+  readonly #kv: Deno.Kv;
+  readonly #options: MemoryStoreOptions;
+  readonly #byKey = new Map<string, MemoryStore>();
+
+  constructor(kv: Deno.Kv, options: MemoryStoreOptions) {
+    super(kv, options);
+    this.#kv = kv;
+    this.#options = options;
+  }
+
+  /** The notes of `actor`: its key's own for `key:<name>`, else the shared default ones. */
+  forActor(actor: string | undefined): MemoryStore {
+    const name = actor?.startsWith("key:") ? actor.slice(4) : undefined;
+    if (!name || name === "default") return this;
+    let store = this.#byKey.get(name);
+    if (!store) {
+      store = new MemoryStore(this.#kv, { ...this.#options, prefix: ["keys", name, "memory"] });
+      this.#byKey.set(name, store);
+    }
+    return store;
+  }
+}

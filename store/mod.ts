@@ -6,7 +6,7 @@
 // Commonly used
 export { openKv, StoreLockedError } from "./kv.ts";
 export { SessionStore, type SessionStoreOptions } from "./sessions.ts";
-export { MemoryError, MemoryStore, type MemoryStoreOptions } from "./memory.ts";
+export { MemoryError, MemoryStore, type MemoryStoreOptions, PerKeyMemory } from "./memory.ts";
 export { ResponseStore } from "./responses.ts";
 export type {
   ChainPosition,

@@ -43,6 +43,8 @@ const parameters = z.object({
 export interface MemoryNotes {
   /** The cap on all notes together, in characters. */
   readonly maxChars: number;
+  /** The notes of the one who asks (`ToolContext.actor`), when memory is kept per API key. */
+  forActor?(actor: string | undefined): MemoryNotes;
   list(): Promise<string[]>;
   add(text: string): Promise<void>;
   replace(oldText: string, newText: string): Promise<void>;
@@ -62,7 +64,8 @@ function isRefusal(error: unknown): error is Error {
  * registry.register(memoryTool(new MemoryStore(kv, { maxChars: 4000 })));
  * ```
  */
-export function memoryTool(memory: MemoryNotes): Tool<typeof parameters> {
+export function memoryTool(shared: MemoryNotes): Tool<typeof parameters> {
+  const memory = shared;
   return {
     name: "memory",
     description: "Your long-term memory about the user, kept across conversations and " +
@@ -71,7 +74,8 @@ export function memoryTool(memory: MemoryNotes): Tool<typeof parameters> {
       `Keep notes short: all notes together may hold ${memory.maxChars} characters. Update a ` +
       "note with replace instead of adding a contradicting one.",
     parameters,
-    async execute({ action, content, old_text }): Promise<ToolOutput> {
+    async execute({ action, content, old_text }, ctx): Promise<ToolOutput> {
+      const memory = shared.forActor?.(ctx?.actor) ?? shared;
       try {
         switch (action) {
           case "list":

@@ -3,6 +3,7 @@
  * @module
  */
 export { type ResponsesDeps, responsesRoutes } from "./routes.ts";
+export { DEFAULT_NAMESPACE, namespacedResponsesRoutes } from "./namespaces.ts";
 export { LiveRuns } from "./live_runs.ts";
 export { ResponseEmitter, type ResponseStreamEvent } from "./emitter.ts";
 export { itemsToMessages, normaliseInput } from "./items.ts";
