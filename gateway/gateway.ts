@@ -242,7 +242,7 @@ export async function startGateway(
       websocketMaxMinutes: config.api_server.websocket_max_minutes,
       maxConcurrentRuns: config.api_server.max_concurrent_runs,
       contextTokens: config.model.context_tokens,
-      toolOrigins,
+      toolOrigins: () => toolOrigins,
       approvals: httpApprovals,
       streamTokens: streamingFor(config, "api_server"),
     }, storeFor),
@@ -256,6 +256,7 @@ export async function startGateway(
       config: resolved,
       agent: runtime.agent,
       sessions: new SessionStore<ChatMessage>(runtime.kv),
+      approvals: approvalStore,
       kv: runtime.kv,
       log,
     });

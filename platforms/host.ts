@@ -7,7 +7,16 @@
  * turn's AgentEvents to the worker over the turn's own MessagePort (the token channel).
  * @module
  */
-import type { Platform, TurnResult, TurnRunner } from "../agent/mod.ts";
+import type {
+  ApprovalDecision,
+  ApprovalMode,
+  ApprovalRequest,
+  Platform,
+  TurnApprovals,
+  TurnResult,
+  TurnRunner,
+} from "../agent/mod.ts";
+import type { ApprovalStore } from "../store/mod.ts";
 import { type ChatMessage, type ContentPart, runTurn } from "../agent/mod.ts";
 import type { ResolvedConfig } from "../config/mod.ts";
 import { embeddedWorkerUrl } from "./embedded_workers.ts";
@@ -63,6 +72,12 @@ export interface PlatformHostOptions {
   config: ResolvedConfig;
   agent: AgentLike;
   sessions: SessionStoreLike;
+  /**
+   * Pending approvals (`approvals.<platform>` decides which calls ask): asked in the chat (with
+   * buttons where the platform has them), stored so a restart keeps them. Without it nothing is
+   * asked.
+   */
+  approvals?: ApprovalStore;
   log?: (line: string) => void;
   /**
    * The KV store for the inbox of received updates, which makes messages survive restarts;
@@ -364,6 +379,11 @@ export class PlatformHost implements PlatformHandle {
       case "command":
         this.#command(message);
         return;
+      case "approval_answer":
+        this.#approvalAnswer(message).catch((error) =>
+          this.#log(`${this.#spec.label}: an approval answer failed: ${describeError(error)}`)
+        );
+        return;
     }
   }
 
@@ -471,6 +491,105 @@ export class PlatformHost implements PlatformHandle {
     });
   }
 
+  /** How a chat turn asks: a question in the chat, answered by an allowed user. */
+  #turnApprovals(store: ApprovalStore, scope: string): TurnApprovals {
+    const { approvals } = this.#options.config.config;
+    const mode: ApprovalMode = this.#spec.name === "slack" ? approvals.slack : approvals.telegram;
+    return {
+      mode,
+      isGranted: (tool) => store.isGranted(scope, tool),
+      ask: (request, signal) => this.#ask(store, scope, request, signal),
+    };
+  }
+
+  /**
+   * Stores the question (the worker shows it, from the approval_requested event) and waits for
+   * its answer, its expiry, or the turn's end. A turn replayed after a restart finds the
+   * question it asked before and takes that one's answer too.
+   */
+  async #ask(
+    store: ApprovalStore,
+    scope: string,
+    request: ApprovalRequest,
+    signal: AbortSignal,
+  ): Promise<ApprovalDecision> {
+    await store.create({
+      id: request.id,
+      platform: this.#spec.name,
+      scope,
+      call: request.call,
+      origin: request.origin,
+      reason: request.reason,
+    });
+    const earlier = await store.reusable(scope, request.call, request.id);
+    let answer = earlier && earlier.state !== "pending" ? earlier : null;
+    if (!answer) {
+      // Ends both waits once one has its answer, or the turn ends (even before we got here).
+      const stop = new AbortController();
+      const ended = AbortSignal.any([signal, stop.signal]);
+      try {
+        const waits = [store.wait(request.id, ended)];
+        if (earlier) waits.push(store.wait(earlier.id, ended));
+        answer = await Promise.race(waits);
+      } finally {
+        stop.abort();
+      }
+    }
+    if (answer && answer.state !== "pending") {
+      await store.setMeta(answer.id, { used: true });
+      if (answer.id !== request.id) {
+        // The question asked again after a restart is settled by the first one's answer.
+        await store.answer(request.id, scope, {
+          approved: answer.state === "approved",
+          reason: answer.answer?.reason,
+        });
+      }
+      return {
+        approved: answer.state === "approved",
+        ...(answer.answer?.reason ? { reason: answer.answer.reason } : {}),
+        ...(answer.answer?.always ? { always: true } : {}),
+      };
+    }
+    if (signal.aborted) {
+      // Shutdown (or a dead worker) keeps the question open for the replayed turn; /stop and
+      // a newer message deny it.
+      const kept = signal.reason === SHUTDOWN || this.#worker === undefined;
+      const reason = "the turn was stopped before an answer came";
+      if (!kept) await store.answer(request.id, scope, { approved: false, reason });
+      return { approved: false, reason };
+    }
+    const seconds = Math.round(store.timeoutMs / 1000);
+    return { approved: false, reason: `nobody answered within ${seconds} s` };
+  }
+
+  /** An allowed user's answer (a button press): take it, and confirm it in the chat. */
+  async #approvalAnswer(
+    message: Extract<WorkerMessage, { type: "approval_answer" }>,
+  ): Promise<void> {
+    const store = this.#options.approvals;
+    const choice = CHOICES[message.choice];
+    const base = { type: "approval_done" as const, reply: message.reply };
+    if (!store) {
+      this.#post({ ...base, toast: "Approvals are not enabled." });
+      return;
+    }
+    const outcome = await store.answer(message.approvalId, this.#sessionId(message.sessionKey), {
+      approved: choice.approved,
+      ...("always" in choice ? { always: true } : {}),
+      ...(choice.approved ? {} : { reason: `denied in ${this.#spec.label}` }),
+    });
+    if (outcome.ok) {
+      this.#post({ ...base, toast: choice.toast });
+      return;
+    }
+    const toast = outcome.refusal === "expired"
+      ? "This request expired; nothing was run."
+      : outcome.refusal === "answered"
+      ? "This request was already answered."
+      : "This request is unknown here.";
+    this.#post({ ...base, toast, text: `${message.text}\n\n${toast}` });
+  }
+
   async #runTurn(
     inbound: Extract<WorkerMessage, { type: "inbound" }>,
     signal: AbortSignal,
@@ -503,6 +622,9 @@ export class PlatformHost implements PlatformHandle {
           if (event.type === "text_delta") partial += event.delta;
           postEvent(port1, event);
         },
+        ...(this.#options.approvals
+          ? { approvals: this.#turnApprovals(this.#options.approvals, sessionId) }
+          : {}),
       },
     );
     port1.close();
@@ -521,3 +643,10 @@ export class PlatformHost implements PlatformHandle {
     await this.#options.sessions.append(sessionId, saved);
   }
 }
+
+/** What a pressed button says. */
+const CHOICES = {
+  once: { approved: true, toast: "Allowed once." },
+  always: { approved: true, always: true, toast: "Allowed for this chat." },
+  deny: { approved: false, toast: "Denied." },
+} as const;

@@ -70,6 +70,17 @@ export const HostMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("turn"), requestId: z.string() }),
   /** The answer to a command the worker forwarded. */
   z.object({ type: z.literal("command_done"), requestId: z.string(), text: z.string() }),
+  /**
+   * The host took (or refused) an answer to an approval: confirm it to whoever pressed, and,
+   * when `text` is set, settle the question's message with it. `reply` is the worker's own
+   * data from `approval_answer`, handed back.
+   */
+  z.object({
+    type: z.literal("approval_done"),
+    reply: z.record(z.string(), z.unknown()),
+    toast: z.string(),
+    text: z.string().optional(),
+  }),
   z.object({ type: z.literal("stop") }),
 ]);
 
@@ -108,6 +119,17 @@ export const WorkerMessageSchema = z.discriminatedUnion("type", [
     updateId: z.string(),
     sessionKey: z.string().min(1),
     command: SessionCommandSchema,
+  }),
+  /** An allowed user answered an approval question (a button press). */
+  z.object({
+    type: z.literal("approval_answer"),
+    sessionKey: z.string().min(1),
+    approvalId: z.string(),
+    choice: z.enum(["once", "always", "deny"]),
+    /** Whatever the worker needs to confirm the press (a callback id, the message…). */
+    reply: z.record(z.string(), z.unknown()),
+    /** The question's text, to show the outcome under it. */
+    text: z.string(),
   }),
   /** The worker is done with an update: its reply was sent, or it needs none. */
   z.object({ type: z.literal("handled"), updateId: z.string() }),

@@ -8,6 +8,7 @@
  */
 import {
   type CommonSettings,
+  type HostMessage,
   HostMessageSchema,
   type PlatformUpdate,
   type WorkerMessage,
@@ -46,6 +47,8 @@ export interface PlatformBot {
   startTurn(requestId: string, port: MessagePort): void;
   /** Sends the host's answer to a forwarded command. */
   commandDone(requestId: string, text: string): Promise<void>;
+  /** Confirms an approval answer (platforms with approval buttons). */
+  approvalDone?(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void>;
   /** Disconnects. */
   stop(): Promise<void>;
 }
@@ -166,6 +169,15 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
       case "command_done":
         bot?.commandDone(message.requestId, message.text).catch((error) =>
           log(`${definition.label}: a command answer failed: ${describeError(error)}`)
+        );
+        return;
+      case "approval_done":
+        bot?.approvalDone?.(message).catch((error) =>
+          log(
+            `${definition.label}: an approval answer could not be confirmed: ${
+              describeError(error)
+            }`,
+          )
         );
         return;
       case "stop":

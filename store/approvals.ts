@@ -64,6 +64,19 @@ export interface ApprovalStoreOptions {
   now?: () => number;
 }
 
+/** Stands in for an approval that could not be read back. */
+const unknownApproval: StoredApproval = {
+  id: "",
+  platform: "",
+  scope: "",
+  call: { id: "", type: "function", function: { name: "", arguments: "" } },
+  origin: "",
+  reason: "",
+  createdAt: 0,
+  expiresAt: 0,
+  state: "pending",
+};
+
 /** How long an answered or expired approval is remembered, to say so instead of "unknown". */
 const REMEMBER_MS = 24 * 3_600_000;
 
@@ -192,8 +205,9 @@ export class ApprovalStore {
         clearTimeout(timer);
         signal.removeEventListener("abort", finish);
         this.#waiters.get(id)?.delete(wake);
-        const now = await this.get(id);
-        resolve(now!);
+        // The store may be closing (shutdown): then the approval is, as far as we know, pending.
+        const now = await this.get(id).catch(() => null);
+        resolve(now ?? { ...unknownApproval, id });
       };
       const wake = (approval: StoredApproval) => {
         if (done) return;
@@ -224,6 +238,27 @@ export class ApprovalStore {
       if (a.scope === scope && a.state === "pending" && !this.expired(a)) out.push(a);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * An earlier approval of the very same call in this scope that a turn may still use: pending
+   * (not expired), or answered and not yet used. A turn replayed after a restart asks again for
+   * the call it was waiting on; the answer given to the first question (before or after the
+   * restart) then counts.
+   */
+  async reusable(
+    scope: string,
+    call: ApprovalCall,
+    except: string,
+  ): Promise<StoredApproval | null> {
+    for await (const entry of this.#kv.list<StoredApproval>({ prefix: this.#key("req") })) {
+      const a = entry.value;
+      if (a.id === except || a.scope !== scope || a.meta?.used) continue;
+      if (a.call.function.name !== call.function.name) continue;
+      if (a.call.function.arguments !== call.function.arguments) continue;
+      if (a.state === "pending" ? !this.expired(a) : true) return a;
+    }
+    return null;
   }
 
   /** True when the person allowed this tool for the whole scope ("always for this chat"). */

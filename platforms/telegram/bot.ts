@@ -10,7 +10,7 @@ import { isUserAllowed } from "./access.ts";
 import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
-import type { PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
 import { renderTurn } from "../render_turn.ts";
 import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
 import {
@@ -86,6 +86,7 @@ export class TelegramBot implements PlatformBot {
       direct.has(method) ? prev(method, payload, signal) : retry(prev, method, payload, signal)
     );
     this.#bot.on("message", (ctx) => this.#onMessage(ctx));
+    this.#bot.on("callback_query:data", (ctx) => this.#onButton(ctx));
     this.#bot.catch((err) => {
       this.#log(`Telegram: an update failed: ${err.message}`);
       this.#handled(err.ctx.update.update_id);
@@ -105,7 +106,7 @@ export class TelegramBot implements PlatformBot {
       if (webhook) {
         await this.#bot.api.setWebhook(webhook.url, {
           secret_token: webhook.secret,
-          allowed_updates: ["message"],
+          allowed_updates: ["message", "callback_query"],
         });
       } else {
         // getUpdates fails while a webhook is set.
@@ -128,8 +129,8 @@ export class TelegramBot implements PlatformBot {
   async handleUpdate(wrapped: PlatformUpdate): Promise<void> {
     const update = wrapped.payload as Update;
     await this.#bot.handleUpdate(update as Parameters<Bot["handleUpdate"]>[0]);
-    // Anything but a message (not asked for, but possible) needs no answer.
-    if (!update.message) this.#handled(update.update_id);
+    // Anything but a message or a button press (not asked for, but possible) needs no answer.
+    if (!update.message && !update.callback_query) this.#handled(update.update_id);
   }
 
   /** Tells the user their message was skipped after failing too often. */
@@ -162,7 +163,7 @@ export class TelegramBot implements PlatformBot {
       let updates: Update[];
       try {
         updates = await this.#bot.api.getUpdates(
-          { offset, timeout: POLL_TIMEOUT_S, allowed_updates: ["message"] },
+          { offset, timeout: POLL_TIMEOUT_S, allowed_updates: ["message", "callback_query"] },
           // grammY's types name the abort-controller package's AbortSignal; the web one works.
           // deno-lint-ignore no-explicit-any
           signal as any,
@@ -222,6 +223,52 @@ export class TelegramBot implements PlatformBot {
     await this.#chatApi(origin).send(text, { html: false, replyTo: origin.messageId })
       .catch((err) => this.#log(`Telegram: a command answer failed: ${err.message}`));
     this.#handled(origin.updateId);
+  }
+
+  /** Confirms an approval button press, and settles the question when it is decided. */
+  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
+    const { callbackId, chatId, messageId } = done.reply as {
+      callbackId: string;
+      chatId: number;
+      messageId: number;
+    };
+    await this.#bot.api.answerCallbackQuery(callbackId, { text: done.toast })
+      .catch((err) => this.#log(`Telegram: a button press could not be answered: ${err.message}`));
+    if (done.text === undefined) return;
+    await this.#bot.api.editMessageText(chatId, messageId, done.text, {
+      reply_markup: { inline_keyboard: [] },
+    }).catch((err) => this.#log(`Telegram: a question could not be updated: ${err.message}`));
+  }
+
+  /** A button of an approval question: only allowed users may answer. */
+  async #onButton(ctx: Context): Promise<void> {
+    const updateId = ctx.update.update_id;
+    const query = ctx.callbackQuery;
+    try {
+      const match = /^ap:(mcpr_[0-9a-f]{32}):(once|always|deny)$/.exec(query?.data ?? "");
+      const msg = query?.message;
+      if (!query || !match || !msg) {
+        await ctx.answerCallbackQuery().catch(() => {});
+        return;
+      }
+      if (!isUserAllowed(query.from, this.#settings)) {
+        this.#log(`Telegram: refused an approval answer from user ${query.from.id}.`);
+        await ctx.answerCallbackQuery({ text: "You are not allowed to answer this." })
+          .catch(() => {});
+        return;
+      }
+      const threadId = topicOf(msg);
+      this.#post({
+        type: "approval_answer",
+        sessionKey: threadId !== undefined ? `${msg.chat.id}:${threadId}` : String(msg.chat.id),
+        approvalId: match[1],
+        choice: match[2] as "once" | "always" | "deny",
+        reply: { callbackId: query.id, chatId: msg.chat.id, messageId: msg.message_id },
+        text: "text" in msg && typeof msg.text === "string" ? msg.text : "",
+      });
+    } finally {
+      this.#handled(updateId);
+    }
   }
 
   async #onMessage(ctx: Context): Promise<void> {
@@ -341,11 +388,24 @@ export class TelegramBot implements PlatformBot {
       api,
       mode: toolProgress,
     });
+    /** Approval id → the question asking it. */
+    const asked = new Map<string, { messageId: number; text: string }>();
     try {
       await renderTurn(port, {
         text: (delta) => editor.append(delta),
         segmentBreak: () => editor.segmentBreak(),
         toolStarted: (name) => progress?.add(name),
+        approval: async (event) => {
+          if (event.type === "approval_requested") {
+            await editor.segmentBreak();
+            const text = approvalText(event.approval);
+            const messageId = await this.#askApproval(origin, event.approval.id, text);
+            if (messageId !== undefined) asked.set(event.approval.id, { messageId, text });
+            return;
+          }
+          const question = asked.get(event.approval.id);
+          if (question) await this.#settleApproval(origin, question, event.decision);
+        },
         final: async (result) => {
           clearInterval(typing);
           await progress?.close();
@@ -359,6 +419,42 @@ export class TelegramBot implements PlatformBot {
     } finally {
       clearInterval(typing);
     }
+  }
+
+  /** Sends a question with its three buttons; returns the message id. */
+  async #askApproval(origin: Origin, id: string, text: string): Promise<number | undefined> {
+    try {
+      const sent = await this.#bot.api.sendMessage(origin.chatId, text, {
+        message_thread_id: origin.threadId,
+        reply_markup: {
+          inline_keyboard: [[
+            { text: "Allow once", callback_data: `ap:${id}:once` },
+            { text: "Always for this chat", callback_data: `ap:${id}:always` },
+          ], [{ text: "Deny", callback_data: `ap:${id}:deny` }]],
+        },
+      });
+      return sent.message_id;
+    } catch (error) {
+      this.#log(`Telegram: an approval question could not be sent: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Shows how a question ended under it, without the buttons. */
+  async #settleApproval(
+    origin: Origin,
+    question: { messageId: number; text: string },
+    decision: { approved: boolean; reason?: string },
+  ): Promise<void> {
+    const outcome = decision.approved
+      ? "✅ Allowed."
+      : `❌ Denied${decision.reason ? ` (${decision.reason})` : ""}.`;
+    await this.#bot.api.editMessageText(
+      origin.chatId,
+      question.messageId,
+      `${question.text}\n\n${outcome}`,
+      { reply_markup: { inline_keyboard: [] } },
+    ).catch(() => {});
   }
 
   #typing(origin: Origin): void {
@@ -430,6 +526,22 @@ export function telegramFatalLine(error: unknown): string | undefined {
   return `Telegram: the bot token was rejected (${error.error_code} ${error.description}). ` +
     "Fix: copy the token from @BotFather into TELEGRAM_BOT_TOKEN (telegram.bot_token) and " +
     "restart; the Telegram adapter is stopped, the rest of Herald keeps running.";
+}
+
+/** The text of an approval question: what will run, and why it is asked. */
+export function approvalText(
+  approval: { reason: string; call: { function: { name: string; arguments: string } } },
+): string {
+  let shown = approval.call.function.arguments;
+  try {
+    const args = JSON.parse(shown);
+    if (typeof args?.command === "string") shown = args.command;
+    else if (typeof args?.path === "string") shown = args.path;
+  } catch {
+    // Shown as sent.
+  }
+  if (shown.length > 3000) shown = `${shown.slice(0, 3000)}…`;
+  return `⚠️ Approval needed: ${approval.call.function.name}\n\n${shown}\n\nWhy: ${approval.reason}.`;
 }
 
 /**

@@ -47,9 +47,10 @@ export interface ResponsesDeps {
   contextTokens?: number;
   /**
    * The tool sources (`server_label`s) a request may declare as `{type: "mcp"}` tools: `herald`
-   * and the configured MCP servers; default `["herald"]`.
+   * and the configured MCP servers (asked per request: servers may connect later); default
+   * `["herald"]`.
    */
-  toolOrigins?: readonly string[];
+  toolOrigins?: () => readonly string[];
   /** Approvals: the store of pending ones and `approvals.api_server`; none asked without it. */
   approvals?: HttpApprovals;
   /** The LLM `/v1/responses/compact` summarises with; default: the agent's own, if it has one. */

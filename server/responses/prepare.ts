@@ -218,7 +218,7 @@ export async function prepare(
       `Responses request ${id}: ignoring tool type(s) Herald cannot serve: ${unserved.join(", ")}.`,
     );
   }
-  const servers = mcpServers(request, deps.toolOrigins ?? [HERALD_ORIGIN]);
+  const servers = mcpServers(request, deps.toolOrigins?.() ?? [HERALD_ORIGIN]);
   const allowedTools: Record<string, string[]> = {};
   for (const s of servers) if (s.allowedTools) allowedTools[s.serverLabel] = s.allowedTools;
   const approvals = deps.approvals

@@ -27,6 +27,15 @@ const docsResponder: FakeResponder = (req, index) => {
   const last = req.body.messages.at(-1);
   if (last?.role === "tool") return { text: `The tool answered: ${last.content}` };
   const wantsWeather = (req.body.tools ?? []).some((t) => t.function?.name === "get_weather");
+  // The approvals example: a write the gateway (approvals.api_server: always) asks about first.
+  if (/notes\.txt/.test(String(last?.content ?? ""))) {
+    return {
+      toolCalls: [{
+        name: "write_file",
+        arguments: JSON.stringify({ path: "notes.txt", content: "hello" }),
+      }],
+    };
+  }
   if (wantsWeather) {
     return { toolCalls: [{ name: "get_weather", arguments: JSON.stringify({ city: "Paris" }) }] };
   }
@@ -73,7 +82,11 @@ Deno.test("each tested doc has runnable examples of each kind", () => {
 
 Deno.test("the runnable examples in the docs work against a real gateway", async (t) => {
   const llm = await FakeLlm.start({ responder: docsResponder });
-  const started = await startTestGateway({ upstream: llm.baseUrl, key: KEY });
+  const started = await startTestGateway({
+    upstream: llm.baseUrl,
+    key: KEY,
+    configYaml: "approvals:\n  api_server: always\n",
+  });
   const gateway = started.gateway;
   const env = { HERALD_URL: gateway.url, HERALD_KEY: KEY, NO_COLOR: "1" };
   try {

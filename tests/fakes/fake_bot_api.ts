@@ -24,6 +24,8 @@ export interface FakeMessage {
   replyTo?: number;
   threadId?: number;
   edits: number;
+  /** The inline keyboard under the message, if any (button texts and callback data). */
+  buttons?: { text: string; callback_data?: string }[][];
 }
 
 /** A Bot API error to answer with. */
@@ -226,6 +228,33 @@ export class FakeBotApi {
     return messageId;
   }
 
+  /**
+   * Queues a press of an inline button (a `callback_query` update) by `userId` on one of the
+   * bot's messages; returns the callback query id.
+   */
+  pressButton(options: { messageId: number; data: string; userId?: number }): string {
+    const message = this.messages.get(options.messageId);
+    const id = `cb-${this.#nextUpdateId}`;
+    this.#updates.push({
+      update_id: this.#nextUpdateId++,
+      callback_query: {
+        id,
+        from: { id: options.userId ?? 42, is_bot: false, first_name: "User" },
+        chat_instance: "ci",
+        data: options.data,
+        message: {
+          message_id: options.messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: message?.chatId ?? 1, type: "private" },
+          from: BOT,
+          text: message?.text ?? "",
+        },
+      },
+    });
+    for (const wake of this.#pollers) wake();
+    return id;
+  }
+
   /** Resolves when `predicate` holds (checked after every call); rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
     if (predicate()) return Promise.resolve();
@@ -348,6 +377,7 @@ export class FakeBotApi {
       replyTo: body.reply_parameters?.message_id,
       threadId: body.message_thread_id,
       edits: 0,
+      ...(body.reply_markup?.inline_keyboard ? { buttons: body.reply_markup.inline_keyboard } : {}),
     });
     return {
       result: {
@@ -371,6 +401,7 @@ export class FakeBotApi {
     }
     message.text = body.text;
     message.parseMode = body.parse_mode;
+    if (body.reply_markup?.inline_keyboard) message.buttons = body.reply_markup.inline_keyboard;
     message.edits++;
     return {
       result: { message_id: message.messageId, chat: { id: message.chatId }, text: body.text },
