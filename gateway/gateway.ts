@@ -287,6 +287,9 @@ export async function startGateway(
         sessions: new SessionStore<ChatMessage>(runtime.kv),
         kv: runtime.kv,
         log,
+        // The policy applies here too: a call that needs approval is refused with a reason, as
+        // these workers cannot show the question yet.
+        approvals: approvalStore,
       });
       if (handle.handleWebhook && handle.webhookPath) {
         const webhook = handle.handleWebhook.bind(handle);

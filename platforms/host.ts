@@ -61,6 +61,12 @@ export interface PlatformSpec {
   sys?: NonNullable<Deno.SysPermissionDescriptor["kind"]>[];
   /** The platform settings sent in `init`; validated by the worker's own schema. */
   settings: Record<string, unknown>;
+  /**
+   * True when the worker shows approval questions with buttons. Where it does not, a call that
+   * needs approval is denied at once, with the setting that allows it, instead of waiting for an
+   * answer nobody can give.
+   */
+  asksApprovals?: boolean;
   /** Logged once at start when the allow-list lets nobody in, with how to fix it. */
   allowsNobodyHint?: string;
   /** HTTP mode: the path the gateway serves and how a request becomes updates. */
@@ -494,11 +500,19 @@ export class PlatformHost implements PlatformHandle {
   /** How a chat turn asks: a question in the chat, answered by an allowed user. */
   #turnApprovals(store: ApprovalStore, scope: string): TurnApprovals {
     const { approvals } = this.#options.config.config;
-    const mode: ApprovalMode = this.#spec.name === "slack" ? approvals.slack : approvals.telegram;
+    const mode: ApprovalMode = approvals[this.#spec.name];
+    const setting = `approvals.${this.#spec.name}`;
     return {
       mode,
       isGranted: (tool) => store.isGranted(scope, tool),
-      ask: (request, signal) => this.#ask(store, scope, request, signal),
+      ask: this.#spec.asksApprovals
+        ? (request, signal) => this.#ask(store, scope, request, signal)
+        : () =>
+          Promise.resolve({
+            approved: false,
+            reason: `${this.#spec.label} cannot ask for approval yet; the gateway's operator can ` +
+              `set ${setting} to "never" to let such calls run (the sandbox still confines them)`,
+          }),
     };
   }
 

@@ -67,6 +67,7 @@ export async function telegramSpec(resolved: ResolvedConfig): Promise<PlatformSp
     workerUrl: new URL("./worker.ts", import.meta.url),
     netHosts: [new URL(t.api_root).host],
     settings,
+    asksApprovals: true,
     allowsNobodyHint:
       allowsNobody({ allowedUsers: t.allowed_users, allowAllUsers: t.allow_all_users })
         ? "no users are allowed yet, so the bot refuses everyone. Set " +
