@@ -36,6 +36,7 @@ export function discordSpec(resolved: ResolvedConfig): PlatformSpec {
     label: "Discord",
     workerUrl: new URL("./worker.ts", import.meta.url),
     netHosts: [...new Set([new URL(d.api_root).host, ...DISCORD_HOSTS])],
+    asksApprovals: true,
     settings,
     allowsNobodyHint: !d.allow_all_users && d.allowed_users.every((u) => u.trim() === "")
       ? "no users are allowed yet, so the bot refuses everyone. Set DISCORD_ALLOWED_USERS=<user " +

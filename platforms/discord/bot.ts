@@ -9,7 +9,8 @@
  */
 import { DiscordAPIError, REST } from "@discordjs/rest";
 import { WebSocketManager, WebSocketShardEvents } from "@discordjs/ws";
-import type { ContentPart, PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import type { ContentPart, HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import { approvalText } from "../approval_text.ts";
 import { renderTurn } from "../render_turn.ts";
 import { splitMessage } from "../split_message.ts";
 import {
@@ -333,8 +334,70 @@ export class DiscordBot implements PlatformBot {
     }).catch((err) => this.#log(`Discord: a command could not be acknowledged: ${describe(err)}`));
   }
 
+  /** Confirms an approval button press to whoever pressed, and settles the question if decided. */
+  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
+    const { token, channelId, messageId } = done.reply as {
+      token: string;
+      channelId: string;
+      messageId: string;
+    };
+    await this.#rest.post(`/webhooks/${this.#appId}/${token}`, {
+      body: { content: done.toast, flags: EPHEMERAL, allowed_mentions: NO_MENTIONS },
+      auth: false,
+    }).catch((err) => this.#log(`Discord: a button press could not be answered: ${describe(err)}`));
+    if (done.text === undefined) return;
+    await this.#rest.patch(`/channels/${channelId}/messages/${messageId}`, {
+      body: { content: clip(done.text), components: [], allowed_mentions: NO_MENTIONS },
+    }).catch((err) => this.#log(`Discord: a question could not be updated: ${describe(err)}`));
+  }
+
+  /** A press of an approval button (a component interaction): only allowed users may answer. */
+  async #onButton(data: Json): Promise<void> {
+    const user = (data.user ?? (data.member as Json | undefined)?.user) as
+      | { id: string; username?: string }
+      | undefined;
+    const customId = String((data.data as Json | undefined)?.custom_id ?? "");
+    const match = /^ap:(mcpr_[0-9a-f]{32}):(once|always|deny)$/.exec(customId);
+    const message = data.message as { id?: string; content?: string } | undefined;
+    const channelId = String(data.channel_id ?? "");
+    const callback = (body: unknown) =>
+      this.#rest.post(`/interactions/${data.id}/${data.token}/callback`, { body, auth: false })
+        .catch((err) =>
+          this.#log(`Discord: a button press could not be answered: ${describe(err)}`)
+        );
+    if (!user || !match || !message?.id || !channelId) {
+      await callback({ type: 6 });
+      return;
+    }
+    if (!this.#allowed(user)) {
+      this.#log(`Discord: refused an approval answer from user ${user.id}.`);
+      await callback({
+        type: 4,
+        data: { content: "You are not allowed to answer this.", flags: EPHEMERAL },
+      });
+      return;
+    }
+    // Acknowledged at once (Discord allows 3 s); the confirmation follows as a follow-up.
+    await callback({ type: 6 });
+    this.#context.post({
+      type: "approval_answer",
+      sessionKey: channelId,
+      approvalId: match[1],
+      choice: match[2] as "once" | "always" | "deny",
+      reply: { token: String(data.token), channelId, messageId: message.id },
+      text: message.content ?? "",
+    });
+  }
+
   async #onInteraction(updateId: string, data: Json): Promise<void> {
     const done = () => this.#context.handled(updateId);
+    if (data.type === 3) {
+      try {
+        return await this.#onButton(data);
+      } finally {
+        done();
+      }
+    }
     if (data.type !== 2) return done();
     const user = (data.user ?? (data.member as Json | undefined)?.user) as
       | { id: string; username?: string }
@@ -442,10 +505,35 @@ export class DiscordBot implements PlatformBot {
     const typing = () => this.#rest.post(`/channels/${origin.channelId}/typing`).catch(() => {});
     const timer = setInterval(typing, this.#context.common.typingIntervalMs ?? TYPING_INTERVAL_MS);
     typing();
+    /** Approval id → the question asking it. */
+    const asked = new Map<string, { id: string; text: string }>();
     try {
       await renderTurn(port, {
         text: (delta) => editor.append(delta),
         segmentBreak: () => editor.segmentBreak(),
+        approval: async (event) => {
+          if (event.type === "approval_requested") {
+            await editor.segmentBreak();
+            const text = clip(approvalText(event.approval));
+            const id = await this.#askApproval(origin.channelId, event.approval.id, text);
+            if (id !== undefined) asked.set(event.approval.id, { id, text });
+            return;
+          }
+          const question = asked.get(event.approval.id);
+          if (!question) return;
+          const outcome = event.decision.approved
+            ? "✅ Allowed."
+            : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
+          await this.#rest.patch(`/channels/${origin.channelId}/messages/${question.id}`, {
+            body: {
+              content: clip(`${question.text}\n\n${outcome}`),
+              components: [],
+              allowed_mentions: NO_MENTIONS,
+            },
+          }).catch((err) =>
+            this.#log(`Discord: a question could not be settled: ${describe(err)}`)
+          );
+        },
         final: async (result) => {
           clearInterval(timer);
           await editor.finish(result.text);
@@ -461,9 +549,44 @@ export class DiscordBot implements PlatformBot {
     }
   }
 
+  /** Posts a question with its three buttons; returns the message id. */
+  async #askApproval(channelId: string, id: string, text: string): Promise<string | undefined> {
+    const button = (label: string, choice: string, style: number) => ({
+      type: 2,
+      style,
+      label,
+      custom_id: `ap:${id}:${choice}`,
+    });
+    try {
+      const message = await this.#rest.post(`/channels/${channelId}/messages`, {
+        body: {
+          content: text,
+          allowed_mentions: NO_MENTIONS,
+          components: [{
+            type: 1,
+            components: [
+              button("Allow once", "once", 3),
+              button("Always for this chat", "always", 1),
+              button("Deny", "deny", 4),
+            ],
+          }],
+        },
+      }) as Json;
+      return String(message.id);
+    } catch (error) {
+      this.#log(`Discord: an approval question could not be sent: ${describe(error)}`);
+      return undefined;
+    }
+  }
+
   #log(line: string): void {
     this.#context.log(line);
   }
+}
+
+/** A question's text within Discord's 2,000 characters. */
+function clip(text: string): string {
+  return text.length > 1990 ? `${text.slice(0, 1990)}…` : text;
 }
 
 /** The gateway close codes that waiting will not fix, as the line that stops the adapter. */

@@ -22,6 +22,12 @@ export interface DiscordMessage {
   content: string;
   replyTo?: string;
   edits: number;
+  /** Message components (action rows of buttons), as last sent or edited. */
+  // deno-lint-ignore no-explicit-any
+  components?: any[];
+  /** Components as first sent (a client that has not refreshed still shows them). */
+  // deno-lint-ignore no-explicit-any
+  sentComponents?: any[];
 }
 
 /**
@@ -109,6 +115,40 @@ export class FakeDiscord {
         ? { referenced_message: { id: "1", author: { id: this.botId, username: "herald" } } }
         : {}),
       type: 0,
+    });
+    return id;
+  }
+
+  /** The buttons of a message (label and custom_id), as the channel shows it now. */
+  buttons(messageId: string, asSent = false): { label: string; customId: string }[] {
+    const message = this.#messages.get(messageId);
+    const rows = (asSent ? message?.sentComponents : message?.components) ?? [];
+    return rows.flatMap((row) => row?.components ?? [])
+      .filter((c: { type?: number }) => c.type === 2)
+      .map((c: { label: string; custom_id: string }) => ({
+        label: c.label,
+        customId: c.custom_id,
+      }));
+  }
+
+  /**
+   * A press of a message's button (as first sent), dispatched as INTERACTION_CREATE of type 3
+   * (message component). Returns the interaction id.
+   */
+  pressButton(messageId: string, label: string, options: { userId?: string } = {}): string {
+    const message = this.#messages.get(messageId);
+    const button = this.buttons(messageId, true).find((b) => b.label === label);
+    if (!message || !button) throw new Error(`FakeDiscord: no button "${label}" on ${messageId}`);
+    const id = String(++this.#nextId);
+    this.#dispatch("INTERACTION_CREATE", {
+      id,
+      application_id: this.appId,
+      type: 3,
+      token: `itoken-${id}`,
+      channel_id: message.channelId,
+      user: { id: options.userId ?? "42", username: options.userId ? "mallory" : "alice" },
+      message: { id: message.id, channel_id: message.channelId, content: message.content },
+      data: { custom_id: button.customId, component_type: 2 },
     });
     return id;
   }
@@ -223,7 +263,9 @@ export class FakeDiscord {
     const body = text ? JSON.parse(text) : undefined;
     this.calls.push({ method: req.method, path, body, at: Date.now() });
     try {
-      if (req.headers.get("authorization") !== `Bot ${this.token}`) {
+      // Interaction callbacks and follow-ups are authorised by the interaction's token.
+      const tokenAuthorised = /^\/(interactions|webhooks)\//.test(path);
+      if (!tokenAuthorised && req.headers.get("authorization") !== `Bot ${this.token}`) {
         return Response.json({ message: "401: Unauthorized", code: 0 }, { status: 401 });
       }
       const retryAfter = this.#failures.get(req.method)?.shift();
@@ -280,6 +322,9 @@ export class FakeDiscord {
         content,
         replyTo: body?.message_reference?.message_id,
         edits: 0,
+        ...(Array.isArray(body?.components)
+          ? { components: body.components, sentComponents: body.components }
+          : {}),
       });
       return send({ id, channel_id: create[1], content });
     }
@@ -294,11 +339,15 @@ export class FakeDiscord {
         return Response.json({ message: "Invalid Form Body", code: 50035 }, { status: 400 });
       }
       message.content = content;
+      if (Array.isArray(body?.components)) message.components = body.components;
       message.edits++;
       return send({ id: message.id, channel_id: message.channelId, content });
     }
     if (method === "POST" && /^\/interactions\/\w+\/[\w-]+\/callback$/.test(path)) {
       return new Response(null, { status: 204 });
+    }
+    if (method === "POST" && /^\/webhooks\/\w+\/[\w-]+$/.test(path)) {
+      return send({ id: String(++this.#nextId), content: body?.content });
     }
     if (method === "PATCH" && /^\/webhooks\/\w+\/[\w-]+\/messages\/@original$/.test(path)) {
       return send({ id: "orig", content: body?.content });
