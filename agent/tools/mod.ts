@@ -61,6 +61,7 @@ export {
   sandboxSettingsFor,
   type SandboxSource,
   toolSandbox,
+  type ToolSettings,
 } from "./tool_sandbox.ts";
 export { PathRefusedError, type PathRoots, resolveWorkspacePath } from "./workspace_paths.ts";
 export { type FileToolOptions, MAX_FILE_BYTES, ToolFiles } from "./text_files.ts";
@@ -80,13 +81,15 @@ export interface BuiltinToolDeps {
 
 /** Builds all seven built-in tools, in the order they are offered to the model. */
 export function createBuiltinTools(config: Config, deps: BuiltinToolDeps): Tool[] {
+  // Each factory gets its own slice of the config; this is the one place that slices it.
+  const settings = config.tools;
   return [
-    terminalTool(config, { secrets: deps.secrets, sandbox: deps.sandbox }),
-    readFileTool(config, { sandbox: deps.sandbox }),
-    writeFileTool(config, { sandbox: deps.sandbox }),
-    patchTool(config, { sandbox: deps.sandbox }),
-    searchFilesTool(config, { sandbox: deps.sandbox }),
-    webFetchTool(config),
+    terminalTool(settings, { secrets: deps.secrets, sandbox: deps.sandbox }),
+    readFileTool(settings, { sandbox: deps.sandbox }),
+    writeFileTool(settings, { sandbox: deps.sandbox }),
+    patchTool(settings, { sandbox: deps.sandbox }),
+    searchFilesTool(settings, { sandbox: deps.sandbox }),
+    webFetchTool(settings.web_fetch),
     memoryTool(deps.memory),
   ] as unknown as Tool[];
 }

@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { unconfinedReason } from "./tool_sandbox.ts";
 
@@ -32,14 +32,14 @@ const parameters = z.object({
  *
  * @example
  * ```ts
- * registry.register(patchTool(config));
+ * registry.register(patchTool(config.tools));
  * ```
  */
 export function patchTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
     name: "patch",
     description: "Edit a file by replacing an exact string with another. old_string must match " +

@@ -3,8 +3,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 
 /** Lines returned when the model does not ask for a limit. */
@@ -29,14 +29,14 @@ const parameters = z.object({
  *
  * @example
  * ```ts
- * registry.register(readFileTool(config));
+ * registry.register(readFileTool(config.tools));
  * ```
  */
 export function readFileTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
     name: "read_file",
     description: "Read a text file from the workspace. Lines come numbered as `  12│text`; the " +

@@ -5,9 +5,9 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import { findExecutable, runInSandbox } from "../sandbox/mod.ts";
 import type { Tool } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { displayPath } from "./workspace_paths.ts";
 
@@ -44,14 +44,14 @@ let ripgrep: Promise<string | null> | undefined;
  *
  * @example
  * ```ts
- * registry.register(searchFilesTool(config));
+ * registry.register(searchFilesTool(config.tools));
  * ```
  */
 export function searchFilesTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
     name: "search_files",
     description: "Search the workspace: lines of file contents matching a regular expression " +

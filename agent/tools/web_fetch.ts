@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import type { Tool, ToolOutput } from "./registry.ts";
 import { checkUrlTarget, isIpLiteral, type Resolver, SsrfError } from "./ssrf.ts";
 
@@ -15,7 +15,7 @@ export const MAX_REDIRECTS = 5;
 /** Characters of page text returned at most. */
 export const MAX_TEXT_CHARS = 100_000;
 
-/** Options for {@link webFetchTool} besides the config; test seams. */
+/** Options for {@link webFetchTool} besides its settings; test seams. */
 export interface WebFetchToolOptions {
   /** Resolves host names; default Deno.resolveDns (A and AAAA). */
   resolve?: Resolver;
@@ -32,14 +32,13 @@ const parameters = z.object({
  *
  * @example
  * ```ts
- * registry.register(webFetchTool(config));
+ * registry.register(webFetchTool(config.tools.web_fetch));
  * ```
  */
 export function webFetchTool(
-  config: Config,
+  settings: ToolSettings["web_fetch"],
   options: WebFetchToolOptions = {},
 ): Tool<typeof parameters> {
-  const settings = config.tools.web_fetch;
   return {
     name: "web_fetch",
     description: "Fetch a web page or text document by URL (GET) and return its text; HTML is " +

@@ -3,8 +3,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import type { Tool } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { unconfinedReason } from "./tool_sandbox.ts";
 
@@ -20,14 +20,14 @@ const parameters = z.object({
  *
  * @example
  * ```ts
- * registry.register(writeFileTool(config));
+ * registry.register(writeFileTool(config.tools));
  * ```
  */
 export function writeFileTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
     name: "write_file",
     description: "Create a file or replace its whole content, inside the workspace. Parent " +
