@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { runInSandbox } from "../sandbox/mod.ts";
 import { type CommandClass, CommandClassifier } from "./command_classifier.ts";
-import type { Tool, ToolOutput } from "./registry.ts";
+import type { Tool, ToolInfo, ToolOutput } from "./registry.ts";
 import { SECRET_ENV_NAMES } from "./secrets.ts";
 import {
   type SandboxSource,
@@ -48,6 +48,12 @@ export interface TerminalTool extends Tool<typeof parameters> {
   classify(args: { command: string }): Promise<CommandClass>;
 }
 
+/** What the CLI and docs need about the `terminal` tool. */
+export const TERMINAL_INFO: ToolInfo = {
+  name: "terminal",
+  summaryArgs: ["command"],
+};
+
 /**
  * Creates the terminal tool.
  *
@@ -66,7 +72,7 @@ export function terminalTool(
     allow: settings.terminal.allow,
   });
   return {
-    name: "terminal",
+    ...TERMINAL_INFO,
     description: "Run a shell command (bash) on the machine, in the workspace directory, inside " +
       "a sandbox: only the workspace is writable" +
       (settings.sandbox === "read-only" ? " (here: nothing is, the sandbox is read-only)" : "") +

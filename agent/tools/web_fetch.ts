@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { ToolSettings } from "./tool_sandbox.ts";
-import type { Tool, ToolOutput } from "./registry.ts";
+import type { Tool, ToolInfo, ToolOutput } from "./registry.ts";
 import { checkUrlTarget, isIpLiteral, type Resolver, SsrfError } from "./ssrf.ts";
 
 /** Redirects followed at most. */
@@ -27,6 +27,12 @@ const parameters = z.object({
   url: z.string().min(1).describe("The http:// or https:// URL to fetch."),
 });
 
+/** What the CLI and docs need about the `web_fetch` tool. */
+export const WEB_FETCH_INFO: ToolInfo = {
+  name: "web_fetch",
+  summaryArgs: ["url"],
+};
+
 /**
  * Creates the web_fetch tool.
  *
@@ -40,7 +46,7 @@ export function webFetchTool(
   options: WebFetchToolOptions = {},
 ): Tool<typeof parameters> {
   return {
-    name: "web_fetch",
+    ...WEB_FETCH_INFO,
     description: "Fetch a web page or text document by URL (GET) and return its text; HTML is " +
       "turned into Markdown-like text with headings, links and lists. Only http(s) URLs on " +
       `public addresses. Pages over ${settings.max_bytes} bytes are cut; binary content is ` +

@@ -3,7 +3,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Tool } from "./registry.ts";
+import type { Tool, ToolInfo } from "./registry.ts";
 import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { unconfinedReason } from "./tool_sandbox.ts";
@@ -14,6 +14,12 @@ const parameters = z.object({
   ),
   content: z.string().describe("The complete new content of the file."),
 });
+
+/** What the CLI and docs need about the `write_file` tool. */
+export const WRITE_FILE_INFO: ToolInfo = {
+  name: "write_file",
+  summaryArgs: ["path"],
+};
 
 /**
  * Creates the write_file tool.
@@ -29,7 +35,7 @@ export function writeFileTool(
 ): Tool<typeof parameters> {
   const files = new ToolFiles(settings, options);
   return {
-    name: "write_file",
+    ...WRITE_FILE_INFO,
     description: "Create a file or replace its whole content, inside the workspace. Parent " +
       "folders are created as needed. To change part of an existing file, prefer patch.",
     parameters,
