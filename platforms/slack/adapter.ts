@@ -53,6 +53,7 @@ export function slackSpec(resolved: ResolvedConfig): PlatformSpec {
     label: "Slack",
     workerUrl: new URL("./worker.ts", import.meta.url),
     netHosts: [...new Set([apiHost, ...SLACK_HOSTS])],
+    asksApprovals: true,
     settings,
     allowsNobodyHint: !s.allow_all_users && s.allowed_users.every((u) => u.trim() === "")
       ? "no users are allowed yet, so the app refuses everyone. Set SLACK_ALLOWED_USERS=<member " +

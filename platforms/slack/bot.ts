@@ -5,12 +5,13 @@
  * forwards messages and `/new` `/stop` to the host, and renders each turn from its token channel.
  * @module
  */
-import type { PlatformUpdate, WorkerMessage } from "../protocol.ts";
+import { approvalText } from "../approval_text.ts";
+import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
 import { renderTurn } from "../render_turn.ts";
 import { splitMessage } from "../split_message.ts";
 import { ReplyEditor, type ReplyFailure, type ReplyFormat } from "../stream_editor.ts";
 import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
-import { slackTextToMarkdown } from "./mrkdwn.ts";
+import { escapeMrkdwn, slackTextToMarkdown } from "./mrkdwn.ts";
 import {
   type SlackDelivery,
   type SlackSettings,
@@ -140,7 +141,8 @@ export class SlackBot implements PlatformBot {
       const event = delivery.body.event as Record<string, string> | undefined;
       return event?.channel ?? "";
     }
-    return String(delivery.body.channel_id ?? "");
+    const channel = delivery.body.channel as { id?: unknown } | undefined;
+    return String(delivery.body.channel_id ?? channel?.id ?? "");
   }
 
   /** Handles a delivery the host has stored. */
@@ -150,8 +152,61 @@ export class SlackBot implements PlatformBot {
     if (delivery.kind === "slash_commands") {
       return await this.#onSlashCommand(update.id, delivery.body);
     }
-    // Interactions (buttons) are not used yet: nothing to answer.
-    this.#context.handled(update.id);
+    try {
+      await this.#onInteraction(delivery.body);
+    } finally {
+      this.#context.handled(update.id);
+    }
+  }
+
+  /** Confirms an approval button press to whoever pressed, and settles the question if decided. */
+  async approvalDone(done: Extract<HostMessage, { type: "approval_done" }>): Promise<void> {
+    const { channel, ts, threadTs, user } = done.reply as {
+      channel: string;
+      ts: string;
+      threadTs?: string;
+      user: string;
+    };
+    await this.#api.call("chat.postEphemeral", {
+      channel,
+      user,
+      thread_ts: threadTs,
+      text: done.toast,
+    }, { retry: true }).catch((err) =>
+      this.#log(`Slack: a button press could not be answered: ${err.message}`)
+    );
+    if (done.text === undefined) return;
+    await this.#api.call("chat.update", { channel, ts, ...questionBlocks(done.text, null) })
+      .catch((err) => this.#log(`Slack: a question could not be updated: ${err.message}`));
+  }
+
+  /** A press of an approval button (block_actions): only allowed users may answer. */
+  async #onInteraction(body: Record<string, unknown>): Promise<void> {
+    if (body.type !== "block_actions") return;
+    const user = String((body.user as { id?: unknown } | undefined)?.id ?? "");
+    const channel = String((body.channel as { id?: unknown } | undefined)?.id ?? "");
+    const message = (body.message ?? {}) as { ts?: string; text?: string; thread_ts?: string };
+    const action = ((body.actions ?? []) as { action_id?: string; value?: string }[])[0];
+    const match = /^ap:(mcpr_[0-9a-f]{32}):(once|always|deny)$/.exec(action?.action_id ?? "");
+    if (!match || !user || !channel || !message.ts) return;
+    if (!this.#allowed(user)) {
+      this.#log(`Slack: refused an approval answer from ${user}: not in SLACK_ALLOWED_USERS.`);
+      await this.#tell(
+        { channel, threadTs: message.thread_ts, user, ephemeral: true },
+        "You are not allowed to answer this.",
+      );
+      return;
+    }
+    const sessionKey = action?.value ?? "";
+    if (sessionKey === "") return;
+    this.#post({
+      type: "approval_answer",
+      sessionKey,
+      approvalId: match[1],
+      choice: match[2] as "once" | "always" | "deny",
+      reply: { channel, ts: message.ts, threadTs: message.thread_ts, user },
+      text: message.text ?? "",
+    });
   }
 
   /** Apologises in the conversation of a delivery that failed too often. */
@@ -318,7 +373,10 @@ export class SlackBot implements PlatformBot {
   }
 
   /** A short answer only the user sees (in a DM, an ordinary message). */
-  async #tell(origin: SlackOrigin, text: string): Promise<void> {
+  async #tell(
+    origin: Pick<SlackOrigin, "channel" | "threadTs" | "user" | "ephemeral">,
+    text: string,
+  ): Promise<void> {
     const params = { channel: origin.channel, thread_ts: origin.threadTs, text };
     const call = origin.ephemeral
       ? this.#api.call("chat.postEphemeral", { ...params, user: origin.user }, { retry: true })
@@ -338,9 +396,30 @@ export class SlackBot implements PlatformBot {
       replyToMessageId: origin.messageTs,
       log: (line) => this.#log(line),
     });
+    /** Approval id → the question asking it. */
+    const asked = new Map<string, { ts: string; text: string }>();
     await renderTurn(port, {
       text: (delta) => editor.append(delta),
       segmentBreak: () => editor.segmentBreak(),
+      approval: async (event) => {
+        if (event.type === "approval_requested") {
+          await editor.segmentBreak();
+          const text = approvalText(event.approval);
+          const ts = await this.#askApproval(origin, event.approval.id, text);
+          if (ts !== undefined) asked.set(event.approval.id, { ts, text });
+          return;
+        }
+        const question = asked.get(event.approval.id);
+        if (!question) return;
+        const outcome = event.decision.approved
+          ? "✅ Allowed."
+          : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
+        await this.#api.call("chat.update", {
+          channel: origin.channel,
+          ts: question.ts,
+          ...questionBlocks(`${question.text}\n\n${outcome}`, null),
+        }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
+      },
       final: async (result) => {
         await editor.finish(result.text);
         if (result.status === "failed") {
@@ -352,6 +431,21 @@ export class SlackBot implements PlatformBot {
     }, (line) => this.#log(`Slack: ${line}`));
   }
 
+  /** Posts a question with its three buttons where the reply goes; returns its ts. */
+  async #askApproval(origin: SlackOrigin, id: string, text: string): Promise<string | undefined> {
+    try {
+      const { ts } = await this.#api.call<{ ts: string }>("chat.postMessage", {
+        channel: origin.channel,
+        thread_ts: origin.threadTs ?? origin.messageTs,
+        ...questionBlocks(text, { id, sessionKey: origin.sessionKey }),
+      }, { retry: true });
+      return ts;
+    } catch (error) {
+      this.#log(`Slack: an approval question could not be sent: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
   #post(message: WorkerMessage): void {
     this.#context.post(message);
   }
@@ -359,4 +453,38 @@ export class SlackBot implements PlatformBot {
   #log(line: string): void {
     this.#context.log(line);
   }
+}
+
+/**
+ * A question's message: its text (also the notification fallback) in a section block, and, while
+ * it waits, the buttons Allow once / Always for this chat / Deny. A button's `action_id` names the
+ * approval and the choice; its `value` the conversation, to answer in.
+ */
+export function questionBlocks(
+  text: string,
+  ask: { id: string; sessionKey: string } | null,
+): { text: string; blocks: unknown[] } {
+  const shown = text.length > SLACK_MESSAGE_LIMIT ? `${text.slice(0, SLACK_MESSAGE_LIMIT)}…` : text;
+  const blocks: unknown[] = [{
+    type: "section",
+    text: { type: "mrkdwn", text: escapeMrkdwn(shown) },
+  }];
+  if (ask) {
+    const button = (label: string, choice: string, style?: string) => ({
+      type: "button",
+      text: { type: "plain_text", text: label },
+      action_id: `ap:${ask.id}:${choice}`,
+      value: ask.sessionKey,
+      ...(style ? { style } : {}),
+    });
+    blocks.push({
+      type: "actions",
+      elements: [
+        button("Allow once", "once", "primary"),
+        button("Always for this chat", "always"),
+        button("Deny", "deny", "danger"),
+      ],
+    });
+  }
+  return { text, blocks };
 }

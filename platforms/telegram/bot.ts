@@ -19,6 +19,7 @@ import {
   toPlatformUpdate,
   type WorkerSettings,
 } from "./protocol.ts";
+import { approvalText } from "../approval_text.ts";
 import { type ChatApi, StreamEditor } from "./stream_editor.ts";
 import { ToolProgress } from "./tool_progress.ts";
 import { readPhoto } from "./photos.ts";
@@ -528,22 +529,6 @@ export function telegramFatalLine(error: unknown): string | undefined {
     "restart; the Telegram adapter is stopped, the rest of Herald keeps running.";
 }
 
-/** The text of an approval question: what will run, and why it is asked. */
-export function approvalText(
-  approval: { reason: string; call: { function: { name: string; arguments: string } } },
-): string {
-  let shown = approval.call.function.arguments;
-  try {
-    const args = JSON.parse(shown);
-    if (typeof args?.command === "string") shown = args.command;
-    else if (typeof args?.path === "string") shown = args.path;
-  } catch {
-    // Shown as sent.
-  }
-  if (shown.length > 3000) shown = `${shown.slice(0, 3000)}…`;
-  return `⚠️ Approval needed: ${approval.call.function.name}\n\n${shown}\n\nWhy: ${approval.reason}.`;
-}
-
 /**
  * The forum topic a message belongs to. Only `is_topic_message` marks a real topic: in the
  * General topic, and in groups without topics, `message_thread_id` names a reply thread, and
@@ -556,3 +541,5 @@ export function topicOf(msg: any): number | undefined {
   const id = msg.message_thread_id;
   return typeof id === "number" && id !== GENERAL_TOPIC_ID ? id : undefined;
 }
+
+export { approvalText };

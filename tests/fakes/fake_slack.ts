@@ -22,6 +22,19 @@ export interface SlackMessage {
   text: string;
   /** Posted with chat.startStream and not yet stopped. */
   streaming: boolean;
+  /** Block Kit blocks, as last posted or updated. */
+  // deno-lint-ignore no-explicit-any
+  blocks?: any[];
+  /** Block Kit blocks as first posted (a client that has not refreshed still shows them). */
+  // deno-lint-ignore no-explicit-any
+  sentBlocks?: any[];
+}
+
+/** A button of a message's `actions` blocks. */
+export interface SlackButton {
+  text: string;
+  actionId: string;
+  value?: string;
 }
 
 /** A failure to inject into the next call of a method. */
@@ -134,6 +147,50 @@ export class FakeSlack {
       user_id: options.user ?? "U42",
       channel_id: options.channel ?? "D1",
       trigger_id: `trigger-${++this.#nextEvent}`,
+    });
+  }
+
+  /** The buttons of a message's `actions` blocks, as the channel shows it now. */
+  buttons(ts: string, asSent = false): SlackButton[] {
+    const message = this.#messages.get(ts);
+    const blocks = (asSent ? message?.sentBlocks : message?.blocks) ?? [];
+    return blocks.filter((b) => b?.type === "actions").flatMap((b) => b.elements ?? [])
+      .filter((e: { type?: string }) => e.type === "button")
+      .map((e: { text: { text: string }; action_id: string; value?: string }) => ({
+        text: e.text.text,
+        actionId: e.action_id,
+        value: e.value,
+      }));
+  }
+
+  /**
+   * A press of a message's button (as first posted: the press may come from a client that still
+   * shows it), delivered as an interactive (block_actions) envelope.
+   */
+  pressButton(ts: string, label: string, options: { user?: string } = {}): void {
+    const message = this.#messages.get(ts);
+    const button = this.buttons(ts, true).find((b) => b.text === label);
+    if (!message || !button) throw new Error(`FakeSlack: no button "${label}" on message ${ts}`);
+    this.#deliver("interactive", {
+      type: "block_actions",
+      trigger_id: `trigger-${++this.#nextEvent}`,
+      team: { id: "T1" },
+      user: { id: options.user ?? "U42", team_id: "T1" },
+      channel: { id: message.channel },
+      container: { type: "message", message_ts: ts, channel_id: message.channel },
+      message: {
+        type: "message",
+        ts,
+        text: message.text,
+        ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+      },
+      actions: [{
+        type: "button",
+        action_id: button.actionId,
+        block_id: "b",
+        value: button.value,
+        action_ts: this.#ts(),
+      }],
     });
   }
 
@@ -273,6 +330,7 @@ export class FakeSlack {
             threadTs: body.thread_ts,
             text: body.text,
             streaming: false,
+            ...(Array.isArray(body.blocks) ? { blocks: body.blocks, sentBlocks: body.blocks } : {}),
           });
         }
         return { ok: true, ts, channel: body.channel };
@@ -281,6 +339,7 @@ export class FakeSlack {
         const message = this.#messages.get(body.ts);
         if (!message) return { ok: false, error: "message_not_found" };
         message.text = body.text;
+        if (Array.isArray(body.blocks)) message.blocks = body.blocks;
         return { ok: true, ts: body.ts };
       }
       case "chat.startStream": {
