@@ -65,9 +65,9 @@ async function perCall(calls: number) {
       for (const sandbox of ["off", "workspace-write"] as const) {
         const config = ConfigSchema.parse({ tools: { sandbox } });
         const registry = new ToolRegistry()
-          .register(terminalTool(config))
-          .register(readFileTool(config))
-          .register(writeFileTool(config));
+          .register(terminalTool(config.tools))
+          .register(readFileTool(config.tools))
+          .register(writeFileTool(config.tools));
         const args = tool === "terminal"
           ? () => '{"command":"true"}'
           : tool === "read_file"

@@ -3,7 +3,7 @@
  * and how the turn ended when it did not simply complete.
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import { type AgentEvent, BUILTIN_TOOL_INFO, type TurnResult } from "../agent/mod.ts";
 import type { ToolCall } from "../agent/mod.ts";
 import { styler, type TextWriter } from "./io.ts";
 import { MarkdownStream } from "./terminal_markdown.ts";
@@ -22,16 +22,8 @@ export interface ChatRenderOptions {
   columns?: () => number;
 }
 
-// The argument worth showing for each built-in tool.
-const SUMMARY_FIELDS: Record<string, string[]> = {
-  terminal: ["command"],
-  read_file: ["path"],
-  write_file: ["path"],
-  patch: ["path"],
-  search_files: ["pattern", "query", "path"],
-  web_fetch: ["url"],
-  memory: ["action", "content"],
-};
+// The arguments worth showing for each built-in tool, from the tools' own definitions.
+const SUMMARY_FIELDS = new Map(BUILTIN_TOOL_INFO.map((tool) => [tool.name, tool.summaryArgs]));
 const SUMMARY_LENGTH = 80;
 // Tools that took at least this long get a line saying they finished, with the time.
 const SLOW_TOOL_MS = 2_000;
@@ -145,7 +137,7 @@ export function describeToolCall(call: ToolCall): string {
   }
   if (typeof args !== "object" || args === null) return name;
   const record = args as Record<string, unknown>;
-  const field = (SUMMARY_FIELDS[name] ?? []).find((key) => typeof record[key] === "string") ??
+  const field = (SUMMARY_FIELDS.get(name) ?? []).find((key) => typeof record[key] === "string") ??
     Object.keys(record).find((key) => typeof record[key] === "string");
   return field ? `${name}: ${truncate(String(record[field]))}` : name;
 }

@@ -84,7 +84,7 @@ export function createLlmClient(resolved: ResolvedConfig, targets?: LlmTarget[])
 export async function createSandbox(resolved: ResolvedConfig): Promise<Sandbox> {
   const kvPath = resolveKvPath(resolved);
   return await Sandbox.create(
-    sandboxSettingsFor(resolved.config, [
+    sandboxSettingsFor(resolved.config.tools, [
       resolved.home,
       ...(kvPath.startsWith("/") ? [kvPath, `${kvPath}-wal`, `${kvPath}-shm`] : []),
     ]),

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Tool, ToolOutput } from "./registry.ts";
+import type { Tool, ToolInfo, ToolOutput } from "./registry.ts";
 
 const parameters = z.object({
   action: z.enum(["add", "replace", "remove", "list"]).describe(
@@ -56,6 +56,12 @@ function isRefusal(error: unknown): error is Error {
   return error instanceof Error && error.name === "MemoryError";
 }
 
+/** What the CLI and docs need about the `memory` tool. */
+export const MEMORY_INFO: ToolInfo = {
+  name: "memory",
+  summaryArgs: ["action", "content"],
+};
+
 /**
  * Creates the memory tool over its {@link MemoryNotes}.
  *
@@ -67,7 +73,7 @@ function isRefusal(error: unknown): error is Error {
 export function memoryTool(shared: MemoryNotes): Tool<typeof parameters> {
   const memory = shared;
   return {
-    name: "memory",
+    ...MEMORY_INFO,
     description: "Your long-term memory about the user, kept across conversations and " +
       "platforms; the notes appear in your system prompt on every turn. Save durable facts " +
       "and preferences (name, projects, how they like answers), not passing details of one task. " +

@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
-import type { Tool } from "./registry.ts";
+import type { Tool, ToolInfo } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { unconfinedReason } from "./tool_sandbox.ts";
 
@@ -27,21 +27,27 @@ const parameters = z.object({
   ),
 });
 
+/** What the CLI and docs need about the `patch` tool. */
+export const PATCH_INFO: ToolInfo = {
+  name: "patch",
+  summaryArgs: ["path"],
+};
+
 /**
  * Creates the patch tool.
  *
  * @example
  * ```ts
- * registry.register(patchTool(config));
+ * registry.register(patchTool(config.tools));
  * ```
  */
 export function patchTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
-    name: "patch",
+    ...PATCH_INFO,
     description: "Edit a file by replacing an exact string with another. old_string must match " +
       "the file exactly (read the file first) and be unique unless replace_all is set. " +
       "Returns a diff of the change.",

@@ -3,8 +3,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
-import type { Tool } from "./registry.ts";
+import type { Tool, ToolInfo } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 
 /** Lines returned when the model does not ask for a limit. */
@@ -24,21 +24,27 @@ const parameters = z.object({
   ),
 });
 
+/** What the CLI and docs need about the `read_file` tool. */
+export const READ_FILE_INFO: ToolInfo = {
+  name: "read_file",
+  summaryArgs: ["path"],
+};
+
 /**
  * Creates the read_file tool.
  *
  * @example
  * ```ts
- * registry.register(readFileTool(config));
+ * registry.register(readFileTool(config.tools));
  * ```
  */
 export function readFileTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
-    name: "read_file",
+    ...READ_FILE_INFO,
     description: "Read a text file from the workspace. Lines come numbered as `  12│text`; the " +
       "number and the │ are not part of the file. Returns up to 2000 lines from `offset`; use " +
       "offset and limit to page through long files. Binary files, files over 10 MB and files with several hard links are refused.",

@@ -46,11 +46,27 @@ export interface ToolOutput {
   isError?: boolean;
 }
 
+/**
+ * What the CLI and docs need about a built-in tool, known without building it (see
+ * `BUILTIN_TOOL_INFO`); each tool's definition spreads its own.
+ */
+export interface ToolInfo {
+  /** The name the model calls it by. */
+  name: string;
+  /**
+   * The arguments that summarise a call in one line (`terminal: ls -la`), most telling first:
+   * the first one present as a string is shown.
+   */
+  summaryArgs: readonly string[];
+}
+
 /** A server-side tool the agent can run. */
 // deno-lint-ignore no-explicit-any
 export interface Tool<S extends z.ZodType = z.ZodType<any>> {
   /** The name the model calls it by. */
   name: string;
+  /** The arguments that summarise a call in one line; see {@link ToolInfo.summaryArgs}. */
+  summaryArgs?: readonly string[];
   /** Tells the model what the tool does and when to use it. */
   description: string;
   /** Arguments schema; its JSON schema is what the model sees. */

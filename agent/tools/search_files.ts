@@ -5,9 +5,9 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import { findExecutable, runInSandbox } from "../sandbox/mod.ts";
-import type { Tool } from "./registry.ts";
+import type { Tool, ToolInfo } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { displayPath } from "./workspace_paths.ts";
 
@@ -39,21 +39,27 @@ const parameters = z.object({
 
 let ripgrep: Promise<string | null> | undefined;
 
+/** What the CLI and docs need about the `search_files` tool. */
+export const SEARCH_FILES_INFO: ToolInfo = {
+  name: "search_files",
+  summaryArgs: ["pattern", "path"],
+};
+
 /**
  * Creates the search_files tool.
  *
  * @example
  * ```ts
- * registry.register(searchFilesTool(config));
+ * registry.register(searchFilesTool(config.tools));
  * ```
  */
 export function searchFilesTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
-    name: "search_files",
+    ...SEARCH_FILES_INFO,
     description: "Search the workspace: lines of file contents matching a regular expression " +
       "(results as `path:line: text`), optionally only in files whose names match a glob; with " +
       `an empty pattern, list the files matching the glob. At most ${MAX_MATCHES} results. ` +

@@ -7,21 +7,25 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
 import { runInSandbox } from "../sandbox/mod.ts";
 import { type CommandClass, CommandClassifier } from "./command_classifier.ts";
-import type { Tool, ToolOutput } from "./registry.ts";
+import type { Tool, ToolInfo, ToolOutput } from "./registry.ts";
 import { SECRET_ENV_NAMES } from "./secrets.ts";
-import { type SandboxSource, toolSandbox, unconfinedReason } from "./tool_sandbox.ts";
+import {
+  type SandboxSource,
+  toolSandbox,
+  type ToolSettings,
+  unconfinedReason,
+} from "./tool_sandbox.ts";
 
 /** Bytes of stdout (and, separately, of stderr) kept; the middle of longer output is cut. */
 export const MAX_STREAM_BYTES = 50_000;
 
-/** Options for {@link terminalTool} besides the config. */
+/** Options for {@link terminalTool} besides its settings. */
 export interface TerminalToolOptions {
   /** Secret values: environment variables holding them are not passed to unsandboxed commands. */
   secrets?: readonly string[];
-  /** The sandbox commands run in. Default: one built from the config. */
+  /** The sandbox commands run in. Default: one built from the settings. */
   sandbox?: SandboxSource;
 }
 
@@ -44,45 +48,49 @@ export interface TerminalTool extends Tool<typeof parameters> {
   classify(args: { command: string }): Promise<CommandClass>;
 }
 
+/** What the CLI and docs need about the `terminal` tool. */
+export const TERMINAL_INFO: ToolInfo = {
+  name: "terminal",
+  summaryArgs: ["command"],
+};
+
 /**
  * Creates the terminal tool.
  *
  * @example
  * ```ts
- * registry.register(terminalTool(config));
+ * registry.register(terminalTool(config.tools));
  * ```
  */
 export function terminalTool(
-  config: Config,
+  settings: ToolSettings,
   options: TerminalToolOptions = {},
 ): TerminalTool {
-  const { timeout: defaultTimeout, max_timeout: maxTimeout } = config.tools.terminal;
+  const { timeout: defaultTimeout, max_timeout: maxTimeout } = settings.terminal;
   const classifier = new CommandClassifier({
-    deny: config.tools.terminal.deny,
-    allow: config.tools.terminal.allow,
+    deny: settings.terminal.deny,
+    allow: settings.terminal.allow,
   });
   return {
-    name: "terminal",
+    ...TERMINAL_INFO,
     description: "Run a shell command (bash) on the machine, in the workspace directory, inside " +
       "a sandbox: only the workspace is writable" +
-      (config.tools.sandbox === "read-only"
-        ? " (here: nothing is, the sandbox is read-only)"
-        : "") +
-      (config.tools.sandbox_network ? "" : ", there is no network") +
+      (settings.sandbox === "read-only" ? " (here: nothing is, the sandbox is read-only)" : "") +
+      (settings.sandbox_network ? "" : ", there is no network") +
       ", and home folders are not visible. Returns the exit code, stdout and stderr; each " +
       "stream keeps at most ~50 KB (the middle of longer output is cut, so filter it with " +
       `grep, head or tail). Default timeout ${defaultTimeout} s, at most ${maxTimeout} s.`,
     parameters,
     classify: async ({ command }) => {
       const verdict = classifier.classify(command);
-      const sandbox = await toolSandbox(config, options.sandbox);
+      const sandbox = await toolSandbox(settings, options.sandbox);
       if (verdict.dangerous || sandbox.confined) return verdict;
       return { dangerous: true, reason: unconfinedReason(sandbox) };
     },
     async execute({ command, timeout }, context): Promise<ToolOutput> {
       const verdict = classifier.classify(command);
       if (verdict.refused) return { output: `blocked: ${verdict.reason}.`, isError: true };
-      const sandbox = await toolSandbox(config, options.sandbox);
+      const sandbox = await toolSandbox(settings, options.sandbox);
       // Unconfined, a dangerous command runs only with a person's approval of this very call.
       if (verdict.dangerous && !sandbox.confined && !context.approved) {
         return {

@@ -5,10 +5,9 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { Config } from "../../config/mod.ts";
 import { callFileHelper, type FileHelperResponse, type Sandbox } from "../sandbox/mod.ts";
 import type { ToolContext } from "./registry.ts";
-import { type SandboxSource, toolSandbox } from "./tool_sandbox.ts";
+import { type SandboxSource, toolSandbox, type ToolSettings } from "./tool_sandbox.ts";
 import { displayPath, expandHome, isInside, PathRefusedError } from "./workspace_paths.ts";
 
 /** Files larger than this are not read by read_file or patch. */
@@ -18,9 +17,9 @@ export const FILE_OPERATION_TIMEOUT_MS = 30_000;
 /** How many leading bytes are checked for NUL to tell binary files apart. */
 const SNIFF_BYTES = 8192;
 
-/** What a file tool needs besides the config. */
+/** What a file tool needs besides its settings. */
 export interface FileToolOptions {
-  /** The sandbox the file helper runs in. Default: one built from the config. */
+  /** The sandbox the file helper runs in. Default: one built from the settings. */
   sandbox?: SandboxSource;
 }
 
@@ -37,17 +36,18 @@ export function looksBinary(bytes: Uint8Array): boolean {
 
 /** The file tools' access to files: one sandboxed helper call per operation. */
 export class ToolFiles {
-  #config: Config;
+  #settings: ToolSettings;
   #sandbox?: SandboxSource;
 
-  constructor(config: Config, options: FileToolOptions = {}) {
-    this.#config = config;
+  /** `settings` is the config's `tools` section (roots and sandbox). */
+  constructor(settings: ToolSettings, options: FileToolOptions = {}) {
+    this.#settings = settings;
     this.#sandbox = options.sandbox;
   }
 
   /** The sandbox the helper runs in. */
   sandbox(): Promise<Sandbox> {
-    return toolSandbox(this.#config, this.#sandbox);
+    return toolSandbox(this.#settings, this.#sandbox);
   }
 
   /**
@@ -104,14 +104,14 @@ export class ToolFiles {
     const lexical = resolve(workspace, expandHome(path));
     const configured = [
       workspace,
-      ...this.#config.tools.files.extra_roots.map((r) => resolve(expandHome(r))),
+      ...this.#settings.files.extra_roots.map((r) => resolve(expandHome(r))),
     ];
     const real = await Promise.all(configured.map((r) => Deno.realPath(r).catch(() => null)));
     const roots = real.filter((r): r is string => r !== null);
     if (!configured.some((r) => isInside(lexical, r)) && !roots.some((r) => isInside(lexical, r))) {
       throw new PathRefusedError(
         `The path "${path}" is outside the workspace (${workspace})` +
-          (this.#config.tools.files.extra_roots.length ? " and the configured extra roots" : "") +
+          (this.#settings.files.extra_roots.length ? " and the configured extra roots" : "") +
           ". File tools may only use paths inside it; use a relative path.",
       );
     }

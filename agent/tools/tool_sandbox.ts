@@ -1,7 +1,7 @@
 /**
  * Where the terminal and file tools get their sandbox: the one the runtime built (with
- * `$HERALD_HOME` and the KV file hidden), or — for a tool built from the config alone — one made
- * from the config and the environment, once per config.
+ * `$HERALD_HOME` and the KV file hidden), or — for a tool built from its settings alone — one made
+ * from the `tools` settings and the environment, once per settings object.
  * @module
  */
 import { join } from "node:path";
@@ -11,21 +11,27 @@ import { Sandbox, type SandboxSettings, sandboxSettings } from "../sandbox/mod.t
 /** A sandbox, or the promise of one (detection runs a probe once). */
 export type SandboxSource = Sandbox | Promise<Sandbox>;
 
-const fromConfig = new WeakMap<Config, Promise<Sandbox>>();
+/** The config's `tools` section: the settings the built-in tools and their sandbox read. */
+export type ToolSettings = Config["tools"];
 
-/** The sandbox settings `config` asks for; `hidden` lists the paths to keep invisible. */
-export function sandboxSettingsFor(config: Config, hidden: readonly string[]): SandboxSettings {
-  const limits = config.tools.sandbox_limits;
+const fromSettings = new WeakMap<ToolSettings, Promise<Sandbox>>();
+
+/** The sandbox settings the `tools` section asks for; `hidden` lists the paths to keep invisible. */
+export function sandboxSettingsFor(
+  settings: ToolSettings,
+  hidden: readonly string[],
+): SandboxSettings {
+  const limits = settings.sandbox_limits;
   return sandboxSettings({
-    mode: config.tools.sandbox,
-    network: config.tools.sandbox_network,
-    extraRoots: config.tools.files.extra_roots,
+    mode: settings.sandbox,
+    network: settings.sandbox_network,
+    extraRoots: settings.files.extra_roots,
     hidden,
     limits: {
       processes: limits.processes,
       memoryBytes: limits.memory_mb * 1024 * 1024,
       fileBytes: limits.file_mb * 1024 * 1024,
-      cpuSeconds: Math.ceil(config.tools.terminal.max_timeout),
+      cpuSeconds: Math.ceil(settings.terminal.max_timeout),
     },
   });
 }
@@ -37,13 +43,16 @@ export function defaultHiddenPaths(): string[] {
   return home ? [home] : [];
 }
 
-/** The tool's sandbox: `source` when given, else one built from `config` (shared per config). */
-export function toolSandbox(config: Config, source?: SandboxSource): Promise<Sandbox> {
+/**
+ * The tool's sandbox: `source` when given, else one built from `settings` (shared per settings
+ * object).
+ */
+export function toolSandbox(settings: ToolSettings, source?: SandboxSource): Promise<Sandbox> {
   if (source) return Promise.resolve(source);
-  let sandbox = fromConfig.get(config);
+  let sandbox = fromSettings.get(settings);
   if (!sandbox) {
-    sandbox = Sandbox.create(sandboxSettingsFor(config, defaultHiddenPaths()));
-    fromConfig.set(config, sandbox);
+    sandbox = Sandbox.create(sandboxSettingsFor(settings, defaultHiddenPaths()));
+    fromSettings.set(settings, sandbox);
   }
   return sandbox;
 }

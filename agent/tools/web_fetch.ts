@@ -6,8 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
-import type { Tool, ToolOutput } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
+import type { Tool, ToolInfo, ToolOutput } from "./registry.ts";
 import { checkUrlTarget, isIpLiteral, type Resolver, SsrfError } from "./ssrf.ts";
 
 /** Redirects followed at most. */
@@ -15,7 +15,7 @@ export const MAX_REDIRECTS = 5;
 /** Characters of page text returned at most. */
 export const MAX_TEXT_CHARS = 100_000;
 
-/** Options for {@link webFetchTool} besides the config; test seams. */
+/** Options for {@link webFetchTool} besides its settings; test seams. */
 export interface WebFetchToolOptions {
   /** Resolves host names; default Deno.resolveDns (A and AAAA). */
   resolve?: Resolver;
@@ -27,21 +27,26 @@ const parameters = z.object({
   url: z.string().min(1).describe("The http:// or https:// URL to fetch."),
 });
 
+/** What the CLI and docs need about the `web_fetch` tool. */
+export const WEB_FETCH_INFO: ToolInfo = {
+  name: "web_fetch",
+  summaryArgs: ["url"],
+};
+
 /**
  * Creates the web_fetch tool.
  *
  * @example
  * ```ts
- * registry.register(webFetchTool(config));
+ * registry.register(webFetchTool(config.tools.web_fetch));
  * ```
  */
 export function webFetchTool(
-  config: Config,
+  settings: ToolSettings["web_fetch"],
   options: WebFetchToolOptions = {},
 ): Tool<typeof parameters> {
-  const settings = config.tools.web_fetch;
   return {
-    name: "web_fetch",
+    ...WEB_FETCH_INFO,
     description: "Fetch a web page or text document by URL (GET) and return its text; HTML is " +
       "turned into Markdown-like text with headings, links and lists. Only http(s) URLs on " +
       `public addresses. Pages over ${settings.max_bytes} bytes are cut; binary content is ` +

@@ -3,8 +3,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Config } from "../../config/mod.ts";
-import type { Tool } from "./registry.ts";
+import type { Tool, ToolInfo } from "./registry.ts";
+import type { ToolSettings } from "./tool_sandbox.ts";
 import { type FileToolOptions, ToolFiles } from "./text_files.ts";
 import { unconfinedReason } from "./tool_sandbox.ts";
 
@@ -15,21 +15,27 @@ const parameters = z.object({
   content: z.string().describe("The complete new content of the file."),
 });
 
+/** What the CLI and docs need about the `write_file` tool. */
+export const WRITE_FILE_INFO: ToolInfo = {
+  name: "write_file",
+  summaryArgs: ["path"],
+};
+
 /**
  * Creates the write_file tool.
  *
  * @example
  * ```ts
- * registry.register(writeFileTool(config));
+ * registry.register(writeFileTool(config.tools));
  * ```
  */
 export function writeFileTool(
-  config: Config,
+  settings: ToolSettings,
   options: FileToolOptions = {},
 ): Tool<typeof parameters> {
-  const files = new ToolFiles(config, options);
+  const files = new ToolFiles(settings, options);
   return {
-    name: "write_file",
+    ...WRITE_FILE_INFO,
     description: "Create a file or replace its whole content, inside the workspace. Parent " +
       "folders are created as needed. To change part of an existing file, prefer patch.",
     parameters,

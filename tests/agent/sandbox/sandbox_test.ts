@@ -24,7 +24,7 @@ Deno.test("without a sandbox the status says so, and how the tools behave", () =
 Deno.test("without a sandbox the terminal refuses dangerous commands and classifies every command", async () => {
   await using ws = await tempDir();
   const sandbox = new Sandbox(sandboxSettings(), missing);
-  const tool = terminalTool(testConfig(), { sandbox });
+  const tool = terminalTool(testConfig().tools, { sandbox });
   const verdict = await tool.classify({ command: "ls" });
   assert.equal(verdict.dangerous, true);
   assert.match(verdict.reason ?? "", /UNAVAILABLE/);

@@ -9,9 +9,9 @@ import { patchTool, readFileTool, ToolRegistry, writeFileTool } from "../../../a
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
 const registry = new ToolRegistry()
-  .register(readFileTool(testConfig()))
-  .register(writeFileTool(testConfig()))
-  .register(patchTool(testConfig()));
+  .register(readFileTool(testConfig().tools))
+  .register(writeFileTool(testConfig().tools))
+  .register(patchTool(testConfig().tools));
 
 const SECRET = "OUTSIDE-SECRET-4c1e";
 

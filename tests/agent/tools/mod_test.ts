@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { ALL_TOOL_NAMES } from "../../../config/mod.ts";
-import { createBuiltinTools, ToolRegistry, toolsetFor } from "../../../agent/mod.ts";
+import {
+  BUILTIN_TOOL_INFO,
+  createBuiltinTools,
+  ToolRegistry,
+  toolsetFor,
+} from "../../../agent/mod.ts";
 import { MemoryStore } from "../../../store/mod.ts";
 import { testConfig } from "./helpers.ts";
 
@@ -16,6 +21,24 @@ async function registryFor(
   }
   return { registry, kv };
 }
+
+Deno.test("each built tool carries its own info, and BUILTIN_TOOL_INFO lists them in order", async () => {
+  const { registry, kv } = await registryFor();
+  try {
+    assert.deepEqual(BUILTIN_TOOL_INFO.map((info) => info.name), [...ALL_TOOL_NAMES]);
+    for (const info of BUILTIN_TOOL_INFO) {
+      const tool = registry.get(info.name);
+      assert.ok(tool, info.name);
+      assert.deepEqual(tool.summaryArgs, info.summaryArgs, info.name);
+      assert.ok(info.summaryArgs.length > 0, info.name);
+      // Every summary argument is one the tool actually takes.
+      const shape = (tool.parameters as unknown as { shape: Record<string, unknown> }).shape;
+      for (const arg of info.summaryArgs) assert.ok(arg in shape, `${info.name}.${arg}`);
+    }
+  } finally {
+    kv.close();
+  }
+});
 
 Deno.test("createBuiltinTools builds the seven tools with their exact names", async () => {
   const { registry, kv } = await registryFor();

@@ -4,7 +4,7 @@ import { patchTool } from "../../../agent/mod.ts";
 import { ToolRegistry } from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
-const registry = new ToolRegistry().register(patchTool(testConfig()));
+const registry = new ToolRegistry().register(patchTool(testConfig().tools));
 
 function patch(workspace: string, args: Record<string, unknown>) {
   return registry.call("patch", JSON.stringify(args), toolContext(workspace));

@@ -4,7 +4,7 @@ import { readFileTool } from "../../../agent/mod.ts";
 import { ToolRegistry } from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
-const registry = new ToolRegistry().register(readFileTool(testConfig()));
+const registry = new ToolRegistry().register(readFileTool(testConfig().tools));
 
 function read(workspace: string, args: Record<string, unknown>) {
   return registry.call("read_file", JSON.stringify(args), toolContext(workspace));

@@ -4,7 +4,7 @@ import { ToolRegistry } from "../../../agent/mod.ts";
 import { MAX_MATCHES, searchFilesTool } from "../../../agent/tools/search_files.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
-const registry = new ToolRegistry().register(searchFilesTool(testConfig()));
+const registry = new ToolRegistry().register(searchFilesTool(testConfig().tools));
 
 function search(workspace: string, args: Record<string, unknown>) {
   return registry.call("search_files", JSON.stringify(args), toolContext(workspace));

@@ -5,7 +5,7 @@ import { MAX_STREAM_BYTES, terminalTool } from "../../../agent/tools/terminal.ts
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
 function registryWith(config = testConfig()): ToolRegistry {
-  return new ToolRegistry().register(terminalTool(config));
+  return new ToolRegistry().register(terminalTool(config.tools));
 }
 
 /** Living (non-zombie) host processes whose command line contains `needle`. */
@@ -138,10 +138,10 @@ Deno.test("bad terminal arguments come back as a tool error", async () => {
 });
 
 Deno.test("the terminal classifies: dangerous commands only when sandboxed, every command when not", async () => {
-  const sandboxed = terminalTool(testConfig());
+  const sandboxed = terminalTool(testConfig().tools);
   assert.deepEqual(await sandboxed.classify({ command: "ls" }), { dangerous: false });
   assert.equal((await sandboxed.classify({ command: "rm -rf ~" })).dangerous, true);
-  const unconfined = terminalTool(testConfig({ tools: { sandbox: "off" } }));
+  const unconfined = terminalTool(testConfig({ tools: { sandbox: "off" } }).tools);
   const verdict = await unconfined.classify({ command: "ls" });
   assert.equal(verdict.dangerous, true);
   assert.match(verdict.reason ?? "", /no OS sandbox confines the tools .*every call/);
@@ -151,8 +151,8 @@ Deno.test("write_file and patch need approval only when no sandbox confines them
   const context = toolContext("/tmp");
   for (const sandbox of ["workspace-write", "off"] as const) {
     const registry = new ToolRegistry()
-      .register(writeFileTool(testConfig({ tools: { sandbox } })))
-      .register(patchTool(testConfig({ tools: { sandbox } })));
+      .register(writeFileTool(testConfig({ tools: { sandbox } }).tools))
+      .register(patchTool(testConfig({ tools: { sandbox } }).tools));
     const write = await registry.classify("write_file", '{"path":"a","content":"b"}', context);
     const patch = await registry.classify(
       "patch",

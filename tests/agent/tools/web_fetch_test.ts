@@ -22,7 +22,9 @@ async function withServer(
 }
 
 function fetcher(config: Record<string, unknown> = {}, options: WebFetchToolOptions = {}) {
-  const registry = new ToolRegistry().register(webFetchTool(testConfig(config), options));
+  const registry = new ToolRegistry().register(
+    webFetchTool(testConfig(config).tools.web_fetch, options),
+  );
   return (url: string) => registry.call("web_fetch", JSON.stringify({ url }), toolContext("/tmp"));
 }
 

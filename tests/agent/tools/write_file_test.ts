@@ -4,7 +4,7 @@ import { ToolRegistry } from "../../../agent/mod.ts";
 import { writeFileTool } from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
-const registry = new ToolRegistry().register(writeFileTool(testConfig()));
+const registry = new ToolRegistry().register(writeFileTool(testConfig().tools));
 
 function write(workspace: string, args: Record<string, unknown>) {
   return registry.call("write_file", JSON.stringify(args), toolContext(workspace));
@@ -48,7 +48,7 @@ Deno.test("write_file writes inside a configured extra root", async () => {
   await using ws = await tempDir();
   await using extra = await tempDir();
   const config = testConfig({ tools: { files: { extra_roots: [extra.path] } } });
-  const extraRegistry = new ToolRegistry().register(writeFileTool(config));
+  const extraRegistry = new ToolRegistry().register(writeFileTool(config.tools));
   const target = join(extra.path, "ok.txt");
   const result = await extraRegistry.call(
     "write_file",
