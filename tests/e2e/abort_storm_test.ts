@@ -73,6 +73,10 @@ Deno.test({
       runs = (await health(herald.url, true)).runs;
     }
     assert.equal(runs, 0);
+    // The fake upstream notices each closed socket on its own schedule: wait for it (bounded).
+    for (let i = 0; llm.openStreams !== 0 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.equal(llm.openStreams, 0);
     const settled = await rssMb(herald.pid);
 
