@@ -187,3 +187,44 @@ export function runPlatformWorker(definition: WorkerDefinition): void {
     }
   };
 }
+
+/** What {@link renderTurnInOrder} needs from a bot. */
+export interface RenderTurnOptions<O extends { sessionKey: string }> {
+  /** The platform's name in log lines: "Slack". */
+  label: string;
+  /** The bot's origins by request id; the turn's entry is taken out. */
+  origins: Map<string, O>;
+  requestId: string;
+  port: MessagePort;
+  /** Renders the turn's token channel into the platform. */
+  render(origin: O, port: MessagePort): Promise<void>;
+  /** Called once the reply is rendered (or failed): reports the update handled. */
+  done(origin: O): void;
+  log(line: string): void;
+}
+
+/**
+ * Renders the turn the host started for a request: replies of one session render one after
+ * another, in the order their turns started. A turn for a request the bot does not know is
+ * logged and its channel closed. Shared by every platform bot's `startTurn`.
+ */
+export function renderTurnInOrder<O extends { sessionKey: string }>(
+  context: WorkerContext,
+  options: RenderTurnOptions<O>,
+): void {
+  const { label, origins, requestId, port, log } = options;
+  const origin = origins.get(requestId);
+  origins.delete(requestId);
+  if (!origin) {
+    log(`${label}: a turn arrived for unknown request ${requestId}`);
+    port.close();
+    return;
+  }
+  context.queue.run(
+    `render:${origin.sessionKey}`,
+    () =>
+      options.render(origin, port).catch((err) =>
+        log(`${label}: rendering a reply failed: ${describeError(err)}`)
+      ).finally(() => options.done(origin)),
+  );
+}

@@ -19,7 +19,7 @@ import {
   type ReplyFormat,
   type ReplySurface,
 } from "../stream_editor.ts";
-import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
+import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import { DISCORD_MESSAGE_LIMIT, markdownForDiscord } from "./format.ts";
 import {
   type DiscordDelivery,
@@ -201,20 +201,15 @@ export class DiscordBot implements PlatformBot {
 
   /** Renders a turn the host started; a channel's replies render in order. */
   startTurn(requestId: string, port: MessagePort): void {
-    const origin = this.#origins.get(requestId);
-    this.#origins.delete(requestId);
-    if (!origin) {
-      this.#log(`Discord: a turn arrived for unknown request ${requestId}`);
-      port.close();
-      return;
-    }
-    this.#context.queue.run(
-      `render:${origin.sessionKey}`,
-      () =>
-        this.#render(origin, port).catch((err) =>
-          this.#log(`Discord: rendering a reply failed: ${describe(err)}`)
-        ).finally(() => this.#context.handled(origin.updateId)),
-    );
+    renderTurnInOrder(this.#context, {
+      label: "Discord",
+      origins: this.#origins,
+      requestId,
+      port,
+      render: (origin, port) => this.#render(origin, port),
+      done: (origin) => this.#context.handled(origin.updateId),
+      log: (line) => this.#log(line),
+    });
   }
 
   /** Answers `/new` or `/stop`. */

@@ -10,7 +10,7 @@ import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts"
 import { renderTurn } from "../render_turn.ts";
 import { splitMessage } from "../split_message.ts";
 import { ReplyEditor, type ReplyFailure, type ReplyFormat } from "../stream_editor.ts";
-import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
+import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import { escapeMrkdwn, slackTextToMarkdown } from "./mrkdwn.ts";
 import {
   type SlackDelivery,
@@ -231,20 +231,15 @@ export class SlackBot implements PlatformBot {
 
   /** Renders a turn the host started; replies of one conversation render in order. */
   startTurn(requestId: string, port: MessagePort): void {
-    const origin = this.#origins.get(requestId);
-    this.#origins.delete(requestId);
-    if (!origin) {
-      this.#log(`Slack: a turn arrived for unknown request ${requestId}`);
-      port.close();
-      return;
-    }
-    this.#context.queue.run(
-      `render:${origin.sessionKey}`,
-      () =>
-        this.#render(origin, port).catch((err) =>
-          this.#log(`Slack: rendering a reply failed: ${err?.message ?? err}`)
-        ).finally(() => this.#context.handled(origin.updateId)),
-    );
+    renderTurnInOrder(this.#context, {
+      label: "Slack",
+      origins: this.#origins,
+      requestId,
+      port,
+      render: (origin, port) => this.#render(origin, port),
+      done: (origin) => this.#context.handled(origin.updateId),
+      log: (line) => this.#log(line),
+    });
   }
 
   /** Answers `/new` or `/stop`: only the user who asked sees it. */

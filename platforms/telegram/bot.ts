@@ -12,7 +12,7 @@ import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
 import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
 import { renderTurn } from "../render_turn.ts";
-import type { PlatformBot, WorkerContext } from "../worker_runtime.ts";
+import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import {
   TelegramSettingsSchema,
   type TelegramUpdate,
@@ -199,21 +199,15 @@ export class TelegramBot implements PlatformBot {
 
   /** Renders a turn the host started; turns of one chat are rendered one after another. */
   startTurn(requestId: string, port: MessagePort): void {
-    const origin = this.#origins.get(requestId);
-    this.#origins.delete(requestId);
-    if (!origin) {
-      this.#log(`Telegram: a turn arrived for unknown request ${requestId}`);
-      port.close();
-      return;
-    }
-    // Replies of one chat are rendered one after another, in the order their turns started.
-    this.#context.queue.run(
-      `render:${origin.sessionKey}`,
-      () =>
-        this.#render(origin, port).catch((err) =>
-          this.#log(`Telegram: rendering a reply failed: ${err?.message ?? err}`)
-        ).finally(() => this.#handled(origin.updateId)),
-    );
+    renderTurnInOrder(this.#context, {
+      label: "Telegram",
+      origins: this.#origins,
+      requestId,
+      port,
+      render: (origin, port) => this.#render(origin, port),
+      done: (origin) => this.#handled(origin.updateId),
+      log: (line) => this.#log(line),
+    });
   }
 
   /** Sends the host's answer to a forwarded command. */
