@@ -12,7 +12,7 @@ import type OpenAI from "openai";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/core/error";
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
-import { redactUrl, watchStream } from "./stream_watchdog.ts";
+import { redactUrl, StreamWatchdog } from "./stream_watchdog.ts";
 import { abortableSleep, describeError } from "../lib/mod.ts";
 
 /** One model on one upstream. */
@@ -320,26 +320,41 @@ export class LlmClient {
           };
           let finished = false;
           // The first-token window covers connecting too: a silent upstream is a silent upstream.
-          for await (
-            const batch of watchStream(readChunks(send, local), {
-              firstItemMs: this.options.firstTokenTimeout * 1000,
-              idleMs: this.options.staleTimeout * 1000,
-              signal,
-              url: attempt.target.baseUrl,
-              onTimeout: () => {
-                timedOut = true;
-                local.abort();
-              },
-            })
-          ) {
-            if (!finished) {
-              for (const chunk of batch) {
-                if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+          // A timeout aborts the request with its error, which the read then throws.
+          const watchdog = new StreamWatchdog({
+            firstItemMs: this.options.firstTokenTimeout * 1000,
+            idleMs: this.options.staleTimeout * 1000,
+            url: attempt.target.baseUrl,
+            onTimeout: (error) => {
+              timedOut = true;
+              local.abort(error);
+            },
+          });
+          const batches = readChunks(send, local);
+          let ended = false;
+          try {
+            for (;;) {
+              watchdog.waiting();
+              const next = await batches.next();
+              if (next.done) {
+                ended = true;
+                break;
               }
+              watchdog.sawItem();
+              const batch = next.value;
+              if (!finished) {
+                for (const chunk of batch) {
+                  if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+                }
+              }
+              yielded = true;
+              attempt.answered = true;
+              yield batch;
             }
-            yielded = true;
-            attempt.answered = true;
-            yield batch;
+          } finally {
+            watchdog.stop();
+            // Left early (the consumer stopped, or a failure): release the upstream connection.
+            if (!ended) await batches.return(undefined).catch(() => {});
           }
           // An aborted or cut-off stream ends quietly: tell those cases apart here.
           if (signal.aborted) throw signal.reason;
@@ -412,7 +427,14 @@ async function* readChunks(
   send: () => Promise<Response>,
   controller: AbortController,
 ): AsyncGenerator<LlmChunk[]> {
-  const response = await send();
+  let response: Response;
+  try {
+    response = await send();
+  } catch (error) {
+    // Aborted by a timeout or the caller: fail with their reason, not the SDK's abort error.
+    if (controller.signal.aborted) throw controller.signal.reason ?? error;
+    throw error;
+  }
   if (!response.body) return;
   // One decoder per stream: `stream: true` keeps a split multi-byte character between reads.
   const decoder = new TextDecoder();
