@@ -79,6 +79,11 @@ export class FakeDiscord {
     return [...this.#messages.values()].filter((m) => m.channelId === channelId);
   }
 
+  /** Messages the bot sent in every channel, oldest first. */
+  allMessages(): DiscordMessage[] {
+    return [...this.#messages.values()];
+  }
+
   /** Serves a file as an attachment URL on this server (Discord's CDN in real life). */
   addAttachment(name: string, bytes: Uint8Array, type: string): string {
     this.#files.set(name, { bytes, type });
