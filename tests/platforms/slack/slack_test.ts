@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { aborted, deltas, echo, final } from "../harness.ts";
+import { aborted, deltas, echo, final, paced } from "../harness.ts";
 import { startSlackHarness } from "./harness.ts";
 import { verifySlackRequest } from "../../../platforms/slack/mod.ts";
 
@@ -11,21 +11,6 @@ const UPDATES = [
   "chat.appendStream",
   "chat.stopStream",
 ];
-
-/** A script that streams `parts`, waiting after each for one more Slack call. */
-function paced(parts: string[], calls: () => number) {
-  return async function* () {
-    for (const part of parts) {
-      const before = calls();
-      yield* deltas(part);
-      const deadline = Date.now() + 2000;
-      while (calls() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    yield final(parts.join(""));
-  };
-}
 
 Deno.test("Slack: a DM gets a streamed reply, each update spaced by the interval, final once in mrkdwn", async () => {
   const parts = ["Hello there, ", "this is **bold** ", "and streamed ", "in parts."];
