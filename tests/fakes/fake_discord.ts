@@ -5,6 +5,7 @@
  * dispatches MESSAGE_CREATE and INTERACTION_CREATE.
  * @module
  */
+import { Conditions } from "./conditions.ts";
 
 /** A recorded REST call. */
 export interface DiscordCall {
@@ -21,6 +22,8 @@ export interface DiscordMessage {
   channelId: string;
   content: string;
   replyTo?: string;
+  /** Message flags as sent (4096: without a notification). */
+  flags?: number;
   edits: number;
   /** Message components (action rows of buttons), as last sent or edited. */
   // deno-lint-ignore no-explicit-any
@@ -51,7 +54,7 @@ export class FakeDiscord {
   #messages = new Map<string, DiscordMessage>();
   #files = new Map<string, { bytes: Uint8Array; type: string }>();
   #failures = new Map<string, number[]>();
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("FakeDiscord");
   #nextId = 1000;
   #seq = 0;
 
@@ -75,6 +78,11 @@ export class FakeDiscord {
   /** Messages the bot sent in a channel, oldest first. */
   messages(channelId = "D1"): DiscordMessage[] {
     return [...this.#messages.values()].filter((m) => m.channelId === channelId);
+  }
+
+  /** Messages the bot sent in every channel, oldest first. */
+  allMessages(): DiscordMessage[] {
+    return [...this.#messages.values()];
   }
 
   /** Serves a file as an attachment URL on this server (Discord's CDN in real life). */
@@ -171,20 +179,7 @@ export class FakeDiscord {
 
   /** Resolves when `predicate` holds (checked after every call). */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeDiscord: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(predicate, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -197,7 +192,7 @@ export class FakeDiscord {
   }
 
   #notify(): void {
-    for (const w of [...this.#watchers]) w();
+    this.#conditions.notify();
   }
 
   #dispatch(t: string, d: unknown): void {
@@ -315,12 +310,17 @@ export class FakeDiscord {
       if (content === "" || content.length > 2000) {
         return Response.json({ message: "Invalid Form Body", code: 50035 }, { status: 400 });
       }
+      // Only SUPPRESS_EMBEDS (4) and SUPPRESS_NOTIFICATIONS (4096) may be set when sending.
+      if (body?.flags !== undefined && (body.flags & ~(4 | 4096)) !== 0) {
+        return Response.json({ message: "Invalid Form Body", code: 50035 }, { status: 400 });
+      }
       const id = String(++this.#nextId);
       this.#messages.set(id, {
         id,
         channelId: create[1],
         content,
         replyTo: body?.message_reference?.message_id,
+        ...(body?.flags !== undefined ? { flags: body.flags } : {}),
         edits: 0,
         ...(Array.isArray(body?.components)
           ? { components: body.components, sentComponents: body.components }

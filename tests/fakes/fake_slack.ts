@@ -5,6 +5,7 @@
  * on the next connection, as Slack does.
  * @module
  */
+import { Conditions } from "./conditions.ts";
 
 /** A recorded Web API call. */
 export interface SlackCall {
@@ -20,6 +21,8 @@ export interface SlackMessage {
   channel: string;
   threadTs?: string;
   text: string;
+  /** How many times chat.update changed it. */
+  edits: number;
   /** Posted with chat.startStream and not yet stopped. */
   streaming: boolean;
   /** Block Kit blocks, as last posted or updated. */
@@ -71,7 +74,7 @@ export class FakeSlack {
   #messages = new Map<string, SlackMessage>();
   #failures = new Map<string, SlackFailure[]>();
   #pending: Envelope[] = [];
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("FakeSlack");
   #clock = 1_700_000_000;
   #nextEnvelope = 0;
   #nextEvent = 0;
@@ -196,20 +199,7 @@ export class FakeSlack {
 
   /** Resolves when `predicate` holds (checked after every call and acknowledgement). */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeSlack: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(predicate, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -251,7 +241,7 @@ export class FakeSlack {
   }
 
   #notify(): void {
-    for (const w of [...this.#watchers]) w();
+    this.#conditions.notify();
   }
 
   #handle(req: Request): Response | Promise<Response> {
@@ -329,6 +319,7 @@ export class FakeSlack {
             channel: body.channel,
             threadTs: body.thread_ts,
             text: body.text,
+            edits: 0,
             streaming: false,
             ...(Array.isArray(body.blocks) ? { blocks: body.blocks, sentBlocks: body.blocks } : {}),
           });
@@ -339,6 +330,7 @@ export class FakeSlack {
         const message = this.#messages.get(body.ts);
         if (!message) return { ok: false, error: "message_not_found" };
         message.text = body.text;
+        message.edits++;
         if (Array.isArray(body.blocks)) message.blocks = body.blocks;
         return { ok: true, ts: body.ts };
       }
@@ -351,6 +343,7 @@ export class FakeSlack {
           channel: body.channel,
           threadTs: body.thread_ts,
           text: body.markdown_text ?? "",
+          edits: 0,
           streaming: true,
         });
         return { ok: true, ts, channel: body.channel };

@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
-import { aborted, deltas, echo, final } from "../harness.ts";
+import { aborted, deltas, echo, final, paced } from "../harness.ts";
 import { startDiscordHarness } from "./harness.ts";
 
 const CURSOR = "▌";
 const isUpdate = (c: { method: string; path: string }) =>
   (c.method === "POST" || c.method === "PATCH") && /^\/channels\/\w+\/messages/.test(c.path);
-
-/** A script that streams `parts`, waiting after each for one more Discord message call. */
-function paced(parts: string[], calls: () => number) {
-  return async function* () {
-    for (const part of parts) {
-      const before = calls();
-      yield* deltas(part);
-      const deadline = Date.now() + 2000;
-      while (calls() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    yield final(parts.join(""));
-  };
-}
 
 Deno.test("Discord: a DM gets a streamed reply by editing one message, edits spaced by the interval", async () => {
   const parts = ["Hello there, ", "this is **bold** ", "and streamed ", "in parts."];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { aborted, deltas, echo, final } from "../harness.ts";
+import { aborted, deltas, echo, final, paced } from "../harness.ts";
 import { startSlackHarness } from "./harness.ts";
 import { verifySlackRequest } from "../../../platforms/slack/mod.ts";
 
@@ -11,21 +11,6 @@ const UPDATES = [
   "chat.appendStream",
   "chat.stopStream",
 ];
-
-/** A script that streams `parts`, waiting after each for one more Slack call. */
-function paced(parts: string[], calls: () => number) {
-  return async function* () {
-    for (const part of parts) {
-      const before = calls();
-      yield* deltas(part);
-      const deadline = Date.now() + 2000;
-      while (calls() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    yield final(parts.join(""));
-  };
-}
 
 Deno.test("Slack: a DM gets a streamed reply, each update spaced by the interval, final once in mrkdwn", async () => {
   const parts = ["Hello there, ", "this is **bold** ", "and streamed ", "in parts."];
@@ -136,7 +121,7 @@ Deno.test("Slack: a reply longer than 3,000 characters is split into messages wi
 });
 
 for (const mode of ["off", "first", "all"] as const) {
-  Deno.test(`Slack: reply_to_mode ${mode} decides which reply messages thread under a channel message`, async () => {
+  Deno.test(`Slack: reply_to_mode ${mode} decides whether a reply threads under a channel message, all of it`, async () => {
     const paragraph = (n: number) => `Paragraph ${n}. ` + "lorem ipsum ".repeat(200).trim();
     const reply = [1, 2].map(paragraph).join("\n\n");
     await using h = await startSlackHarness(echo(() => reply), {
@@ -145,8 +130,10 @@ for (const mode of ["off", "first", "all"] as const) {
     });
     const ts = h.slack.sendMessage({ channel: "C1", text: "two parts", mention: true });
     await h.slack.waitFor(() => h.slack.messages("C1").length === 2);
-    const expected = { off: [undefined, undefined], first: [ts, undefined], all: [ts, ts] }[mode];
+    // The thread under the message is the conversation: every part of a split reply goes there.
+    const expected = { off: [undefined, undefined], first: [ts, ts], all: [ts, ts] }[mode];
     assert.deepEqual(h.slack.messages("C1").map((m) => m.threadTs), expected);
+    assert.equal(h.slack.messages("C1").map((m) => m.text).join("\n\n"), reply);
   });
 }
 
