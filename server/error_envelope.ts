@@ -9,6 +9,7 @@
 import { AgentError, type RequestFault, type TurnResult } from "../agent/mod.ts";
 import { ConversationConflictError, CursorNotFoundError } from "../store/mod.ts";
 import { ConflictError, HeraldError, InvalidRequestError, shuttingDownError } from "./errors.ts";
+import { fixedBody } from "./fixed_body.ts";
 
 /** The OpenAI error object. */
 export interface ErrorBody {
@@ -109,12 +110,14 @@ export function errorResponse(error: unknown): Response {
   // A 5xx from a deterministic agent failure should not make SDKs run the agent again; one that
   // says when to come back (503 while shutting down) should be retried.
   if (e.status >= 500 && !headers.has("retry-after")) headers.set("x-should-retry", "false");
-  return new Response(JSON.stringify({ error: errorBody(e) }), { status: e.status, headers });
+  return fixedBody(
+    new Response(JSON.stringify({ error: errorBody(e) }), { status: e.status, headers }),
+  );
 }
 
 /** A JSON response with status 200 (or the given status). */
 export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers: h });
+  return fixedBody(new Response(JSON.stringify(body), { status, headers: h }));
 }
