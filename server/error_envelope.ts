@@ -110,9 +110,7 @@ export function errorResponse(error: unknown): Response {
   // A 5xx from a deterministic agent failure should not make SDKs run the agent again; one that
   // says when to come back (503 while shutting down) should be retried.
   if (e.status >= 500 && !headers.has("retry-after")) headers.set("x-should-retry", "false");
-  return fixedBody(
-    new Response(JSON.stringify({ error: errorBody(e) }), { status: e.status, headers }),
-  );
+  return new Response(JSON.stringify({ error: errorBody(e) }), { status: e.status, headers });
 }
 
 /** A JSON response with status 200 (or the given status). */

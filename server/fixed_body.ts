@@ -1,6 +1,6 @@
 /**
- * Responses whose body is a fixed string of bytes (JSON answers and error envelopes), as opposed
- * to a stream produced while it is sent. The guards that must know when a body has gone out (the
+ * Responses whose body is a fixed string of bytes (JSON answers), as opposed to a stream produced
+ * while it is sent. The guards that must know when a body has gone out (the
  * request log, the run limit) learn it for these from the server's own `completed` signal instead
  * of wrapping the body in a counting stream — which cost a stream, a reader and a copy of the
  * headers per request, and turned a fixed-length answer into a chunked one. A fixed body cannot

@@ -61,9 +61,16 @@ export function bodyDeadline(options: BodyDeadlineOptions = {}): Middleware {
   return async (req, ctx, next) => {
     // A malformed request is refused before its body matters (its URL cannot be copied either).
     if (!mayHaveBody(req) || ctx.malformed) return await next();
-    // Built from the request itself: its method, headers and signal are taken over without
-    // copying the headers through their public iterator (half the cost of spelling them out).
-    return await next(new Request(req, { body: guardedBody(req, idleMs) }));
+    // Spelled out rather than `new Request(req, …)`, which would touch the original body (see
+    // mayHaveBody).
+    return await next(
+      new Request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: guardedBody(req, idleMs),
+        signal: req.signal,
+      }),
+    );
   };
 }
 
