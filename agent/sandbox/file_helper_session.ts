@@ -62,6 +62,8 @@ export class FileHelperSession implements FileHelperOwner {
   #idleTimer?: ReturnType<typeof setTimeout>;
   #closed = false;
   #started = 0;
+  /** Kills sent and not yet finished (an abort's, an idle timer's): close waits for them. */
+  #stopping = new Set<Promise<void>>();
   #onAbort = () => {
     this.#retire().catch(() => {});
   };
@@ -181,14 +183,18 @@ export class FileHelperSession implements FileHelperOwner {
     return helper;
   }
 
-  /** Kills the current helper, if any, and waits until it is gone. */
+  /** Kills the current helper, if any, and waits until every helper it killed is gone. */
   async #retire(): Promise<void> {
     clearTimeout(this.#idleTimer);
     const helper = this.#helper;
-    if (!helper) return;
-    this.#helper = null;
-    this.#pool.remove(helper);
-    await helper.kill();
+    if (helper) {
+      this.#helper = null;
+      this.#pool.remove(helper);
+      const gone = helper.kill().catch(() => {});
+      this.#stopping.add(gone);
+      gone.finally(() => this.#stopping.delete(gone));
+    }
+    await Promise.all(this.#stopping);
   }
 
   /**
