@@ -109,6 +109,10 @@ export class FileHelperSession implements FileHelperOwner {
     this.#signal?.throwIfAborted();
     if (this.#closed) throw new FileHelperError("the turn's file helper was closed");
     const release = await this.#turn(limits.signal);
+    if (this.#closed) {
+      release();
+      throw new FileHelperError("the turn's file helper was closed");
+    }
     this.#inCall = true;
     clearTimeout(this.#idleTimer);
     let helper: FileHelperProcess | null = null;
