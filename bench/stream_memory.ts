@@ -212,10 +212,17 @@ async function main(): Promise<void> {
       batch: 2,
     });
     const started = performance.now();
-    const runs = Array.from({ length: n }, () =>
-      stream(gateway.url, prompt, () => {
-        if (++opened === n) allOpen();
-      }).then((t) => t === tokens, () => false));
+    // A stream that fails before its first token counts as opened: it will not open later.
+    let settledEarly = 0;
+    const runs = Array.from({ length: n }, () => {
+      let first = false;
+      return stream(gateway.url, prompt, () => {
+        first = true;
+        if (++opened + settledEarly === n) allOpen();
+      }).then((t) => t === tokens, () => false).finally(() => {
+        if (!first && ++settledEarly + opened === n) allOpen();
+      });
+    });
     await allOpened;
     const openedMs = performance.now() - started;
     // What the streams cost, before the inspector adds its own.
@@ -239,6 +246,7 @@ async function main(): Promise<void> {
 
     const per = (a: number, b: number) => round((b - a) / n, 0);
     console.log(`load: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    if (settledEarly) console.log(`${settledEarly} streams ended before their first token`);
     console.log(
       `${completed}/${n} streams completed in ${round(wall / 1000, 2)} s ` +
         `(all open after ${round(openedMs, 0)} ms); peak RSS ${round(peak, 1)} MB ` +
