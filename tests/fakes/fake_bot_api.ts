@@ -5,6 +5,7 @@
  * retry_after, "can't parse entities", "message is not modified").
  * @module
  */
+import { Conditions } from "./conditions.ts";
 
 /** One recorded Bot API call. */
 export interface RecordedCall {
@@ -136,7 +137,7 @@ export class FakeBotApi {
   #nextMessageId = 1000;
   #failures = new Map<string, FakeError[]>();
   #pollers = new Set<() => void>();
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("The fake Bot API");
   #closed = false;
 
   constructor() {
@@ -259,20 +260,7 @@ export class FakeBotApi {
 
   /** Resolves when `predicate` holds (checked after every call); rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`The fake Bot API did not see the expected calls within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(predicate, timeoutMs);
   }
 
   /** Stops the server, releasing pending long polls. */
@@ -305,7 +293,7 @@ export class FakeBotApi {
     if (method !== "getUpdates") this.calls.push({ method, body, at: performance.now() });
     else this.pollOffsets.push(body.offset ?? 0);
     const answer = await this.#answer(method, body);
-    for (const check of [...this.#watchers]) check();
+    this.#conditions.notify();
     if ("error_code" in answer) {
       return Response.json({ ok: false, ...answer }, { status: answer.error_code });
     }

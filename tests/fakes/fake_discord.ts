@@ -5,6 +5,7 @@
  * dispatches MESSAGE_CREATE and INTERACTION_CREATE.
  * @module
  */
+import { Conditions } from "./conditions.ts";
 
 /** A recorded REST call. */
 export interface DiscordCall {
@@ -53,7 +54,7 @@ export class FakeDiscord {
   #messages = new Map<string, DiscordMessage>();
   #files = new Map<string, { bytes: Uint8Array; type: string }>();
   #failures = new Map<string, number[]>();
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("FakeDiscord");
   #nextId = 1000;
   #seq = 0;
 
@@ -77,6 +78,11 @@ export class FakeDiscord {
   /** Messages the bot sent in a channel, oldest first. */
   messages(channelId = "D1"): DiscordMessage[] {
     return [...this.#messages.values()].filter((m) => m.channelId === channelId);
+  }
+
+  /** Messages the bot sent in every channel, oldest first. */
+  allMessages(): DiscordMessage[] {
+    return [...this.#messages.values()];
   }
 
   /** Serves a file as an attachment URL on this server (Discord's CDN in real life). */
@@ -173,20 +179,7 @@ export class FakeDiscord {
 
   /** Resolves when `predicate` holds (checked after every call). */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeDiscord: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(predicate, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -199,7 +192,7 @@ export class FakeDiscord {
   }
 
   #notify(): void {
-    for (const w of [...this.#watchers]) w();
+    this.#conditions.notify();
   }
 
   #dispatch(t: string, d: unknown): void {

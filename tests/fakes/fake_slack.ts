@@ -5,6 +5,7 @@
  * on the next connection, as Slack does.
  * @module
  */
+import { Conditions } from "./conditions.ts";
 
 /** A recorded Web API call. */
 export interface SlackCall {
@@ -73,7 +74,7 @@ export class FakeSlack {
   #messages = new Map<string, SlackMessage>();
   #failures = new Map<string, SlackFailure[]>();
   #pending: Envelope[] = [];
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("FakeSlack");
   #clock = 1_700_000_000;
   #nextEnvelope = 0;
   #nextEvent = 0;
@@ -198,20 +199,7 @@ export class FakeSlack {
 
   /** Resolves when `predicate` holds (checked after every call and acknowledgement). */
   waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeSlack: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(predicate, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -253,7 +241,7 @@ export class FakeSlack {
   }
 
   #notify(): void {
-    for (const w of [...this.#watchers]) w();
+    this.#conditions.notify();
   }
 
   #handle(req: Request): Response | Promise<Response> {
