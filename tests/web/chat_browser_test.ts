@@ -40,7 +40,7 @@ browserTest("web chat: an answer streams in as Markdown, with a copy button on c
   assert.equal((await answer.locator("pre code").innerText()).trim(), "ls -la");
   await page.getByRole("button", { name: "Send" }).waitFor();
   // The conversation got its title from the first message and is in the list.
-  await page.getByRole("button", { name: "Show me a command" }).waitFor();
+  await page.getByRole("button", { name: "Show me a command", exact: true }).waitFor();
   await chat.screenshot("streaming");
   assert.equal(llm.requests.at(-1)!.body.messages.at(-1).content, "Show me a command");
 });
