@@ -1,7 +1,7 @@
 /**
- * Child processes the benchmarks drive: the fake upstream, the fake Bot API and Herald itself
- * (from source or from a bundle), each in its own process with its own temp HERALD_HOME, plus
- * reading a process's resident memory from /proc.
+ * Child processes the benchmarks drive: the fake upstream, the bare-proxy baseline, the fake Bot
+ * API and Herald itself (from source or from a bundle), each in its own process (Herald with its
+ * own temp HERALD_HOME), plus reading a process's resident memory from /proc.
  * @module
  */
 import { join } from "node:path";
@@ -128,6 +128,35 @@ export async function startUpstream(): Promise<Upstream> {
   return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
 }
 
+/** A running bare-proxy baseline (bench/bare_proxy_server.ts). */
+export interface BareProxy {
+  child: Child;
+  /** The OpenAI base URL through the proxy, ending in /v1. */
+  baseUrl: string;
+}
+
+/** Starts the bare Deno proxy in front of `upstream` (a base URL ending in /v1), in its own process. */
+export async function startBareProxy(upstream: string): Promise<BareProxy> {
+  const child = new Child(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-no-legacy-abort",
+        join(ROOT, "bench/bare_proxy_server.ts"),
+        "--upstream",
+        upstream,
+      ],
+      env: childEnv({}),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "inherit",
+    }),
+  );
+  const [, port] = await child.waitForLine(/^listening (\d+)/);
+  return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
+}
+
 /** A running fake Bot API. */
 export interface BotApi {
   child: Child;
@@ -195,6 +224,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Lines for config.yaml in the temp HERALD_HOME. */
   configYaml?: string;
+  /** Extra `deno run` flags, e.g. `--cpu-prof` (bench/profile.ts). */
+  denoFlags?: string[];
 }
 
 /** A gateway child process. */
@@ -213,7 +244,12 @@ export async function spawnGateway(options: GatewayOptions): Promise<GatewayProc
   const port = freePort();
   const child = new Child(
     new Deno.Command(Deno.execPath(), {
-      args: [...DENO_FLAGS, options.entry ?? join(ROOT, "main.ts"), "serve"],
+      args: [
+        ...DENO_FLAGS,
+        ...options.denoFlags ?? [],
+        options.entry ?? join(ROOT, "main.ts"),
+        "serve",
+      ],
       cwd: home,
       env: childEnv({
         HERALD_HOME: home,

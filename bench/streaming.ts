@@ -1,26 +1,29 @@
 /**
- * Streaming relay: tokens per second through one long stream (gateway and direct), and many
- * concurrent paced streams through a fresh gateway while its resident memory is sampled.
+ * Streaming relay: tokens per second through one long stream (direct, through the bare Deno proxy
+ * and through the gateway), and many concurrent paced streams through a fresh bare proxy and then
+ * a fresh gateway while each one's resident memory is sampled.
  * @module
  */
 import { streamChat, type Target } from "./client.ts";
 import { benchPrompt } from "./fake_upstream_server.ts";
-import { BENCH_KEY, peakRssMb, rssMb, startGateway } from "./processes.ts";
+import { BENCH_KEY, peakRssMb, rssMb, startBareProxy, startGateway } from "./processes.ts";
 import { median, round } from "./stats.ts";
+import { roundOrder, type TargetName, type Targets } from "./targets.ts";
 
 /** One-stream relay rate. */
 export interface RelayResult {
   tokens: number;
   direct_tokens_per_s: number;
+  proxy_tokens_per_s: number;
   gateway_tokens_per_s: number;
   /** gateway ÷ direct. */
   ratio: number;
+  /** gateway ÷ proxy. */
+  ratio_to_proxy: number;
 }
 
-/** Many concurrent streams. */
-export interface ConcurrentStreamsResult {
-  streams: number;
-  tokens_each: number;
+/** Many concurrent streams through one process. */
+export interface StreamsRun {
   completed: number;
   failed: number;
   wall_s: number;
@@ -29,6 +32,16 @@ export interface ConcurrentStreamsResult {
   peak_rss_mb: number;
   /** The kernel's high-water mark (VmHWM) at the end. */
   vm_hwm_mb: number;
+}
+
+/** Many concurrent streams: the gateway's figures at the top level, the proxy's under `proxy`. */
+export interface ConcurrentStreamsResult extends StreamsRun {
+  streams: number;
+  tokens_each: number;
+  /** The same streams through a fresh bare proxy. */
+  proxy: StreamsRun;
+  /** gateway peak RSS ÷ proxy peak RSS. */
+  peak_rss_ratio_to_proxy: number;
 }
 
 async function rate(target: Target, tokens: number): Promise<number> {
@@ -42,75 +55,101 @@ async function rate(target: Target, tokens: number): Promise<number> {
   return tokens / (result.totalMs / 1000);
 }
 
-/** Streams `tokens` tokens `runs` times each way, alternating; reports medians. */
+/** Streams `tokens` tokens `runs` times through each target, rotating; reports medians. */
 export async function benchRelay(
-  direct: Target,
-  gateway: Target,
+  targets: Targets,
   options: { tokens: number; runs: number },
 ): Promise<RelayResult> {
-  const directRates: number[] = [];
-  const gatewayRates: number[] = [];
-  await rate(gateway, Math.min(options.tokens, 5_000));
+  const rates: Record<TargetName, number[]> = { direct: [], proxy: [], gateway: [] };
+  await rate(targets.proxy, Math.min(options.tokens, 5_000));
+  await rate(targets.gateway, Math.min(options.tokens, 5_000));
   for (let i = 0; i < options.runs; i++) {
-    directRates.push(await rate(direct, options.tokens));
-    gatewayRates.push(await rate(gateway, options.tokens));
+    for (const name of roundOrder(i)) rates[name].push(await rate(targets[name], options.tokens));
   }
-  const d = median(directRates);
-  const g = median(gatewayRates);
+  const [d, p, g] = [median(rates.direct), median(rates.proxy), median(rates.gateway)];
   return {
     tokens: options.tokens,
     direct_tokens_per_s: round(d, 0),
+    proxy_tokens_per_s: round(p, 0),
     gateway_tokens_per_s: round(g, 0),
     ratio: round(g / d, 3),
+    ratio_to_proxy: round(g / p, 3),
+  };
+}
+
+type StreamsOptions = { streams: number; tokens: number; batch: number; intervalMs: number };
+
+/** Opens `streams` streams at once through `target` (served by process `pid`), sampling its RSS. */
+async function runStreams(
+  target: Target,
+  pid: number,
+  options: StreamsOptions,
+): Promise<StreamsRun> {
+  await streamChat(target, benchPrompt({ tokens: 10 }));
+  const before = rssMb(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 25);
+  const prompt = benchPrompt({
+    tokens: options.tokens,
+    first: 0,
+    interval: options.intervalMs,
+    batch: options.batch,
+  });
+  const start = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: options.streams }, () =>
+      streamChat(target, prompt).then(
+        (r) => r.done && r.tokens === options.tokens,
+        () => false,
+      )),
+  );
+  const wall = performance.now() - start;
+  clearInterval(sampler);
+  peak = Math.max(peak, rssMb(pid));
+  const completed = results.filter(Boolean).length;
+  return {
+    completed,
+    failed: options.streams - completed,
+    wall_s: round(wall / 1000, 2),
+    rss_before_mb: round(before, 1),
+    peak_rss_mb: round(peak, 1),
+    vm_hwm_mb: round(peakRssMb(pid), 1),
   };
 }
 
 /**
- * Opens `streams` streams at once through a fresh gateway (with max_concurrent_runs raised so
- * none is refused); each carries `tokens` tokens in batches paced by the upstream.
+ * Opens `streams` streams at once through a fresh bare proxy, then through a fresh gateway (with
+ * max_concurrent_runs raised so none is refused); each carries `tokens` tokens in batches paced by
+ * the upstream.
  */
 export async function benchConcurrentStreams(
   upstream: string,
-  options: { streams: number; tokens: number; batch: number; intervalMs: number },
+  options: StreamsOptions,
 ): Promise<ConcurrentStreamsResult> {
+  const proxy = await startBareProxy(upstream);
+  let viaProxy: StreamsRun;
+  try {
+    viaProxy = await runStreams(
+      { baseUrl: proxy.baseUrl, model: "bench" },
+      proxy.child.pid,
+      options,
+    );
+  } finally {
+    await proxy.child.stop();
+  }
   const gateway = await startGateway({
     upstream,
     configYaml: `api_server:\n  max_concurrent_runs: ${options.streams + 100}\n`,
   });
   try {
     const target: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
-    await streamChat(target, benchPrompt({ tokens: 10 }));
-    const pid = gateway.child.pid;
-    const before = rssMb(pid);
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 25);
-    const prompt = benchPrompt({
-      tokens: options.tokens,
-      first: 0,
-      interval: options.intervalMs,
-      batch: options.batch,
-    });
-    const start = performance.now();
-    const results = await Promise.all(
-      Array.from({ length: options.streams }, () =>
-        streamChat(target, prompt).then(
-          (r) => r.done && r.tokens === options.tokens,
-          () => false,
-        )),
-    );
-    const wall = performance.now() - start;
-    clearInterval(sampler);
-    peak = Math.max(peak, rssMb(pid));
-    const completed = results.filter(Boolean).length;
+    const viaGateway = await runStreams(target, gateway.child.pid, options);
     return {
       streams: options.streams,
       tokens_each: options.tokens,
-      completed,
-      failed: options.streams - completed,
-      wall_s: round(wall / 1000, 2),
-      rss_before_mb: round(before, 1),
-      peak_rss_mb: round(peak, 1),
-      vm_hwm_mb: round(peakRssMb(pid), 1),
+      ...viaGateway,
+      proxy: viaProxy,
+      peak_rss_ratio_to_proxy: round(viaGateway.peak_rss_mb / viaProxy.peak_rss_mb, 2),
     };
   } finally {
     await gateway.close();

@@ -7,7 +7,7 @@
  * @module
  */
 import { AgentError, type RequestFault, type TurnResult } from "../agent/mod.ts";
-import { ConversationConflictError } from "../store/mod.ts";
+import { ConversationConflictError, CursorNotFoundError } from "../store/mod.ts";
 import { ConflictError, HeraldError, InvalidRequestError, shuttingDownError } from "./errors.ts";
 
 /** The OpenAI error object. */
@@ -74,6 +74,9 @@ export function knownHttpError(error: unknown): HeraldError | null {
   if (error instanceof HeraldError) return error;
   if (error instanceof AgentError) {
     return errorForCode(error.code, error.message, { request: error.request, cause: error });
+  }
+  if (error instanceof CursorNotFoundError) {
+    return new InvalidRequestError(error.message, { code: "invalid_value", param: error.param });
   }
   if (error instanceof ConversationConflictError) {
     return new ConflictError(error.message, { code: "conversation_conflict", cause: error });

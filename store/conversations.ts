@@ -1,9 +1,12 @@
 /**
  * Conversations API objects (`conv_…`): a conversation's metadata and its ordered item log.
  * Each item is its own KV entry (chunked when large), so adding a turn writes only that turn's
- * items and reading the conversation is one prefix scan.
+ * items, reading the conversation is one prefix scan, and a page of items is one range read.
+ * An activity index orders conversations by their last turn (see conversation_activity.ts).
  * @module
  */
+import { ConversationActivity, type Page, type PageQuery } from "./conversation_activity.ts";
+import { CursorNotFoundError } from "./errors.ts";
 import {
   chunkKeysOf,
   deleteKeys,
@@ -49,12 +52,14 @@ export class ConversationStore {
   readonly #kv: Deno.Kv;
   readonly #prefix: Deno.KvKey;
   readonly #retentionMs: number;
+  readonly #activity: ConversationActivity;
   #counter = 0;
 
   constructor(kv: Deno.Kv, options: ConversationStoreOptions = {}) {
     this.#kv = kv;
     this.#prefix = options.prefix ?? ["conversations"];
     this.#retentionMs = (options.retentionDays ?? 30) * 86_400_000;
+    this.#activity = new ConversationActivity(kv, this.#prefix, this.#retentionMs);
   }
 
   /** Creates a conversation holding `items` (each with an id). */
@@ -71,8 +76,27 @@ export class ConversationStore {
     await this.#kv.set(this.#key("conv", conversation.id), conversation, {
       expireIn: this.#retentionMs,
     });
-    await this.append(conversation.id, items);
+    if (items.length) await this.append(conversation.id, items);
+    else {await this.#activity.touch(
+        conversation.id,
+        this.#key("conv", conversation.id),
+        this.#position(),
+      );}
     return conversation;
+  }
+
+  /**
+   * A page of the conversations, by last activity (creation, or a turn or items appended):
+   * `desc` lists the most recently active first. Cursors are conversation ids.
+   *
+   * @throws CursorNotFoundError when `after` or `before` names no listed conversation.
+   */
+  list(query: PageQuery): Promise<Page<ConversationObject>> {
+    return this.#activity.page(
+      query,
+      (ids) => Promise.all(ids.map((id) => this.get(id))),
+      () => this.#unindexed(),
+    );
   }
 
   /** The conversation, or null when unknown or deleted. */
@@ -96,6 +120,7 @@ export class ConversationStore {
     const key = this.#key("conv", id);
     if (!(await this.#kv.get(key)).value) return false;
     await this.#kv.delete(key);
+    await this.#activity.remove(id);
     const keys: Deno.KvKey[] = [];
     for (const prefix of [this.#key("item", id), this.#key("index", id)]) {
       for await (const entry of this.#kv.list({ prefix })) {
@@ -107,8 +132,12 @@ export class ConversationStore {
     return true;
   }
 
-  /** Appends items (each with an id) to the end of the conversation, in order. */
+  /**
+   * Appends items (each with an id) to the end of the conversation, in order, and makes it the
+   * most recently active one.
+   */
   async append(id: string, items: ResponseItem[]): Promise<void> {
+    let last: string | null = null;
     for (let start = 0; start < items.length; start += APPEND_BATCH) {
       const batch = items.slice(start, start + APPEND_BATCH);
       const staged = await stageMany(this.#kv, batch, {
@@ -117,7 +146,7 @@ export class ConversationStore {
       });
       const op = this.#kv.atomic();
       for (const [i, item] of batch.entries()) {
-        const position = this.#position();
+        const position = last = this.#position();
         op.set(this.#key("item", id, position), staged[i].manifest, {
           expireIn: this.#retentionMs,
         });
@@ -129,6 +158,7 @@ export class ConversationStore {
         throw new Error(`Cannot append to conversation '${id}': the write was rejected.`);
       }
     }
+    if (last !== null) await this.#activity.touch(id, this.#key("conv", id), last);
   }
 
   /** Every item of the conversation, oldest first. */
@@ -138,6 +168,40 @@ export class ConversationStore {
       if (isManifest(entry.value)) manifests.push(entry.value);
     }
     return await resolveManifests<ResponseItem>(this.#kv, manifests);
+  }
+
+  /**
+   * One page of the conversation's items (`desc`: newest first), read as one KV range: only the
+   * page's items are loaded, however long the conversation. Cursors are item ids.
+   *
+   * @throws CursorNotFoundError when `after` or `before` names no item of the conversation.
+   */
+  async itemsPage(id: string, query: PageQuery): Promise<Page<ResponseItem>> {
+    const cursor = async (itemId: string | null | undefined, param: "after" | "before") => {
+      if (!itemId) return null;
+      const position = (await this.#kv.get<string>(this.#key("index", id, itemId))).value;
+      if (position === null) throw new CursorNotFoundError(param, itemId);
+      return position;
+    };
+    const desc = query.order === "desc";
+    const [afterAt, beforeAt] = await Promise.all([
+      cursor(query.after, "after"),
+      cursor(query.before, "before"),
+    ]);
+    const low = desc ? beforeAt : afterAt;
+    const high = desc ? afterAt : beforeAt;
+    const manifests: Manifest[] = [];
+    const iter = this.#kv.list<Manifest>({
+      // "\0" makes the lower bound exclusive: positions all have the same length.
+      start: this.#key("item", id, low === null ? "" : `${low}\0`),
+      end: this.#key("item", id, high ?? "~"),
+    }, { reverse: desc, limit: query.limit + 1, batchSize: query.limit + 1 });
+    for await (const entry of iter) if (isManifest(entry.value)) manifests.push(entry.value);
+    const page = manifests.slice(0, query.limit);
+    return {
+      data: await resolveManifests<ResponseItem>(this.#kv, page),
+      has_more: manifests.length > page.length,
+    };
   }
 
   /** One item by id, or null. */
@@ -160,6 +224,23 @@ export class ConversationStore {
     await this.#kv.atomic().delete(indexKey).delete(itemKey).commit();
     if (manifest && isManifest(manifest)) await deleteKeys(this.#kv, chunkKeysOf(manifest));
     return true;
+  }
+
+  /** Conversations stored before the activity index, with their last activity. */
+  async *#unindexed(): AsyncIterable<{ id: string; position: string }> {
+    const iter = this.#kv.list<ConversationObject>({ prefix: this.#key("conv") }, {
+      batchSize: 500,
+    });
+    for await (const entry of iter) {
+      const id = entry.value.id;
+      let position = `${(entry.value.created_at * 1000).toString(36).padStart(9, "0")}0000`;
+      const lastItem = this.#kv.list({ prefix: this.#key("item", id) }, {
+        reverse: true,
+        limit: 1,
+      });
+      for await (const item of lastItem) position = item.key.at(-1) as string;
+      yield { id, position: position.length > 13 ? position : `${position}${id.slice(-8)}` };
+    }
   }
 
   /**

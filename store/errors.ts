@@ -10,3 +10,14 @@ export class ConversationConflictError extends Error {
     this.name = "ConversationConflictError";
   }
 }
+
+/** Thrown when a list's `after` or `before` cursor names nothing in that list. */
+export class CursorNotFoundError extends Error {
+  /** The query parameter that held the cursor. */
+  readonly param: "after" | "before";
+  constructor(param: "after" | "before", id: string) {
+    super(`No '${id}' in this list to page ${param}: '${param}' must be an id from the list.`);
+    this.name = "CursorNotFoundError";
+    this.param = param;
+  }
+}

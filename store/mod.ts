@@ -18,12 +18,13 @@ export type {
   StoredResponse,
   TurnItems,
 } from "./response_types.ts";
-export { ConversationConflictError } from "./errors.ts";
+export { ConversationConflictError, CursorNotFoundError } from "./errors.ts";
 export {
   type ConversationObject,
   ConversationStore,
   type ConversationStoreOptions,
 } from "./conversations.ts";
+export type { Page, PageQuery } from "./conversation_activity.ts";
 
 // The audit trail of tool calls
 export {

@@ -1,6 +1,7 @@
 /**
  * The Conversations API (`/v1/conversations`): create a conversation, optionally seeded with
- * items, read and page its items, add and delete items, update its metadata, delete it.
+ * items, list them by last activity (Herald's addition), read and page its items, add and delete
+ * items, update its metadata, delete it.
  * `POST /v1/responses` with `conversation: "conv_…"` reads and extends the same item log.
  * @module
  */
@@ -11,16 +12,13 @@ import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { normaliseInput } from "./items.ts";
-import { paginate } from "./pagination.ts";
+import { listPage, parsePageQuery } from "./pagination.ts";
+import { MetadataSchema } from "./metadata.ts";
 
 /** OpenAI accepts at most 20 items per create or add call. */
 const MAX_ITEMS_PER_CALL = 20;
 
 const ItemsSchema = z.array(z.union([z.string(), z.looseObject({})])).max(MAX_ITEMS_PER_CALL);
-const MetadataSchema = z.record(z.string().max(64), z.string().max(512)).refine(
-  (m) => Object.keys(m).length <= 16,
-  "metadata holds at most 16 keys",
-);
 
 const CreateSchema = z.looseObject({
   items: ItemsSchema.nullish(),
@@ -61,6 +59,12 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
         const items = await normalise(request.items ?? []);
         return jsonResponse(await store.create(request.metadata ?? {}, items));
       },
+    },
+    {
+      method: "GET",
+      path: "/v1/conversations",
+      handler: async (_req, ctx) =>
+        jsonResponse(listPage(await store.list(parsePageQuery(ctx.url.searchParams)))),
     },
     {
       method: "GET",
@@ -106,8 +110,9 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
       method: "GET",
       path: "/v1/conversations/:id/items",
       handler: async (_req, ctx) => {
+        const query = parsePageQuery(ctx.url.searchParams);
         await existing(ctx);
-        return jsonResponse(paginate(await store.items(ctx.params.id), ctx.url.searchParams));
+        return jsonResponse(listPage(await store.itemsPage(ctx.params.id, query)));
       },
     },
     {

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { ClientTool, UpstreamParams } from "../../agent/mod.ts";
 import { InvalidRequestError } from "../errors.ts";
+import { MetadataSchema } from "./metadata.ts";
 
 const ItemSchema = z.looseObject({
   type: z.string().optional(),
@@ -59,7 +60,7 @@ export const ResponseRequestSchema = z.looseObject({
   truncation: z.enum(["auto", "disabled"]).nullish(),
   text: z.looseObject({}).nullish(),
   reasoning: z.looseObject({}).nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
+  metadata: MetadataSchema.nullish(),
   user: z.string().nullish(),
   safety_identifier: z.string().nullish(),
   prompt_cache_key: z.string().nullish(),

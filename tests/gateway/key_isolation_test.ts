@@ -85,6 +85,10 @@ Deno.test("two keys cannot see each other's responses, conversations, items or b
   assert.equal((await bob("GET", `/v1/conversations/${conv.body.id}`)).status, 404);
   assert.equal((await bob("GET", `/v1/conversations/${conv.body.id}/items`)).status, 404);
   assert.equal((await bob("DELETE", `/v1/conversations/${conv.body.id}`)).status, 404);
+  // The list is per key too.
+  const listed = (r: { body: { data: { id: string }[] } }) => r.body.data.map((c) => c.id);
+  assert.ok(!listed(await bob("GET", "/v1/conversations")).includes(conv.body.id));
+  assert.ok(listed(await alice("GET", "/v1/conversations")).includes(conv.body.id));
 
   // Alice still has everything.
   assert.equal((await alice("GET", `/v1/responses/${id}`)).status, 200);

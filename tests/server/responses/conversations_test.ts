@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startResponsesServer } from "./harness.ts";
+import { TEST_KEY } from "../../fakes/test_server.ts";
 
 Deno.test("the Conversations API creates, pages, adds, deletes items and carries context", async () => {
   await using s = await startResponsesServer();
@@ -52,4 +53,93 @@ Deno.test("the Conversations API creates, pages, adds, deletes items and carries
   const deleted = await s.client.conversations.delete(conv.id);
   assert.deepEqual(deleted, { id: conv.id, object: "conversation.deleted", deleted: true });
   await assert.rejects(s.client.conversations.retrieve(conv.id), OpenAI.NotFoundError);
+});
+
+type Listed = { id: string; object: string; created_at: number; metadata: Record<string, string> };
+
+Deno.test("GET /v1/conversations lists by last activity and pages with the openai client", async () => {
+  await using s = await startResponsesServer();
+  const a = await s.client.conversations.create({ metadata: { title: "first" } });
+  const b = await s.client.conversations.create({});
+  const c = await s.client.conversations.create({});
+  const list = () => s.client.get<{ data: Listed[]; has_more: boolean }>("/conversations");
+  assert.deepEqual((await list()).data.map((x) => x.id), [c.id, b.id, a.id]);
+  assert.deepEqual((await list()).data[2], { ...a, metadata: { title: "first" } });
+
+  // A Responses turn on a conversation moves it to the top.
+  await s.client.responses.create({ model: "h", input: "hello", conversation: a.id });
+  assert.deepEqual((await list()).data.map((x) => x.id), [a.id, c.id, b.id]);
+
+  // Auto-paging through the SDK's own cursor page (it sends `after=<last_id>`).
+  const seen: string[] = [];
+  for await (
+    const conv of s.client.getAPIList<Listed, OpenAI.ConversationCursorPage<Listed>>(
+      "/conversations",
+      OpenAI.ConversationCursorPage<Listed>,
+      {
+        query: { limit: 1 },
+      },
+    )
+  ) seen.push(conv.id);
+  assert.deepEqual(seen, [a.id, c.id, b.id]);
+  const asc = await s.client.get<{ data: Listed[]; first_id: string; last_id: string }>(
+    "/conversations",
+    { query: { order: "asc", limit: 2 } },
+  );
+  assert.deepEqual(asc.data.map((x) => x.id), [b.id, c.id]);
+  assert.equal(asc.first_id, b.id);
+  assert.equal(asc.last_id, c.id);
+
+  await s.client.conversations.delete(c.id);
+  assert.deepEqual((await list()).data.map((x) => x.id), [a.id, b.id]);
+});
+
+Deno.test("bad list query parameters are a 400 naming the parameter", async () => {
+  await using s = await startResponsesServer();
+  const conv = await s.client.conversations.create({});
+  const cases: [string, string][] = [
+    ["/v1/conversations?limit=0", "limit"],
+    ["/v1/conversations?limit=101", "limit"],
+    ["/v1/conversations?limit=ten", "limit"],
+    ["/v1/conversations?order=newest", "order"],
+    ["/v1/conversations?after=conv_unknown", "after"],
+    ["/v1/conversations?before=", "before"],
+    ["/v1/conversations?page=2", "page"],
+    [`/v1/conversations/${conv.id}/items?after=msg_unknown`, "after"],
+    [`/v1/conversations/${conv.id}/items?limit=-1`, "limit"],
+  ];
+  for (const [path, param] of cases) {
+    const res = await fetch(`${s.url}${path}`, {
+      headers: { Authorization: `Bearer ${TEST_KEY}` },
+    });
+    const body = await res.json();
+    assert.equal(res.status, 400, path);
+    assert.equal(body.error.type, "invalid_request_error", path);
+    assert.equal(body.error.param, param, path);
+    assert.ok(body.error.message.length > 10, path);
+  }
+});
+
+Deno.test("metadata updates replace the whole set, and its limits are clear 400s", async () => {
+  await using s = await startResponsesServer();
+  const conv = await s.client.conversations.create({ metadata: { title: "Trip", topic: "x" } });
+  const renamed = await s.client.conversations.update(conv.id, {
+    metadata: { title: "Trip to Rome" },
+  });
+  assert.deepEqual(renamed.metadata, { title: "Trip to Rome" });
+  const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
+  const bad: [Record<string, string>, RegExp][] = [
+    [tooMany, /at most 16 keys/],
+    [{ ["k".repeat(65)]: "v" }, /64 characters/],
+    [{ title: "v".repeat(513) }, /512 characters/],
+  ];
+  for (const [metadata, message] of bad) {
+    const err = await s.client.conversations.update(conv.id, { metadata }).catch((e) => e);
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.match(err.message, message);
+    assert.match(String(err.param), /^metadata/);
+  }
+  assert.deepEqual((await s.client.conversations.retrieve(conv.id)).metadata, {
+    title: "Trip to Rome",
+  });
 });
