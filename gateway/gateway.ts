@@ -392,6 +392,9 @@ export async function startGateway(
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
+    ...(url && config.api_server.web_ui
+      ? [`  Web chat    ${url}/   (sign in with the API key)`]
+      : []),
     `  Model id    ${config.api_server.model_name}` +
     (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,

@@ -53,6 +53,8 @@ export interface WebChatOptions {
   configYaml?: string;
   /** The viewport (default 1100×760). */
   viewport?: { width: number; height: number };
+  /** The system colour scheme the browser reports (default light). */
+  colorScheme?: "light" | "dark";
 }
 
 /** Starts the fake upstream, a gateway and Chromium (fresh profile), and opens `/`. */
@@ -70,6 +72,7 @@ export async function openWebChat(options: WebChatOptions = {}): Promise<WebChat
       executablePath: CHROMIUM,
       headless: true,
       viewport: options.viewport ?? { width: 1100, height: 760 },
+      colorScheme: options.colorScheme ?? "light",
       args: [
         "--no-sandbox",
         "--disable-gpu",

@@ -12,6 +12,9 @@ browserTest("web chat: a wrong key is refused, the right one signs in", async ()
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("That key was not accepted").waitFor();
   await chat.screenshot("signin");
+  // The system's light scheme is followed (the phone test checks dark).
+  const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
+  assert.equal(background, "rgb(255, 255, 255)");
   await signIn(page);
   assert.equal(await page.getByLabel("Model").inputValue(), "herald");
   // Not ticked: the key stays out of the browser's storage.

@@ -35,8 +35,13 @@ let api: HeraldApi | null = null;
 let conversation: Conversation | null = null;
 let olderAfter: string | undefined;
 let running: AbortController | null = null;
+/** Settles when the running turn (if any) has ended. */
+let turnDone: Promise<void> = Promise.resolve();
 
-const transcript = new Transcript(byId("messages"), (id, approve) => answerApproval(id, approve));
+const transcript = new Transcript(
+  byId("messages"),
+  (id, approve) => void answerApproval(id, approve),
+);
 const sidebar = new Sidebar(byId<HTMLUListElement>("conversations"), byId("more-conversations"), {
   open: (c) => {
     closeMenu();
@@ -193,10 +198,11 @@ async function send(text: string, images: string[]): Promise<void> {
   await runTurn([{ type: "message", role: "user", content }]);
 }
 
-function answerApproval(requestId: string, approve: boolean): void {
-  if (composer.busy) return;
+async function answerApproval(requestId: string, approve: boolean): Promise<void> {
   transcript.markAnswered(requestId, approve);
-  void runTurn([{
+  // The question arrives just before its response ends: let that turn finish first.
+  await turnDone;
+  await runTurn([{
     type: "mcp_approval_response",
     approval_request_id: requestId,
     approve,
@@ -204,7 +210,13 @@ function answerApproval(requestId: string, approve: boolean): void {
   }]);
 }
 
-async function runTurn(input: Item[]): Promise<void> {
+function runTurn(input: Item[]): Promise<void> {
+  const turn = turnDone.then(() => streamTurn(input));
+  turnDone = turn.catch(() => {});
+  return turn;
+}
+
+async function streamTurn(input: Item[]): Promise<void> {
   if (!api || !conversation) return;
   const controller = new AbortController();
   const id = conversation.id;
@@ -230,6 +242,7 @@ async function runTurn(input: Item[]): Promise<void> {
     else if (controller.signal.aborted) transcript.addNote("Stopped.");
     else transcript.addError((error as Error).message);
   } finally {
+    view.end();
     if (running === controller) running = null;
     composer.busy = false;
   }

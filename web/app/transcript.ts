@@ -14,7 +14,7 @@ import type { StreamEvent } from "./sse.ts";
 /** What the page does when an approval is answered. */
 export type ApprovalAnswer = (requestId: string, approve: boolean) => void;
 
-/** An assistant answer being streamed or shown: re-rendered once per frame as text arrives. */
+/** An assistant answer being streamed or shown: re-rendered at most every 30 ms as text arrives. */
 class AnswerView {
   readonly el = h("div", { class: "msg assistant markdown" });
   #text = "";
@@ -24,14 +24,22 @@ class AnswerView {
     this.#text = text;
     if (this.#pending) return;
     this.#pending = true;
-    requestAnimationFrame(() => {
+    // A timer rather than an animation frame: frames stop in a hidden tab, text should not.
+    setTimeout(() => {
       this.#pending = false;
       this.el.replaceChildren(renderMarkdown(this.#text));
-    });
+    }, 30);
   }
 
   append(delta: string): void {
+    this.el.setAttribute("aria-busy", "true");
     this.set(this.#text + delta);
+  }
+
+  /** The whole answer is in: screen readers may read it now. */
+  finish(text: string): void {
+    this.el.removeAttribute("aria-busy");
+    this.set(text);
   }
 }
 
@@ -252,6 +260,11 @@ export class TurnView {
     }
   }
 
+  /** The stream is over (finished, stopped or broken): no answer is busy any more. */
+  end(): void {
+    for (const answer of this.#answers.values()) answer.el.removeAttribute("aria-busy");
+  }
+
   #added(item: Item): void {
     if (item.type === "message") {
       const answer = new AnswerView();
@@ -269,7 +282,7 @@ export class TurnView {
   }
 
   #done(item: Item): void {
-    if (item.type === "message") this.#answers.get(item.id!)?.set(textOf(item.content));
+    if (item.type === "message") this.#answers.get(item.id!)?.finish(textOf(item.content));
     else if (item.type === "mcp_call") this.#tools.get(item.id!)?.finish(item);
     else if (item.type === "mcp_approval_request") this.add(this.approval(item));
   }
