@@ -1,6 +1,7 @@
 /**
  * The Responses store: time to save a turn, time to rebuild chains of 10, 100 and 1,000 turns
- * from a KV file, and the bytes each save writes (which must not grow with the history).
+ * from a KV file, and the bytes each save writes (which must not grow with the history); and the
+ * Conversations API's paged reads: a page of a long conversation, a page of the conversation list.
  * Bytes are counted on the values and keys handed to KV, through a counting wrapper.
  * @module
  */
@@ -18,6 +19,13 @@ export interface ResponsesStoreResult {
   /** Average bytes written per save, at the start, middle and end of the chain. */
   bytes_per_turn: Record<string, number>;
   kv_file_bytes: number;
+  /**
+   * A Conversations API conversation of `turns` turns (two items each): median ms to read its
+   * newest page of 20 items, a page of 20 from the middle (an `after` cursor), and every item.
+   */
+  conversation_items_ms: { last_page_20: number; middle_page_20: number; all_items: number };
+  /** Median ms to list the 20 most recently active of `turns` conversations. */
+  conversation_list_20_ms: number;
 }
 
 const encoder = new TextEncoder();
@@ -125,6 +133,7 @@ export async function benchResponsesStore(
       }
       rebuild[String(length)] = round(median(runs), 2);
     }
+    const conversation = await benchConversation(store, options);
     const avg = (from: number, to: number) => {
       const slice = bytesPerSave.slice(from, to);
       return round(slice.reduce((a, b) => a + b, 0) / slice.length, 1);
@@ -141,9 +150,55 @@ export async function benchResponsesStore(
         [`turns ${n - 9}-${n}`]: avg(n - 10, n),
       },
       kv_file_bytes: await dirBytes(dir),
+      ...conversation,
     };
   } finally {
     raw.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Median ms of `repeats` runs of `task`. */
+async function timed(repeats: number, task: () => Promise<unknown>): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    await task();
+    runs.push(performance.now() - t0);
+  }
+  return round(median(runs), 2);
+}
+
+/** Pages of a long Conversations API conversation, and the list of many conversations. */
+async function benchConversation(
+  store: ResponseStore,
+  options: { turns: number; repeats: number },
+): Promise<Pick<ResponsesStoreResult, "conversation_items_ms" | "conversation_list_20_ms">> {
+  const conversations = store.conversations;
+  const conv = await conversations.create({ title: "long" }, []);
+  for (let i = 0; i < options.turns; i++) {
+    const { input, response } = turnOf(i);
+    await conversations.append(conv.id, [...input, ...response.output]);
+  }
+  const middle = `msg_${Math.floor(options.turns / 2).toString().padStart(6, "0")}`;
+  const page = { order: "desc", limit: 20 } as const;
+  const check = (n: number, expected: number) => {
+    if (n !== expected) throw new Error(`Expected ${expected} items, got ${n}`);
+  };
+  const items = {
+    last_page_20: await timed(options.repeats, async () => {
+      check((await conversations.itemsPage(conv.id, page)).data.length, 20);
+    }),
+    middle_page_20: await timed(options.repeats, async () => {
+      check((await conversations.itemsPage(conv.id, { ...page, after: middle })).data.length, 20);
+    }),
+    all_items: await timed(options.repeats, async () => {
+      check((await conversations.items(conv.id)).length, options.turns * 2);
+    }),
+  };
+  for (let i = 1; i < options.turns; i++) await conversations.create({ n: String(i) }, []);
+  const list = await timed(options.repeats, async () => {
+    check((await conversations.list(page)).data.length, 20);
+  });
+  return { conversation_items_ms: items, conversation_list_20_ms: list };
 }

@@ -350,6 +350,13 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
     for (const [span, bytes] of Object.entries(st.bytes_per_turn)) {
       row(`bytes written/turn, ${span}`, bytes);
     }
+    const ci = st.conversation_items_ms;
+    if (ci) {
+      row(`conversation of ${st.turns} turns: newest 20 items (ms)`, ci.last_page_20);
+      row(`conversation of ${st.turns} turns: 20 items from the middle (ms)`, ci.middle_page_20);
+      row(`conversation of ${st.turns} turns: all ${st.turns * 2} items (ms)`, ci.all_items);
+      row(`list 20 of ${st.turns} conversations (ms)`, st.conversation_list_20_ms);
+    }
     const flat = target("bytes/turn last ÷ first");
     if (flat) {
       rows.push({

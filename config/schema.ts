@@ -27,6 +27,14 @@ const stringList = z.array(z.string());
  */
 const approvalMode = z.enum(["never", "dangerous", "always"]).default("dangerous");
 
+/** A platform's tool progress message setting. */
+function toolProgress() {
+  return doc(
+    z.enum(["off", "new", "all"]).default("new"),
+    "A small message naming the tools being run: off, new (each new tool) or all (every call).",
+  );
+}
+
 /** What a key may do: everything, only read its own stored objects, or chat without server tools. */
 export const KEY_SCOPES = ["full", "read", "chat"] as const;
 
@@ -272,10 +280,7 @@ export const ConfigSchema = z.object({
       "Which reply chunks quote the user's message: off, first or all.",
     ),
     require_mention: doc(z.boolean().default(true), "In groups, answer only when mentioned."),
-    tool_progress: doc(
-      z.enum(["off", "new", "all"]).default("new"),
-      "A small message naming the tools being run: off, new (each new tool) or all (every call).",
-    ),
+    tool_progress: toolProgress(),
     webhook_url: env(
       z.url().optional(),
       ["TELEGRAM_WEBHOOK_URL"],
@@ -314,6 +319,7 @@ export const ConfigSchema = z.object({
       ["DISCORD_REQUIRE_MENTION"],
       "In server channels and threads, answer only when mentioned or replied to.",
     ),
+    tool_progress: toolProgress(),
   }).prefault({}),
   slack: z.object({
     bot_token: env(
@@ -358,13 +364,14 @@ export const ConfigSchema = z.object({
     reply_to_mode: env(
       z.enum(["off", "first", "all"]).default("first"),
       ["SLACK_REPLY_TO_MODE"],
-      "Which reply messages go into a thread under the user's message: off, first or all. Replies to a message in a thread always stay in that thread.",
+      "Whether a reply to a channel message outside a thread starts a thread under it (first or all, the same on Slack: every message of the reply goes into that thread) or is posted in the channel (off). Replies to a message in a thread always stay in that thread.",
     ),
     require_mention: env(
       z.boolean().default(true),
       ["SLACK_REQUIRE_MENTION"],
       "In channels, answer only messages that mention the app (or continue a thread it is in).",
     ),
+    tool_progress: toolProgress(),
   }).prefault({}),
   tools: z.object({
     sandbox: env(

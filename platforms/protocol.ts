@@ -32,6 +32,9 @@ export const ReplyToModeSchema = z.enum(["off", "first", "all"]);
 /** Which reply chunks quote the user's message: off, first or all. */
 export type ReplyToMode = z.infer<typeof ReplyToModeSchema>;
 
+/** The tool progress message: none, a line when the tool changes, or a line per call. */
+export const ToolProgressSettingSchema = z.enum(["off", "new", "all"]);
+
 /** How replies stream, the same keys on every platform. */
 export const StreamingSettingsSchema = z.object({
   enabled: z.boolean(),

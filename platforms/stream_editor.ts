@@ -25,10 +25,14 @@ export type MessageId = number | string;
 
 /** The calls the renderer makes, bound to one conversation. */
 export interface ReplySurface {
-  /** Sends a message and returns its id. `formatted` says the text is in the platform's markup. */
+  /**
+   * Sends a message and returns its id. `formatted` says the text is in the platform's markup;
+   * `preview` marks the first frame of a live reply (Slack may stream it natively); `silent`
+   * asks for no notification (the tool progress message).
+   */
   send(
     text: string,
-    options: { formatted: boolean; replyTo?: MessageId; silent?: boolean },
+    options: { formatted: boolean; replyTo?: MessageId; silent?: boolean; preview?: boolean },
   ): Promise<MessageId>;
   /** Replaces a message's text; `final` marks the edit that ends the preview. */
   edit(
@@ -202,6 +206,7 @@ export class ReplyEditor {
         this.#messageId = await api.send(preview + this.#cursor, {
           formatted: false,
           replyTo: this.#replyTo(),
+          preview: true,
         });
         this.#delivered = true;
       } else {

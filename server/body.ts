@@ -12,11 +12,17 @@ import { isJsonContentType } from "../lib/mod.ts";
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 function tooLarge(maxBytes: number): HeraldError {
-  return new HeraldError(`Request body is larger than the ${maxBytes}-byte limit.`, {
-    status: 413,
-    type: "invalid_request_error",
-    code: "body_too_large",
-  });
+  const mb = maxBytes / (1024 * 1024);
+  const readable = mb >= 1 ? ` (${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB)` : "";
+  return new HeraldError(
+    `Request body is larger than the ${maxBytes}-byte limit${readable}. Send large images by ` +
+      "URL or scaled down, or raise api_server.max_body_bytes.",
+    {
+      status: 413,
+      type: "invalid_request_error",
+      code: "body_too_large",
+    },
+  );
 }
 
 /**

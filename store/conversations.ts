@@ -33,6 +33,18 @@ export interface ConversationStoreOptions {
   prefix?: Deno.KvKey;
   /** Conversations and items expire this many days after they were written; default 30. */
   retentionDays?: number;
+  /**
+   * Conversation names used with the Responses API before they were listed, with the time
+   * (Unix ms) of their latest turn: indexed once, with the conversations made before the index.
+   */
+  legacyNames?: () => AsyncIterable<{ name: string; lastActivityMs: number }>;
+}
+
+/** What is kept for a conversation name of the Responses API (its turns live with the responses). */
+interface NameRecord {
+  /** Unix seconds of the first turn seen on the name. */
+  created_at: number;
+  metadata: Record<string, string>;
 }
 
 /** Largest number of items one atomic append writes; KV allows 1,000 mutations. */
@@ -53,6 +65,7 @@ export class ConversationStore {
   readonly #prefix: Deno.KvKey;
   readonly #retentionMs: number;
   readonly #activity: ConversationActivity;
+  readonly #legacyNames: ConversationStoreOptions["legacyNames"];
   #counter = 0;
 
   constructor(kv: Deno.Kv, options: ConversationStoreOptions = {}) {
@@ -60,6 +73,7 @@ export class ConversationStore {
     this.#prefix = options.prefix ?? ["conversations"];
     this.#retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.#activity = new ConversationActivity(kv, this.#prefix, this.#retentionMs);
+    this.#legacyNames = options.legacyNames;
   }
 
   /** Creates a conversation holding `items` (each with an id). */
@@ -94,9 +108,72 @@ export class ConversationStore {
   list(query: PageQuery): Promise<Page<ConversationObject>> {
     return this.#activity.page(
       query,
-      (ids) => Promise.all(ids.map((id) => this.get(id))),
+      (ids) => Promise.all(ids.map(async (id) => await this.get(id) ?? await this.named(id))),
       () => this.#unindexed(),
     );
+  }
+
+  /**
+   * Records a turn on a conversation name of the Responses API (`conversation: "name"`), so the
+   * name is listed, most recently active first, beside the `conv_…` conversations.
+   */
+  async touchName(name: string): Promise<void> {
+    const key = this.#key("named", name);
+    const record: NameRecord = { created_at: Math.floor(Date.now() / 1000), metadata: {} };
+    // Only the first turn creates the record; later ones keep its time and metadata.
+    await this.#kv.atomic().check({ key, versionstamp: null })
+      .set(key, record, { expireIn: this.#retentionMs }).commit();
+    await this.#activity.touch(name, key, this.#position());
+  }
+
+  /**
+   * A conversation name as a conversation object (`id` is the name), or null when no turn on
+   * it is known. Names used before they were recorded are recorded on first sight, with the
+   * time of their latest turn (`lastActivityMs`, looked up by the caller).
+   */
+  async named(name: string, lastActivityMs?: number): Promise<ConversationObject | null> {
+    const key = this.#key("named", name);
+    let record = (await this.#kv.get<NameRecord>(key)).value;
+    if (!record && lastActivityMs !== undefined) {
+      await this.#adoptName(name, lastActivityMs);
+      record = (await this.#kv.get<NameRecord>(key)).value;
+    }
+    if (!record) return null;
+    return {
+      id: name,
+      object: "conversation",
+      created_at: record.created_at,
+      metadata: record.metadata,
+    };
+  }
+
+  /** Replaces a name's metadata; null when the name has no record. */
+  async updateNamed(
+    name: string,
+    metadata: Record<string, string>,
+  ): Promise<ConversationObject | null> {
+    const entry = await this.#kv.get<NameRecord>(this.#key("named", name));
+    if (!entry.value) return null;
+    const result = await this.#kv.atomic().check(entry)
+      .set(entry.key, { ...entry.value, metadata }, { expireIn: this.#retentionMs }).commit();
+    return result.ok ? await this.named(name) : await this.updateNamed(name, metadata);
+  }
+
+  /** Forgets a name's record and its place in the list. @returns false when there was none. */
+  async removeNamed(name: string): Promise<boolean> {
+    const key = this.#key("named", name);
+    const existed = (await this.#kv.get(key)).value !== null;
+    await this.#kv.delete(key);
+    await this.#activity.remove(name);
+    return existed;
+  }
+
+  async #adoptName(name: string, lastActivityMs: number): Promise<void> {
+    const key = this.#key("named", name);
+    const record: NameRecord = { created_at: Math.floor(lastActivityMs / 1000), metadata: {} };
+    const committed = await this.#kv.atomic().check({ key, versionstamp: null })
+      .set(key, record, { expireIn: this.#retentionMs }).commit();
+    if (committed.ok) await this.#activity.touch(name, key, this.#positionAt(lastActivityMs));
   }
 
   /** The conversation, or null when unknown or deleted. */
@@ -233,14 +310,26 @@ export class ConversationStore {
     });
     for await (const entry of iter) {
       const id = entry.value.id;
-      let position = `${(entry.value.created_at * 1000).toString(36).padStart(9, "0")}0000`;
+      let position = this.#positionAt(entry.value.created_at * 1000);
       const lastItem = this.#kv.list({ prefix: this.#key("item", id) }, {
         reverse: true,
         limit: 1,
       });
       for await (const item of lastItem) position = item.key.at(-1) as string;
-      yield { id, position: position.length > 13 ? position : `${position}${id.slice(-8)}` };
+      yield { id, position };
     }
+    for await (const { name, lastActivityMs } of this.#legacyNames?.() ?? []) {
+      const key = this.#key("named", name);
+      const record: NameRecord = { created_at: Math.floor(lastActivityMs / 1000), metadata: {} };
+      await this.#kv.atomic().check({ key, versionstamp: null })
+        .set(key, record, { expireIn: this.#retentionMs }).commit();
+      yield { id: name, position: this.#positionAt(lastActivityMs) };
+    }
+  }
+
+  /** A position for a past time (Unix ms), sorting among positions written at that time. */
+  #positionAt(ms: number): string {
+    return `${ms.toString(36).padStart(9, "0")}0000${crypto.randomUUID().slice(0, 8)}`;
   }
 
   /**

@@ -16,7 +16,7 @@ import {
   resolveManifests,
   stageMany,
 } from "./chunked.ts";
-import { ConversationStore } from "./conversations.ts";
+import { type ConversationObject, ConversationStore } from "./conversations.ts";
 import { ConversationConflictError } from "./errors.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { acquireLease } from "./name_lease.ts";
@@ -77,6 +77,7 @@ export class ResponseStore {
     this.conversations = new ConversationStore(kv, {
       prefix: [...this.#prefix, "conversation"],
       retentionDays: options.retentionDays,
+      legacyNames: () => this.#storedNames(),
     });
   }
 
@@ -205,6 +206,8 @@ export class ResponseStore {
       await Promise.all(staged.map((s) => s.discard()));
       throw new ConversationConflictError(turn.conversation!.name);
     }
+    // Listed with the conversations, most recently active first.
+    if (turn.conversation) await this.conversations.touchName(turn.conversation.name);
     const stale = [
       ...(isManifest(oldMeta.value) ? chunkKeysOf(oldMeta.value) : []),
       ...(oldTurn.value ? staleChunks(turnEntryOf(oldTurn.value)) : []),
@@ -272,6 +275,49 @@ export class ResponseStore {
   async conversationHead(name: string): Promise<ConversationHead> {
     const entry = await this.#kv.get<{ responseId: string }>(this.#key("conv", name));
     return { responseId: entry.value?.responseId ?? null, versionstamp: entry.versionstamp };
+  }
+
+  /**
+   * A conversation name as a conversation object (`id` is the name), or null when no turn on it
+   * is stored.
+   */
+  async namedConversation(name: string): Promise<ConversationObject | null> {
+    const head = await this.conversationHead(name);
+    const meta = head.responseId ? await this.meta(head.responseId) : null;
+    return await this.conversations.named(name, meta?.createdAt);
+  }
+
+  /** Every item of a conversation name's chain (each turn's input, then output), oldest first. */
+  async namedItems(name: string): Promise<ResponseItem[]> {
+    const head = await this.conversationHead(name);
+    if (!head.responseId) return [];
+    return (await this.history(head.responseId)).flatMap((t) => [...t.input, ...t.output]);
+  }
+
+  /**
+   * Deletes a conversation name and every stored response of its chain, waiting for a running
+   * turn on it to finish. @returns false when the name was unknown.
+   */
+  deleteNamedConversation(name: string): Promise<boolean> {
+    return this.withConversation(name, async () => {
+      const head = await this.conversationHead(name);
+      const recorded = await this.conversations.removeNamed(name);
+      if (!head.responseId) return recorded;
+      for (const turn of await this.history(head.responseId)) await this.delete(turn.id);
+      await this.#kv.delete(this.#key("conv", name));
+      return true;
+    });
+  }
+
+  /** Conversation names with a stored head, and when their latest turn was stored. */
+  async *#storedNames(): AsyncIterable<{ name: string; lastActivityMs: number }> {
+    const iter = this.#kv.list<{ responseId: string }>({ prefix: this.#key("conv") }, {
+      batchSize: 500,
+    });
+    for await (const entry of iter) {
+      const meta = await this.meta(entry.value.responseId);
+      if (meta) yield { name: entry.key.at(-1) as string, lastActivityMs: meta.createdAt };
+    }
   }
 
   /**

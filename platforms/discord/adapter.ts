@@ -25,6 +25,7 @@ export function discordSpec(resolved: ResolvedConfig): PlatformSpec {
     allowAllUsers: d.allow_all_users,
     replyToMode: d.reply_to_mode,
     requireMention: d.require_mention,
+    toolProgress: d.tool_progress,
     streaming: {
       enabled: config.streaming.discord ?? config.streaming.enabled,
       editIntervalMs: config.streaming.edit_interval * 1000,

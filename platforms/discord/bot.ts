@@ -7,7 +7,7 @@
  * interval (429s and `retry_after` are honoured by the REST client).
  * @module
  */
-import { DiscordAPIError, REST } from "@discordjs/rest";
+import { DiscordAPIError, RateLimitError, REST } from "@discordjs/rest";
 import { WebSocketManager, WebSocketShardEvents } from "@discordjs/ws";
 import type { ContentPart, HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
 import { approvalText } from "../approval_text.ts";
@@ -19,6 +19,7 @@ import {
   type ReplyFormat,
   type ReplySurface,
 } from "../stream_editor.ts";
+import { ToolProgress } from "../tool_progress.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import { DISCORD_MESSAGE_LIMIT, markdownForDiscord } from "./format.ts";
 import {
@@ -38,6 +39,8 @@ const MAX_IMAGE_BYTES = 5_000_000;
 /** Nothing in a reply pings anyone. */
 const NO_MENTIONS = { parse: [], replied_user: false };
 const EPHEMERAL = 64;
+/** A message sent without a push or desktop notification (the tool progress message). */
+const SUPPRESS_NOTIFICATIONS = 1 << 12;
 const GIVE_UP_TEXT =
   "Sorry, something went wrong while I was answering this message, so I had to skip it. " +
   "Please send it again, perhaps in other words.";
@@ -62,6 +65,10 @@ export function discordFatalLine(error: unknown): string | undefined {
 export function classifyDiscordError(error: unknown): ReplyFailure {
   const e = error as { status?: number; rawError?: { retry_after?: number }; message?: string };
   if (e?.status === 429) return { kind: "flood", retryAfterSeconds: e.rawError?.retry_after ?? 1 };
+  // The REST client's own rate-limit error (with `rejectOnRateLimit`) counts in milliseconds.
+  if (error instanceof RateLimitError) {
+    return { kind: "flood", retryAfterSeconds: error.retryAfter / 1000 };
+  }
   return { kind: "other", message: e?.message ?? String(error) };
 }
 
@@ -464,11 +471,17 @@ export class DiscordBot implements PlatformBot {
     await call.catch((err) => this.#log(`Discord: an answer could not be sent: ${describe(err)}`));
   }
 
-  async #send(channelId: string, content: string, replyTo?: string): Promise<string> {
+  async #send(
+    channelId: string,
+    content: string,
+    replyTo?: string,
+    silent = false,
+  ): Promise<string> {
     const message = await this.#rest.post(`/channels/${channelId}/messages`, {
       body: {
         content,
         allowed_mentions: NO_MENTIONS,
+        ...(silent ? { flags: SUPPRESS_NOTIFICATIONS } : {}),
         ...(replyTo
           ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } }
           : {}),
@@ -478,9 +491,10 @@ export class DiscordBot implements PlatformBot {
   }
 
   async #render(origin: Origin, port: MessagePort): Promise<void> {
-    const { streaming, replyToMode } = this.#s;
+    const { streaming, replyToMode, toolProgress } = this.#s;
     const surface: ReplySurface = {
-      send: (text, options) => this.#send(origin.channelId, text, options.replyTo as string),
+      send: (text, options) =>
+        this.#send(origin.channelId, text, options.replyTo as string, options.silent),
       edit: async (id, text) => {
         await this.#rest.patch(`/channels/${origin.channelId}/messages/${id}`, {
           body: { content: text, allowed_mentions: NO_MENTIONS },
@@ -497,6 +511,13 @@ export class DiscordBot implements PlatformBot {
       replyToMessageId: origin.messageId,
       log: (line) => this.#log(line),
     });
+    const progress = toolProgress === "off" ? undefined : new ToolProgress({
+      api: surface,
+      format: discordFormat,
+      mode: toolProgress,
+      intervalMs: streaming.editIntervalMs,
+      log: (line) => this.#log(line),
+    });
     const typing = () => this.#rest.post(`/channels/${origin.channelId}/typing`).catch(() => {});
     const timer = setInterval(typing, this.#context.common.typingIntervalMs ?? TYPING_INTERVAL_MS);
     typing();
@@ -506,6 +527,7 @@ export class DiscordBot implements PlatformBot {
       await renderTurn(port, {
         text: (delta) => editor.append(delta),
         segmentBreak: () => editor.segmentBreak(),
+        toolStarted: (name) => progress?.add(name),
         approval: async (event) => {
           if (event.type === "approval_requested") {
             await editor.segmentBreak();
@@ -531,6 +553,7 @@ export class DiscordBot implements PlatformBot {
         },
         final: async (result) => {
           clearInterval(timer);
+          await progress?.close();
           await editor.finish(result.text);
           if (result.status === "failed") {
             await editor.notice(
@@ -541,6 +564,8 @@ export class DiscordBot implements PlatformBot {
       }, (line) => this.#log(`Discord: ${line}`));
     } finally {
       clearInterval(timer);
+      // A turn whose channel closed without a final still stops updating its progress.
+      await progress?.close();
     }
   }
 

@@ -40,6 +40,7 @@ export function slackSpec(resolved: ResolvedConfig): PlatformSpec {
     allowAllUsers: s.allow_all_users,
     replyToMode: s.reply_to_mode,
     requireMention: s.require_mention,
+    toolProgress: s.tool_progress,
     streaming: {
       enabled: streamingFor(config, "slack"),
       editIntervalMs: config.streaming.edit_interval * 1000,

@@ -18,7 +18,13 @@ import {
   SlackSettingsSchema,
   toPlatformUpdate,
 } from "./protocol.ts";
-import { type SlackOrigin, SlackReplySurface, type StreamSupport } from "./reply_surface.ts";
+import {
+  replyThreadOf,
+  type SlackOrigin,
+  SlackReplySurface,
+  type StreamSupport,
+} from "./reply_surface.ts";
+import { ToolProgress } from "../tool_progress.ts";
 import { runSocketMode } from "./socket_mode.ts";
 import { SlackApiError, SlackWebApi, TOKEN_ERRORS } from "./web_api.ts";
 import { describeError } from "../../lib/mod.ts";
@@ -53,8 +59,9 @@ export const slackFormat: ReplyFormat = {
 /** Reads a failed Slack call for the stream editor. */
 export function classifySlackError(error: unknown): ReplyFailure {
   if (error instanceof SlackApiError) {
-    if (error.retryAfterSeconds !== undefined) {
-      return { kind: "flood", retryAfterSeconds: error.retryAfterSeconds };
+    // HTTP 429 carries Retry-After; a `ratelimited` answer without it waits a second.
+    if (error.retryAfterSeconds !== undefined || error.code === "ratelimited") {
+      return { kind: "flood", retryAfterSeconds: error.retryAfterSeconds ?? 1 };
     }
     return { kind: "other", message: error.message };
   }
@@ -380,9 +387,12 @@ export class SlackBot implements PlatformBot {
   }
 
   async #render(origin: SlackOrigin, port: MessagePort): Promise<void> {
-    const { streaming, replyToMode } = this.#s;
+    const { streaming, replyToMode, toolProgress } = this.#s;
+    const surface = new SlackReplySurface(this.#api, origin, this.#streamSupport, (l) => {
+      this.#log(l);
+    });
     const editor = new ReplyEditor({
-      api: new SlackReplySurface(this.#api, origin, this.#streamSupport, (l) => this.#log(l)),
+      api: surface,
       format: slackFormat,
       streaming: streaming.enabled,
       editIntervalMs: streaming.editIntervalMs,
@@ -391,39 +401,53 @@ export class SlackBot implements PlatformBot {
       replyToMessageId: origin.messageTs,
       log: (line) => this.#log(line),
     });
+    const progress = toolProgress === "off" ? undefined : new ToolProgress({
+      api: surface,
+      format: slackFormat,
+      mode: toolProgress,
+      intervalMs: streaming.editIntervalMs,
+      log: (line) => this.#log(line),
+    });
     /** Approval id → the question asking it. */
     const asked = new Map<string, { ts: string; text: string }>();
-    await renderTurn(port, {
-      text: (delta) => editor.append(delta),
-      segmentBreak: () => editor.segmentBreak(),
-      approval: async (event) => {
-        if (event.type === "approval_requested") {
-          await editor.segmentBreak();
-          const text = approvalText(event.approval);
-          const ts = await this.#askApproval(origin, event.approval.id, text);
-          if (ts !== undefined) asked.set(event.approval.id, { ts, text });
-          return;
-        }
-        const question = asked.get(event.approval.id);
-        if (!question) return;
-        const outcome = event.decision.approved
-          ? "✅ Allowed."
-          : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
-        await this.#api.call("chat.update", {
-          channel: origin.channel,
-          ts: question.ts,
-          ...questionBlocks(`${question.text}\n\n${outcome}`, null),
-        }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
-      },
-      final: async (result) => {
-        await editor.finish(result.text);
-        if (result.status === "failed") {
-          await editor.notice(
-            `Sorry, the reply failed: ${result.error?.message ?? "unknown error"}`,
-          );
-        }
-      },
-    }, (line) => this.#log(`Slack: ${line}`));
+    try {
+      await renderTurn(port, {
+        text: (delta) => editor.append(delta),
+        segmentBreak: () => editor.segmentBreak(),
+        toolStarted: (name) => progress?.add(name),
+        approval: async (event) => {
+          if (event.type === "approval_requested") {
+            await editor.segmentBreak();
+            const text = approvalText(event.approval);
+            const ts = await this.#askApproval(origin, event.approval.id, text);
+            if (ts !== undefined) asked.set(event.approval.id, { ts, text });
+            return;
+          }
+          const question = asked.get(event.approval.id);
+          if (!question) return;
+          const outcome = event.decision.approved
+            ? "✅ Allowed."
+            : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
+          await this.#api.call("chat.update", {
+            channel: origin.channel,
+            ts: question.ts,
+            ...questionBlocks(`${question.text}\n\n${outcome}`, null),
+          }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
+        },
+        final: async (result) => {
+          await progress?.close();
+          await editor.finish(result.text);
+          if (result.status === "failed") {
+            await editor.notice(
+              `Sorry, the reply failed: ${result.error?.message ?? "unknown error"}`,
+            );
+          }
+        },
+      }, (line) => this.#log(`Slack: ${line}`));
+    } finally {
+      // A turn whose channel closed without a final still stops updating its progress.
+      await progress?.close();
+    }
   }
 
   /** Posts a question with its three buttons where the reply goes; returns its ts. */
@@ -431,7 +455,7 @@ export class SlackBot implements PlatformBot {
     try {
       const { ts } = await this.#api.call<{ ts: string }>("chat.postMessage", {
         channel: origin.channel,
-        thread_ts: origin.threadTs ?? origin.messageTs,
+        thread_ts: replyThreadOf(origin),
         ...questionBlocks(text, { id, sessionKey: origin.sessionKey }),
       }, { retry: true });
       return ts;

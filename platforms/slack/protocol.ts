@@ -4,7 +4,12 @@
  * @module
  */
 import { z } from "zod";
-import { type PlatformUpdate, ReplyToModeSchema, StreamingSettingsSchema } from "../protocol.ts";
+import {
+  type PlatformUpdate,
+  ReplyToModeSchema,
+  StreamingSettingsSchema,
+  ToolProgressSettingSchema,
+} from "../protocol.ts";
 
 /** Everything the Slack worker needs; it has no environment or file access of its own. */
 export const SlackSettingsSchema = z.object({
@@ -16,6 +21,7 @@ export const SlackSettingsSchema = z.object({
   allowAllUsers: z.boolean(),
   replyToMode: ReplyToModeSchema,
   requireMention: z.boolean(),
+  toolProgress: ToolProgressSettingSchema,
   streaming: StreamingSettingsSchema,
 });
 

@@ -1,9 +1,11 @@
 /**
- * The message calls a Slack reply is made of. In a thread, a preview uses Slack's message
- * streaming (`chat.startStream`, `chat.appendStream`, `chat.stopStream`) where the workspace has
- * it; an `unknown_method`-style answer means it does not, and from then on previews are posted
- * and edited with `chat.postMessage` / `chat.update`. The stream editor spaces every one of these
- * calls by the edit interval. Markdown becomes mrkdwn here (streams take Markdown as it is).
+ * The message calls a Slack reply is made of, all in the reply's one thread (replyThreadOf: the
+ * editor's per-message `replyTo` is not used, so a split reply stays together). In a thread, a
+ * preview uses Slack's message streaming (`chat.startStream`, `chat.appendStream`,
+ * `chat.stopStream`) where the workspace has it; an `unknown_method`-style answer means it does
+ * not, and from then on previews are posted and edited with `chat.postMessage` / `chat.update`.
+ * The stream editor spaces every one of these calls by the edit interval. Markdown becomes mrkdwn
+ * here (streams take Markdown as it is).
  * @module
  */
 import { CURSOR, type MessageId, type ReplySurface } from "../stream_editor.ts";
@@ -15,7 +17,10 @@ export interface SlackOrigin {
   channel: string;
   /** The thread the message was in: every reply message goes there. */
   threadTs?: string;
-  /** The message a reply threads under, per reply_to_mode (channel messages outside threads). */
+  /**
+   * A channel message outside a thread, set when reply_to_mode is not off: the reply starts a
+   * thread under it.
+   */
   messageTs?: string;
   user: string;
   teamId: string;
@@ -53,11 +58,11 @@ export class SlackReplySurface implements ReplySurface {
 
   async send(
     text: string,
-    options: { formatted: boolean; replyTo?: MessageId },
+    options: { formatted: boolean; preview?: boolean },
   ): Promise<MessageId> {
     const { channel } = this.#origin;
-    const threadTs = this.#origin.threadTs ?? (options.replyTo as string | undefined);
-    if (!options.formatted && threadTs && this.#support.available !== false) {
+    const threadTs = replyThreadOf(this.#origin);
+    if (options.preview && threadTs && this.#support.available !== false) {
       const markdown = stripCursor(text);
       try {
         const { ts } = await this.#api.call<{ ts: string }>("chat.startStream", {
@@ -123,6 +128,17 @@ export class SlackReplySurface implements ReplySurface {
       text: options.formatted ? markdownToMrkdwn(text) : escapeMrkdwn(text),
     }, { retry: options.final === true });
   }
+}
+
+/**
+ * The thread every message of a reply goes into: the thread the user's message was in, or the one
+ * the reply starts under it (reply_to_mode first or all); none for DMs and with reply_to_mode off.
+ * A reply split into several messages, or continued after a tool call, stays in that one thread.
+ */
+export function replyThreadOf(
+  origin: Pick<SlackOrigin, "threadTs" | "messageTs">,
+): string | undefined {
+  return origin.threadTs ?? origin.messageTs;
 }
 
 function stripCursor(text: string): string {

@@ -20,8 +20,8 @@ import {
   type WorkerSettings,
 } from "./protocol.ts";
 import { approvalText } from "../approval_text.ts";
-import { type ChatApi, StreamEditor } from "./stream_editor.ts";
-import { ToolProgress } from "./tool_progress.ts";
+import { type ChatApi, StreamEditor, telegramFormat, telegramSurface } from "./stream_editor.ts";
+import { ToolProgress } from "../tool_progress.ts";
 import { readPhoto } from "./photos.ts";
 import { retryTransformer } from "./retry.ts";
 import { abortableSleep, describeError } from "../../lib/mod.ts";
@@ -380,8 +380,11 @@ export class TelegramBot implements PlatformBot {
       log: (line) => this.#log(line),
     });
     const progress = toolProgress === "off" ? undefined : new ToolProgress({
-      api,
+      api: telegramSurface(api),
+      format: telegramFormat(),
       mode: toolProgress,
+      intervalMs: streaming.editIntervalMs,
+      log: (line) => this.#log(line),
     });
     /** Approval id → the question asking it. */
     const asked = new Map<string, { messageId: number; text: string }>();
@@ -413,6 +416,8 @@ export class TelegramBot implements PlatformBot {
       }, (line) => this.#log(`Telegram: ${line}`));
     } finally {
       clearInterval(typing);
+      // A turn whose channel closed without a final still stops updating its progress.
+      await progress?.close();
     }
   }
 

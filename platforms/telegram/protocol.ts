@@ -10,6 +10,7 @@ import {
   type PlatformUpdate,
   ReplyToModeSchema,
   StreamingSettingsSchema,
+  ToolProgressSettingSchema,
 } from "../protocol.ts";
 
 export { type ReplyToMode, ReplyToModeSchema } from "../protocol.ts";
@@ -25,7 +26,7 @@ export const TelegramSettingsSchema = z.object({
   allowAllUsers: z.boolean(),
   replyToMode: ReplyToModeSchema,
   requireMention: z.boolean(),
-  toolProgress: z.enum(["off", "new", "all"]),
+  toolProgress: ToolProgressSettingSchema,
   streaming: StreamingSettingsSchema,
   /** Webhook mode when set; long polling otherwise. */
   webhook: z.object({ url: z.string(), secret: z.string() }).nullable(),

@@ -10,6 +10,7 @@ import {
   type MessageId,
   ReplyEditor,
   type ReplyFormat,
+  type ReplySurface,
   systemClock,
   type TimerId,
 } from "../stream_editor.ts";
@@ -76,15 +77,15 @@ export function telegramFormat(limit = TELEGRAM_MESSAGE_LIMIT): ReplyFormat {
  */
 export class StreamEditor extends ReplyEditor {
   constructor(options: StreamEditorOptions) {
-    const chat = options.api;
-    super({
-      ...options,
-      format: telegramFormat(options.limit),
-      api: {
-        send: (text, o) =>
-          chat.send(text, { html: o.formatted, replyTo: o.replyTo as number, silent: o.silent }),
-        edit: (id: MessageId, text, o) => chat.edit(id as number, text, { html: o.formatted }),
-      },
-    });
+    super({ ...options, format: telegramFormat(options.limit), api: telegramSurface(options.api) });
   }
+}
+
+/** The shared ReplySurface over a Telegram ChatApi (formatted means HTML parse mode). */
+export function telegramSurface(chat: ChatApi): ReplySurface {
+  return {
+    send: (text, o) =>
+      chat.send(text, { html: o.formatted, replyTo: o.replyTo as number, silent: o.silent }),
+    edit: (id: MessageId, text, o) => chat.edit(id as number, text, { html: o.formatted }),
+  };
 }

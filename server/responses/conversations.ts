@@ -1,18 +1,20 @@
 /**
  * The Conversations API (`/v1/conversations`): create a conversation, optionally seeded with
  * items, list them by last activity (Herald's addition), read and page its items, add and delete
- * items, update its metadata, delete it.
+ * items, update its metadata, delete it. A conversation name used with `POST /v1/responses` is a
+ * conversation here too (its id is the name; its items, read-only, are its responses' turns).
  * `POST /v1/responses` with `conversation: "conv_…"` reads and extends the same item log.
  * @module
  */
 import { z } from "zod";
-import { NotFoundError } from "../errors.ts";
+import { InvalidRequestError, NotFoundError } from "../errors.ts";
+import type { ConversationObject } from "../../store/mod.ts";
 import { parseBody, readJsonBody } from "../body.ts";
 import { jsonResponse } from "../error_envelope.ts";
 import type { RequestContext, Route } from "../router.ts";
 import type { ResponsesDeps } from "./deps.ts";
 import { normaliseInput } from "./items.ts";
-import { listPage, parsePageQuery } from "./pagination.ts";
+import { listPage, pageOfItems, parsePageQuery } from "./pagination.ts";
 import { MetadataSchema } from "./metadata.ts";
 
 /** OpenAI accepts at most 20 items per create or add call. */
@@ -43,10 +45,14 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
   const store = deps.store.conversations;
   const body = async <S extends z.ZodType>(req: Request, schema: S) =>
     parseBody(schema, await readJsonBody(req, deps.maxBodyBytes));
-  const existing = async (ctx: RequestContext) => {
-    const conversation = await store.get(ctx.params.id);
-    if (!conversation) throw notFound(ctx.params.id);
-    return conversation;
+  /** The conversation `:id` names: a `conv_…` object with an item log, or a Responses name. */
+  const existing = async (ctx: RequestContext): Promise<Found> => {
+    const id = ctx.params.id;
+    const conversation = await store.get(id);
+    if (conversation) return { kind: "log", conversation };
+    const named = await deps.store.namedConversation(id);
+    if (named) return { kind: "name", conversation: named };
+    throw notFound(id);
   };
   const normalise = (items: (string | Record<string, unknown>)[]) =>
     normaliseInput(items, (id) => deps.store.findItem(id));
@@ -69,14 +75,17 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
     {
       method: "GET",
       path: "/v1/conversations/:id",
-      handler: async (_req, ctx) => jsonResponse(await existing(ctx)),
+      handler: async (_req, ctx) => jsonResponse((await existing(ctx)).conversation),
     },
     {
       method: "POST",
       path: "/v1/conversations/:id",
       handler: async (req, ctx) => {
         const request = await body(req, UpdateSchema);
-        const updated = await store.update(ctx.params.id, request.metadata);
+        const found = await existing(ctx);
+        const updated = found.kind === "log"
+          ? await store.update(ctx.params.id, request.metadata)
+          : await store.updateNamed(ctx.params.id, request.metadata);
         if (!updated) throw notFound(ctx.params.id);
         return jsonResponse(updated);
       },
@@ -85,7 +94,11 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
       method: "DELETE",
       path: "/v1/conversations/:id",
       handler: async (_req, ctx) => {
-        if (!(await store.delete(ctx.params.id))) throw notFound(ctx.params.id);
+        const found = await existing(ctx);
+        const deleted = found.kind === "log"
+          ? await store.delete(ctx.params.id)
+          : await deps.store.deleteNamedConversation(ctx.params.id);
+        if (!deleted) throw notFound(ctx.params.id);
         return jsonResponse({ id: ctx.params.id, object: "conversation.deleted", deleted: true });
       },
     },
@@ -93,7 +106,7 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
       method: "POST",
       path: "/v1/conversations/:id/items",
       handler: async (req, ctx) => {
-        await existing(ctx);
+        if ((await existing(ctx)).kind === "name") throw namedItemsReadOnly(ctx.params.id);
         const request = await body(req, AddItemsSchema);
         const items = await normalise(request.items);
         await store.append(ctx.params.id, items);
@@ -111,17 +124,23 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
       path: "/v1/conversations/:id/items",
       handler: async (_req, ctx) => {
         const query = parsePageQuery(ctx.url.searchParams);
-        await existing(ctx);
-        return jsonResponse(listPage(await store.itemsPage(ctx.params.id, query)));
+        const id = ctx.params.id;
+        // A name's items are its responses' turns: its chain is rebuilt (one range read).
+        const page = (await existing(ctx)).kind === "log"
+          ? await store.itemsPage(id, query)
+          : pageOfItems(await deps.store.namedItems(id), query);
+        return jsonResponse(listPage(page));
       },
     },
     {
       method: "GET",
       path: "/v1/conversations/:id/items/:item_id",
       handler: async (_req, ctx) => {
-        await existing(ctx);
-        const item = await store.item(ctx.params.id, ctx.params.item_id);
-        if (!item) throw itemNotFound(ctx.params.item_id);
+        const { id, item_id: itemId } = ctx.params;
+        const item = (await existing(ctx)).kind === "log"
+          ? await store.item(id, itemId)
+          : (await deps.store.namedItems(id)).find((i) => i.id === itemId) ?? null;
+        if (!item) throw itemNotFound(itemId);
         return jsonResponse(item);
       },
     },
@@ -129,15 +148,28 @@ export function conversationRoutes(deps: ResponsesDeps): Route[] {
       method: "DELETE",
       path: "/v1/conversations/:id/items/:item_id",
       handler: async (_req, ctx) => {
-        const conversation = await existing(ctx);
+        const found = await existing(ctx);
+        if (found.kind === "name") throw namedItemsReadOnly(ctx.params.id);
         if (!(await store.deleteItem(ctx.params.id, ctx.params.item_id))) {
           throw itemNotFound(ctx.params.item_id);
         }
         // OpenAI answers an item deletion with the conversation, not a deletion stub.
-        return jsonResponse(conversation);
+        return jsonResponse(found.conversation);
       },
     },
   ];
+}
+
+/** A conversation found by id: its kind decides where its items live. */
+type Found = { kind: "log" | "name"; conversation: ConversationObject };
+
+/** Items of a name are its stored responses' turns; they change only through turns. */
+function namedItemsReadOnly(name: string): InvalidRequestError {
+  return new InvalidRequestError(
+    `Conversation '${name}' is a name chaining responses: its items are those responses' turns. ` +
+      "Add a turn with POST /v1/responses, or delete a response with DELETE /v1/responses/{id}.",
+    { code: "invalid_value", param: "conversation_id" },
+  );
 }
 
 function itemNotFound(id: string): NotFoundError {

@@ -5,7 +5,12 @@
  * @module
  */
 import { InvalidRequestError } from "../errors.ts";
-import type { Page, PageQuery, ResponseItem } from "../../store/mod.ts";
+import {
+  CursorNotFoundError,
+  type Page,
+  type PageQuery,
+  type ResponseItem,
+} from "../../store/mod.ts";
 
 /** One page of a list, in the list shape openai-node's cursor pages read. */
 export interface ListPage<T extends { id?: unknown }> {
@@ -91,4 +96,24 @@ export function paginate(items: ResponseItem[], query: URLSearchParams): ItemPag
   }
   const page = list.slice(0, limit);
   return listPage({ data: page, has_more: list.length > page.length });
+}
+
+/**
+ * A page of `items` (oldest first, all in memory) as the store pages its own lists: an unknown
+ * cursor is an error rather than an empty page.
+ *
+ * @throws CursorNotFoundError when `after` or `before` names no item.
+ */
+export function pageOfItems(items: ResponseItem[], query: PageQuery): Page<ResponseItem> {
+  const list = query.order === "asc" ? items : [...items].reverse();
+  const at = (id: string | null | undefined, param: "after" | "before") => {
+    if (!id) return null;
+    const index = list.findIndex((i) => i.id === id);
+    if (index === -1) throw new CursorNotFoundError(param, id);
+    return index;
+  };
+  const from = (at(query.after, "after") ?? -1) + 1;
+  const to = at(query.before, "before") ?? list.length;
+  const range = list.slice(from, Math.max(from, to));
+  return { data: range.slice(0, query.limit), has_more: range.length > query.limit };
 }

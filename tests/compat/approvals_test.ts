@@ -1,6 +1,7 @@
 /**
  * Approvals through real clients against a real gateway: the OpenAI Agents SDK's hostedMcpTool
- * (interruption, state.approve() / state.reject(), resume), the AI SDK's tool-approval flow, and
+ * (interruption, state.approve() / state.reject(), resume), the AI SDK's tool-approval flow
+ * (`.responses()` with `openai.tools.mcp`: tool-approval-request, tool-approval-response), and
  * the openai SDK with the readable text fallback.
  */
 import assert from "node:assert/strict";
@@ -13,6 +14,8 @@ import {
   run,
   setTracingDisabled,
 } from "@openai/agents";
+import { generateText, type ModelMessage } from "ai";
+import { createOpenAI } from "@ai-sdk/openai";
 import { COMPAT_KEY, startCompatGateway } from "./harness.ts";
 
 setTracingDisabled(true);
@@ -119,3 +122,67 @@ Deno.test("openai SDK without Herald's mcp tool: the question comes as text; 'ap
       e.status === 400 && e.code === "approval_already_answered",
   );
 });
+
+/** The AI SDK's OpenAI provider with Herald declared as a hosted MCP tool that asks first. */
+function aiSdkHerald(g: Awaited<ReturnType<typeof startCompatGateway>>, bodies: unknown[]) {
+  const openai = createOpenAI({
+    baseURL: g.baseURL,
+    apiKey: COMPAT_KEY,
+    fetch: (input, init) => {
+      if (typeof init?.body === "string") bodies.push(JSON.parse(init.body));
+      return fetch(input, init);
+    },
+  });
+  return {
+    model: openai.responses("herald"),
+    tools: {
+      herald: openai.tools.mcp({
+        serverLabel: "herald",
+        serverUrl: "http://127.0.0.1:9/never-fetched",
+        requireApproval: "always",
+      }),
+    },
+  };
+}
+
+for (const approved of [true, false]) {
+  Deno.test(`AI SDK .responses(): an mcp_approval_request becomes a tool-approval-request; answering ${approved ? "yes runs" : "no skips"} the call`, async () => {
+    await using g = await startCompatGateway(ALWAYS);
+    const bodies: unknown[] = [];
+    const { model, tools } = aiSdkHerald(g, bodies);
+    scriptWrite(g, approved ? "Written." : "Not written, as you wished.");
+    const messages: ModelMessage[] = [{ role: "user", content: "Write hello to out.txt" }];
+    const first = await generateText({ model, tools, messages, maxRetries: 0 });
+    const request = first.content.find((p) => p.type === "tool-approval-request");
+    assert.ok(request, JSON.stringify(first.content));
+    assert.match(request.approvalId, /^mcpr_/);
+    assert.equal(request.toolCall.toolName, "mcp.write_file");
+    assert.equal(await exists(join(g.workspace, "out.txt")), false);
+
+    // The app asks the user, then answers in a tool message, as the AI SDK documents.
+    messages.push(...first.response.messages, {
+      role: "tool",
+      // providerExecuted: Herald runs the call, so the answer goes to it (not to a local tool).
+      content: [{
+        type: "tool-approval-response",
+        approvalId: request.approvalId,
+        approved,
+        providerExecuted: true,
+      }],
+    });
+    const second = await generateText({ model, tools, messages, maxRetries: 0 });
+    const sent = bodies.at(-1) as { input: { type: string; approve?: boolean }[] };
+    assert.deepEqual(
+      sent.input.filter((i) => i.type === "mcp_approval_response")
+        .map((i) => i.approve),
+      [approved],
+    );
+    assert.equal(second.text, approved ? "Written." : "Not written, as you wished.");
+    if (approved) {
+      assert.equal(await Deno.readTextFile(join(g.workspace, "out.txt")), "hello");
+    } else {
+      assert.equal(await exists(join(g.workspace, "out.txt")), false);
+      assert.match(lastToolResult(g), /denied|declined|not approved/i);
+    }
+  });
+}

@@ -23,6 +23,8 @@ export interface FakeMessage {
   parseMode?: string;
   replyTo?: number;
   threadId?: number;
+  /** Sent with disable_notification. */
+  silent?: boolean;
   edits: number;
   /** The inline keyboard under the message, if any (button texts and callback data). */
   buttons?: { text: string; callback_data?: string }[][];
@@ -376,6 +378,7 @@ export class FakeBotApi {
       parseMode: body.parse_mode,
       replyTo: body.reply_parameters?.message_id,
       threadId: body.message_thread_id,
+      ...(body.disable_notification ? { silent: true } : {}),
       edits: 0,
       ...(body.reply_markup?.inline_keyboard ? { buttons: body.reply_markup.inline_keyboard } : {}),
     });

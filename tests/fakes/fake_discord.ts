@@ -21,6 +21,8 @@ export interface DiscordMessage {
   channelId: string;
   content: string;
   replyTo?: string;
+  /** Message flags as sent (4096: without a notification). */
+  flags?: number;
   edits: number;
   /** Message components (action rows of buttons), as last sent or edited. */
   // deno-lint-ignore no-explicit-any
@@ -315,12 +317,17 @@ export class FakeDiscord {
       if (content === "" || content.length > 2000) {
         return Response.json({ message: "Invalid Form Body", code: 50035 }, { status: 400 });
       }
+      // Only SUPPRESS_EMBEDS (4) and SUPPRESS_NOTIFICATIONS (4096) may be set when sending.
+      if (body?.flags !== undefined && (body.flags & ~(4 | 4096)) !== 0) {
+        return Response.json({ message: "Invalid Form Body", code: 50035 }, { status: 400 });
+      }
       const id = String(++this.#nextId);
       this.#messages.set(id, {
         id,
         channelId: create[1],
         content,
         replyTo: body?.message_reference?.message_id,
+        ...(body?.flags !== undefined ? { flags: body.flags } : {}),
         edits: 0,
         ...(Array.isArray(body?.components)
           ? { components: body.components, sentComponents: body.components }

@@ -20,6 +20,8 @@ export interface SlackMessage {
   channel: string;
   threadTs?: string;
   text: string;
+  /** How many times chat.update changed it. */
+  edits: number;
   /** Posted with chat.startStream and not yet stopped. */
   streaming: boolean;
   /** Block Kit blocks, as last posted or updated. */
@@ -329,6 +331,7 @@ export class FakeSlack {
             channel: body.channel,
             threadTs: body.thread_ts,
             text: body.text,
+            edits: 0,
             streaming: false,
             ...(Array.isArray(body.blocks) ? { blocks: body.blocks, sentBlocks: body.blocks } : {}),
           });
@@ -339,6 +342,7 @@ export class FakeSlack {
         const message = this.#messages.get(body.ts);
         if (!message) return { ok: false, error: "message_not_found" };
         message.text = body.text;
+        message.edits++;
         if (Array.isArray(body.blocks)) message.blocks = body.blocks;
         return { ok: true, ts: body.ts };
       }
@@ -351,6 +355,7 @@ export class FakeSlack {
           channel: body.channel,
           threadTs: body.thread_ts,
           text: body.markdown_text ?? "",
+          edits: 0,
           streaming: true,
         });
         return { ok: true, ts, channel: body.channel };

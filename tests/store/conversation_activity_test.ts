@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConversationStore, CursorNotFoundError } from "../../store/mod.ts";
+import { ConversationStore, CursorNotFoundError, ResponseStore } from "../../store/mod.ts";
 
 const message = (id: string) => ({
   id,
@@ -143,4 +143,38 @@ Deno.test("a page of items is read from the end without the rest of the conversa
     store.itemsPage(conv.id, { order: "desc", limit: 3, before: "msg_nope" }),
     (e: unknown) => e instanceof CursorNotFoundError && e.param === "before",
   );
+});
+
+Deno.test("conversation names stored before they were listed are listed from a reopened KV file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/herald.kv`;
+  const response = (id: string) => ({ id, object: "response", status: "completed", output: [] });
+  try {
+    {
+      using kv = await Deno.openKv(path);
+      const store = new ResponseStore(kv);
+      for (const [id, name] of [["resp_a", "alpha"], ["resp_b", "beta"]]) {
+        await store.save({
+          response: response(id),
+          input: [message(`in_${id}`)],
+          parent: null,
+          conversation: { name, expected: await store.conversationHead(name) },
+        });
+      }
+      // Strip what listing added: a store written before names were listed.
+      for await (const entry of kv.list({ prefix: ["responses", "conversation"] })) {
+        await kv.delete(entry.key);
+      }
+    }
+    using kv = await Deno.openKv(path);
+    const store = new ResponseStore(kv);
+    assert.deepEqual(ids(await store.conversations.list({ order: "desc", limit: 20 })), [
+      "beta",
+      "alpha",
+    ]);
+    assert.deepEqual((await store.namedConversation("alpha"))?.metadata, {});
+    assert.deepEqual((await store.namedItems("alpha")).map((i) => i.id), ["in_resp_a"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

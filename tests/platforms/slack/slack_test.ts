@@ -136,7 +136,7 @@ Deno.test("Slack: a reply longer than 3,000 characters is split into messages wi
 });
 
 for (const mode of ["off", "first", "all"] as const) {
-  Deno.test(`Slack: reply_to_mode ${mode} decides which reply messages thread under a channel message`, async () => {
+  Deno.test(`Slack: reply_to_mode ${mode} decides whether a reply threads under a channel message, all of it`, async () => {
     const paragraph = (n: number) => `Paragraph ${n}. ` + "lorem ipsum ".repeat(200).trim();
     const reply = [1, 2].map(paragraph).join("\n\n");
     await using h = await startSlackHarness(echo(() => reply), {
@@ -145,10 +145,43 @@ for (const mode of ["off", "first", "all"] as const) {
     });
     const ts = h.slack.sendMessage({ channel: "C1", text: "two parts", mention: true });
     await h.slack.waitFor(() => h.slack.messages("C1").length === 2);
-    const expected = { off: [undefined, undefined], first: [ts, undefined], all: [ts, ts] }[mode];
+    // The thread under the message is the conversation: every part of a split reply goes there.
+    const expected = { off: [undefined, undefined], first: [ts, ts], all: [ts, ts] }[mode];
     assert.deepEqual(h.slack.messages("C1").map((m) => m.threadTs), expected);
+    assert.equal(h.slack.messages("C1").map((m) => m.text).join("\n\n"), reply);
   });
 }
+
+Deno.test("Slack: a streamed reply split after a tool call stays in its thread, progress included", async () => {
+  const paragraph = (n: number) => `Paragraph ${n}. ` + "lorem ipsum ".repeat(200).trim();
+  const long = [1, 2].map(paragraph).join("\n\n");
+  await using h = await startSlackHarness(async function* () {
+    // The agent's order: the text so far ends, then the tool starts.
+    yield* deltas("Let me look that up first.");
+    yield { type: "segment_break" };
+    yield {
+      type: "tool_started",
+      call: { id: "1", type: "function", function: { name: "web_fetch", arguments: "{}" } },
+      origin: "herald",
+    };
+    yield* deltas(long);
+    yield final(long);
+  }, { slack: { reply_to_mode: "first" } });
+  const ts = h.slack.sendMessage({ channel: "C1", text: "look it up", mention: true });
+  await h.slack.waitFor(() =>
+    h.slack.messages("C1").some((m) => m.text.startsWith("Paragraph 2.") && !m.streaming)
+  );
+  const messages = h.slack.messages("C1");
+  assert.ok(messages.length >= 4, "first segment, progress, and a reply split in two");
+  assert.deepEqual(messages.map((m) => m.threadTs), messages.map(() => ts));
+  assert.deepEqual(messages.map((m) => m.text.slice(0, 12)), [
+    "Let me look ",
+    "⚙️ web_fetch",
+    "Paragraph 1.",
+    "Paragraph 2.",
+  ]);
+  assert.equal(messages.slice(2).map((m) => m.text).join("\n\n"), long);
+});
 
 Deno.test("Slack: a message in a thread is its own session and is answered in the thread", async () => {
   await using h = await startSlackHarness(echo((t) => `echo ${t}`), {

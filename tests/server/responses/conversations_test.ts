@@ -143,3 +143,64 @@ Deno.test("metadata updates replace the whole set, and its limits are clear 400s
     title: "Trip to Rome",
   });
 });
+
+Deno.test("a conversation name used with Responses is listed, renamed, read and deleted as a conversation", async () => {
+  await using s = await startResponsesServer();
+  const conv = await s.client.conversations.create({});
+  const first = await s.client.responses.create({ model: "h", input: "one", conversation: "trip" });
+  const list = async () =>
+    (await s.client.get<{ data: Listed[] }>("/conversations")).data.map((x) => x.id);
+  assert.deepEqual(await list(), ["trip", conv.id]);
+  await s.client.responses.create({ model: "h", input: "hi", conversation: conv.id });
+  assert.deepEqual(await list(), [conv.id, "trip"]);
+  const second = await s.client.responses.create({
+    model: "h",
+    input: "two",
+    conversation: "trip",
+  });
+  assert.deepEqual(await list(), ["trip", conv.id], "a turn on the name moves it to the top");
+
+  const trip = await s.client.conversations.retrieve("trip");
+  assert.equal(trip.id, "trip");
+  assert.equal(trip.object, "conversation");
+  assert.equal(trip.created_at, first.created_at);
+  const renamed = await s.client.conversations.update("trip", { metadata: { title: "Trip" } });
+  assert.deepEqual(renamed.metadata, { title: "Trip" });
+  assert.deepEqual(await list(), ["trip", conv.id], "a rename does not move it");
+
+  const items = await s.client.conversations.items.list("trip", { order: "desc", limit: 2 });
+  const text = (i: unknown) => {
+    const content = (i as { content: { text: string }[] }).content;
+    return content[0].text;
+  };
+  assert.deepEqual(items.data.map(text), ["echo: two", "two"]);
+  assert.equal(items.has_more, true);
+  const older = await s.client.conversations.items.list("trip", {
+    order: "desc",
+    after: items.data[1].id,
+  });
+  assert.deepEqual(older.data.map(text), ["echo: one", "one"]);
+  const one = await s.client.conversations.items.retrieve(items.data[0].id!, {
+    conversation_id: "trip",
+  });
+  assert.equal(text(one), "echo: two");
+
+  const added = await s.client.conversations.items.create("trip", {
+    items: [{ type: "message", role: "user", content: "x" }],
+  }).catch((e) => e);
+  assert.ok(added instanceof OpenAI.BadRequestError);
+  assert.match(added.message, /POST \/v1\/responses/);
+
+  await s.client.conversations.delete("trip");
+  assert.deepEqual(await list(), [conv.id]);
+  await assert.rejects(s.client.conversations.retrieve("trip"), OpenAI.NotFoundError);
+  await assert.rejects(s.client.responses.retrieve(first.id), OpenAI.NotFoundError);
+  await assert.rejects(s.client.responses.retrieve(second.id), OpenAI.NotFoundError);
+  // The name is free again: a new turn starts a new conversation.
+  await s.client.responses.create({ model: "h", input: "fresh", conversation: "trip" });
+  const sent = s.llm.requests.at(-1)!.body.messages.slice(1).map((m: { content: string }) =>
+    m.content
+  );
+  assert.deepEqual(sent, ["fresh"]);
+  assert.deepEqual(await list(), ["trip", conv.id]);
+});

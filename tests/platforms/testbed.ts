@@ -1,0 +1,164 @@
+/**
+ * One face over the three platform harnesses, for behaviours every chat platform shares: a user's
+ * direct message in, the bot's messages (text, edits, notification) out, and a rate limit on the
+ * next edit — each against the platform's own fake API (tests/fakes/), through the real worker.
+ * @module
+ */
+import { floodError } from "../fakes/fake_bot_api.ts";
+import { type Logs, type Script, type ScriptedAgent, startHarness } from "./harness.ts";
+import { startDiscordHarness } from "./discord/harness.ts";
+import { startSlackHarness } from "./slack/harness.ts";
+
+/** The chat platforms. */
+export const PLATFORMS = ["telegram", "discord", "slack"] as const;
+
+/** A chat platform's name. */
+export type PlatformName = (typeof PLATFORMS)[number];
+
+/** A message the bot sent, as the user sees it now. */
+export interface BotMessage {
+  text: string;
+  /** How many times it was edited. */
+  edits: number;
+  /** Sent without a notification (Slack has no such thing: always false). */
+  silent: boolean;
+}
+
+/** A send or an edit of a bot message, with when it reached the fake. */
+export interface MessageCall {
+  kind: "send" | "edit";
+  at: number;
+}
+
+/** A running platform adapter, seen the same way whatever the platform. */
+export interface Testbed {
+  platform: PlatformName;
+  agent: ScriptedAgent;
+  logs: Logs;
+  /** A user's direct message to the bot. */
+  send(text: string): void;
+  /** The bot's messages in that conversation, oldest first. */
+  messages(): BotMessage[];
+  /** The bot's message sends and edits, oldest first. */
+  messageCalls(): MessageCall[];
+  /** Makes the next edit answer with the platform's rate limit (429) for `seconds`. */
+  rateLimitNextEdit(seconds: number): void;
+  /** Resolves when `predicate` holds (checked after every call to the fake). */
+  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What a test sets: the platform's own section (`tool_progress`…) and `streaming`. */
+export interface TestbedOptions {
+  settings?: Record<string, unknown>;
+  streaming?: Record<string, unknown>;
+}
+
+/** The Slack methods that send or change a bot message. */
+const SLACK_SENDS = ["chat.postMessage", "chat.startStream"];
+const SLACK_EDITS = ["chat.update", "chat.appendStream", "chat.stopStream"];
+
+/** Starts `platform`'s adapter against its fake API, running `script` for every turn. */
+export async function startTestbed(
+  platform: PlatformName,
+  script: Script,
+  options: TestbedOptions = {},
+): Promise<Testbed> {
+  const { settings, streaming } = options;
+  switch (platform) {
+    case "telegram": {
+      const h = await startHarness(script, { telegram: settings, streaming });
+      return {
+        platform,
+        agent: h.agent,
+        logs: h.logs,
+        send: (text) => void h.api.sendUserMessage({ text }),
+        messages: () =>
+          h.api.chatMessages().map((m) => ({
+            text: m.text,
+            edits: m.edits,
+            silent: m.silent === true,
+          })),
+        messageCalls: () =>
+          messageCalls(
+            h.api.calls,
+            (c) =>
+              c.method === "sendMessage"
+                ? "send"
+                : c.method === "editMessageText"
+                ? "edit"
+                : undefined,
+          ),
+        rateLimitNextEdit: (seconds) => h.api.failNext("editMessageText", floodError(seconds)),
+        waitFor: (predicate, timeoutMs) => h.api.waitFor(predicate, timeoutMs),
+        [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
+      };
+    }
+    case "discord": {
+      const h = await startDiscordHarness(script, { discord: settings, streaming });
+      return {
+        platform,
+        agent: h.agent,
+        logs: h.logs,
+        send: (content) => void h.discord.sendMessage({ content }),
+        messages: () =>
+          h.discord.messages().map((m) => ({
+            text: m.content,
+            edits: m.edits,
+            silent: ((m.flags ?? 0) & 4096) !== 0,
+          })),
+        messageCalls: () =>
+          messageCalls(
+            h.discord.calls,
+            (c) =>
+              !/^\/channels\/\w+\/messages/.test(c.path)
+                ? undefined
+                : c.method === "POST"
+                ? "send"
+                : c.method === "PATCH"
+                ? "edit"
+                : undefined,
+          ),
+        rateLimitNextEdit: (seconds) => h.discord.rateLimitNext("PATCH", seconds),
+        waitFor: (predicate, timeoutMs) => h.discord.waitFor(predicate, timeoutMs),
+        [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
+      };
+    }
+    case "slack": {
+      const h = await startSlackHarness(script, { slack: settings, streaming });
+      return {
+        platform,
+        agent: h.agent,
+        logs: h.logs,
+        send: (text) => void h.slack.sendMessage({ text }),
+        messages: () =>
+          h.slack.messages().map((m) => ({ text: m.text, edits: m.edits, silent: false })),
+        messageCalls: () =>
+          messageCalls(
+            h.slack.calls,
+            (c) =>
+              SLACK_SENDS.includes(c.method)
+                ? "send"
+                : SLACK_EDITS.includes(c.method)
+                ? "edit"
+                : undefined,
+          ),
+        rateLimitNextEdit: (seconds) =>
+          h.slack.failNext("chat.update", { status: 429, retryAfter: seconds }),
+        waitFor: (predicate, timeoutMs) => h.slack.waitFor(predicate, timeoutMs),
+        [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
+      };
+    }
+  }
+}
+
+/** A fake's recorded calls as message sends and edits; other calls are left out. */
+function messageCalls<T extends { at: number }>(
+  calls: T[],
+  kindOf: (call: T) => MessageCall["kind"] | undefined,
+): MessageCall[] {
+  return calls.flatMap((call) => {
+    const kind = kindOf(call);
+    return kind ? [{ kind, at: call.at }] : [];
+  });
+}
