@@ -30,8 +30,33 @@ export function browserTest(name: string, fn: () => Promise<void>): void {
       ? name
       : `${name} (ignored: no Chromium at ${CHROMIUM}; set HERALD_CHROMIUM)`,
     ignore: !HAVE_CHROMIUM,
-    fn,
+    fn: async () => {
+      try {
+        await fn();
+      } catch (error) {
+        // What the page showed and logged, to tell a real fault from a slow machine.
+        const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
+        throw new Error(`${(error as Error).message}\n${await lastWords(slug)}`, { cause: error });
+      } finally {
+        opened.clear();
+      }
+    },
   });
+}
+
+/** What the running test's pages logged and last showed (taken as each chat closes). */
+const opened = new Map<WebChat, { log: string[]; dom?: string; png?: Uint8Array }>();
+
+async function lastWords(slug: string): Promise<string> {
+  const lines: string[] = [];
+  for (const { log, dom, png } of opened.values()) {
+    if (png) {
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await Deno.writeFile(join(ARTIFACTS, `failed-${slug}.png`), png);
+    }
+    lines.push(`page log:\n${log.join("\n")}\npage:\n${(dom ?? "").slice(-4000)}`);
+  }
+  return lines.join("\n");
 }
 
 /** A gateway, its fake upstream and a browser page on the web chat. */
@@ -90,9 +115,14 @@ export async function openWebChat(options: WebChatOptions = {}): Promise<WebChat
   }
   context.setDefaultTimeout(WAIT_MS);
   const page = context.pages()[0] ?? await context.newPage();
+  const log: string[] = [];
+  page.on("console", (m) => log.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => log.push(`failed: ${r.method()} ${r.url()}`));
+  page.on("response", (r) => log.push(`${r.status()} ${r.request().method()} ${r.url()}`));
   const url = gateway.gateway.url;
   await page.goto(`${url}/`);
-  return {
+  const chat: WebChat = {
     llm,
     gateway,
     context,
@@ -103,12 +133,20 @@ export async function openWebChat(options: WebChatOptions = {}): Promise<WebChat
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
     },
     async [Symbol.asyncDispose]() {
+      // Kept for the failure report, should the test be failing.
+      const last = opened.get(chat);
+      if (last) {
+        last.dom = await page.locator("body").innerHTML({ timeout: 5000 }).catch(() => "");
+        last.png = await page.screenshot({ timeout: 5000 }).catch(() => undefined);
+      }
       await context.close();
       await Deno.remove(profile, { recursive: true }).catch(() => {});
       await gateway.close();
       await llm.close();
     },
   };
+  opened.set(chat, { log });
+  return chat;
 }
 
 /** Signs in with the test key (ticking "remember" when asked) and waits for the chat. */

@@ -175,3 +175,26 @@ browserTest("web chat: a conversation reloads after a page refresh", async () =>
   await page.locator(".msg.assistant", { hasText: "First answer." }).waitFor();
   assert.match(page.url(), /#conv_/);
 });
+
+browserTest(
+  "web chat: a pending approval survives a page refresh and can still be allowed",
+  async () => {
+    await using chat = await openWebChat({ configYaml: ALWAYS });
+    const { page, llm } = chat;
+    await signIn(page, true);
+    llm.enqueue(
+      { toolCalls: [{ name: "write_file", arguments: '{"path":"later.txt","content":"later"}' }] },
+      { text: "Written after the reload." },
+    );
+    await sendMessage(page, "Write later.txt");
+    await page.locator(".approval").getByRole("button", { name: "Allow" }).waitFor();
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    await page.reload();
+    // The question comes back from the stored conversation, still open.
+    const card = page.locator(".approval");
+    await card.getByText("later.txt").waitFor();
+    await card.getByRole("button", { name: "Allow" }).click();
+    await page.getByText("Written after the reload.").waitFor();
+    assert.equal(await Deno.readTextFile(`${chat.gateway.home}/workspace/later.txt`), "later");
+  },
+);

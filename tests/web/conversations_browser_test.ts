@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { browserTest, gate, openWebChat, sendMessage, signIn } from "./_browser.ts";
+import { browserTest, gate, openWebChat, sendMessage, signIn, WEB_KEY } from "./_browser.ts";
 
 /** A 1×1 PNG. */
 const PIXEL = Buffer.from(
@@ -135,3 +135,41 @@ browserTest(
     never.open();
   },
 );
+
+browserTest("web chat: a long conversation opens on its latest items and pages back", async () => {
+  await using chat = await openWebChat();
+  const { page } = chat;
+  const headers = { Authorization: `Bearer ${WEB_KEY}`, "Content-Type": "application/json" };
+  const message = (i: number) => ({
+    type: "message",
+    role: i % 2 ? "assistant" : "user",
+    content: i % 2 ? [{ type: "output_text", text: `Answer ${i}` }] : `Question ${i}`,
+  });
+  const conv = await (await fetch(`${chat.url}/v1/conversations`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      metadata: { title: "Long one" },
+      items: Array.from({ length: 20 }, (_, i) => message(i)),
+    }),
+  })).json();
+  for (const start of [20, 40]) {
+    const res = await fetch(`${chat.url}/v1/conversations/${conv.id}/items`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => message(start + i)) }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+  await page.goto(`${chat.url}/#${conv.id}`);
+  await signIn(page);
+  await page.getByText("Answer 59").waitFor();
+  // One page of 30 items: 30..59.
+  assert.equal(await page.locator("#messages .msg").count(), 30);
+  assert.equal(await page.getByText("Question 28", { exact: true }).count(), 0);
+  await page.getByRole("button", { name: "Load earlier messages" }).click();
+  await page.getByText("Question 0", { exact: true }).waitFor();
+  assert.equal(await page.locator("#messages .msg").count(), 60);
+  assert.equal(await page.locator("#messages .msg").first().innerText(), "Question 0");
+  await page.getByRole("button", { name: "Load earlier messages" }).waitFor({ state: "hidden" });
+});

@@ -108,10 +108,13 @@ async function signIn(key: string, keep: boolean): Promise<void> {
   keyInput.value = "";
   const wanted = localStorage.getItem(MODEL_STORAGE);
   modelSelect.replaceChildren(...models.map((id) => new Option(id, id, false, id === wanted)));
-  show(signin, false);
-  show(app, true);
+  // The chat shows once the list and the conversation in the address are loaded, so nothing
+  // the user starts meanwhile can be replaced by them.
   await sidebar.reset(api);
   await openFromHash();
+  show(signin, false);
+  show(app, true);
+  byId("messages").lastElementChild?.scrollIntoView({ block: "end" });
   prompt.focus();
 }
 
