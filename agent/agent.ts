@@ -62,8 +62,27 @@ export class Agent implements TurnRunner {
   // second, yet was rebuilt for every request: keep the last one per platform and toolset.
   #prompts = new Map<string, { second: number; memory: string; text: string }>();
 
+  // Each platform's resolved toolset, until a tool comes or goes (MCP servers' tools do).
+  #toolsets = new Map<
+    Platform,
+    { version: number; entries?: readonly string[]; names: readonly string[] }
+  >();
+
   constructor(options: AgentOptions) {
     this.options = options;
+  }
+
+  /** The registered tools the platform's toolset offers, resolved once per registry change. */
+  #toolsetOf(platform: Platform): readonly string[] {
+    const { registry } = this.options;
+    const entries = this.options.toolsets[platform];
+    const cached = this.#toolsets.get(platform);
+    if (cached && cached.version === registry.version && cached.entries === entries) {
+      return cached.names;
+    }
+    const names = resolveToolset(entries ?? [], registry.tools());
+    this.#toolsets.set(platform, { version: registry.version, entries, names });
+    return names;
   }
 
   /** Runs one turn, yielding its events; the last is always `final`. Never throws. */
@@ -78,7 +97,7 @@ export class Agent implements TurnRunner {
     // Resolved per turn: MCP servers' tools come and go while the gateway runs. A client that
     // declared a server with `allowed_tools` may name its tools either way (as the model sees
     // them, or by their names on the server).
-    const serverNames = resolveToolset(this.options.toolsets[turn.platform] ?? [], registry.tools())
+    const serverNames = this.#toolsetOf(turn.platform)
       .filter((n) => !clientNames.has(n))
       .filter((n) => {
         // `*` covers every source not named (a chat-scoped key: `{"*": []}`, no server tools).

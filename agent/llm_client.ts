@@ -62,6 +62,45 @@ async function clientFor(attempt: Attempt, connectTimeout: number): Promise<Open
   return attempt.client;
 }
 
+/** Each tool declaration's JSON, by the declaration object (see {@link serialiseBody}). */
+const toolJson = new WeakMap<object, string>();
+
+/**
+ * The request body as JSON. The tool declarations are most of it (about 6 KB of the 7.5 KB a
+ * default gateway sends) and are the same objects request after request (the registry makes one
+ * per tool when it is registered and never changes it; a re-registered tool gets a new one), so
+ * each one's JSON is kept and spliced in. `tools` comes last; nothing else changes.
+ */
+export function serialiseBody(body: { tools?: readonly object[]; [key: string]: unknown }): string {
+  const tools = body.tools;
+  if (!tools || tools.length === 0) return JSON.stringify(body);
+  // Undefined members are left out by JSON.stringify.
+  const head = JSON.stringify({ ...body, tools: undefined });
+  let list = "";
+  for (const tool of tools) {
+    let json = toolJson.get(tool);
+    if (json === undefined) {
+      json = JSON.stringify(tool);
+      toolJson.set(tool, json);
+    }
+    list = list ? `${list},${json}` : json;
+  }
+  return `${head.slice(0, -1)}${head.length > 2 ? "," : ""}"tools":[${list}]}`;
+}
+
+/**
+ * The SDK request options that send `body` as it is: handed an object, the SDK serialises it
+ * with a replacer function that visits every key and value (it watches for `stream`), several
+ * times slower than plain `JSON.stringify`. A string body with its content type is sent
+ * unchanged; the SDK still takes `stream` from the parameters.
+ */
+function jsonBody(body: { tools?: readonly object[]; [key: string]: unknown }): {
+  body: string;
+  headers: Record<string, string>;
+} {
+  return { body: serialiseBody(body), headers: { "content-type": "application/json" } };
+}
+
 /** Whether an upstream failure is worth retrying. */
 function isRetryable(error: unknown): boolean {
   if (error instanceof APIConnectionError) return true;
@@ -318,10 +357,11 @@ export class LlmClient {
             triedPlain = true;
             try {
               const client = await clientFor(attempt, this.options.connectTimeout);
-              const completion = await client.chat.completions.create(
-                { ...request, model: attempt.target.model, stream: false },
-                { signal },
-              );
+              const body = { ...request, model: attempt.target.model, stream: false as const };
+              const completion = await client.chat.completions.create(body, {
+                signal,
+                ...jsonBody(body),
+              });
               yield completionToChunks(completion);
               return;
             } catch (plainError) {
@@ -356,10 +396,11 @@ export class LlmClient {
       const client = await clientFor(attempt, connectTimeout);
       // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
       // readChunks, which costs a fraction of the SDK's per-event decoding on long streams.
-      const response = await client.chat.completions.create(
-        { ...request, model, stream: true, stream_options: { include_usage: true } },
-        { signal: local.signal },
-      ).asResponse();
+      const body = { ...request, model, stream: true, stream_options: { include_usage: true } };
+      const response = await client.chat.completions.create(body, {
+        signal: local.signal,
+        ...jsonBody(body),
+      }).asResponse();
       yield* readChunks(response, local);
     }
     let timedOut = false;

@@ -9,3 +9,4 @@ export { constantTimeEqual } from "./constant_time.ts";
 export { abortableSleep, settlesWithin } from "./timers.ts";
 export { bytesToBase64, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
+export { writeStderrLine } from "./stderr_line.ts";

@@ -18,3 +18,14 @@ export function approvalText(
   if (shown.length > 3000) shown = `${shown.slice(0, 3000)}…`;
   return `⚠️ Approval needed: ${approval.call.function.name}\n\n${shown}\n\nWhy: ${approval.reason}.`;
 }
+
+/** The question's text once decided: the question, and how it ended under it. */
+export function settledApprovalText(
+  question: string,
+  decision: { approved: boolean; reason?: string },
+): string {
+  const outcome = decision.approved
+    ? "✅ Allowed."
+    : `❌ Denied${decision.reason ? ` (${decision.reason})` : ""}.`;
+  return `${question}\n\n${outcome}`;
+}

@@ -12,6 +12,12 @@ interface Line {
   text: string;
   /** The fence opener line still open after this line, or null. */
   openAfter: string | null;
+  /**
+   * For a piece of a hard-wrapped line: what stood between it and the piece before (a space, or
+   * nothing where a word was cut). Pieces that land in one chunk are joined back with it, so a
+   * split never changes the text inside a message.
+   */
+  glue?: string;
 }
 
 /**
@@ -66,7 +72,7 @@ function chooseCut(lines: Line[], startOpen: string | null, limit: number): numb
 
 function render(lines: Line[], startOpen: string | null): string {
   const endOpen = lines.length > 0 ? lines[lines.length - 1].openAfter : startOpen;
-  const body = lines.map((l) => l.text).join("\n");
+  const body = lines.map((l, i) => i === 0 ? l.text : (l.glue ?? "\n") + l.text).join("");
   const head = startOpen !== null ? `${startOpen}\n` : "";
   const tail = endOpen !== null ? `\n${closerOf(endOpen)}` : "";
   return head + body + tail;
@@ -81,32 +87,37 @@ function closerOf(opener: string): string {
   return opener.trim().match(FENCE)?.[1] ?? "```";
 }
 
-function annotate(raw: string[]): Line[] {
+function annotate(raw: { text: string; glue?: string }[]): Line[] {
   let open: string | null = null;
-  return raw.map((text) => {
-    const fence = text.match(FENCE)?.[1];
+  return raw.map(({ text, glue }) => {
+    const fence = glue === undefined ? text.match(FENCE)?.[1] : undefined;
     if (fence) {
       if (open === null) open = text.trim();
       else if (fence[0] === closerOf(open)[0] && fence.length >= closerOf(open).length) {
         open = null;
       }
     }
-    return { text, openAfter: open };
+    return { text, openAfter: open, ...(glue !== undefined ? { glue } : {}) };
   });
 }
 
-/** Breaks one over-long line at spaces where possible, never inside a surrogate pair. */
-function hardWrap(line: string, max: number): string[] {
-  const pieces: string[] = [];
+/**
+ * Breaks one over-long line at spaces where possible, never inside a surrogate pair; each piece
+ * after the first carries the glue that joins it back (the space it was cut at, or nothing).
+ */
+function hardWrap(line: string, max: number): { text: string; glue?: string }[] {
+  const pieces: { text: string; glue?: string }[] = [];
   let rest = line;
+  let glue: string | undefined;
   while (rest.length > max) {
     let cut = rest.lastIndexOf(" ", max);
     if (cut < max / 2) cut = max;
     if (isHighSurrogate(rest.charCodeAt(cut - 1))) cut--;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^ /, "");
+    pieces.push({ text: rest.slice(0, cut), glue });
+    glue = rest[cut] === " " ? " " : "";
+    rest = rest.slice(cut + glue.length);
   }
-  pieces.push(rest);
+  pieces.push({ text: rest, glue });
   return pieces;
 }
 

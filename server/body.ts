@@ -8,6 +8,9 @@ import type { z } from "zod";
 import { HeraldError, InvalidRequestError } from "./errors.ts";
 import { isJsonContentType } from "../lib/mod.ts";
 
+// Decoding a whole body (no `stream` option) keeps no state between calls: one is shared.
+const decoder = new TextDecoder();
+
 /** Default largest body: 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -82,13 +85,14 @@ export async function readJsonBody(
     );
   }
   const bytes = await readBodyBytes(req, maxBytes);
-  const text = new TextDecoder().decode(bytes);
-  if (text.trim() === "") {
-    throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });
-  }
+  const text = decoder.decode(bytes);
   try {
     return JSON.parse(text);
   } catch (e) {
+    // Told apart only once parsing failed: no trimmed copy of every body.
+    if (text.trim() === "") {
+      throw new InvalidRequestError("Request body is empty.", { code: "invalid_json" });
+    }
     throw new InvalidRequestError(`Request body is not valid JSON: ${(e as Error).message}`, {
       code: "invalid_json",
     });

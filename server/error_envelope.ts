@@ -9,6 +9,7 @@
 import { AgentError, type RequestFault, type TurnResult } from "../agent/mod.ts";
 import { ConversationConflictError, CursorNotFoundError } from "../store/mod.ts";
 import { ConflictError, HeraldError, InvalidRequestError, shuttingDownError } from "./errors.ts";
+import { fixedBody } from "./fixed_body.ts";
 
 /** The OpenAI error object. */
 export interface ErrorBody {
@@ -116,5 +117,5 @@ export function errorResponse(error: unknown): Response {
 export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
-  return new Response(JSON.stringify(body), { status, headers: h });
+  return fixedBody(new Response(JSON.stringify(body), { status, headers: h }));
 }

@@ -14,6 +14,7 @@ import {
   type StoredKey,
   unnamedKeyName,
 } from "../config/mod.ts";
+import { existsSync } from "node:fs";
 
 /** Who a request is: the key's name (never the key) and what it may do. */
 export interface KeyIdentity {
@@ -92,8 +93,12 @@ export class Keyring implements KeyLookup {
     if (!this.#file) return;
     let stamp: string;
     try {
-      const info = Deno.statSync(this.#file);
-      stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
+      // Most gateways have no keys file: asking whether it exists costs a fifth of a failing
+      // `stat`, which builds a NotFound error (with its stack) on every request.
+      if (existsSync(this.#file)) {
+        const info = Deno.statSync(this.#file);
+        stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
+      } else stamp = "absent";
     } catch (error) {
       stamp = error instanceof Deno.errors.NotFound
         ? "absent"

@@ -151,6 +151,7 @@ export class ToolRegistry {
   #specs = new Map<string, FunctionToolSpec>();
   #mask: (text: string) => string;
   #onCall?: (call: FinishedToolCall) => void;
+  #version = 0;
 
   constructor(options: ToolRegistryOptions = {}) {
     this.#mask = options.mask ?? ((text) => text);
@@ -160,6 +161,7 @@ export class ToolRegistry {
   /** Adds a tool; a second tool with the same name replaces the first. */
   // deno-lint-ignore no-explicit-any
   register<S extends z.ZodType<any>>(tool: Tool<S>): this {
+    this.#version++;
     this.#tools.set(tool.name, tool as unknown as Tool);
     const schema = tool.inputSchema
       ? { ...tool.inputSchema }
@@ -174,9 +176,18 @@ export class ToolRegistry {
 
   /** Removes a tool (an MCP server's tool that went away); unknown names are ignored. */
   unregister(name: string): this {
+    this.#version++;
     this.#tools.delete(name);
     this.#specs.delete(name);
     return this;
+  }
+
+  /**
+   * Goes up whenever a tool is registered or removed: what was derived from the tools (a
+   * resolved toolset) is still good while it is unchanged.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   /** Every registered tool, in registration order. */

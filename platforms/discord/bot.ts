@@ -10,8 +10,8 @@
 import { DiscordAPIError, RateLimitError, REST } from "@discordjs/rest";
 import { WebSocketManager, WebSocketShardEvents } from "@discordjs/ws";
 import type { ContentPart, HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
-import { approvalText } from "../approval_text.ts";
-import { renderTurn } from "../render_turn.ts";
+import { approvalText, settledApprovalText } from "../approval_text.ts";
+import { finishReply, renderTurn } from "../render_turn.ts";
 import { splitMessage } from "../split_message.ts";
 import {
   ReplyEditor,
@@ -538,12 +538,9 @@ export class DiscordBot implements PlatformBot {
           }
           const question = asked.get(event.approval.id);
           if (!question) return;
-          const outcome = event.decision.approved
-            ? "✅ Allowed."
-            : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
           await this.#rest.patch(`/channels/${origin.channelId}/messages/${question.id}`, {
             body: {
-              content: clip(`${question.text}\n\n${outcome}`),
+              content: clip(settledApprovalText(question.text, event.decision)),
               components: [],
               allowed_mentions: NO_MENTIONS,
             },
@@ -553,13 +550,7 @@ export class DiscordBot implements PlatformBot {
         },
         final: async (result) => {
           clearInterval(timer);
-          await progress?.close();
-          await editor.finish(result.text);
-          if (result.status === "failed") {
-            await editor.notice(
-              `Sorry, the reply failed: ${result.error?.message ?? "unknown error"}`,
-            );
-          }
+          await finishReply(result, editor, progress);
         },
       }, (line) => this.#log(`Discord: ${line}`));
     } finally {

@@ -5,9 +5,9 @@
  * forwards messages and `/new` `/stop` to the host, and renders each turn from its token channel.
  * @module
  */
-import { approvalText } from "../approval_text.ts";
+import { approvalText, settledApprovalText } from "../approval_text.ts";
 import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
-import { renderTurn } from "../render_turn.ts";
+import { finishReply, renderTurn } from "../render_turn.ts";
 import { splitMessage } from "../split_message.ts";
 import { ReplyEditor, type ReplyFailure, type ReplyFormat } from "../stream_editor.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
@@ -425,24 +425,13 @@ export class SlackBot implements PlatformBot {
           }
           const question = asked.get(event.approval.id);
           if (!question) return;
-          const outcome = event.decision.approved
-            ? "✅ Allowed."
-            : `❌ Denied${event.decision.reason ? ` (${event.decision.reason})` : ""}.`;
           await this.#api.call("chat.update", {
             channel: origin.channel,
             ts: question.ts,
-            ...questionBlocks(`${question.text}\n\n${outcome}`, null),
+            ...questionBlocks(settledApprovalText(question.text, event.decision), null),
           }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
         },
-        final: async (result) => {
-          await progress?.close();
-          await editor.finish(result.text);
-          if (result.status === "failed") {
-            await editor.notice(
-              `Sorry, the reply failed: ${result.error?.message ?? "unknown error"}`,
-            );
-          }
-        },
+        final: (result) => finishReply(result, editor, progress),
       }, (line) => this.#log(`Slack: ${line}`));
     } finally {
       // A turn whose channel closed without a final still stops updating its progress.

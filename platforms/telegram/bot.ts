@@ -11,7 +11,7 @@ import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
 import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
-import { renderTurn } from "../render_turn.ts";
+import { finishReply, renderTurn } from "../render_turn.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import {
   TelegramSettingsSchema,
@@ -19,7 +19,7 @@ import {
   toPlatformUpdate,
   type WorkerSettings,
 } from "./protocol.ts";
-import { approvalText } from "../approval_text.ts";
+import { approvalText, settledApprovalText } from "../approval_text.ts";
 import { type ChatApi, StreamEditor, telegramFormat, telegramSurface } from "./stream_editor.ts";
 import { ToolProgress } from "../tool_progress.ts";
 import { readPhoto } from "./photos.ts";
@@ -406,12 +406,7 @@ export class TelegramBot implements PlatformBot {
         },
         final: async (result) => {
           clearInterval(typing);
-          await progress?.close();
-          await editor.finish(result.text);
-          if (result.status === "failed") {
-            const reason = result.error?.message ?? "unknown error";
-            await editor.notice(`Sorry, the reply failed: ${reason}`);
-          }
+          await finishReply(result, editor, progress);
         },
       }, (line) => this.#log(`Telegram: ${line}`));
     } finally {
@@ -446,13 +441,10 @@ export class TelegramBot implements PlatformBot {
     question: { messageId: number; text: string },
     decision: { approved: boolean; reason?: string },
   ): Promise<void> {
-    const outcome = decision.approved
-      ? "✅ Allowed."
-      : `❌ Denied${decision.reason ? ` (${decision.reason})` : ""}.`;
     await this.#bot.api.editMessageText(
       origin.chatId,
       question.messageId,
-      `${question.text}\n\n${outcome}`,
+      settledApprovalText(question.text, decision),
       { reply_markup: { inline_keyboard: [] } },
     ).catch(() => {});
   }

@@ -61,6 +61,8 @@ export function bodyDeadline(options: BodyDeadlineOptions = {}): Middleware {
   return async (req, ctx, next) => {
     // A malformed request is refused before its body matters (its URL cannot be copied either).
     if (!mayHaveBody(req) || ctx.malformed) return await next();
+    // Spelled out rather than `new Request(req, …)`, which would touch the original body (see
+    // mayHaveBody).
     return await next(
       new Request(req.url, {
         method: req.method,
@@ -88,15 +90,21 @@ function guardedBody(req: Request, idleMs: number): ReadableStream {
         if (!req.body) return controller.close();
         reader = req.body.getReader();
       }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(bodyTimeoutError(idleMs)), idleMs);
-      });
+      // The timer fails the body itself: no promise and race per read.
+      let stalled = false;
+      const timer = setTimeout(() => {
+        stalled = true;
+        const failure = bodyTimeoutError(idleMs);
+        controller.error(failure);
+        reader!.cancel(failure).catch(() => {});
+      }, idleMs);
       try {
-        const { value, done } = await Promise.race([reader.read(), stalled]);
+        const { value, done } = await reader.read();
+        if (stalled) return;
         if (done) controller.close();
         else controller.enqueue(value);
       } catch (error) {
+        if (stalled) return;
         const failure = error instanceof HeraldError ? error : malformedBodyError(error);
         controller.error(failure);
         reader.cancel(failure).catch(() => {});

@@ -49,7 +49,7 @@ export function concurrencyLimit(options: ConcurrencyOptions): ConcurrencyLimit 
       inFlight--;
     };
     try {
-      return trackBody(await next(), release);
+      return trackBody(await next(), release, ctx.completed);
     } catch (error) {
       release();
       throw error;

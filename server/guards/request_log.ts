@@ -87,7 +87,7 @@ export function requestLog(options: RequestLogOptions = {}): Middleware {
     // When the connection is already gone (a broken chunked body), Deno never reads the body, so
     // the body's end never comes: the server's own "done" makes sure the line is still written.
     ctx.completed?.then((done) => write(done === "sent" ? "complete" : "cancelled"));
-    return trackBody(res, write);
+    return trackBody(res, write, ctx.completed);
   };
 }
 

@@ -4,12 +4,17 @@
  * @module
  */
 
+import { hasFixedBody } from "../fixed_body.ts";
+
 /** How a response body ended. */
 export type BodyOutcome = "complete" | "cancelled" | "error";
 
 /**
  * Returns a response whose body reports its end to `onDone` exactly once. A response without a
- * body reports "complete" at once. Cancelling the returned body cancels the original, so an SSE
+ * body reports "complete" at once. Given `sent` (the server's `completed`, as
+ * `RequestContext.completed`), a successful response with a fixed body (server/fixed_body.ts) is
+ * returned as it is and reports when the server has sent it ("complete") or could not
+ * ("cancelled"). Cancelling the returned body cancels the original, so an SSE
  * producer still learns that its client left.
  *
  * @example
@@ -17,7 +22,19 @@ export type BodyOutcome = "complete" | "cancelled" | "error";
  * const tracked = trackBody(await next(), (outcome) => release(outcome));
  * ```
  */
-export function trackBody(res: Response, onDone: (outcome: BodyOutcome) => void): Response {
+export function trackBody(
+  res: Response,
+  onDone: (outcome: BodyOutcome) => void,
+  sent?: Promise<"sent" | "failed">,
+): Response {
+  // A successful fixed body (a JSON answer) is not wrapped: the server says when it has gone
+  // out. Checked before `res.body`, which would turn the fixed body into a stream. Errors keep
+  // the wrapper: one answered before the request body was read (a 413 on Content-Length) is
+  // then still delivered before the server closes the connection on the unread body.
+  if (sent && res.status < 400 && hasFixedBody(res)) {
+    sent.then((done) => onDone(done === "sent" ? "complete" : "cancelled"));
+    return res;
+  }
   if (!res.body) {
     onDone("complete");
     return res;

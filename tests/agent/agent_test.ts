@@ -165,6 +165,20 @@ Deno.test("toolsets decide which server tools the model sees", async () => {
   assertEquals(llm.requests[1].body.tools!.map((t) => t.function.name), ["echo"]);
 });
 
+Deno.test("a tool registered or removed between turns shows in the next turn's toolset", async () => {
+  await using llm = await FakeLlm.start();
+  const agent = makeAgent(llm);
+  const names = (i: number) => llm.requests[i].body.tools?.map((t) => t.function.name);
+  await collect(agent.run({ ...userTurn("x"), platform: "telegram" }));
+  assertEquals(names(0), ["echo"]);
+  agent.options.registry.unregister("echo");
+  await collect(agent.run({ ...userTurn("x"), platform: "telegram" }));
+  assertEquals(names(1), undefined);
+  agent.options.registry.register(echoTool());
+  await collect(agent.run({ ...userTurn("x"), platform: "telegram" }));
+  assertEquals(names(2), ["echo"]);
+});
+
 Deno.test("an upstream error fails the turn with a message naming the upstream", async () => {
   await using llm = await FakeLlm.start();
   llm.enqueue({ status: 401, errorMessage: "bad key sk-secret" });

@@ -5,6 +5,7 @@
  * retry_after, "can't parse entities", "message is not modified").
  * @module
  */
+import { FakePlatformServer } from "./fake_platform_server.ts";
 
 /** One recorded Bot API call. */
 export interface RecordedCall {
@@ -120,7 +121,7 @@ export function startFakeBotApi(): Promise<FakeBotApi> {
 }
 
 /** The fake server; see startFakeBotApi. */
-export class FakeBotApi {
+export class FakeBotApi extends FakePlatformServer {
   readonly bot = BOT;
   readonly token = "123456:TEST-token";
   readonly calls: RecordedCall[] = [];
@@ -130,25 +131,20 @@ export class FakeBotApi {
   /** Forum topics that do not exist (any thread id 1 is refused too, as the General topic). */
   readonly missingThreads = new Set<number>([1]);
   #files = new Map<string, Uint8Array>();
-  #server: Deno.HttpServer;
   #updates: Record<string, unknown>[] = [];
   #nextUpdateId = 1;
   #nextMessageId = 1000;
   #failures = new Map<string, FakeError[]>();
   #pollers = new Set<() => void>();
-  #watchers = new Set<() => void>();
   #closed = false;
 
   constructor() {
-    this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) => this.#handle(req),
-    );
+    super("The fake Bot API");
   }
 
   /** The Bot API root to configure (`telegram.api_root`). */
   get apiRoot(): string {
-    return `http://127.0.0.1:${(this.#server.addr as Deno.NetAddr).port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** Calls of one method, in arrival order. */
@@ -257,36 +253,14 @@ export class FakeBotApi {
     return id;
   }
 
-  /** Resolves when `predicate` holds (checked after every call); rejects after `timeoutMs`. */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`The fake Bot API did not see the expected calls within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
-  }
-
   /** Stops the server, releasing pending long polls. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.#closed = true;
     for (const wake of this.#pollers) wake();
-    await this.#server.shutdown();
+    await super.close();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  async #handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const file = new URL(req.url).pathname.match(/^\/file\/bot([^/]+)\/photos\/(.+)$/);
     if (file && file[1] === this.token && this.#files.has(file[2])) {
       const bytes = this.#files.get(file[2])!.slice();
@@ -305,7 +279,7 @@ export class FakeBotApi {
     if (method !== "getUpdates") this.calls.push({ method, body, at: performance.now() });
     else this.pollOffsets.push(body.offset ?? 0);
     const answer = await this.#answer(method, body);
-    for (const check of [...this.#watchers]) check();
+    this.notify();
     if ("error_code" in answer) {
       return Response.json({ ok: false, ...answer }, { status: answer.error_code });
     }

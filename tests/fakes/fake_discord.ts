@@ -5,6 +5,7 @@
  * dispatches MESSAGE_CREATE and INTERACTION_CREATE.
  * @module
  */
+import { FakePlatformServer } from "./fake_platform_server.ts";
 
 /** A recorded REST call. */
 export interface DiscordCall {
@@ -41,32 +42,26 @@ export interface DiscordMessage {
  * discord.sendMessage({ content: "hi" });
  * ```
  */
-export class FakeDiscord {
+export class FakeDiscord extends FakePlatformServer {
   readonly token = "discord-test-token";
   readonly botId = "900";
   readonly appId = "800";
   readonly calls: DiscordCall[] = [];
   /** Gateway payloads the client sent (identify, heartbeats). */
   readonly gatewayOps: number[] = [];
-  #server: Deno.HttpServer<Deno.NetAddr>;
-  #sockets = new Set<WebSocket>();
   #messages = new Map<string, DiscordMessage>();
   #files = new Map<string, { bytes: Uint8Array; type: string }>();
   #failures = new Map<string, number[]>();
-  #watchers = new Set<() => void>();
   #nextId = 1000;
   #seq = 0;
 
   constructor() {
-    this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) => this.#handle(req),
-    );
+    super("FakeDiscord");
   }
 
   /** The REST API root (discord.api_root). */
   get apiRoot(): string {
-    return `http://127.0.0.1:${this.#server.addr.port}/api`;
+    return `http://127.0.0.1:${this.port}/api`;
   }
 
   /** REST calls whose method and path match. */
@@ -79,10 +74,15 @@ export class FakeDiscord {
     return [...this.#messages.values()].filter((m) => m.channelId === channelId);
   }
 
+  /** Messages the bot sent in every channel, oldest first. */
+  allMessages(): DiscordMessage[] {
+    return [...this.#messages.values()];
+  }
+
   /** Serves a file as an attachment URL on this server (Discord's CDN in real life). */
   addAttachment(name: string, bytes: Uint8Array, type: string): string {
     this.#files.set(name, { bytes, type });
-    return `http://127.0.0.1:${this.#server.addr.port}/attachments/${name}`;
+    return `http://127.0.0.1:${this.port}/attachments/${name}`;
   }
 
   /** Makes the next `times` REST calls with `method` (e.g. PATCH) answer 429 with retry_after. */
@@ -171,43 +171,12 @@ export class FakeDiscord {
     return id;
   }
 
-  /** Resolves when `predicate` holds (checked after every call). */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeDiscord: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
-  }
-
-  async close(): Promise<void> {
-    for (const ws of this.#sockets) ws.close();
-    await this.#server.shutdown();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #notify(): void {
-    for (const w of [...this.#watchers]) w();
-  }
-
   #dispatch(t: string, d: unknown): void {
     const payload = JSON.stringify({ op: 0, t, s: ++this.#seq, d });
-    for (const ws of this.#sockets) ws.send(payload);
+    for (const ws of this.sockets) ws.send(payload);
   }
 
-  #handle(req: Request): Response | Promise<Response> {
+  protected handle(req: Request): Response | Promise<Response> {
     const url = new URL(req.url);
     if (url.pathname === "/gateway") return this.#gateway(req);
     const file = this.#files.get(url.pathname.replace("/attachments/", ""));
@@ -231,7 +200,7 @@ export class FakeDiscord {
           socket.close(4004, "Authentication failed.");
           return;
         }
-        this.#sockets.add(socket);
+        this.sockets.add(socket);
         socket.send(JSON.stringify({
           op: 0,
           t: "READY",
@@ -240,21 +209,21 @@ export class FakeDiscord {
             v: 10,
             user: { id: this.botId, username: "herald", bot: true },
             session_id: "session-1",
-            resume_gateway_url: `ws://127.0.0.1:${this.#server.addr.port}/gateway`,
+            resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`,
             guilds: [],
             application: { id: this.appId, flags: 0 },
           },
         }));
       }
       if (op === 6) {
-        this.#sockets.add(socket);
+        this.sockets.add(socket);
         socket.send(JSON.stringify({ op: 0, t: "RESUMED", s: ++this.#seq, d: null }));
       }
-      this.#notify();
+      this.notify();
     };
     socket.onclose = () => {
-      this.#sockets.delete(socket);
-      this.#notify();
+      this.sockets.delete(socket);
+      this.notify();
     };
     socket.onerror = () => {};
     return response;
@@ -289,7 +258,7 @@ export class FakeDiscord {
       }
       return this.#route(req.method, path, body);
     } finally {
-      this.#notify();
+      this.notify();
     }
   }
 
@@ -302,7 +271,7 @@ export class FakeDiscord {
     if (method === "GET" && path === "/applications/@me") return send({ id: this.appId });
     if (method === "GET" && path === "/gateway/bot") {
       return send({
-        url: `ws://127.0.0.1:${this.#server.addr.port}/gateway`,
+        url: `ws://127.0.0.1:${this.port}/gateway`,
         shards: 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });

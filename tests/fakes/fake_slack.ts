@@ -5,6 +5,7 @@
  * on the next connection, as Slack does.
  * @module
  */
+import { FakePlatformServer } from "./fake_platform_server.ts";
 
 /** A recorded Web API call. */
 export interface SlackCall {
@@ -59,7 +60,7 @@ interface Envelope {
  * await slack.waitFor(() => slack.messages().length === 1);
  * ```
  */
-export class FakeSlack {
+export class FakeSlack extends FakePlatformServer {
   readonly botToken = "xoxb-test-bot";
   readonly appToken = "xapp-test-app";
   readonly botUserId = "UBOT";
@@ -68,31 +69,25 @@ export class FakeSlack {
   streamingMethods = true;
   /** Envelope ids the client acknowledged. */
   readonly acks: string[] = [];
-  #server: Deno.HttpServer<Deno.NetAddr>;
-  #sockets = new Set<WebSocket>();
   #messages = new Map<string, SlackMessage>();
   #failures = new Map<string, SlackFailure[]>();
   #pending: Envelope[] = [];
-  #watchers = new Set<() => void>();
   #clock = 1_700_000_000;
   #nextEnvelope = 0;
   #nextEvent = 0;
 
   constructor() {
-    this.#server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) => this.#handle(req),
-    );
+    super("FakeSlack");
   }
 
   /** The Web API root (slack.api_root). */
   get apiRoot(): string {
-    return `http://127.0.0.1:${this.#server.addr.port}/api`;
+    return `http://127.0.0.1:${this.port}/api`;
   }
 
   /** Open Socket Mode connections. */
   get connections(): number {
-    return this.#sockets.size;
+    return this.sockets.size;
   }
 
   /** Calls of one method. */
@@ -196,33 +191,6 @@ export class FakeSlack {
     });
   }
 
-  /** Resolves when `predicate` holds (checked after every call and acknowledgement). */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(new Error(`FakeSlack: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
-  }
-
-  async close(): Promise<void> {
-    for (const ws of this.#sockets) ws.close();
-    await this.#server.shutdown();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   #callback(event: Record<string, unknown>) {
     return {
       type: "event_callback",
@@ -240,7 +208,7 @@ export class FakeSlack {
       retry_attempt: 0,
     };
     this.#pending.push(envelope);
-    for (const ws of this.#sockets) this.#send(ws, envelope);
+    for (const ws of this.sockets) this.#send(ws, envelope);
   }
 
   #send(ws: WebSocket, envelope: Envelope): void {
@@ -252,11 +220,7 @@ export class FakeSlack {
     return `${++this.#clock}.000100`;
   }
 
-  #notify(): void {
-    for (const w of [...this.#watchers]) w();
-  }
-
-  #handle(req: Request): Response | Promise<Response> {
+  protected handle(req: Request): Response | Promise<Response> {
     const url = new URL(req.url);
     if (url.pathname === "/socket") return this.#socket(req);
     const method = url.pathname.match(/^\/api\/(.+)$/)?.[1];
@@ -267,21 +231,21 @@ export class FakeSlack {
   #socket(req: Request): Response {
     const { socket, response } = Deno.upgradeWebSocket(req);
     socket.onopen = () => {
-      this.#sockets.add(socket);
-      socket.send(JSON.stringify({ type: "hello", num_connections: this.#sockets.size }));
+      this.sockets.add(socket);
+      socket.send(JSON.stringify({ type: "hello", num_connections: this.sockets.size }));
       // Slack delivers unacknowledged envelopes (again) on the next connection.
       for (const envelope of this.#pending) this.#send(socket, envelope);
-      this.#notify();
+      this.notify();
     };
     socket.onmessage = (event) => {
       const { envelope_id } = JSON.parse(String(event.data));
       this.acks.push(envelope_id);
       this.#pending = this.#pending.filter((e) => e.envelope_id !== envelope_id);
-      this.#notify();
+      this.notify();
     };
     socket.onclose = () => {
-      this.#sockets.delete(socket);
-      this.#notify();
+      this.sockets.delete(socket);
+      this.notify();
     };
     socket.onerror = () => {};
     return response;
@@ -303,13 +267,13 @@ export class FakeSlack {
       if (failure) return Response.json({ ok: false, error: failure.error });
       if (method === "apps.connections.open") {
         if (token !== this.appToken) return Response.json({ ok: false, error: "invalid_auth" });
-        const port = this.#server.addr.port;
+        const port = this.port;
         return Response.json({ ok: true, url: `ws://127.0.0.1:${port}/socket?ticket=t` });
       }
       if (token !== this.botToken) return Response.json({ ok: false, error: "invalid_auth" });
       return Response.json(this.#method(method, body));
     } finally {
-      this.#notify();
+      this.notify();
     }
   }
 

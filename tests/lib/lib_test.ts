@@ -42,6 +42,21 @@ Deno.test("sha256Hex matches the standard test vector for strings and bytes", as
   assert.equal(await sha256Hex(new TextEncoder().encode("abc")), abc);
 });
 
+Deno.test("sha256Hex gives the same digest for small and large inputs, multi-byte text included", async () => {
+  // Large inputs are hashed off the main thread, small ones at once: both must agree with
+  // an independent digest.
+  const subtle = async (bytes: Uint8Array) =>
+    Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+  for (const text of ["é€😀 key", "x".repeat(30_000) + "é", "y".repeat(200_000) + "€"]) {
+    const bytes = new TextEncoder().encode(text);
+    assert.equal(await sha256Hex(text), await subtle(bytes));
+    assert.equal(await sha256Hex(bytes), await subtle(bytes));
+  }
+});
+
 Deno.test("bytesToBase64 handles buffers too large for one call, and base64url", () => {
   const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
   assert.equal(bytesToBase64(bytes), Buffer.from(bytes).toString("base64"));

@@ -1,14 +1,22 @@
 /**
- * Test harness for the Telegram adapter: the fake Bot API, a real SessionStore on a KV file in a
- * temp dir, a scripted agent, and the real worker started through the host.
+ * Test harness for the platform adapters: a scripted agent, scripts and their events, awaitable
+ * logs, and one way to start any platform's real worker through the host with a real
+ * SessionStore on a KV file in a temp dir (startWorkerHarness); the Telegram adapter against the
+ * fake Bot API here, Discord and Slack in their folders.
  * @module
  */
 import type { AgentEvent, AgentTurn, TurnResult } from "../../agent/mod.ts";
 import { type ChatMessage, emptyUsage } from "../../agent/mod.ts";
-import { ConfigSchema } from "../../config/mod.ts";
-import { startTelegram, type TelegramHandle } from "../../platforms/mod.ts";
-import type { UpdateInbox } from "../../platforms/mod.ts";
+import { ConfigSchema, type ResolvedConfig } from "../../config/mod.ts";
+import {
+  type PlatformHandle,
+  type PlatformSpec,
+  startPlatform,
+  telegramSpec,
+  type UpdateInbox,
+} from "../../platforms/mod.ts";
 import { SessionStore } from "../../store/mod.ts";
+import { Conditions } from "../fakes/conditions.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
 /** A scripted turn: yields the events the test wants, when it wants. */
@@ -55,6 +63,24 @@ export function echo(reply: (text: string) => string): Script {
   };
 }
 
+/**
+ * A script that streams `parts`, waiting after each (up to 2 s) until `calls()` grows, so every
+ * part reaches the platform as its own update.
+ */
+export function paced(parts: string[], calls: () => number): Script {
+  return async function* () {
+    for (const part of parts) {
+      const before = calls();
+      yield* deltas(part);
+      const deadline = Date.now() + 2000;
+      while (calls() === before && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    yield final(parts.join(""));
+  };
+}
+
 /** Resolves when the signal aborts. */
 export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -66,86 +92,79 @@ export function aborted(signal: AbortSignal): Promise<void> {
 /** Collected log lines, awaitable. */
 export class Logs {
   readonly lines: string[] = [];
-  #watchers = new Set<() => void>();
+  #conditions = new Conditions("Logs");
 
   push = (line: string): void => {
     this.lines.push(line);
-    for (const w of [...this.#watchers]) w();
+    this.#conditions.notify();
   };
 
   /** Resolves once `count` lines contain `text`. */
   waitFor(text: string, count = 1, timeoutMs = 10_000): Promise<void> {
-    const done = () => this.lines.filter((l) => l.includes(text)).length >= count;
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return;
-        this.#watchers.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#watchers.delete(check);
-        reject(
-          new Error(`No log line with "${text}" within ${timeoutMs} ms:\n${this.lines.join("\n")}`),
-        );
-      }, timeoutMs);
-      this.#watchers.add(check);
-    });
+    return this.#conditions.waitFor(
+      () => this.lines.filter((l) => l.includes(text)).length >= count,
+      timeoutMs,
+      () => `no ${count} log line(s) with "${text}" in:\n${this.lines.join("\n")}`,
+    );
   }
 }
 
-/** Settings a test may override. */
-export interface HarnessOptions {
-  telegram?: Record<string, unknown>;
+/** What every platform harness lets a test set. */
+export interface CommonHarnessOptions {
   streaming?: Record<string, unknown>;
   crashOnText?: string;
   crashGenerations?: number;
   typingIntervalMs?: number;
-  inbox?: UpdateInbox;
-  /** A fake Bot API to use and leave open (restart tests); default a new one. */
-  api?: FakeBotApi;
-  /** A directory holding the KV file to use and keep (restart tests); default a new temp dir. */
-  dir?: string;
   /** Wait for "connected as" before returning; default true. */
   waitConnected?: boolean;
 }
 
-/** A running adapter with its fakes. */
-export interface Harness {
-  api: FakeBotApi;
+/** A running platform adapter: the real worker under the host, a scripted agent, real KV. */
+export interface WorkerHarness {
   agent: ScriptedAgent;
   sessions: SessionStore<ChatMessage>;
   logs: Logs;
-  handle: TelegramHandle;
+  handle: PlatformHandle;
   kv: Deno.Kv;
+  /** Stops the adapter, closes what the harness owns; a second call does nothing. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts the adapter against a fresh fake Bot API and waits until the bot is connected. */
-export async function startHarness(script: Script, options: HarnessOptions = {}): Promise<Harness> {
-  const api = options.api ?? new FakeBotApi();
-  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "herald-telegram-" });
+/**
+ * Starts one platform's adapter through the platform host, with `config` (the platform's section
+ * and any other keys; streaming made fast for tests), and waits until it is connected.
+ */
+export async function startWorkerHarness(
+  script: Script,
+  setup: {
+    /** The platform's spec from the resolved config (the adapter's own `*Spec`). */
+    spec: (resolved: ResolvedConfig) => PlatformSpec | Promise<PlatformSpec>;
+    config: Record<string, unknown>;
+    /** Closes the fake API when the harness owns it. */
+    closeFake?: () => Promise<void>;
+    /** A directory holding the KV file to use and keep (restart tests); default a new temp dir. */
+    dir?: string;
+    inbox?: UpdateInbox;
+  },
+  options: CommonHarnessOptions = {},
+): Promise<WorkerHarness> {
+  const dir = setup.dir ?? await Deno.makeTempDir({ prefix: "herald-platform-" });
   const kv = await Deno.openKv(`${dir}/herald.kv`);
   const sessions = new SessionStore<ChatMessage>(kv);
   const agent = new ScriptedAgent(script);
   const logs = new Logs();
   const config = ConfigSchema.parse({
-    telegram: {
-      bot_token: api.token,
-      api_root: api.apiRoot,
-      allowed_users: ["42"],
-      ...options.telegram,
-    },
+    ...setup.config,
     streaming: { edit_interval: 0.05, min_tokens: 3, ...options.streaming },
   });
-  const handle = await startTelegram({
-    config: { config, home: dir, workspace: dir, baseUrl: "http://127.0.0.1:1/v1" },
+  const resolved = { config, home: dir, workspace: dir, baseUrl: "http://127.0.0.1:1/v1" };
+  const handle = await startPlatform(await setup.spec(resolved), {
+    config: resolved,
     agent,
     sessions,
     log: logs.push,
     kv,
-    inbox: options.inbox,
+    inbox: setup.inbox,
     restartDelayMs: 20,
     typingIntervalMs: options.typingIntervalMs,
     crashOnText: options.crashOnText,
@@ -155,7 +174,6 @@ export async function startHarness(script: Script, options: HarnessOptions = {})
   if (options.waitConnected !== false) await logs.waitFor("connected as", 1, 60_000);
   let disposed = false;
   return {
-    api,
     agent,
     sessions,
     logs,
@@ -166,9 +184,44 @@ export async function startHarness(script: Script, options: HarnessOptions = {})
       if (disposed) return;
       disposed = true;
       await handle.stop();
-      if (!options.api) await api.close();
+      await setup.closeFake?.();
       kv.close();
-      if (!options.dir) await Deno.remove(dir, { recursive: true });
+      if (!setup.dir) await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** Settings a test may override. */
+export interface HarnessOptions extends CommonHarnessOptions {
+  telegram?: Record<string, unknown>;
+  inbox?: UpdateInbox;
+  /** A fake Bot API to use and leave open (restart tests); default a new one. */
+  api?: FakeBotApi;
+  /** A directory holding the KV file to use and keep (restart tests); default a new temp dir. */
+  dir?: string;
+}
+
+/** A running Telegram adapter with its fakes. */
+export interface Harness extends WorkerHarness {
+  api: FakeBotApi;
+}
+
+/** Starts the Telegram adapter against a fresh fake Bot API and waits until it is connected. */
+export async function startHarness(script: Script, options: HarnessOptions = {}): Promise<Harness> {
+  const api = options.api ?? new FakeBotApi();
+  const harness = await startWorkerHarness(script, {
+    spec: telegramSpec,
+    config: {
+      telegram: {
+        bot_token: api.token,
+        api_root: api.apiRoot,
+        allowed_users: ["42"],
+        ...options.telegram,
+      },
+    },
+    closeFake: options.api ? undefined : () => api.close(),
+    dir: options.dir,
+    inbox: options.inbox,
+  }, options);
+  return Object.assign(harness, { api });
 }

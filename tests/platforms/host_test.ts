@@ -302,36 +302,6 @@ Deno.test("in groups the bot answers only when mentioned, in the message's topic
   assert.ok(toGroup.every((c) => c.body.message_thread_id === 5));
 });
 
-Deno.test("a split reply after a tool call stays in the forum topic, every part of it", async () => {
-  const paragraph = (n: number) => `Paragraph ${n}. ` + "lorem ipsum ".repeat(250).trim();
-  const long = [1, 2].map(paragraph).join("\n\n");
-  await using h = await startHarness(async function* () {
-    yield* deltas("Let me look that up first.");
-    yield { type: "segment_break" };
-    yield {
-      type: "tool_started",
-      call: { id: "1", type: "function", function: { name: "web_fetch", arguments: "{}" } },
-      origin: "herald",
-    };
-    yield* deltas(long);
-    yield final(long);
-  }, { telegram: { reply_to_mode: "first" } });
-  const group = { chatId: -100, chatType: "supergroup" as const, threadId: 5 };
-  const asked = h.api.sendUserMessage({ ...group, text: "@herald_test_bot look it up" });
-  await h.api.waitFor(() =>
-    h.api.chatMessages(-100).some((m) => m.text.startsWith("Paragraph 2.") && m.parseMode)
-  );
-  const messages = h.api.chatMessages(-100);
-  assert.deepEqual(messages.map((m) => m.text.slice(0, 12)), [
-    "Let me look ",
-    "⚙️ web_fetch",
-    "Paragraph 1.",
-    "Paragraph 2.",
-  ]);
-  assert.ok(messages.every((m) => m.threadId === 5), "every message in the topic");
-  assert.deepEqual(messages.map((m) => m.replyTo), [asked, undefined, undefined, undefined]);
-});
-
 Deno.test("tool progress is one small message naming the tools", async () => {
   const call = (id: string, name: string) => ({
     type: "tool_started" as const,

@@ -15,6 +15,13 @@ export const PLATFORMS = ["telegram", "discord", "slack"] as const;
 /** A chat platform's name. */
 export type PlatformName = (typeof PLATFORMS)[number];
 
+/**
+ * Where a test talks to the bot: its DM, or a group conversation inside a larger space — a forum
+ * topic of a Telegram supergroup, a Discord thread (a channel of its own in a server), a Slack
+ * channel whose mention the bot answers in a thread.
+ */
+export type Where = "dm" | "group";
+
 /** A message the bot sent, as the user sees it now. */
 export interface BotMessage {
   text: string;
@@ -22,6 +29,16 @@ export interface BotMessage {
   edits: number;
   /** Sent without a notification (Slack has no such thing: always false). */
   silent: boolean;
+  /** In a group: the topic, channel or thread it went to (Telegram, Discord, Slack). */
+  place?: string;
+  /** The user message it quotes or references (Slack has no quoting). */
+  replyTo?: string;
+}
+
+/** A user's message as sent: its id, and in a group the place the whole reply belongs in. */
+export interface SentMessage {
+  id: string;
+  place?: string;
 }
 
 /** A send or an edit of a bot message, with when it reached the fake. */
@@ -35,10 +52,10 @@ export interface Testbed {
   platform: PlatformName;
   agent: ScriptedAgent;
   logs: Logs;
-  /** A user's direct message to the bot. */
-  send(text: string): void;
-  /** The bot's messages in that conversation, oldest first. */
-  messages(): BotMessage[];
+  /** A user's message to the bot, in its DM (default) or in a group, mentioning the bot. */
+  send(text: string, where?: Where): SentMessage;
+  /** The bot's messages in the DM or anywhere in the group space, oldest first. */
+  messages(where?: Where): BotMessage[];
   /** The bot's message sends and edits, oldest first. */
   messageCalls(): MessageCall[];
   /** Makes the next edit answer with the platform's rate limit (429) for `seconds`. */
@@ -54,6 +71,8 @@ export interface TestbedOptions {
   streaming?: Record<string, unknown>;
 }
 
+/** The Telegram supergroup of group tests. */
+const GROUP_CHAT = -100;
 /** The Slack methods that send or change a bot message. */
 const SLACK_SENDS = ["chat.postMessage", "chat.startStream"];
 const SLACK_EDITS = ["chat.update", "chat.appendStream", "chat.stopStream"];
@@ -72,12 +91,23 @@ export async function startTestbed(
         platform,
         agent: h.agent,
         logs: h.logs,
-        send: (text) => void h.api.sendUserMessage({ text }),
-        messages: () =>
-          h.api.chatMessages().map((m) => ({
+        send: (text, where = "dm") => {
+          if (where === "dm") return { id: String(h.api.sendUserMessage({ text })) };
+          const id = h.api.sendUserMessage({
+            chatId: GROUP_CHAT,
+            chatType: "supergroup",
+            threadId: 5,
+            text: `@herald_test_bot ${text}`,
+          });
+          return { id: String(id), place: "5" };
+        },
+        messages: (where = "dm") =>
+          h.api.chatMessages(where === "dm" ? 1 : GROUP_CHAT).map((m) => ({
             text: m.text,
             edits: m.edits,
             silent: m.silent === true,
+            place: m.threadId === undefined ? undefined : String(m.threadId),
+            replyTo: m.replyTo === undefined ? undefined : String(m.replyTo),
           })),
         messageCalls: () =>
           messageCalls(
@@ -100,13 +130,20 @@ export async function startTestbed(
         platform,
         agent: h.agent,
         logs: h.logs,
-        send: (content) => void h.discord.sendMessage({ content }),
-        messages: () =>
-          h.discord.messages().map((m) => ({
-            text: m.content,
-            edits: m.edits,
-            silent: ((m.flags ?? 0) & 4096) !== 0,
-          })),
+        send: (content, where = "dm") =>
+          where === "dm" ? { id: h.discord.sendMessage({ content }) } : {
+            id: h.discord.sendMessage({ content, channelId: "T1", guildId: "G1", mention: true }),
+            place: "T1",
+          },
+        messages: (where = "dm") =>
+          h.discord.allMessages().filter((m) => (m.channelId === "D1") === (where === "dm"))
+            .map((m) => ({
+              text: m.content,
+              edits: m.edits,
+              silent: ((m.flags ?? 0) & 4096) !== 0,
+              place: m.channelId,
+              replyTo: m.replyTo,
+            })),
         messageCalls: () =>
           messageCalls(
             h.discord.calls,
@@ -130,9 +167,18 @@ export async function startTestbed(
         platform,
         agent: h.agent,
         logs: h.logs,
-        send: (text) => void h.slack.sendMessage({ text }),
-        messages: () =>
-          h.slack.messages().map((m) => ({ text: m.text, edits: m.edits, silent: false })),
+        send: (text, where = "dm") => {
+          if (where === "dm") return { id: h.slack.sendMessage({ text }) };
+          const ts = h.slack.sendMessage({ channel: "C1", text, mention: true });
+          return { id: ts, place: ts };
+        },
+        messages: (where = "dm") =>
+          h.slack.messages(where === "dm" ? "D1" : "C1").map((m) => ({
+            text: m.text,
+            edits: m.edits,
+            silent: false,
+            place: m.threadTs,
+          })),
         messageCalls: () =>
           messageCalls(
             h.slack.calls,

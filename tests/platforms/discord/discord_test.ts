@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
-import { aborted, deltas, echo, final } from "../harness.ts";
+import { aborted, deltas, echo, final, paced } from "../harness.ts";
 import { startDiscordHarness } from "./harness.ts";
 
 const CURSOR = "▌";
 const isUpdate = (c: { method: string; path: string }) =>
   (c.method === "POST" || c.method === "PATCH") && /^\/channels\/\w+\/messages/.test(c.path);
-
-/** A script that streams `parts`, waiting after each for one more Discord message call. */
-function paced(parts: string[], calls: () => number) {
-  return async function* () {
-    for (const part of parts) {
-      const before = calls();
-      yield* deltas(part);
-      const deadline = Date.now() + 2000;
-      while (calls() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    yield final(parts.join(""));
-  };
-}
 
 Deno.test("Discord: a DM gets a streamed reply by editing one message, edits spaced by the interval", async () => {
   const parts = ["Hello there, ", "this is **bold** ", "and streamed ", "in parts."];
@@ -127,41 +112,6 @@ for (const mode of ["off", "first", "all"] as const) {
     assert.deepEqual(h.discord.messages().map((m) => m.replyTo), expected);
   });
 }
-
-Deno.test("Discord: a split reply after a tool call stays in the thread it answers, every part of it", async () => {
-  const long = ["Part one. " + "a ".repeat(900), "Part two. " + "b ".repeat(900)].join("\n\n");
-  await using h = await startDiscordHarness(async function* () {
-    yield* deltas("Let me look that up first.");
-    yield { type: "segment_break" };
-    yield {
-      type: "tool_started",
-      call: { id: "1", type: "function", function: { name: "web_fetch", arguments: "{}" } },
-      origin: "herald",
-    };
-    yield* deltas(long);
-    yield final(long);
-  }, { discord: { reply_to_mode: "first" } });
-  // A thread is a channel of its own on Discord; "T1" is one in server G1.
-  const id = h.discord.sendMessage({
-    channelId: "T1",
-    guildId: "G1",
-    content: "look",
-    mention: true,
-  });
-  await h.discord.waitFor(() =>
-    h.discord.messages("T1").some((m) => m.content.startsWith("Part two.")) &&
-    !h.discord.messages("T1").some((m) => m.content.endsWith(CURSOR))
-  );
-  const messages = h.discord.messages("T1");
-  assert.deepEqual(messages.map((m) => m.content.slice(0, 12)), [
-    "Let me look ",
-    "⚙️ web_fetch",
-    "Part one. a ",
-    "Part two. b ",
-  ]);
-  assert.deepEqual(messages.map((m) => m.replyTo), [id, undefined, undefined, undefined]);
-  assert.ok(h.discord.calls.every((c) => !/^\/channels\/(?!T1)\w+\/messages/.test(c.path)));
-});
 
 Deno.test("Discord: a user outside DISCORD_ALLOWED_USERS is refused and told their id", async () => {
   await using h = await startDiscordHarness(echo((t) => t));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { aborted, deltas, echo, final } from "../harness.ts";
+import { aborted, deltas, echo, final, paced } from "../harness.ts";
 import { startSlackHarness } from "./harness.ts";
 import { verifySlackRequest } from "../../../platforms/slack/mod.ts";
 
@@ -11,21 +11,6 @@ const UPDATES = [
   "chat.appendStream",
   "chat.stopStream",
 ];
-
-/** A script that streams `parts`, waiting after each for one more Slack call. */
-function paced(parts: string[], calls: () => number) {
-  return async function* () {
-    for (const part of parts) {
-      const before = calls();
-      yield* deltas(part);
-      const deadline = Date.now() + 2000;
-      while (calls() === before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    yield final(parts.join(""));
-  };
-}
 
 Deno.test("Slack: a DM gets a streamed reply, each update spaced by the interval, final once in mrkdwn", async () => {
   const parts = ["Hello there, ", "this is **bold** ", "and streamed ", "in parts."];
@@ -151,37 +136,6 @@ for (const mode of ["off", "first", "all"] as const) {
     assert.equal(h.slack.messages("C1").map((m) => m.text).join("\n\n"), reply);
   });
 }
-
-Deno.test("Slack: a streamed reply split after a tool call stays in its thread, progress included", async () => {
-  const paragraph = (n: number) => `Paragraph ${n}. ` + "lorem ipsum ".repeat(200).trim();
-  const long = [1, 2].map(paragraph).join("\n\n");
-  await using h = await startSlackHarness(async function* () {
-    // The agent's order: the text so far ends, then the tool starts.
-    yield* deltas("Let me look that up first.");
-    yield { type: "segment_break" };
-    yield {
-      type: "tool_started",
-      call: { id: "1", type: "function", function: { name: "web_fetch", arguments: "{}" } },
-      origin: "herald",
-    };
-    yield* deltas(long);
-    yield final(long);
-  }, { slack: { reply_to_mode: "first" } });
-  const ts = h.slack.sendMessage({ channel: "C1", text: "look it up", mention: true });
-  await h.slack.waitFor(() =>
-    h.slack.messages("C1").some((m) => m.text.startsWith("Paragraph 2.") && !m.streaming)
-  );
-  const messages = h.slack.messages("C1");
-  assert.ok(messages.length >= 4, "first segment, progress, and a reply split in two");
-  assert.deepEqual(messages.map((m) => m.threadTs), messages.map(() => ts));
-  assert.deepEqual(messages.map((m) => m.text.slice(0, 12)), [
-    "Let me look ",
-    "⚙️ web_fetch",
-    "Paragraph 1.",
-    "Paragraph 2.",
-  ]);
-  assert.equal(messages.slice(2).map((m) => m.text).join("\n\n"), long);
-});
 
 Deno.test("Slack: a message in a thread is its own session and is answered in the thread", async () => {
   await using h = await startSlackHarness(echo((t) => `echo ${t}`), {
