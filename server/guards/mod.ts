@@ -45,7 +45,7 @@ export { idempotency, type IdempotencyOptions } from "./idempotency.ts";
 export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from "./concurrency.ts";
 
 // Advanced
-export { type BodyOutcome, trackBody } from "./track_body.ts";
+export { type BodyOutcome, selfTrackedResponse, trackBody } from "./track_body.ts";
 
 /** The API-server settings the guards read. */
 export type GuardConfig =
