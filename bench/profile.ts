@@ -82,7 +82,13 @@ export function componentOf(url: string, functionName: string): string | null {
   const path = decodeURIComponent(new URL(url).pathname);
   if (!path.startsWith(ROOT)) return null;
   const file = path.slice(ROOT.length);
-  if (file === "server/guards/request_log.ts") return "logging (request log)";
+  if (file === "server/guards/request_log.ts" || file === "lib/stderr_line.ts") {
+    return "logging (request log)";
+  }
+  if (file === "lib/encoding.ts" || file === "config/keys_file.ts") {
+    return "hashing (key lookup, approval scope)";
+  }
+  if (file === "server/approvals.ts") return "approvals (scope, continuations)";
   if (file.startsWith("server/guards/")) return "guards";
   if (/^server\/(app|router|auth|keyring|client_address|request_target)\.ts$/.test(file)) {
     return "pipeline: routing, auth, request id";
