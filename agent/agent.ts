@@ -21,7 +21,7 @@ import {
   type TurnApprovals,
 } from "./approvals.ts";
 import type { RunOptions, TurnRunner } from "./turn.ts";
-import { resolveToolset, type ToolContext, type ToolRegistry } from "./tools/mod.ts";
+import { resolveToolset, type ToolContext, type ToolRegistry, TurnResources } from "./tools/mod.ts";
 import { describeError } from "../lib/mod.ts";
 
 /** Something that renders remembered notes for the system prompt. */
@@ -85,8 +85,24 @@ export class Agent implements TurnRunner {
     return names;
   }
 
-  /** Runs one turn, yielding its events; the last is always `final`. Never throws. */
+  /**
+   * Runs one turn, yielding its events; the last is always `final`. Never throws. What the
+   * tools kept for the turn (its file helper) is closed when the turn ends, however it ends.
+   */
   async *run(turn: AgentTurn, options: RunOptions = {}): AsyncGenerator<AgentEvent, TurnResult> {
+    const resources = new TurnResources();
+    try {
+      return yield* this.#run(turn, options, resources);
+    } finally {
+      await resources.close();
+    }
+  }
+
+  async *#run(
+    turn: AgentTurn,
+    options: RunOptions,
+    resources: TurnResources,
+  ): AsyncGenerator<AgentEvent, TurnResult> {
     const signal = options.signal ?? new AbortController().signal;
     const { registry } = this.options;
     const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
@@ -145,9 +161,17 @@ export class Agent implements TurnRunner {
         content: "not run: it is still waiting for the user's approval",
       }));
       for await (
-        const event of this.#runTools(waiting, turn, serverNames, signal, resumed, gate, {
-          decisions: turn.approvalDecisions,
-        })
+        const event of this.#runTools(
+          waiting,
+          turn,
+          serverNames,
+          { signal, resources },
+          resumed,
+          gate,
+          {
+            decisions: turn.approvalDecisions,
+          },
+        )
       ) yield event;
       const tail = history.slice(insertAt);
       // The results follow their call: as the turn's first new messages when nothing came after
@@ -257,7 +281,14 @@ export class Agent implements TurnRunner {
       const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
 
       for await (
-        const event of this.#runTools(serverCalls, turn, serverNames, signal, newMessages, gate)
+        const event of this.#runTools(
+          serverCalls,
+          turn,
+          serverNames,
+          { signal, resources },
+          newMessages,
+          gate,
+        )
       ) {
         yield event;
       }
@@ -362,14 +393,16 @@ export class Agent implements TurnRunner {
     allCalls: ToolCall[],
     turn: AgentTurn,
     offered: readonly string[],
-    signal: AbortSignal,
+    scope: { signal: AbortSignal; resources: TurnResources },
     out: ChatMessage[],
     gate: { approvals?: TurnApprovals; pending: ApprovalRequest[] },
     resume?: { decisions: Record<string, ApprovalDecision> },
   ): AsyncGenerator<AgentEvent> {
     const { registry } = this.options;
+    const { signal } = scope;
     const context = {
       signal,
+      turn: scope.resources,
       workspace: this.options.workspace,
       platform: turn.platform,
       sessionKey: turn.sessionKey,

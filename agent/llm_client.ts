@@ -12,7 +12,7 @@ import type OpenAI from "openai";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/core/error";
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
-import { redactUrl, watchStream } from "./stream_watchdog.ts";
+import { redactUrl, StreamWatchdog } from "./stream_watchdog.ts";
 import { abortableSleep, describeError } from "../lib/mod.ts";
 
 /** One model on one upstream. */
@@ -331,18 +331,79 @@ export class LlmClient {
    */
   async *streamBatches(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmChunk[]> {
     let lastError: UpstreamError | undefined;
+    const { connectTimeout } = this.options;
     for (const attempt of this.#attempts) {
       let triedPlain = false;
       for (let retry = 0; retry <= this.options.maxRetries; retry++) {
         let yielded = false;
+        // One attempt, read here rather than through a generator of its own: every batch of
+        // every stream passes through each generator on the way, at a few promises apiece.
+        const local = new AbortController();
+        const onAbort = () => local.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        let timedOut = false;
         try {
-          for await (const chunk of this.#streamOnce(attempt, request, signal)) {
-            yielded = true;
-            attempt.answered = true;
-            yield chunk;
+          const send = async () => {
+            const client = await clientFor(attempt, connectTimeout);
+            // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
+            // readChunks, which costs a fraction of the SDK's per-event decoding on long streams.
+            const body = {
+              ...request,
+              model: attempt.target.model,
+              stream: true,
+              stream_options: { include_usage: true },
+            };
+            return await client.chat.completions.create(body, {
+              signal: local.signal,
+              ...jsonBody(body),
+            }).asResponse();
+          };
+          let finished = false;
+          // The first-token window covers connecting too: a silent upstream is a silent upstream.
+          // A timeout aborts the request with its error, which the read then throws.
+          const watchdog = new StreamWatchdog({
+            firstItemMs: this.options.firstTokenTimeout * 1000,
+            idleMs: this.options.staleTimeout * 1000,
+            url: attempt.target.baseUrl,
+            onTimeout: (error) => {
+              timedOut = true;
+              local.abort(error);
+            },
+          });
+          const batches = readChunks(send, local);
+          let ended = false;
+          try {
+            for (;;) {
+              watchdog.waiting();
+              const next = await batches.next();
+              if (next.done) {
+                ended = true;
+                break;
+              }
+              watchdog.sawItem();
+              const batch = next.value;
+              if (!finished) {
+                for (const chunk of batch) {
+                  if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
+                }
+              }
+              yielded = true;
+              attempt.answered = true;
+              yield batch;
+            }
+          } finally {
+            watchdog.stop();
+            // Left early (the consumer stopped, or a failure): release the upstream connection.
+            if (!ended) await batches.return(undefined).catch(() => {});
+          }
+          // An aborted or cut-off stream ends quietly: tell those cases apart here.
+          if (signal.aborted) throw signal.reason;
+          if (!finished && !timedOut) {
+            throw new Error("the stream ended before the model finished its answer");
           }
           return;
         } catch (error) {
+          signal.removeEventListener("abort", onAbort);
           if (signal.aborted) throw signal.reason ?? error;
           if (yielded) throw describeUpstreamError(error, attempt.target, { midStream: true });
           lastError = describeUpstreamError(error, attempt.target, {
@@ -356,7 +417,7 @@ export class LlmClient {
           ) {
             triedPlain = true;
             try {
-              const client = await clientFor(attempt, this.options.connectTimeout);
+              const client = await clientFor(attempt, connectTimeout);
               const body = { ...request, model: attempt.target.model, stream: false as const };
               const completion = await client.chat.completions.create(body, {
                 signal,
@@ -376,82 +437,45 @@ export class LlmClient {
           if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal)) {
             throw signal.reason;
           }
+        } finally {
+          signal.removeEventListener("abort", onAbort);
         }
       }
     }
     throw lastError ?? new UpstreamError("LLM upstream failed");
-  }
-
-  async *#streamOnce(
-    attempt: Attempt,
-    request: LlmRequest,
-    signal: AbortSignal,
-  ): AsyncGenerator<LlmChunk[]> {
-    const local = new AbortController();
-    const onAbort = () => local.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    const model = attempt.target.model;
-    const connectTimeout = this.options.connectTimeout;
-    async function* open(): AsyncGenerator<LlmChunk[]> {
-      const client = await clientFor(attempt, connectTimeout);
-      // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
-      // readChunks, which costs a fraction of the SDK's per-event decoding on long streams.
-      const body = { ...request, model, stream: true, stream_options: { include_usage: true } };
-      const response = await client.chat.completions.create(body, {
-        signal: local.signal,
-        ...jsonBody(body),
-      }).asResponse();
-      yield* readChunks(response, local);
-    }
-    let timedOut = false;
-    try {
-      let finished = false;
-      // The first-token window covers connecting too: a silent upstream is a silent upstream.
-      for await (
-        const batch of watchStream(open(), {
-          firstItemMs: this.options.firstTokenTimeout * 1000,
-          idleMs: this.options.staleTimeout * 1000,
-          signal,
-          url: attempt.target.baseUrl,
-          onTimeout: () => {
-            timedOut = true;
-            local.abort();
-          },
-        })
-      ) {
-        for (const chunk of batch) {
-          if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
-        }
-        yield batch;
-      }
-      // The SDK ends an aborted or cut-off stream quietly: tell those cases apart here.
-      if (signal.aborted) throw signal.reason;
-      if (!finished && !timedOut) {
-        throw new Error("the stream ended before the model finished its answer");
-      }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
   }
 }
 
 /**
  * Bytes read from the upstream at a time. A default reader of a fetch body allocates a fresh
  * 64 KiB buffer for every read; with a BYOB reader one small buffer per stream is reused, which
- * cut the memory held per open stream and the garbage made per token several-fold.
+ * cut the memory held per open stream and the garbage made per token several-fold. The buffer
+ * starts small, since a paced stream (a model writing a few tokens at a time) never fills even
+ * 4 KiB and each open stream holds its buffer while it waits; a read that fills it doubles it,
+ * up to {@link MAX_READ_BUFFER_BYTES}, so a fast stream still moves in large reads.
  */
-const READ_BUFFER_BYTES = 16 * 1024;
+const READ_BUFFER_BYTES = 4 * 1024;
+/** The most a stream's read buffer grows to. */
+const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * Parses a Chat Completions SSE body into chunks, yielding the chunks of each network read
+ * Sends the request (`send`) and parses its Chat Completions SSE body into chunks, yielding the chunks of each network read
  * together: stops at `data: [DONE]`, throws an APIError for an error payload (as the SDK does),
  * and ends quietly when the connection breaks (the caller tells a cut-off stream from a
  * finished one by its finish_reason).
  */
 async function* readChunks(
-  response: Response,
+  send: () => Promise<Response>,
   controller: AbortController,
 ): AsyncGenerator<LlmChunk[]> {
+  let response: Response;
+  try {
+    response = await send();
+  } catch (error) {
+    // Aborted by a timeout or the caller: fail with their reason, not the SDK's abort error.
+    if (controller.signal.aborted) throw controller.signal.reason ?? error;
+    throw error;
+  }
   if (!response.body) return;
   // One decoder per stream: `stream: true` keeps a split multi-byte character between reads.
   const decoder = new TextDecoder();
@@ -478,8 +502,14 @@ async function* readChunks(
       }
       if (read.done) return;
       buffer += decoder.decode(read.value, { stream: true });
-      // The read transferred the buffer; take it back for the next read (its bytes are decoded).
-      if (byob) scratch = new Uint8Array(read.value.buffer);
+      // The read transferred the buffer; take it back for the next read (its bytes are decoded),
+      // or a larger one if this read filled it.
+      if (byob) {
+        const size = read.value.buffer.byteLength;
+        scratch = read.value.byteLength === size && size < MAX_READ_BUFFER_BYTES
+          ? new Uint8Array(size * 2)
+          : new Uint8Array(read.value.buffer);
+      }
       const batch: LlmChunk[] = [];
       if (buffer.includes("\r")) buffer = buffer.replaceAll("\r\n", "\n");
       let start = 0;

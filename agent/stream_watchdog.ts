@@ -113,6 +113,84 @@ export async function* watchStream<T>(
   }
 }
 
+/** Options for {@link StreamWatchdog}. */
+export interface StreamWatchdogOptions {
+  /** Milliseconds to wait for the first item (`llm.first_token_timeout`). */
+  firstItemMs: number;
+  /** Milliseconds allowed between items (`llm.stale_timeout`). */
+  idleMs: number;
+  /** The upstream URL, for the error message. Credentials and query are removed. */
+  url?: string;
+  /** Called once when a timeout fires, with the UpstreamError to fail with: abort the read. */
+  onTimeout: (error: UpstreamError, kind: StreamTimeout) => void;
+}
+
+/**
+ * The timeouts of {@link watchStream} without wrapping the stream: the reader calls
+ * {@link StreamWatchdog.waiting} before it waits for the next item and
+ * {@link StreamWatchdog.sawItem} when one came, and a timeout calls `onTimeout`, which aborts
+ * the read. One timer per stream, re-armed lazily from a deadline; time the reader spends
+ * elsewhere (its consumer busy) does not count. For the LLM client's hot path: no generator, no
+ * promise and no closure per item.
+ */
+export class StreamWatchdog {
+  readonly #options: StreamWatchdogOptions;
+  #kind: StreamTimeout = "first_item";
+  #limit: number;
+  #deadline: number;
+  #waiting = true;
+  #stopped = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = 0;
+
+  /** Starts the first-item window at once (it covers connecting too). */
+  constructor(options: StreamWatchdogOptions) {
+    this.#options = options;
+    this.#limit = options.firstItemMs;
+    this.#deadline = performance.now() + this.#limit;
+    this.#arm(this.#limit);
+  }
+
+  /** The reader is about to wait for the next item: the current limit runs from now. */
+  waiting(): void {
+    this.#deadline = performance.now() + this.#limit;
+    // Only a shorter limit than the armed one (first item → idle) needs a new timer.
+    if (this.#timerAt > this.#deadline) this.#arm(this.#limit);
+    this.#waiting = true;
+  }
+
+  /** An item arrived: from now on the idle limit applies. */
+  sawItem(): void {
+    this.#waiting = false;
+    this.#kind = "idle";
+    this.#limit = this.#options.idleMs;
+  }
+
+  /** Ends the watch (the stream ended, failed or was left). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = performance.now() + ms;
+    this.#timer = setTimeout(this.#check, ms);
+  }
+
+  #check = (): void => {
+    if (this.#stopped) return;
+    const left = this.#deadline - performance.now();
+    if (!this.#waiting || left > 0) {
+      this.#arm(Math.max(1, this.#waiting ? left : this.#limit));
+      return;
+    }
+    this.stop();
+    this.#options.onTimeout(timeoutError(this.#kind, this.#limit, this.#options.url), this.#kind);
+  };
+}
+
 function timeoutError(kind: StreamTimeout, ms: number, url: string | undefined): UpstreamError {
   const where = url ? `The upstream at ${redactUrl(url)}` : "The upstream";
   const seconds = Math.round(ms / 100) / 10;

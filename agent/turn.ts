@@ -82,15 +82,29 @@ export function failedResult(
  * the generator also returns. A runner that throws ends `failed` (`interrupted` once `signal`
  * was aborted); one that stops without a `final` ends `interrupted` when aborted, else `failed`.
  */
-export async function* settleTurn(
+export function settleTurn(
   events: AsyncGenerator<AgentEvent, TurnResult | void>,
   options: RunOptions = {},
+): AsyncGenerator<AgentEvent, TurnResult> {
+  return settle(() => events, options);
+}
+
+/**
+ * {@link settleTurn} over the events `start()` returns, started inside its guard: a runner that
+ * throws at once ends `failed` too, and `undefined` (nothing to run) ends like an empty run.
+ * One generator, not a wrapper around another: every event of every turn passes through here,
+ * and each async generator it passes through costs a few promises per event.
+ */
+async function* settle(
+  start: () => AsyncGenerator<AgentEvent, TurnResult | void> | undefined,
+  options: RunOptions,
 ): AsyncGenerator<AgentEvent, TurnResult> {
   let text = "";
   let result: TurnResult;
   try {
+    const events = start();
     for (;;) {
-      const next = await events.next();
+      const next = events ? await events.next() : { done: true as const, value: undefined };
       if (next.done) {
         result = next.value ??
           (options.signal?.aborted ? interruptedResult(text) : failedResult(
@@ -103,7 +117,7 @@ export async function* settleTurn(
       if (event.type === "final") {
         yield event;
         // Nothing after `final` counts; let the runner clean up.
-        await events.return?.(undefined);
+        await events!.return?.(undefined);
         return event.result;
       }
       if (event.type === "text_delta") text += event.delta;
@@ -158,7 +172,14 @@ export function turnEvents(
   turn: AgentTurn,
   options: TurnEventOptions = {},
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  const events = settleTurn(startRun(runner, turn, options), options);
+  // A run is not started when `signal` is already aborted.
+  const events = settle(
+    () =>
+      options.signal?.aborted
+        ? undefined
+        : runner.run(turn, { signal: options.signal, approvals: options.approvals }),
+    options,
+  );
   return options.streamText === false ? holdTextPerSegment(events) : events;
 }
 
@@ -199,14 +220,4 @@ export async function* holdTextPerSegment(
     if (pending) yield pending;
     yield event;
   }
-}
-
-/** A run that has not started when `signal` is already aborted; a runner that throws at once. */
-async function* startRun(
-  runner: TurnRunner,
-  turn: AgentTurn,
-  options: RunOptions,
-): AsyncGenerator<AgentEvent, TurnResult | void> {
-  if (options.signal?.aborted) return;
-  return yield* runner.run(turn, { signal: options.signal, approvals: options.approvals });
 }

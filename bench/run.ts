@@ -397,6 +397,24 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
       );
       row(`${tool} added by the sandbox p50 / p99 (ms)`, `${c.added_p50_ms} / ${c.added_p99_ms}`);
     }
+    const ft = sb.file_tools;
+    for (const tool of ["read_file", "write_file"]) {
+      const c = ft?.[tool];
+      if (!c) continue;
+      row(
+        `${tool} sandboxed p50 / p99, helper per call → per turn (ms)`,
+        `${c.helper_per_call.p50_ms} / ${c.helper_per_call.p99_ms} → ` +
+          `${c.helper_per_turn.p50_ms} / ${c.helper_per_turn.p99_ms}`,
+      );
+    }
+    if (ft?.turn_of_10_reads) {
+      const t = ft.turn_of_10_reads;
+      row(
+        "turn of 10 sandboxed reads p50, helper per call → per turn (ms)",
+        `${t.helper_per_call.p50_ms} → ${t.helper_per_turn.p50_ms}`,
+      );
+    }
+    if (ft?.kept_helper_rss_mb) row("memory of one kept file helper (MiB)", ft.kept_helper_rss_mb);
     const worst = Math.max(...Object.values(sb.classifier_worst_case_ms ?? {}) as number[]);
     row("classifier, worst 64 KB command (ms)", worst);
     const h = sb.health;

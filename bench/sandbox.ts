@@ -1,6 +1,7 @@
 /**
  * The sandbox's cost: the time one terminal call and one file-tool call take with the sandbox
  * (bubblewrap) and without it (`tools.sandbox: off`, same code path otherwise), p50 and p99; the
+ * file tools with a sandboxed helper per call against the turn's one reused helper; the
  * classifier on adversarial 64 KB commands; and `/health` latency of a whole gateway while a
  * sandboxed command burns every core.
  * @module
@@ -8,9 +9,12 @@
 import { join } from "node:path";
 import {
   CommandClassifier,
+  MAX_KEPT_FILE_HELPERS,
   readFileTool,
   terminalTool,
+  type ToolContext,
   ToolRegistry,
+  TurnResources,
   writeFileTool,
 } from "../agent/mod.ts";
 import { ConfigSchema, loadConfig } from "../config/mod.ts";
@@ -41,8 +45,14 @@ async function timeCalls(
   args: (i: number) => string,
   workspace: string,
   calls: number,
+  turn?: TurnResources,
 ): Promise<number[]> {
-  const context = { signal: new AbortController().signal, workspace, platform: "cli" as const };
+  const context: ToolContext = {
+    signal: new AbortController().signal,
+    workspace,
+    platform: "cli",
+    ...(turn ? { turn } : {}),
+  };
   await registry.call(name, args(-1), context); // warm-up: detection, first spawn
   const samples: number[] = [];
   for (let i = 0; i < calls; i++) {
@@ -84,6 +94,88 @@ async function perCall(calls: number) {
         added_p99_ms: round(on.p99_ms - off.p99_ms, 1),
       };
     }
+    return out;
+  } finally {
+    await Deno.remove(workspace, { recursive: true });
+  }
+}
+
+/** Resident memory of a process and its descendants, in MiB (Linux; 0 elsewhere). */
+async function treeRssMb(pid: number): Promise<number> {
+  let kib = 0;
+  const visit = async (p: number) => {
+    const status = await Deno.readTextFile(`/proc/${p}/status`).catch(() => "");
+    kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const children = await Deno.readTextFile(`/proc/${p}/task/${p}/children`).catch(() => "");
+    for (const child of children.trim().split(/\s+/).filter(Boolean)) await visit(Number(child));
+  };
+  await visit(pid);
+  return round(kib / 1024, 1);
+}
+
+/** The pids of this process's children running the file helper. */
+async function helperPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== Deno.pid) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (cmdline.includes("fileHelperMain")) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+/**
+ * read_file and write_file through the real sandbox: a fresh helper per call (a call outside
+ * any turn; what every call cost before helpers were kept per turn) against the turn's helper,
+ * reused; and a whole turn of ten reads both ways.
+ */
+async function fileTools(calls: number) {
+  const workspace = await Deno.realPath(await Deno.makeTempDir({ prefix: "herald_bench_ft_" }));
+  try {
+    await Deno.writeTextFile(join(workspace, "file.txt"), "line\n".repeat(200));
+    const config = ConfigSchema.parse({ tools: { sandbox: "workspace-write" } });
+    const registry = new ToolRegistry()
+      .register(readFileTool(config.tools))
+      .register(writeFileTool(config.tools));
+    const read = () => '{"path":"file.txt","limit":50}';
+    const write = (i: number) =>
+      JSON.stringify({ path: `out/${i}.txt`, content: "x\n".repeat(100) });
+    const out: Record<string, unknown> = { kept_helpers_cap: MAX_KEPT_FILE_HELPERS };
+    for (const [tool, args] of [["read_file", read], ["write_file", write]] as const) {
+      const perCall = await timeCalls(registry, tool, args, workspace, calls);
+      await using turn = new TurnResources();
+      const perTurn = await timeCalls(registry, tool, args, workspace, calls, turn);
+      const before = percentiles(perCall);
+      const after = percentiles(perTurn);
+      out[tool] = {
+        helper_per_call: before,
+        helper_per_turn: after,
+        speedup_p50: round(before.p50_ms / Math.max(after.p50_ms, 0.01), 1),
+      };
+    }
+    const turns = Math.max(1, Math.round(calls / 10));
+    const turnOfReads = async (kept: boolean) => {
+      const samples: number[] = [];
+      for (let t = 0; t < turns; t++) {
+        const turn = kept ? new TurnResources() : undefined;
+        const t0 = performance.now();
+        await timeCalls(registry, "read_file", read, workspace, 9, turn); // 1 warm-up + 9 = 10
+        samples.push(performance.now() - t0);
+        await turn?.close();
+      }
+      return percentiles(samples);
+    };
+    out.turn_of_10_reads = {
+      helper_per_call: await turnOfReads(false),
+      helper_per_turn: await turnOfReads(true),
+    };
+    // What a kept helper costs while it waits: its resident memory (bwrap and deno).
+    await using turn = new TurnResources();
+    await timeCalls(registry, "read_file", read, workspace, 1, turn);
+    const [pid] = await helperPids();
+    out.kept_helper_rss_mb = pid ? await treeRssMb(pid) : null;
     return out;
   } finally {
     await Deno.remove(workspace, { recursive: true });
@@ -225,6 +317,7 @@ async function healthUnderLoad(burnSeconds: number) {
 export async function benchSandbox(options: SandboxBenchOptions) {
   return {
     per_call: await perCall(options.calls),
+    file_tools: await fileTools(options.calls),
     classifier_worst_case_ms: classifierWorstCase(),
     health: await healthUnderLoad(options.burnSeconds),
   };

@@ -180,6 +180,11 @@ export const ConfigSchema = z.object({
       ["API_SERVER_MODEL_NAME"],
       "The model id clients see in /v1/models and send as `model`.",
     ),
+    web_ui: env(
+      z.boolean().default(true),
+      ["API_SERVER_WEB_UI"],
+      "Serve the built-in web chat at `/` (docs/web.md). `false`: `/` and its assets are 404.",
+    ),
     cors_origins: env(
       stringList.default([]),
       ["API_SERVER_CORS_ORIGINS"],

@@ -25,6 +25,8 @@ import { SessionStore } from "../store/mod.ts";
 import type { ChatMessage } from "../agent/mod.ts";
 import { RunTracker } from "../server/mod.ts";
 import { LiveRuns, namespacedResponsesRoutes, ResponseSockets } from "../server/mod.ts";
+import { webUiRoutes } from "../server/mod.ts";
+import { WEB_ASSETS } from "../web/mod.ts";
 import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
@@ -247,6 +249,8 @@ export async function startGateway(
       streamTokens: streamingFor(config, "api_server"),
     }, storeFor),
     ...(endpoint?.routes ?? []),
+    // The built-in web chat at `/` (docs/web.md), a client of the routes above.
+    ...(config.api_server.web_ui ? webUiRoutes(WEB_ASSETS) : []),
   ];
   let telegram: TelegramHandle | undefined;
   if (config.telegram.bot_token) {
@@ -388,6 +392,9 @@ export async function startGateway(
   const banner = [
     `Herald ${denoJson.version}`,
     url ? `  API         ${url}/v1   (OpenAI base URL)` : "  API         disabled",
+    ...(url && config.api_server.web_ui
+      ? [`  Web chat    ${url}/   (sign in with the API key)`]
+      : []),
     `  Model id    ${config.api_server.model_name}` +
     (models.names.length > 1 ? `   (routes: ${models.names.slice(1).join(", ")})` : ""),
     `  Upstream    ${displayUrl(resolved.baseUrl)}  model ${config.model.name}`,

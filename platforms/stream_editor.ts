@@ -7,8 +7,11 @@
  * A platform supplies its message calls, its formatter, its splitter and how its errors read.
  * @module
  */
+import { type Clock, Pacer, systemClock } from "./pacer.ts";
 import type { ReplyToMode } from "./protocol.ts";
 import { describeError } from "../lib/mod.ts";
+
+export { type Clock, systemClock, type TimerId } from "./pacer.ts";
 
 /** The cursor shown at the end of a preview while the reply is being written. */
 export const CURSOR = "▌";
@@ -48,25 +51,6 @@ export type ReplyFailure =
   | { kind: "flood"; retryAfterSeconds: number }
   | { kind: "parse" }
   | { kind: "other"; message: string };
-
-/** A timer handle from Clock.setTimeout. */
-export type TimerId = ReturnType<typeof setTimeout>;
-
-/** Time, injectable so the state machine can be tested with a fake clock. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  setTimeout(fn: () => void, ms: number): TimerId;
-  clearTimeout(id: TimerId): void;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-};
 
 /** A platform's text handling. */
 export interface ReplyFormat {
@@ -121,9 +105,7 @@ export class ReplyEditor {
   /** The plain text the preview shows now, without the cursor. */
   #shown = "";
   #interval: number;
-  #nextEditAt = 0;
-  #timer: TimerId | undefined;
-  #inflight: Promise<void> | undefined;
+  #pacer: Pacer;
   #strikes = 0;
   #frozen = false;
   #sent = 0;
@@ -136,13 +118,14 @@ export class ReplyEditor {
     this.#f = options.format;
     this.#cursor = options.format.cursor ?? CURSOR;
     this.#interval = options.editIntervalMs;
+    this.#pacer = new Pacer(this.#o.clock, () => this.#flush(), () => this.#previewDue());
   }
 
   /** Adds a piece of the model's text. */
   append(delta: string): void {
     this.#text += delta;
     this.#tokens++;
-    this.#schedule();
+    this.#pacer.schedule();
   }
 
   /** Ends the current text segment (a tool call follows); the next text starts a new message. */
@@ -179,28 +162,20 @@ export class ReplyEditor {
     return truncateUtf16(this.#text.trimEnd(), this.#f.limit - this.#cursor.length - 1);
   }
 
-  #schedule(): void {
-    if (!this.#o.streaming || this.#frozen || this.#finalizing) return;
-    if (this.#timer !== undefined || this.#inflight) return;
+  /** Whether the preview has something new to show, and may show it. */
+  #previewDue(): boolean {
+    if (!this.#o.streaming || this.#frozen || this.#finalizing) return false;
     if (this.#messageId === undefined) {
       const estimate = Math.max(this.#tokens, Math.ceil(this.#text.length / 4));
-      if (estimate < this.#o.minTokens || this.#text.trim().length < 4) return;
+      if (estimate < this.#o.minTokens || this.#text.trim().length < 4) return false;
     }
-    if (this.#preview() === this.#shown) return;
-    const delay = Math.max(0, this.#nextEditAt - this.#o.clock.now());
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#inflight = this.#flush().finally(() => {
-        this.#inflight = undefined;
-        this.#schedule();
-      });
-    }, delay);
+    return this.#preview() !== this.#shown;
   }
 
   async #flush(): Promise<void> {
     const preview = this.#preview();
     if (preview === this.#shown || this.#frozen || this.#finalizing) return;
-    const { api, clock } = this.#o;
+    const { api } = this.#o;
     try {
       if (this.#messageId === undefined) {
         this.#messageId = await api.send(preview + this.#cursor, {
@@ -214,21 +189,21 @@ export class ReplyEditor {
       }
       this.#shown = preview;
       this.#strikes = 0;
-      this.#nextEditAt = clock.now() + this.#interval;
+      this.#pacer.spaceBy(this.#interval);
     } catch (error) {
       const failure = this.#f.classify(error);
       if (failure.kind === "not_modified") {
         this.#shown = preview;
-        this.#nextEditAt = clock.now() + this.#interval;
+        this.#pacer.spaceBy(this.#interval);
         return;
       }
       this.#strikes++;
       if (failure.kind === "flood") {
         this.#interval = Math.min(this.#interval * 2, MAX_EDIT_INTERVAL_MS);
         const wait = Math.max(this.#interval, failure.retryAfterSeconds * 1000);
-        this.#nextEditAt = clock.now() + wait;
+        this.#pacer.spaceBy(wait);
       } else {
-        this.#nextEditAt = clock.now() + this.#interval;
+        this.#pacer.spaceBy(this.#interval);
         this.#o.log?.(`${this.#f.label}: a preview update failed: ${describeError(error)}`);
       }
       if (this.#strikes >= MAX_STRIKES) this.#frozen = true;
@@ -237,9 +212,7 @@ export class ReplyEditor {
 
   async #finalizeSegment(rawText: string): Promise<void> {
     this.#finalizing = true;
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#inflight;
+    await this.#pacer.stop();
     const text = rawText.trim();
     const chunks = this.#f.split(text, this.#f.limit);
     if (this.#messageId === undefined) {
@@ -247,7 +220,7 @@ export class ReplyEditor {
       return;
     }
     if (!this.#frozen) {
-      await this.#o.clock.sleep(Math.max(0, this.#nextEditAt - this.#o.clock.now()));
+      await this.#pacer.waitTurn();
       if (await this.#finalEdit(this.#messageId, chunks[0] ?? this.#shown)) {
         await this.#sendChunks(chunks.slice(1));
         return;
@@ -267,7 +240,7 @@ export class ReplyEditor {
       try {
         const text = formatted ? this.#f.format(markdown) : markdown;
         await api.edit(messageId, text, { formatted, final: true });
-        this.#nextEditAt = this.#o.clock.now() + this.#interval;
+        this.#pacer.spaceBy(this.#interval);
         return true;
       } catch (error) {
         const failure = this.#f.classify(error);
@@ -299,10 +272,10 @@ export class ReplyEditor {
       try {
         // Every message call of a reply is spaced by the interval, new messages included.
         if (this.#o.streaming) {
-          await this.#o.clock.sleep(Math.max(0, this.#nextEditAt - this.#o.clock.now()));
+          await this.#pacer.waitTurn();
         }
         await this.#sendFormatted(chunk, replyTo);
-        this.#nextEditAt = this.#o.clock.now() + this.#interval;
+        this.#pacer.spaceBy(this.#interval);
         this.#delivered = true;
       } catch (error) {
         // Later chunks would read out of order; stop here and say so in the log.

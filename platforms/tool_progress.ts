@@ -7,14 +7,8 @@
  * @module
  */
 import { describeError } from "../lib/mod.ts";
-import {
-  type Clock,
-  type MessageId,
-  type ReplyFormat,
-  type ReplySurface,
-  systemClock,
-  type TimerId,
-} from "./stream_editor.ts";
+import { type Clock, Pacer, systemClock } from "./pacer.ts";
+import type { MessageId, ReplyFormat, ReplySurface } from "./stream_editor.ts";
 
 /** Which tool starts get a line: `new` when the tool differs from the last one, `all` every call. */
 export type ToolProgressMode = "new" | "all";
@@ -53,13 +47,12 @@ export class ToolProgress {
   #names: string[] = [];
   #messageId: MessageId | undefined;
   #shown = "";
-  #nextAt = 0;
-  #timer: TimerId | undefined;
-  #inflight: Promise<void> | undefined;
+  #pacer: Pacer;
   #closed = false;
 
   constructor(options: ToolProgressOptions) {
     this.#o = { clock: systemClock, ...options };
+    this.#pacer = new Pacer(this.#o.clock, () => this.#flush(), () => this.#due());
   }
 
   /** Records that a tool started. */
@@ -67,22 +60,19 @@ export class ToolProgress {
     if (this.#closed) return;
     if (this.#o.mode === "new" && toolName === this.#names.at(-1)) return;
     this.#names.push(toolName);
-    this.#schedule();
+    this.#pacer.schedule();
   }
 
   /** Shows the last state and stops updating; later calls do nothing. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#inflight;
+    await this.#pacer.stop();
     // The last state gets a second try after a short rate-limit wait; a long one is not worth
     // holding the reply back for.
     for (let attempt = 0; attempt < 2 && this.text() !== this.#shown; attempt++) {
-      const wait = Math.max(0, this.#nextAt - this.#o.clock.now());
-      if (wait > Math.max(CLOSE_MAX_WAIT_MS, this.#o.intervalMs)) return;
-      await this.#o.clock.sleep(wait);
+      if (this.#pacer.waitMs() > Math.max(CLOSE_MAX_WAIT_MS, this.#o.intervalMs)) return;
+      await this.#pacer.waitTurn();
       await this.#flush();
     }
   }
@@ -98,23 +88,14 @@ export class ToolProgress {
     return lines.join("\n");
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#inflight || this.#closed) return;
-    if (this.text() === this.#shown) return;
-    const delay = Math.max(0, this.#nextAt - this.#o.clock.now());
-    this.#timer = this.#o.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#inflight = this.#flush().finally(() => {
-        this.#inflight = undefined;
-        this.#schedule();
-      });
-    }, delay);
+  #due(): boolean {
+    return !this.#closed && this.text() !== this.#shown;
   }
 
   async #flush(): Promise<void> {
     const text = this.text();
     if (text === "" || text === this.#shown) return;
-    const { api, clock, format } = this.#o;
+    const { api, format } = this.#o;
     try {
       if (this.#messageId === undefined) {
         this.#messageId = await api.send(text, { formatted: false, silent: true });
@@ -122,7 +103,7 @@ export class ToolProgress {
         await api.edit(this.#messageId, text, { formatted: false });
       }
       this.#shown = text;
-      this.#nextAt = clock.now() + this.#o.intervalMs;
+      this.#pacer.spaceBy(this.#o.intervalMs);
     } catch (error) {
       const failure = format.classify(error);
       if (failure.kind === "not_modified") this.#shown = text;
@@ -131,7 +112,7 @@ export class ToolProgress {
       }
       // Progress is decoration: a failure only delays the next try, by the platform's wait if any.
       const wait = failure.kind === "flood" ? failure.retryAfterSeconds * 1000 : 0;
-      this.#nextAt = clock.now() + Math.max(this.#o.intervalMs, wait);
+      this.#pacer.spaceBy(Math.max(this.#o.intervalMs, wait));
     }
   }
 }

@@ -14,7 +14,10 @@ const decoder = new TextDecoder();
 /** Default largest body: 10 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-function tooLarge(maxBytes: number): HeraldError {
+/**
+ * The 413 for a body (or WebSocket message) over `maxBytes`, naming the limit and the setting.
+ */
+export function bodyTooLargeError(maxBytes: number): HeraldError {
   const mb = maxBytes / (1024 * 1024);
   const readable = mb >= 1 ? ` (${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB)` : "";
   return new HeraldError(
@@ -37,7 +40,7 @@ export async function readBodyBytes(
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLargeError(maxBytes);
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -60,7 +63,7 @@ export async function readBodyBytes(
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
+      throw bodyTooLargeError(maxBytes);
     }
     chunks.push(value);
   }

@@ -15,6 +15,7 @@ export { healthRoutes, modelObject, modelRoutes } from "./models.ts";
 export { ModelCatalog } from "./model_catalog.ts";
 export type { ModelCatalogOptions, ResolvedModel } from "./model_catalog.ts";
 export { embeddingsRoutes } from "./embeddings.ts";
+export { WEB_UI_CSP, type WebUiFile, webUiRoutes } from "./web_ui.ts";
 export type { EmbeddingsDeps } from "./embeddings.ts";
 export {
   DEFAULT_NAMESPACE,

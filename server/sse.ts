@@ -6,6 +6,8 @@
  * @module
  */
 
+import { type BodyOutcome, selfTrackedResponse } from "./guards/mod.ts";
+
 const encoder = new TextEncoder();
 
 /** Characters of unread frames above which the reader counts as lagging. */
@@ -57,6 +59,9 @@ export function sseResponse(options: SseOptions): Response {
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
+  // Closed by the writer, but the reader has not taken everything yet.
+  let ending = false;
+  let reportEnd: (outcome: BodyOutcome) => void = () => {};
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const stop = () => {
@@ -97,11 +102,14 @@ export function sseResponse(options: SseOptions): Response {
     },
     close() {
       if (closed) return;
-      flush();
       stop();
-      try {
-        controller.close();
-      } catch { /* already closed */ }
+      ending = true;
+      // The stream closes, and reports its end to the guards that track it (the request log,
+      // the run limit), once the reader has taken every frame: see pull().
+      if ((controller.desiredSize ?? 0) > 0) {
+        if (pending) flush();
+        else finish();
+      }
     },
     get closed() {
       return closed;
@@ -127,6 +135,14 @@ export function sseResponse(options: SseOptions): Response {
     }
   };
 
+  const finish = () => {
+    ending = false;
+    try {
+      controller.close();
+    } catch { /* already closed or cancelled */ }
+    reportEnd("complete");
+  };
+
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -139,12 +155,15 @@ export function sseResponse(options: SseOptions): Response {
       });
     },
     pull() {
-      flush();
+      if (pending) flush();
+      else if (ending) finish();
     },
     cancel() {
       pending = "";
+      ending = false;
       const wasOpen = !closed;
       stop();
+      reportEnd("cancelled");
       if (wasOpen) options.onCancel?.();
     },
   });
@@ -153,7 +172,11 @@ export function sseResponse(options: SseOptions): Response {
   headers.set("Content-Type", "text/event-stream; charset=utf-8");
   headers.set("Cache-Control", "no-cache, no-transform");
   headers.set("X-Accel-Buffering", "no");
-  return new Response(body, { status: 200, headers });
+  // Guards that track the body's end (trackBody) are told by this stream itself, rather than by
+  // a second stream wrapped around it.
+  const { response, end } = selfTrackedResponse(body, { status: 200, headers });
+  reportEnd = end;
+  return response;
 }
 
 function reportToStderr(error: unknown): void {

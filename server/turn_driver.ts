@@ -104,13 +104,14 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
     const started = await startTurn(call.runner, call.turn, {
       signal: run.signal,
       streamText: call.streamText,
+      onResult: (result) => recordOutcome(call.ctx, result, run.signal),
     });
     if ("failed" in started) {
       recordOutcome(call.ctx, started.failed, run.signal);
       return errorResponse(turnError(started.failed));
     }
     handedOver = true;
-    const events = recording(started.events, call.ctx, run.signal);
+    const events = started.events;
     return sseResponse({
       keepAliveMs: answer.keepAliveMs,
       onCancel: () => run.abort("client disconnected"),
@@ -156,7 +157,12 @@ export type TurnStart =
 export async function startTurn(
   runner: TurnRunner,
   turn: AgentTurn,
-  options: { signal: AbortSignal; streamText?: boolean },
+  options: {
+    signal: AbortSignal;
+    streamText?: boolean;
+    /** Sees the result once the returned events end (not called when the turn failed at once). */
+    onResult?: (result: TurnResult) => void;
+  },
 ): Promise<TurnStart> {
   // The hand-over waits for the first event only; streaming off holds text after it, so the
   // headers (and keep-alives) still go out as soon as the turn is under way.
@@ -165,7 +171,7 @@ export async function startTurn(
   if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
     return { failed: first.value.result };
   }
-  const all = prepend(first, events);
+  const all = prepend(first, events, options.onResult);
   return { events: options.streamText === false ? holdTextPerSegment(all) : all };
 }
 
@@ -214,27 +220,27 @@ function recordOutcome(
   if (ctx) ctx.outcome = outcomeOf(result, signal);
 }
 
-async function* recording(
-  events: AsyncGenerator<AgentEvent, TurnResult>,
-  ctx: RequestContext | undefined,
-  signal: AbortSignal,
-): AsyncGenerator<AgentEvent, TurnResult> {
-  const result = yield* events;
-  recordOutcome(ctx, result, signal);
-  return result;
-}
-
 /** Logs an unexpected error once, with its cause and the request id, through the app's hook. */
 export function reportUnexpected(ctx: RequestContext | undefined, error: unknown): void {
   if (ctx?.reportUnexpected) ctx.reportUnexpected(error);
   else console.error("Unexpected error in a streamed response:", error);
 }
 
+/**
+ * The first event put back in front of the rest, and `onResult` told the result at the end. One
+ * generator for both (each one an event passes through costs a few promises per token).
+ */
 async function* prepend(
   first: IteratorResult<AgentEvent, TurnResult>,
   rest: AsyncGenerator<AgentEvent, TurnResult>,
+  onResult?: (result: TurnResult) => void,
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  if (first.done) return first.value;
+  if (first.done) {
+    onResult?.(first.value);
+    return first.value;
+  }
   yield first.value;
-  return yield* rest;
+  const result = yield* rest;
+  onResult?.(result);
+  return result;
 }

@@ -39,16 +39,23 @@ export { bwrapArgs, type BwrapCall, MASKED_DIRS, SANDBOX_ENV } from "./bwrap_arg
 export { macosProfile, type MacosProfileCall, sbplString } from "./macos_profile.ts";
 export { cgroupSupport, processLimitHolds, rlimitPreamble } from "./limits.ts";
 
-// The file tools' sandboxed helper.
+// The file tools' sandboxed helper: one per turn, reused by the turn's calls.
+export { FILE_HELPER_ARG, helperCommand, helperRuntime, runFileHelper } from "./file_helper.ts";
+export type {
+  FileHelperErrorCode,
+  FileHelperRequest,
+  FileHelperResponse,
+} from "./file_helper_program.ts";
+export {
+  FileHelperError,
+  type FileHelperLimits,
+  FileHelperProcess,
+} from "./file_helper_process.ts";
 export {
   callFileHelper,
-  FILE_HELPER_ARG,
+  FILE_HELPER_IDLE_MS,
   type FileHelperCall,
-  FileHelperError,
-  type FileHelperErrorCode,
-  type FileHelperRequest,
-  type FileHelperResponse,
-  helperCommand,
-  helperRuntime,
-  runFileHelper,
-} from "./file_helper.ts";
+  FileHelperSession,
+  type FileHelperSessionOptions,
+} from "./file_helper_session.ts";
+export { FileHelperPool, MAX_KEPT_FILE_HELPERS, sharedFileHelperPool } from "./file_helper_pool.ts";

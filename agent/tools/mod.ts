@@ -71,6 +71,7 @@ export {
 } from "./tool_sandbox.ts";
 export { PathRefusedError, type PathRoots, resolveWorkspacePath } from "./workspace_paths.ts";
 export { type FileToolOptions, MAX_FILE_BYTES, ToolFiles } from "./text_files.ts";
+export { type TurnResource, TurnResources } from "./turn_resources.ts";
 export { checkUrlTarget, classifyAddress, SsrfError } from "./ssrf.ts";
 // htmlToText is not re-exported here: it pulls in linkedom, which start-up should not load.
 // Import it from ./html_to_text.ts; web_fetch loads it on the first HTML page.

@@ -4,6 +4,7 @@
  * A failing tool never ends the turn: every failure becomes a tool result the model can read.
  * @module
  */
+import type { TurnResources } from "./turn_resources.ts";
 import { z } from "zod";
 import type { ToolCallRisk } from "../approvals.ts";
 import type { Platform } from "../events.ts";
@@ -28,6 +29,11 @@ export interface ToolContext {
    * refuse as dangerous (the sandbox still confines it).
    */
   approved?: boolean;
+  /**
+   * What tools keep for the rest of the turn (the sandboxed file helper), closed when the turn
+   * ends. Without it each call starts and ends its own.
+   */
+  turn?: TurnResources;
 }
 
 /** What the registry knows of an MCP server's tool besides its origin (the server's label). */
@@ -124,7 +130,7 @@ export interface FinishedToolCall {
   tool: string;
   /** The JSON arguments with secrets masked. */
   arguments: string;
-  context: Omit<ToolContext, "signal">;
+  context: Omit<ToolContext, "signal" | "turn">;
   isError: boolean;
   /** The first line of the output when the call failed. */
   error?: string;
@@ -269,7 +275,7 @@ export class ToolRegistry {
     started: number,
   ): void {
     try {
-      const { signal: _signal, ...rest } = context;
+      const { signal: _signal, turn: _turn, ...rest } = context;
       this.#onCall!({
         tool: name,
         arguments: maskArgumentSecrets(this.#mask(rawArguments)),

@@ -5,7 +5,12 @@
  * @module
  */
 import { resolve } from "node:path";
-import { callFileHelper, type FileHelperResponse, type Sandbox } from "../sandbox/mod.ts";
+import {
+  type FileHelperRequest,
+  type FileHelperResponse,
+  FileHelperSession,
+  type Sandbox,
+} from "../sandbox/mod.ts";
 import type { ToolContext } from "./registry.ts";
 import { type SandboxSource, toolSandbox, type ToolSettings } from "./tool_sandbox.ts";
 import { displayPath, expandHome, isInside, PathRefusedError } from "./workspace_paths.ts";
@@ -14,6 +19,8 @@ import { displayPath, expandHome, isInside, PathRefusedError } from "./workspace
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** How long one file operation may take before its helper is killed. */
 export const FILE_OPERATION_TIMEOUT_MS = 30_000;
+/** The largest answer a helper may give: a whole file, JSON-escaped, with room to spare. */
+const MAX_ANSWER_BYTES = MAX_FILE_BYTES * 2 + 1024 * 1024;
 /** How many leading bytes are checked for NUL to tell binary files apart. */
 const SNIFF_BYTES = 8192;
 
@@ -34,7 +41,11 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return bytes.subarray(0, SNIFF_BYTES).includes(0);
 }
 
-/** The file tools' access to files: one sandboxed helper call per operation. */
+/**
+ * The file tools' access to files: each operation is one request to the turn's sandboxed file
+ * helper (`context.turn`), started at the turn's first file call and reused until it ends; a
+ * call outside any turn gets a helper of its own.
+ */
 export class ToolFiles {
   #settings: ToolSettings;
   #sandbox?: SandboxSource;
@@ -124,16 +135,38 @@ export class ToolFiles {
   }
 
   async #call(
-    request: Parameters<typeof callFileHelper>[1],
+    request: FileHelperRequest,
     context: ToolContext,
   ): Promise<FileHelperResponse & { real?: string }> {
-    return await callFileHelper(await this.sandbox(), request, {
-      workspace: context.workspace,
+    const sandbox = await this.sandbox();
+    const limits = {
       signal: context.signal,
       timeoutMs: FILE_OPERATION_TIMEOUT_MS,
-      maxResponseBytes: MAX_FILE_BYTES * 2,
-    });
+      maxResponseBytes: MAX_ANSWER_BYTES,
+    };
+    const options = { workspace: context.workspace, signal: context.signal };
+    if (context.turn) {
+      // One helper per sandbox and workspace in a turn: what it binds are the roots.
+      const key = `file-helper\0${sandboxId(sandbox)}\0${resolve(context.workspace)}`;
+      const session = context.turn.use(key, () => new FileHelperSession(sandbox, options));
+      return await session.call(request, limits);
+    }
+    await using session = new FileHelperSession(sandbox, { ...options, keep: false });
+    return await session.call(request, limits);
   }
+}
+
+const sandboxIds = new WeakMap<Sandbox, number>();
+let lastSandboxId = 0;
+
+/** A number naming `sandbox` for as long as it lives (sandboxes with other settings differ). */
+function sandboxId(sandbox: Sandbox): number {
+  let id = sandboxIds.get(sandbox);
+  if (id === undefined) {
+    id = ++lastSandboxId;
+    sandboxIds.set(sandbox, id);
+  }
+  return id;
 }
 
 function failureMessage(

@@ -49,13 +49,9 @@ export function parseHostHeader(value: string): { name: string; port: string | n
  * ```
  */
 export function hostGuard(options: HostGuardOptions): Middleware {
-  const allowed = (options.allowedHosts ?? []).map((h) => parseHostHeader(h));
+  const allowed = options.allowedHosts ?? [];
   const enforce = isLoopback(options.bindHost) || allowed.length > 0;
-  const accepts = (host: string): boolean => {
-    const { name, port } = parseHostHeader(host);
-    if (LOOPBACK_NAMES.has(name)) return true;
-    return allowed.some((a) => a.name === name && (a.port === null || a.port === port));
-  };
+  const accepts = hostAcceptor(allowed);
   return async (req, ctx, next) => {
     if (!enforce) return await next();
     const host = req.headers.get("host") ?? ctx.url.host;
@@ -65,5 +61,18 @@ export function hostGuard(options: HostGuardOptions): Middleware {
         "[::1]; add other names to api_server.allowed_hosts (API_SERVER_ALLOWED_HOSTS).",
       { status: 421, type: "invalid_request_error", code: "host_not_allowed" },
     );
+  };
+}
+
+/**
+ * The names Herald answers to: a predicate true for a Host header value that is localhost,
+ * 127.0.0.1 or [::1] (any port), or one of `allowedHosts` (an entry with a port matches only it).
+ */
+export function hostAcceptor(allowedHosts: readonly string[]): (host: string) => boolean {
+  const allowed = allowedHosts.map((h) => parseHostHeader(h));
+  return (host) => {
+    const { name, port } = parseHostHeader(host);
+    if (LOOPBACK_NAMES.has(name)) return true;
+    return allowed.some((a) => a.name === name && (a.port === null || a.port === port));
   };
 }

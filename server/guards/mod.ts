@@ -37,7 +37,13 @@ export {
   bodyTimeoutError,
   malformedBodyError,
 } from "./body_deadline.ts";
-export { hostGuard, type HostGuardOptions, isLoopback, parseHostHeader } from "./host.ts";
+export {
+  hostAcceptor,
+  hostGuard,
+  type HostGuardOptions,
+  isLoopback,
+  parseHostHeader,
+} from "./host.ts";
 export { originGuard, type OriginGuardOptions } from "./origin.ts";
 export { jsonOnly } from "./json_only.ts";
 export { authThrottle, type AuthThrottleOptions, GUESS_PREFIX_LENGTH } from "./auth_throttle.ts";
@@ -45,7 +51,7 @@ export { idempotency, type IdempotencyOptions } from "./idempotency.ts";
 export { type ConcurrencyLimit, concurrencyLimit, type ConcurrencyOptions } from "./concurrency.ts";
 
 // Advanced
-export { type BodyOutcome, trackBody } from "./track_body.ts";
+export { type BodyOutcome, selfTrackedResponse, trackBody } from "./track_body.ts";
 
 /** The API-server settings the guards read. */
 export type GuardConfig =
@@ -106,7 +112,7 @@ export function defaultGuards(options: DefaultGuardOptions): Middleware[] {
     wellFormed(),
     bodyDeadline({ idleMs: (config.body_timeout ?? 30) * 1000 }),
     hostGuard({ bindHost: config.host, allowedHosts: config.allowed_hosts }),
-    originGuard({ origins: config.cors_origins }),
+    originGuard({ origins: config.cors_origins, allowedHosts: config.allowed_hosts }),
     jsonOnly(),
     authThrottle(),
     idempotency({ maxBodyBytes: config.max_body_bytes }),

@@ -2,17 +2,26 @@
  * CORS, off by default. Any web page the user opens can send requests to localhost; if Herald
  * answered them, the page could drive an agent with a shell. So a request carrying an Origin that
  * is not on `api_server.cors_origins` is refused with 403 before it reaches anything (preflights
- * included), and only listed origins get CORS headers.
+ * included), and only listed origins get CORS headers. The one exception is Herald's own origin —
+ * the built-in web chat's requests, which browsers mark with `Origin` like any other POST: an
+ * Origin whose authority is exactly the request's Host, when that Host is a name Herald answers to
+ * (loopback or `api_server.allowed_hosts`), is same-origin and passes without CORS headers.
  * @module
  */
 import { HeraldError } from "../errors.ts";
 import type { Middleware } from "../router.ts";
 import { setHeaders, settle } from "./settle.ts";
+import { hostAcceptor } from "./host.ts";
 
 /** Options for {@link originGuard}. */
 export interface OriginGuardOptions {
   /** Allowed origins, exact match (`https://chat.example.com`); `*` allows every origin. */
   origins: readonly string[];
+  /**
+   * Extra Host names Herald answers to (`api_server.allowed_hosts`): a page served under one of
+   * them, or under a loopback name, may call the API from its own origin.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** Request headers a browser client may send: the openai SDK's set plus Herald's own. */
@@ -48,6 +57,21 @@ function normalise(origin: string): string {
 }
 
 /**
+ * True when `origin` is the page's own: http(s), its authority (name and port) exactly the Host
+ * header, and that Host one Herald answers to. A DNS-rebinding page has a foreign Host (refused
+ * by the Host guard, and here); a page elsewhere has a foreign Origin.
+ */
+function isOwnOrigin(
+  origin: string,
+  host: string | null,
+  accepts: (host: string) => boolean,
+): boolean {
+  if (host === null || !accepts(host)) return false;
+  const match = /^(https?):\/\/([^/?#@]+)$/i.exec(origin.trim());
+  return match !== null && match[2].toLowerCase() === host.trim().toLowerCase();
+}
+
+/**
  * Builds the origin guard. Requests without an Origin header (curl, SDKs, server-side apps) pass
  * untouched. A preflight from an allowed origin is answered 204 without auth.
  *
@@ -60,9 +84,12 @@ export function originGuard(options: OriginGuardOptions): Middleware {
   const origins = new Set(options.origins.map(normalise).filter((o) => o !== ""));
   const any = origins.has("*");
 
+  const ownHost = hostAcceptor(options.allowedHosts ?? []);
+
   return async (req, ctx, next) => {
     const origin = req.headers.get("origin");
     if (origin === null) return await next();
+    if (isOwnOrigin(origin, req.headers.get("host"), ownHost)) return await next();
     if (!any && !origins.has(normalise(origin))) {
       throw new HeraldError(
         `Origin '${origin.slice(0, 200)}' is not allowed to call this gateway. ` +

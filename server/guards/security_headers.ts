@@ -1,6 +1,8 @@
 /**
- * Security headers on every response, errors and event streams included. Herald serves no pages,
+ * Security headers on every response, errors and event streams included. The API serves no pages,
  * so the strictest values cost nothing: nothing may be framed, sniffed, or loaded from a response.
+ * The one page Herald serves (the web chat, server/web_ui.ts) sets its own, still strict,
+ * Content-Security-Policy, which is kept.
  * @module
  */
 import type { Middleware } from "../router.ts";
@@ -15,8 +17,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Adds {@link SECURITY_HEADERS} to every response. Put it first in the middleware list so that
- * responses made by later guards get them too.
+ * Adds {@link SECURITY_HEADERS} to every response (a Content-Security-Policy the route set
+ * itself stays). Put it first in the middleware list so that responses made by later guards get
+ * them too.
  *
  * @example
  * ```ts
@@ -24,5 +27,11 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * ```
  */
 export function securityHeaders(): Middleware {
-  return async (_req, ctx, next) => setHeaders(await settle(next, ctx), { ...SECURITY_HEADERS });
+  return async (_req, ctx, next) => {
+    const res = await settle(next, ctx);
+    const headers = { ...SECURITY_HEADERS };
+    const own = res.headers.get("content-security-policy");
+    if (own !== null) headers["Content-Security-Policy"] = own;
+    return setHeaders(res, headers);
+  };
 }

@@ -87,6 +87,34 @@ export function trackBody(
   return wrapped;
 }
 
+/**
+ * A response whose body's producer reports the body's end itself, through `end` (an SSE stream
+ * the server writes): {@link trackBody} then adds its callbacks to it instead of wrapping the
+ * body in another stream, which cost a stream, a read and a promise per chunk. `end` must be
+ * called once the body has been read to its end (after the last chunk was taken, not when it was
+ * written), or was cancelled; later calls are ignored.
+ */
+export function selfTrackedResponse(
+  body: ReadableStream<Uint8Array>,
+  init: ResponseInit,
+): { response: Response; end: (outcome: BodyOutcome) => void } {
+  const response = new Response(body, init);
+  const state: Tracker = { callbacks: [] };
+  trackers.set(response, state);
+  return {
+    response,
+    end(outcome) {
+      if (state.outcome) return;
+      state.outcome = outcome;
+      for (const callback of state.callbacks.splice(0)) {
+        try {
+          callback(outcome);
+        } catch { /* one failing callback must not keep the others from running */ }
+      }
+    },
+  };
+}
+
 interface Tracker {
   callbacks: ((outcome: BodyOutcome) => void)[];
   outcome?: BodyOutcome;

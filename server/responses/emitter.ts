@@ -293,8 +293,11 @@ export class ResponseEmitter {
     if (this.#pendingKind === "reasoning") {
       const reasoning = this.#openReasoning();
       reasoning.item.summary[0].text += delta;
-      this.#emit({
+      // Deltas are built in their final shape here rather than through #emit's copy: they are
+      // most of a stream's events.
+      this.#sink({
         type: "response.reasoning_summary_text.delta",
+        sequence_number: this.#sequence++,
         item_id: reasoning.item.id,
         output_index: reasoning.index,
         summary_index: 0,
@@ -304,8 +307,9 @@ export class ResponseEmitter {
     }
     const message = this.#openMessage();
     message.item.content[0].text += delta;
-    this.#emit({
+    this.#sink({
       type: "response.output_text.delta",
+      sequence_number: this.#sequence++,
       item_id: message.item.id,
       output_index: message.index,
       content_index: 0,

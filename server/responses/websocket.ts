@@ -12,7 +12,7 @@
 import { driveTurn } from "../../agent/mod.ts";
 import { HeraldError, InvalidRequestError, RateLimitError } from "../errors.ts";
 import type { ResponseItem } from "../../store/mod.ts";
-import { parseBody } from "../body.ts";
+import { bodyTooLargeError, parseBody } from "../body.ts";
 import { errorBody, toHeraldError } from "../error_envelope.ts";
 import type { Route } from "../router.ts";
 import type { Run } from "../runs.ts";
@@ -121,6 +121,12 @@ class ResponsesSocket {
           code: "invalid_value",
         }),
       ));
+      return;
+    }
+    // The same cap as an HTTP body: a base64 image is no bigger over a socket.
+    const maxBytes = this.#deps.maxBodyBytes;
+    if (data.length * 3 > maxBytes && new TextEncoder().encode(data).byteLength > maxBytes) {
+      this.#send(socketError(bodyTooLargeError(maxBytes)));
       return;
     }
     let message: unknown;

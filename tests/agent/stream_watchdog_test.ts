@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UpstreamError } from "../../agent/mod.ts";
-import { redactUrl, watchStream } from "../../agent/stream_watchdog.ts";
+import { redactUrl, StreamWatchdog, watchStream } from "../../agent/stream_watchdog.ts";
 
 /** A source whose items the test pushes by hand, recording whether it was closed. */
 function manualSource<T>() {
@@ -126,4 +126,53 @@ Deno.test("a source that ends normally is not closed again", async () => {
 Deno.test("redactUrl drops credentials and query strings", () => {
   assert.equal(redactUrl("https://a:b@host.example/v1?key=x#f"), "https://host.example/v1");
   assert.equal(redactUrl("not a url"), "(an invalid URL)");
+});
+
+/** A watchdog whose timeouts are collected; `fired` resolves at the first one. */
+function watchdog(firstItemMs: number, idleMs: number) {
+  const timeouts: { error: UpstreamError; kind: string }[] = [];
+  let resolve!: () => void;
+  const fired = new Promise<void>((r) => (resolve = r));
+  const dog = new StreamWatchdog({
+    firstItemMs,
+    idleMs,
+    url: "http://user:secret@127.0.0.1:9/v1?key=k",
+    onTimeout: (error, kind) => {
+      timeouts.push({ error, kind });
+      resolve();
+    },
+  });
+  return { dog, timeouts, fired };
+}
+
+Deno.test("StreamWatchdog: no first item in time fails with the first-token timeout, once", async () => {
+  const { dog, timeouts, fired } = watchdog(20, 10_000);
+  await fired;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(timeouts.length, 1);
+  assert.equal(timeouts[0].kind, "first_item");
+  assert.equal(timeouts[0].error.code, "upstream_timeout");
+  assert.match(timeouts[0].error.message, /llm\.first_token_timeout/);
+  assert.doesNotMatch(timeouts[0].error.message, /secret|key=k/);
+  dog.stop();
+});
+
+Deno.test("StreamWatchdog: after an item the idle limit applies, only while waiting", async () => {
+  const { dog, timeouts, fired } = watchdog(10_000, 20);
+  dog.sawItem();
+  // The consumer is busy (not waiting for the upstream): that time does not count.
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(timeouts.length, 0);
+  dog.waiting();
+  await fired;
+  assert.equal(timeouts[0].kind, "idle");
+  assert.match(timeouts[0].error.message, /llm\.stale_timeout/);
+  dog.stop();
+});
+
+Deno.test("StreamWatchdog: stopped, it never fires", async () => {
+  const { dog, timeouts } = watchdog(10, 10);
+  dog.stop();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(timeouts.length, 0);
 });

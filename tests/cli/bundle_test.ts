@@ -5,6 +5,7 @@ import { buildBundle, prepareWorkerSource } from "../../cli/bundle.ts";
 import { HERALD_UNSTABLE_FLAGS } from "../../cli/runtime_flags.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
+import { WEB_ASSETS } from "../../web/mod.ts";
 
 /** Runs the bundle from `dir`, away from deno.json and its import map, with a clean env. */
 function bundleCommand(
@@ -39,7 +40,7 @@ function bundleCommand(
   });
 }
 
-Deno.test("the bundle is self-contained: --version, a chat round trip and Telegram", async (t) => {
+Deno.test("the bundle is self-contained: --version, a chat round trip, the web chat and Telegram", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "herald-bundle-" });
   try {
     const bundle = join(dir, "herald.js");
@@ -60,6 +61,34 @@ Deno.test("the bundle is self-contained: --version, a chat round trip and Telegr
       }).output();
       assertEquals(run.code, 0, decode(run.stderr));
       assertEquals(decode(run.stdout), "echo: hi\n");
+    });
+
+    await t.step("the web chat's page and script are served from inside the bundle", async () => {
+      await using llm = await FakeLlm.start();
+      const child = bundleCommand(bundle, ["serve", "--port", "0"], dir, {
+        OPENAI_BASE_URL: llm.baseUrl,
+        HERALD_MODEL: "fake-model",
+      }).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let out = "";
+      try {
+        let url: RegExpExecArray | null = null;
+        while (!(url = /Web chat +(http:\/\/\S+)\//.exec(out))) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`The bundle ended before its banner:\n${out}`);
+          out += value;
+        }
+        for (const path of ["/", "/web/app.js"]) {
+          const res = await fetch(`${url[1]}${path}`);
+          assertEquals(res.status, 200);
+          assertEquals(await res.text(), WEB_ASSETS.find((a) => a.path === path)!.body);
+        }
+      } finally {
+        child.kill("SIGTERM");
+        await reader.cancel().catch(() => {});
+        await child.stderr.cancel().catch(() => {});
+        await child.status;
+      }
     });
 
     await t.step("the embedded Telegram worker answers a message", async () => {

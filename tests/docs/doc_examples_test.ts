@@ -14,7 +14,13 @@ import { extractExamples } from "./_examples.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const DENO_JSON = join(REPO, "deno.json");
-const DOCS = ["docs/index.md", "docs/api.md", "docs/api_responses.md", "docs/mcp.md"];
+const DOCS = [
+  "docs/index.md",
+  "docs/api.md",
+  "docs/api_responses.md",
+  "docs/mcp.md",
+  "docs/web.md",
+];
 const KEY = "docs-example-key-7d2f19c4a8";
 const DEFAULT_URL = "http://127.0.0.1:8642";
 

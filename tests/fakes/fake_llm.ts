@@ -41,6 +41,13 @@ export interface FakeReply {
   /** Send headers, then never send anything else (until the client leaves). */
   hang?: boolean;
   /** Stream this many extra chunks of "x" (for long replies). */
+  /**
+   * With `resume`: after this many data chunks (the first is the role chunk, then the text
+   * pieces) the stream waits until `resume` resolves or the client leaves. Default 0.
+   */
+  pauseAfterChunks?: number;
+  /** Resolves when a paused stream may go on (see `pauseAfterChunks`). */
+  resume?: Promise<void>;
 }
 
 /** A request the fake received. */
@@ -400,6 +407,9 @@ export class FakeLlm {
           }
           let sent = 0;
           for (const c of chunks) {
+            if (reply.resume && sent === (reply.pauseAfterChunks ?? 0)) {
+              await Promise.race([reply.resume, new Promise<void>((r) => wake = r)]);
+            }
             if (cancelled || ended) return;
             if (reply.dieAfterChunks !== undefined && sent >= reply.dieAfterChunks) {
               // Let what was sent reach the client before the connection breaks.

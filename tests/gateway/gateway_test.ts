@@ -56,6 +56,7 @@ Deno.test("the banner lists the URL, the model id, the upstream with its model, 
   await using g = await start(llm.baseUrl);
   assert.ok(g.banner.includes(`${g.gateway.url}/v1`), g.banner);
   assert.match(g.banner, /Model id +herald/);
+  assert.ok(g.banner.includes(`Web chat    ${g.gateway.url}/ `), g.banner);
   assert.ok(g.banner.includes(`${llm.baseUrl}  model fake-model`), g.banner);
   assert.match(g.banner, /API key +gate…f268/);
   assert.ok(!g.banner.includes(KEY), "a configured key is masked");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { sseResponse } from "../../server/mod.ts";
+import { trackBody } from "../../server/guards/mod.ts";
 
 Deno.test("a producer that fails is reported once and the stream ends the protocol's way", async () => {
   const reported: unknown[] = [];
@@ -43,4 +44,58 @@ Deno.test("a failing error path is reported too and the stream still ends", asyn
   });
   assert.equal(await res.text(), "");
   assert.deepEqual(reported, ["first", "second"]);
+});
+
+Deno.test("an SSE response reports its end to trackBody itself, once every frame was read", async () => {
+  let release!: () => void;
+  const produced = new Promise<void>((r) => (release = r));
+  const res = sseResponse({
+    produce: async (writer) => {
+      writer.send({ n: 1 });
+      writer.send({ n: 2 });
+      await produced;
+      writer.send({ n: 3 });
+    },
+  });
+  const outcomes: string[] = [];
+  // Two guards track the same body (the request log and the run limit): neither wraps it.
+  assert.equal(trackBody(res, (o) => outcomes.push(`log:${o}`)), res);
+  assert.equal(trackBody(res, (o) => outcomes.push(`slot:${o}`)), res);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = decoder.decode((await reader.read()).value);
+  release();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 0));
+    // The producer has finished, but frames are still unread: not ended yet.
+    if (!text.includes('"n":3')) assert.deepEqual(outcomes, []);
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value);
+  }
+  assert.equal(text, 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n');
+  assert.deepEqual(outcomes, ["log:complete", "slot:complete"]);
+});
+
+Deno.test("an SSE response the client leaves reports cancelled, once", async () => {
+  let cancelled = 0;
+  const res = sseResponse({
+    produce: (writer) =>
+      new Promise<void>((resolve) => {
+        writer.send({ n: 1 });
+        setTimeout(resolve, 20);
+      }),
+    onCancel: () => cancelled++,
+  });
+  const outcomes: string[] = [];
+  trackBody(res, (o) => outcomes.push(o));
+  const reader = res.body!.getReader();
+  await reader.read();
+  await reader.cancel();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(outcomes, ["cancelled"]);
+  assert.equal(cancelled, 1);
+  // A response tracked after its end hears the outcome at once.
+  trackBody(res, (o) => outcomes.push(`late:${o}`));
+  assert.deepEqual(outcomes, ["cancelled", "late:cancelled"]);
 });

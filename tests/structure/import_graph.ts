@@ -15,6 +15,9 @@ import { pathToFileURL } from "node:url";
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Small helpers, each implemented once; below everything.
   lib: [],
+  // The web chat's browser code and its built files (string constants): imports nothing of
+  // Herald's; the gateway hands the files to the server.
+  web: [],
   config: ["lib"],
   store: ["lib", "config"],
   // The agent knows neither HTTP nor KV: no store/, and from config/ only what it is handed.
@@ -24,8 +27,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // MCP servers' tools, offered to the agent; the gateway wires them in.
   mcp: ["lib", "config", "agent"],
   // The composition root: the one folder that knows every other.
-  gateway: ["lib", "config", "store", "agent", "server", "platforms", "mcp"],
-  cli: ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
+  gateway: ["lib", "config", "store", "agent", "server", "platforms", "mcp", "web"],
+  cli: ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway", "web"],
   "main.ts": ["cli"],
   "mod.ts": ["lib", "config", "store", "agent", "server", "platforms", "mcp", "gateway"],
 };

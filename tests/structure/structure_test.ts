@@ -83,7 +83,7 @@ Deno.test("the check reports an import that runs up the layers", () => {
 });
 
 Deno.test("the check reports a folder missing from the layer table", () => {
-  const graph: ImportGraph = new Map([["web/app.ts", []]]);
+  const graph: ImportGraph = new Map([["widgets/app.ts", []]]);
   assert.deepEqual(checkGraph(graph).map((v) => v.kind), ["layer"]);
 });
 

@@ -13,9 +13,8 @@ Deno.test("on deno the helper is `deno eval` of its program; a compiled Herald r
   ]);
 });
 
-Deno.test("`herald __file-helper` answers one request on stdin (what a compiled binary does)", async () => {
-  await using ws = await tempDir();
-  await Deno.writeTextFile(`${ws.path}/a.txt`, "hello");
+/** Runs `herald __file-helper` (what a compiled binary does), feeds it `input`, returns its lines. */
+async function runHelper(input: string): Promise<unknown[]> {
   const main = fileURLToPath(new URL("../../../main.ts", import.meta.url));
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-kv", "--unstable-worker-options", main, FILE_HELPER_ARG],
@@ -24,19 +23,50 @@ Deno.test("`herald __file-helper` answers one request on stdin (what a compiled 
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify({
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(text.endsWith("\n"), "every answer ends with a newline");
+  return text.trimEnd().split("\n").map((line) => JSON.parse(line));
+}
+
+Deno.test("`herald __file-helper` answers each request line in order until stdin ends", async () => {
+  await using ws = await tempDir();
+  await Deno.writeTextFile(`${ws.path}/a.txt`, "hello\nworld");
+  const read = (path: string) =>
+    JSON.stringify({ op: "read", path: `${ws.path}/${path}`, roots: [ws.path], maxBytes: 1000 });
+  const write = JSON.stringify({
+    op: "write",
+    path: `${ws.path}/b.txt`,
+    roots: [ws.path],
+    content: "line 1\nline 2 — ünïcode",
+  });
+  const answers = await runHelper(
+    [read("a.txt"), write, read("b.txt"), read("missing"), "not json"].join("\n") + "\n",
+  );
+  assert.equal(answers.length, 5);
+  assert.deepEqual(answers[0], {
+    ok: true,
+    real: `${ws.path}/a.txt`,
+    text: "hello\nworld",
+    size: 11,
+  });
+  assert.deepEqual(answers[1], { ok: true, real: `${ws.path}/b.txt`, existed: false, bytes: 27 });
+  assert.equal((answers[2] as { text: string }).text, "line 1\nline 2 — ünïcode");
+  assert.equal((answers[3] as { code: string }).code, "not_found");
+  assert.equal((answers[4] as { code: string }).code, "failed");
+});
+
+Deno.test("`herald __file-helper` answers a last request sent without its newline", async () => {
+  await using ws = await tempDir();
+  await Deno.writeTextFile(`${ws.path}/a.txt`, "hello");
+  const answers = await runHelper(JSON.stringify({
     op: "read",
     path: `${ws.path}/a.txt`,
     roots: [ws.path],
     maxBytes: 1000,
-  })));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
-    ok: true,
-    real: `${ws.path}/a.txt`,
-    text: "hello",
-    size: 5,
-  });
+  }));
+  assert.deepEqual(answers, [{ ok: true, real: `${ws.path}/a.txt`, text: "hello", size: 5 }]);
 });

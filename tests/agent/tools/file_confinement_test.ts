@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { patchTool, readFileTool, ToolRegistry, writeFileTool } from "../../../agent/mod.ts";
+import {
+  patchTool,
+  readFileTool,
+  ToolRegistry,
+  TurnResources,
+  writeFileTool,
+} from "../../../agent/mod.ts";
 import { tempDir, testConfig, toolContext } from "./helpers.ts";
 
 const registry = new ToolRegistry()
@@ -15,75 +21,86 @@ const registry = new ToolRegistry()
 
 const SECRET = "OUTSIDE-SECRET-4c1e";
 
-/** Runs `count` calls made by `args(i)`, `parallel` at a time. */
+/**
+ * Runs `count` calls made by `args(i)`, `parallel` at a time; with `turns`, each of the
+ * `parallel` runners is one turn whose calls share that turn's helper.
+ */
 async function calls(
   count: number,
   parallel: number,
   name: string,
   args: (i: number) => unknown,
   workspace: string,
+  turns?: TurnResources[],
 ): Promise<string[]> {
   const outputs: string[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
+  await Promise.all(Array.from({ length: parallel }, async (_, runner) => {
+    const context = { ...toolContext(workspace), ...(turns ? { turn: turns[runner] } : {}) };
     while (next < count) {
       const i = next++;
-      const result = await registry.call(name, JSON.stringify(args(i)), toolContext(workspace));
+      const result = await registry.call(name, JSON.stringify(args(i)), context);
       outputs.push(result.output);
     }
   }));
   return outputs;
 }
 
-Deno.test("a folder swapped with a symlink to the outside: 0 outside reads or writes in 1,000 calls", async () => {
-  await using ws = await tempDir();
-  await using out = await tempDir();
-  const dir = join(ws.path, "d");
-  await Deno.mkdir(dir);
-  await Deno.writeTextFile(join(dir, "f"), "inside");
-  await Deno.writeTextFile(join(out.path, "f"), SECRET);
-  // The attacker, outside the sandbox: swaps d with a symlink to the outside folder, back and
-  // forth, for as long as the calls run.
-  let racing = true;
-  let swaps = 0;
-  const swapper = (async () => {
-    while (racing) {
-      try {
-        await Deno.rename(dir, `${dir}.real`);
-        await Deno.symlink(out.path, dir);
+for (const reused of [false, true]) {
+  const how = reused ? "turns' reused helpers" : "a helper per call";
+  Deno.test(`a folder swapped with a symlink to the outside: 0 outside reads or writes in 1,000 calls (${how})`, async () => {
+    await using ws = await tempDir();
+    const turns = reused ? Array.from({ length: 12 }, () => new TurnResources()) : undefined;
+    await using out = await tempDir();
+    const dir = join(ws.path, "d");
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(join(dir, "f"), "inside");
+    await Deno.writeTextFile(join(out.path, "f"), SECRET);
+    // The attacker, outside the sandbox: swaps d with a symlink to the outside folder, back and
+    // forth, for as long as the calls run.
+    let racing = true;
+    let swaps = 0;
+    const swapper = (async () => {
+      while (racing) {
+        try {
+          await Deno.rename(dir, `${dir}.real`);
+          await Deno.symlink(out.path, dir);
+          await new Promise((r) => setTimeout(r, 0));
+          swaps++;
+        } catch {
+          // A write_file made a new d while it was away; the swap back below cleans it up.
+        }
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        await Deno.rename(`${dir}.real`, dir).catch(() => {});
         await new Promise((r) => setTimeout(r, 0));
-        swaps++;
-      } catch {
-        // A write_file made a new d while it was away; the swap back below cleans it up.
       }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      await Deno.rename(`${dir}.real`, dir).catch(() => {});
-      await new Promise((r) => setTimeout(r, 0));
+    })();
+    let reads: string[];
+    let writes: string[];
+    try {
+      reads = await calls(600, 12, "read_file", () => ({ path: "d/f" }), ws.path, turns);
+      writes = await calls(
+        400,
+        12,
+        "write_file",
+        (i) => ({ path: `d/w${i}`, content: "written" }),
+        ws.path,
+        turns,
+      );
+    } finally {
+      racing = false;
+      await swapper;
+      await Promise.all((turns ?? []).map((turn) => turn.close()));
     }
-  })();
-  let reads: string[];
-  let writes: string[];
-  try {
-    reads = await calls(600, 12, "read_file", () => ({ path: "d/f" }), ws.path);
-    writes = await calls(
-      400,
-      12,
-      "write_file",
-      (i) => ({ path: `d/w${i}`, content: "written" }),
-      ws.path,
-    );
-  } finally {
-    racing = false;
-    await swapper;
-  }
-  assert.equal(reads.length + writes.length, 1000);
-  assert.equal(reads.filter((o) => o.includes(SECRET)).length, 0, "no outside read");
-  assert.ok(reads.some((o) => o.includes("inside")), "some reads found the real folder");
-  assert.ok(swaps > 100, `the folder was swapped ${swaps} times`);
-  const outsideFiles = (await Array.fromAsync(Deno.readDir(out.path))).map((e) => e.name);
-  assert.deepEqual(outsideFiles, ["f"], "no outside write");
-  assert.equal(await Deno.readTextFile(join(out.path, "f")), SECRET);
-});
+    assert.equal(reads.length + writes.length, 1000);
+    assert.equal(reads.filter((o) => o.includes(SECRET)).length, 0, "no outside read");
+    assert.ok(reads.some((o) => o.includes("inside")), "some reads found the real folder");
+    assert.ok(swaps > 100, `the folder was swapped ${swaps} times`);
+    const outsideFiles = (await Array.fromAsync(Deno.readDir(out.path))).map((e) => e.name);
+    assert.deepEqual(outsideFiles, ["f"], "no outside write");
+    assert.equal(await Deno.readTextFile(join(out.path, "f")), SECRET);
+  });
+}
 
 Deno.test("a hard link to an outside file is neither read nor written through", async () => {
   await using ws = await tempDir();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { originGuard } from "../../../server/guards/mod.ts";
-import { AUTH, serveApp } from "./harness.ts";
+import { defaultGuards, originGuard } from "../../../server/guards/mod.ts";
+import { AUTH, rawRequest, serveApp } from "./harness.ts";
 
 const ALLOWED = "https://chat.example.com";
 
@@ -119,6 +119,103 @@ Deno.test("`*` allows every origin only when written", async () => {
     await res.body?.cancel();
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("access-control-allow-origin"), "https://any.example");
+  } finally {
+    await app.close();
+  }
+});
+
+/** A JSON POST to /v1/echo with the given Host and Origin, over a raw connection. */
+function postFrom(port: number, host: string, origin: string) {
+  const body = JSON.stringify({ input: "x" });
+  return rawRequest(
+    port,
+    `POST /v1/echo HTTP/1.1\nHost: ${host}\nOrigin: ${origin}\n` +
+      `Authorization: ${AUTH.Authorization}\nContent-Type: application/json\n` +
+      `Content-Length: ${body.length}\nConnection: close\n`,
+    body,
+  );
+}
+
+Deno.test("Herald's own origin (the one its loopback Host names) passes, without CORS headers", async () => {
+  const app = serveApp([originGuard({ origins: [] })]);
+  try {
+    for (
+      const [host, origin] of [
+        [`127.0.0.1:${app.port}`, `http://127.0.0.1:${app.port}`],
+        [`localhost:${app.port}`, `http://localhost:${app.port}`],
+        [`[::1]:${app.port}`, `http://[::1]:${app.port}`],
+        ["localhost:8642", "https://LOCALHOST:8642"],
+      ]
+    ) {
+      const res = await postFrom(app.port, host, origin);
+      assert.equal(res.status, 200, `${host} ${origin}: ${res.body}`);
+      assert.equal(res.headers.get("access-control-allow-origin"), null);
+    }
+    assert.equal(app.dummy.echoCalls, 4);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("an Origin other than the Host's own is refused, however close it looks", async () => {
+  const app = serveApp([originGuard({ origins: [] })]);
+  try {
+    for (
+      const [host, origin] of [
+        [`127.0.0.1:${app.port}`, "https://evil.example"],
+        [`127.0.0.1:${app.port}`, `http://127.0.0.1:${app.port + 1}`],
+        [`127.0.0.1:${app.port}`, `http://localhost:${app.port}`],
+        [`127.0.0.1:${app.port}`, `http://127.0.0.1:${app.port}/path`],
+        [`127.0.0.1:${app.port}`, `http://user@127.0.0.1:${app.port}`],
+        [`127.0.0.1:${app.port}`, `ftp://127.0.0.1:${app.port}`],
+        [`127.0.0.1:${app.port}`, "null"],
+        // A rebinding page: its Host and Origin agree, but the name is not Herald's.
+        ["evil.example:8642", "http://evil.example:8642"],
+      ]
+    ) {
+      const res = await postFrom(app.port, host, origin);
+      assert.equal(res.status, 403, `${host} ${origin}`);
+      assert.equal(JSON.parse(res.body).error.code, "origin_not_allowed");
+    }
+    assert.equal(app.dummy.echoCalls, 0);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a name in allowed_hosts is Herald's own origin too, with its port rule", async () => {
+  const app = serveApp([
+    originGuard({ origins: [], allowedHosts: ["herald.lan", "box.local:9000"] }),
+  ]);
+  try {
+    assert.equal((await postFrom(app.port, "herald.lan", "https://herald.lan")).status, 200);
+    assert.equal((await postFrom(app.port, "box.local:9000", "http://box.local:9000")).status, 200);
+    assert.equal((await postFrom(app.port, "box.local:9001", "http://box.local:9001")).status, 403);
+    assert.equal((await postFrom(app.port, "other.lan", "https://other.lan")).status, 403);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("with the default guards a DNS-rebinding request is stopped by the Host check (421)", async () => {
+  const app = serveApp(defaultGuards({
+    config: {
+      host: "127.0.0.1",
+      auth: true,
+      cors_origins: [],
+      allowed_hosts: [],
+      max_concurrent_runs: 4,
+      max_body_bytes: 1024 * 1024,
+    },
+    log: () => {},
+  }));
+  try {
+    const evil = await postFrom(app.port, "evil.example:8642", "http://evil.example:8642");
+    assert.equal(evil.status, 421);
+    assert.match(evil.body, /host_not_allowed/);
+    const own = await postFrom(app.port, `127.0.0.1:${app.port}`, `http://127.0.0.1:${app.port}`);
+    assert.equal(own.status, 200, own.body);
+    assert.equal(app.dummy.echoCalls, 1);
   } finally {
     await app.close();
   }

@@ -279,3 +279,21 @@ Deno.test("WebSocket turns count against max_concurrent_runs: one too many gets 
 });
 
 samples.test("WebSocket events and responses above match the Open Responses schema");
+
+Deno.test("a WebSocket message over the body limit is a body_too_large error; the socket stays usable", async () => {
+  await using s = await startResponsesServer();
+  await using ws = await connectResponses(s.url);
+  const image = `data:image/png;base64,${"A".repeat(11 * 1024 * 1024)}`;
+  ws.send({
+    model: "herald",
+    input: [{ role: "user", content: [{ type: "input_image", image_url: image }] }],
+  });
+  const [error] = await ws.nextTurn();
+  assert.equal(error.type, "error");
+  assert.equal(error.status, 413);
+  assert.equal(error.error.code, "body_too_large");
+  assert.match(error.error.message, /10485760-byte limit \(10 MB\)/);
+  assert.equal(s.llm.requests.length, 0);
+  ws.send({ model: "herald", input: "still there?" });
+  assert.equal(terminal(await ws.nextTurn()).type, "response.completed");
+});
