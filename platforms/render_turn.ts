@@ -5,9 +5,7 @@
  * @module
  */
 import type { AgentEvent, TurnResult } from "../agent/mod.ts";
-import type { ReplyEditor } from "./stream_editor.ts";
 import { assertNever, readTokenChannel } from "./token_channel.ts";
-import type { ToolProgress } from "./tool_progress.ts";
 
 /** What a platform does with a turn's events. */
 export interface TurnSink {
@@ -68,26 +66,5 @@ export async function renderTurn(
       default:
         assertNever(event, "agent event");
     }
-  }
-}
-
-/**
- * Ends a turn's messages on any platform: the tool progress message shows its last state, the
- * reply its final text, and a failed turn says why in a notice after it.
- *
- * @example
- * ```ts
- * await renderTurn(port, { …, final: (result) => finishReply(result, editor, progress) }, log);
- * ```
- */
-export async function finishReply(
-  result: TurnResult,
-  editor: ReplyEditor,
-  progress?: ToolProgress,
-): Promise<void> {
-  await progress?.close();
-  await editor.finish(result.text);
-  if (result.status === "failed") {
-    await editor.notice(`Sorry, the reply failed: ${result.error?.message ?? "unknown error"}`);
   }
 }

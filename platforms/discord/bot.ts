@@ -11,15 +11,9 @@ import { DiscordAPIError, RateLimitError, REST } from "@discordjs/rest";
 import { WebSocketManager, WebSocketShardEvents } from "@discordjs/ws";
 import type { ContentPart, HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
 import { approvalText, settledApprovalText } from "../approval_text.ts";
-import { finishReply, renderTurn } from "../render_turn.ts";
+import { renderReply } from "../render_reply.ts";
 import { splitMessage } from "../split_message.ts";
-import {
-  ReplyEditor,
-  type ReplyFailure,
-  type ReplyFormat,
-  type ReplySurface,
-} from "../stream_editor.ts";
-import { ToolProgress } from "../tool_progress.ts";
+import type { ReplyFailure, ReplyFormat } from "../stream_editor.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import { DISCORD_MESSAGE_LIMIT, markdownForDiscord } from "./format.ts";
 import {
@@ -491,56 +485,35 @@ export class DiscordBot implements PlatformBot {
   }
 
   async #render(origin: Origin, port: MessagePort): Promise<void> {
-    const { streaming, replyToMode, toolProgress } = this.#s;
-    const surface: ReplySurface = {
-      send: (text, options) =>
-        this.#send(origin.channelId, text, options.replyTo as string, options.silent),
-      edit: async (id, text) => {
-        await this.#rest.patch(`/channels/${origin.channelId}/messages/${id}`, {
-          body: { content: text, allowed_mentions: NO_MENTIONS },
-        });
-      },
-    };
-    const editor = new ReplyEditor({
-      api: surface,
-      format: discordFormat,
-      streaming: streaming.enabled,
-      editIntervalMs: streaming.editIntervalMs,
-      minTokens: streaming.minTokens,
-      replyToMode,
-      replyToMessageId: origin.messageId,
-      log: (line) => this.#log(line),
-    });
-    const progress = toolProgress === "off" ? undefined : new ToolProgress({
-      api: surface,
-      format: discordFormat,
-      mode: toolProgress,
-      intervalMs: streaming.editIntervalMs,
-      log: (line) => this.#log(line),
-    });
-    const typing = () => this.#rest.post(`/channels/${origin.channelId}/typing`).catch(() => {});
+    const { channelId } = origin;
+    const typing = () => this.#rest.post(`/channels/${channelId}/typing`).catch(() => {});
     const timer = setInterval(typing, this.#context.common.typingIntervalMs ?? TYPING_INTERVAL_MS);
     typing();
-    /** Approval id → the question asking it. */
-    const asked = new Map<string, { id: string; text: string }>();
     try {
-      await renderTurn(port, {
-        text: (delta) => editor.append(delta),
-        segmentBreak: () => editor.segmentBreak(),
-        toolStarted: (name) => progress?.add(name),
-        approval: async (event) => {
-          if (event.type === "approval_requested") {
-            await editor.segmentBreak();
-            const text = clip(approvalText(event.approval));
-            const id = await this.#askApproval(origin.channelId, event.approval.id, text);
-            if (id !== undefined) asked.set(event.approval.id, { id, text });
-            return;
-          }
-          const question = asked.get(event.approval.id);
-          if (!question) return;
-          await this.#rest.patch(`/channels/${origin.channelId}/messages/${question.id}`, {
+      await renderReply<{ id: string; text: string }>(port, {
+        api: {
+          send: (text, options) =>
+            this.#send(channelId, text, options.replyTo as string, options.silent),
+          edit: async (id, text) => {
+            await this.#rest.patch(`/channels/${channelId}/messages/${id}`, {
+              body: { content: text, allowed_mentions: NO_MENTIONS },
+            });
+          },
+        },
+        format: discordFormat,
+        streaming: this.#s.streaming,
+        replyToMode: this.#s.replyToMode,
+        replyToMessageId: origin.messageId,
+        toolProgress: this.#s.toolProgress,
+        ask: async (approval) => {
+          const text = clip(approvalText(approval));
+          const id = await this.#askApproval(channelId, approval.id, text);
+          return id === undefined ? undefined : { id, text };
+        },
+        settle: async (question, decision) => {
+          await this.#rest.patch(`/channels/${channelId}/messages/${question.id}`, {
             body: {
-              content: clip(settledApprovalText(question.text, event.decision)),
+              content: clip(settledApprovalText(question.text, decision)),
               components: [],
               allowed_mentions: NO_MENTIONS,
             },
@@ -548,15 +521,11 @@ export class DiscordBot implements PlatformBot {
             this.#log(`Discord: a question could not be settled: ${describe(err)}`)
           );
         },
-        final: async (result) => {
-          clearInterval(timer);
-          await finishReply(result, editor, progress);
-        },
-      }, (line) => this.#log(`Discord: ${line}`));
+        onFinal: () => clearInterval(timer),
+        log: (line) => this.#log(line),
+      });
     } finally {
       clearInterval(timer);
-      // A turn whose channel closed without a final still stops updating its progress.
-      await progress?.close();
     }
   }
 

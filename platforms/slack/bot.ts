@@ -7,9 +7,9 @@
  */
 import { approvalText, settledApprovalText } from "../approval_text.ts";
 import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
-import { finishReply, renderTurn } from "../render_turn.ts";
+import { renderReply } from "../render_reply.ts";
 import { splitMessage } from "../split_message.ts";
-import { ReplyEditor, type ReplyFailure, type ReplyFormat } from "../stream_editor.ts";
+import type { ReplyFailure, ReplyFormat } from "../stream_editor.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import { escapeMrkdwn, slackTextToMarkdown } from "./mrkdwn.ts";
 import {
@@ -24,7 +24,6 @@ import {
   SlackReplySurface,
   type StreamSupport,
 } from "./reply_surface.ts";
-import { ToolProgress } from "../tool_progress.ts";
 import { runSocketMode } from "./socket_mode.ts";
 import { SlackApiError, SlackWebApi, TOKEN_ERRORS } from "./web_api.ts";
 import { describeError } from "../../lib/mod.ts";
@@ -388,55 +387,27 @@ export class SlackBot implements PlatformBot {
 
   async #render(origin: SlackOrigin, port: MessagePort): Promise<void> {
     const { streaming, replyToMode, toolProgress } = this.#s;
-    const surface = new SlackReplySurface(this.#api, origin, this.#streamSupport, (l) => {
-      this.#log(l);
-    });
-    const editor = new ReplyEditor({
-      api: surface,
+    await renderReply<{ ts: string; text: string }>(port, {
+      api: new SlackReplySurface(this.#api, origin, this.#streamSupport, (l) => this.#log(l)),
       format: slackFormat,
-      streaming: streaming.enabled,
-      editIntervalMs: streaming.editIntervalMs,
-      minTokens: streaming.minTokens,
+      streaming,
       replyToMode,
       replyToMessageId: origin.messageTs,
+      toolProgress,
+      ask: async (approval) => {
+        const text = approvalText(approval);
+        const ts = await this.#askApproval(origin, approval.id, text);
+        return ts === undefined ? undefined : { ts, text };
+      },
+      settle: async (question, decision) => {
+        await this.#api.call("chat.update", {
+          channel: origin.channel,
+          ts: question.ts,
+          ...questionBlocks(settledApprovalText(question.text, decision), null),
+        }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
+      },
       log: (line) => this.#log(line),
     });
-    const progress = toolProgress === "off" ? undefined : new ToolProgress({
-      api: surface,
-      format: slackFormat,
-      mode: toolProgress,
-      intervalMs: streaming.editIntervalMs,
-      log: (line) => this.#log(line),
-    });
-    /** Approval id → the question asking it. */
-    const asked = new Map<string, { ts: string; text: string }>();
-    try {
-      await renderTurn(port, {
-        text: (delta) => editor.append(delta),
-        segmentBreak: () => editor.segmentBreak(),
-        toolStarted: (name) => progress?.add(name),
-        approval: async (event) => {
-          if (event.type === "approval_requested") {
-            await editor.segmentBreak();
-            const text = approvalText(event.approval);
-            const ts = await this.#askApproval(origin, event.approval.id, text);
-            if (ts !== undefined) asked.set(event.approval.id, { ts, text });
-            return;
-          }
-          const question = asked.get(event.approval.id);
-          if (!question) return;
-          await this.#api.call("chat.update", {
-            channel: origin.channel,
-            ts: question.ts,
-            ...questionBlocks(settledApprovalText(question.text, event.decision), null),
-          }).catch((err) => this.#log(`Slack: a question could not be settled: ${err.message}`));
-        },
-        final: (result) => finishReply(result, editor, progress),
-      }, (line) => this.#log(`Slack: ${line}`));
-    } finally {
-      // A turn whose channel closed without a final still stops updating its progress.
-      await progress?.close();
-    }
   }
 
   /** Posts a question with its three buttons where the reply goes; returns its ts. */

@@ -11,7 +11,7 @@ import { classifyApiError } from "./api_errors.ts";
 import { BOT_COMMANDS, HELP_TEXT, parseCommand } from "./commands.ts";
 import { entitiesToMarkdown } from "./inbound_text.ts";
 import type { HostMessage, PlatformUpdate, WorkerMessage } from "../protocol.ts";
-import { finishReply, renderTurn } from "../render_turn.ts";
+import { renderReply } from "../render_reply.ts";
 import { type PlatformBot, renderTurnInOrder, type WorkerContext } from "../worker_runtime.ts";
 import {
   TelegramSettingsSchema,
@@ -20,8 +20,7 @@ import {
   type WorkerSettings,
 } from "./protocol.ts";
 import { approvalText, settledApprovalText } from "../approval_text.ts";
-import { type ChatApi, StreamEditor, telegramFormat, telegramSurface } from "./stream_editor.ts";
-import { ToolProgress } from "../tool_progress.ts";
+import { type ChatApi, telegramFormat, telegramSurface } from "./stream_editor.ts";
 import { readPhoto } from "./photos.ts";
 import { retryTransformer } from "./retry.ts";
 import { abortableSleep, describeError } from "../../lib/mod.ts";
@@ -366,53 +365,28 @@ export class TelegramBot implements PlatformBot {
 
   async #render(origin: Origin, port: MessagePort): Promise<void> {
     const { streaming, replyToMode, toolProgress } = this.#settings;
-    const api = this.#chatApi(origin);
     const typingEvery = this.#settings.typingIntervalMs ?? TYPING_INTERVAL_MS;
     const typing = setInterval(() => this.#typing(origin), typingEvery);
     this.#typing(origin);
-    const editor = new StreamEditor({
-      api,
-      streaming: streaming.enabled,
-      editIntervalMs: streaming.editIntervalMs,
-      minTokens: streaming.minTokens,
-      replyToMode,
-      replyToMessageId: origin.messageId,
-      log: (line) => this.#log(line),
-    });
-    const progress = toolProgress === "off" ? undefined : new ToolProgress({
-      api: telegramSurface(api),
-      format: telegramFormat(),
-      mode: toolProgress,
-      intervalMs: streaming.editIntervalMs,
-      log: (line) => this.#log(line),
-    });
-    /** Approval id → the question asking it. */
-    const asked = new Map<string, { messageId: number; text: string }>();
     try {
-      await renderTurn(port, {
-        text: (delta) => editor.append(delta),
-        segmentBreak: () => editor.segmentBreak(),
-        toolStarted: (name) => progress?.add(name),
-        approval: async (event) => {
-          if (event.type === "approval_requested") {
-            await editor.segmentBreak();
-            const text = approvalText(event.approval);
-            const messageId = await this.#askApproval(origin, event.approval.id, text);
-            if (messageId !== undefined) asked.set(event.approval.id, { messageId, text });
-            return;
-          }
-          const question = asked.get(event.approval.id);
-          if (question) await this.#settleApproval(origin, question, event.decision);
+      await renderReply<{ messageId: number; text: string }>(port, {
+        api: telegramSurface(this.#chatApi(origin)),
+        format: telegramFormat(),
+        streaming,
+        replyToMode,
+        replyToMessageId: origin.messageId,
+        toolProgress,
+        ask: async (approval) => {
+          const text = approvalText(approval);
+          const messageId = await this.#askApproval(origin, approval.id, text);
+          return messageId === undefined ? undefined : { messageId, text };
         },
-        final: async (result) => {
-          clearInterval(typing);
-          await finishReply(result, editor, progress);
-        },
-      }, (line) => this.#log(`Telegram: ${line}`));
+        settle: (question, decision) => this.#settleApproval(origin, question, decision),
+        onFinal: () => clearInterval(typing),
+        log: (line) => this.#log(line),
+      });
     } finally {
       clearInterval(typing);
-      // A turn whose channel closed without a final still stops updating its progress.
-      await progress?.close();
     }
   }
 

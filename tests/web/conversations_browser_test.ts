@@ -40,7 +40,13 @@ browserTest(
     await page.locator(".msg.assistant", { hasText: "About cats." }).waitFor();
     assert.equal(await page.locator("#title").innerText(), "Tell me about cats");
 
-    // Rename it (metadata.title): the list and the title follow, and a reload keeps it.
+    // A new turn in it makes it the most recently active: it moves to the top.
+    llm.enqueue({ text: "More about cats." });
+    await sendMessage(page, "More please");
+    await page.getByText("More about cats.").waitFor();
+    await page.locator("#conversations li").first().getByText("Tell me about cats").waitFor();
+
+    // Rename it (metadata.title): the list and the title follow.
     page.once("dialog", (dialog) => dialog.accept("Cats, mostly"));
     await page.getByRole("button", { name: "Rename Tell me about cats" }).click();
     await page.getByRole("button", { name: "Cats, mostly", exact: true }).waitFor();

@@ -249,6 +249,8 @@ async function streamTurn(input: Item[]): Promise<void> {
     if (running === controller) running = null;
     composer.busy = false;
   }
+  // The list is ordered by activity: this conversation is now the most recent.
+  if (here() && conversation) sidebar.upsert(conversation);
 }
 
 function stop(): void {

@@ -257,3 +257,23 @@ Deno.test("a workspace replaced by a new folder gets a new helper (the old one b
   assert.equal(answer.ok && answer.text, "new");
   assert.notEqual(session.pid, first);
 });
+
+Deno.test("an answer over the size cap fails its call and ends the helper; the next call works", async () => {
+  await using ws = await tempDir();
+  await Deno.writeTextFile(join(ws.path, "big.txt"), "y".repeat(64 * 1024));
+  await Deno.writeTextFile(join(ws.path, "a.txt"), "alpha");
+  await using session = new FileHelperSession(sandbox, {
+    workspace: ws.path,
+    pool: new FileHelperPool(4),
+  });
+  await session.call(read(ws.path, "a.txt"), limits());
+  const capped = session.helper!;
+  await assert.rejects(
+    session.call(read(ws.path, "big.txt"), { ...limits(), maxResponseBytes: 1024 }),
+    (e) => e instanceof FileHelperError && /answer was too large/.test(e.message),
+  );
+  await capped.exited;
+  const answer = await session.call(read(ws.path, "a.txt"), limits());
+  assert.equal(answer.ok && answer.text, "alpha");
+  assert.notEqual(session.pid, capped.pid);
+});
