@@ -250,3 +250,41 @@ Deno.test("O13: conversations create, items, retrieve, delete and responses in a
   await client.conversations.delete(conv.id);
   await assert.rejects(client.conversations.retrieve(conv.id), OpenAI.NotFoundError);
 });
+
+Deno.test("O16: the conversation list a chat page needs: list, rename, page history from the end, delete", async () => {
+  await using g = await startCompatGateway();
+  const client = client7(g.baseURL);
+  type Conv = OpenAI.Conversations.Conversation;
+  const listAll = async () => {
+    const ids: string[] = [];
+    const pages = client.getAPIList<Conv, OpenAI.ConversationCursorPage<Conv>>(
+      "/conversations",
+      OpenAI.ConversationCursorPage<Conv>,
+      { query: { limit: 2 } },
+    );
+    for await (const c of pages) ids.push(c.id);
+    return ids;
+  };
+  const a = await client.conversations.create({ metadata: { title: "New chat" } });
+  const b = await client.conversations.create({});
+  for (let i = 0; i < 3; i++) {
+    await client.responses.create({ model: "herald", input: `turn ${i}`, conversation: a.id });
+  }
+  await client.responses.create({ model: "herald", input: "named", conversation: "notes" });
+  assert.deepEqual(await listAll(), ["notes", a.id, b.id]);
+
+  await client.conversations.update(a.id, { metadata: { title: "Turns" } });
+  assert.deepEqual((await client.conversations.retrieve(a.id)).metadata, { title: "Turns" });
+
+  // The newest two items first, then the two before them: a chat view scrolling up.
+  const text = (i: unknown) => (i as { content: { text: string }[] }).content[0].text;
+  const newest = await client.conversations.items.list(a.id, { order: "desc", limit: 2 });
+  assert.deepEqual(newest.data.map(text), ["echo: turn 2", "turn 2"]);
+  assert.ok(newest.hasNextPage());
+  const older = await newest.getNextPage();
+  assert.deepEqual(older.data.map(text), ["echo: turn 1", "turn 1"]);
+
+  await client.conversations.delete(a.id);
+  await client.conversations.delete("notes");
+  assert.deepEqual(await listAll(), [b.id]);
+});
