@@ -135,14 +135,21 @@ export interface BareProxy {
   baseUrl: string;
 }
 
-/** Starts the bare Deno proxy in front of `upstream` (a base URL ending in /v1), in its own process. */
-export async function startBareProxy(upstream: string): Promise<BareProxy> {
+/**
+ * Starts the bare Deno proxy in front of `upstream` (a base URL ending in /v1), in its own
+ * process, with extra `deno run` flags (e.g. `--cpu-prof`) if given.
+ */
+export async function startBareProxy(
+  upstream: string,
+  denoFlags: string[] = [],
+): Promise<BareProxy> {
   const child = new Child(
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "-A",
         "--unstable-no-legacy-abort",
+        ...denoFlags,
         join(ROOT, "bench/bare_proxy_server.ts"),
         "--upstream",
         upstream,

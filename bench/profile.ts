@@ -9,6 +9,7 @@
  * deno run -A bench/profile.ts                       # both paths, 8 s each
  * deno run -A bench/profile.ts --mode plain --seconds 5 --concurrency 20 --top 30
  * deno run -A bench/profile.ts --keep /tmp/prof      # also keep the .cpuprofile files
+ * deno run -A bench/profile.ts --proxy               # the bare proxy, for comparison
  * ```
  *
  * A sample is charged to the nearest Herald or npm frame on its stack (a `JSON.stringify` called by
@@ -20,7 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { completeChat, streamChat, type Target } from "./client.ts";
 import { benchPrompt } from "./fake_upstream_server.ts";
-import { BENCH_KEY, startGateway, startUpstream } from "./processes.ts";
+import { BENCH_KEY, startBareProxy, startGateway, startUpstream } from "./processes.ts";
 import { round } from "./stats.ts";
 
 /** One call frame of a V8 CPU profile. */
@@ -42,7 +43,7 @@ export interface CpuProfile {
 /** Self time charged to one component or function, over the load window. */
 export interface Share {
   name: string;
-  /** Microseconds of CPU per request. */
+  /** Microseconds of CPU per request: its share of the samples × the process's CPU per request. */
   us_per_request: number;
   /** Share of the non-idle samples, in percent. */
   percent: number;
@@ -54,8 +55,13 @@ export interface PathProfile {
   requests: number;
   seconds: number;
   requests_per_s: number;
-  /** Non-idle CPU on the gateway's main thread per request, in microseconds. */
+  /**
+   * CPU time the process used per request (user + system, all threads, from /proc), in
+   * microseconds: unlike sampled time it does not grow when other processes take the cores.
+   */
   cpu_us_per_request: number;
+  /** Sampled (non-idle) time on the main thread per request, in microseconds. */
+  sampled_us_per_request: number;
   components: Share[];
   functions: Share[];
 }
@@ -76,7 +82,13 @@ export function componentOf(url: string, functionName: string): string | null {
   const path = decodeURIComponent(new URL(url).pathname);
   if (!path.startsWith(ROOT)) return null;
   const file = path.slice(ROOT.length);
-  if (file === "server/guards/request_log.ts") return "logging (request log)";
+  if (file === "server/guards/request_log.ts" || file === "lib/stderr_line.ts") {
+    return "logging (request log)";
+  }
+  if (file === "lib/encoding.ts" || file === "config/keys_file.ts") {
+    return "hashing (key lookup, approval scope)";
+  }
+  if (file === "server/approvals.ts") return "approvals (scope, continuations)";
   if (file.startsWith("server/guards/")) return "guards";
   if (/^server\/(app|router|auth|keyring|client_address|request_target)\.ts$/.test(file)) {
     return "pipeline: routing, auth, request id";
@@ -192,30 +204,53 @@ async function load(
 export async function profilePath(
   upstream: string,
   mode: "plain" | "stream",
-  options: { seconds: number; concurrency: number; top: number; keep?: string },
+  options: {
+    seconds: number;
+    concurrency: number;
+    top: number;
+    keep?: string;
+    /** Profile the bare proxy (bench/bare_proxy_server.ts) instead of the gateway. */
+    proxy?: boolean;
+  },
 ): Promise<PathProfile> {
   const dir = options.keep ?? await Deno.makeTempDir({ prefix: "herald-prof-" });
   await Deno.mkdir(dir, { recursive: true });
   const before = new Set([...Deno.readDirSync(dir)].map((e) => e.name));
-  const gateway = await startGateway({
-    upstream,
-    configYaml: "api_server:\n  max_concurrent_runs: 1000\n",
-    denoFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"],
-  });
+  const flags = ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"];
+  let target: Target;
+  let close: () => Promise<void>;
+  let pid: number;
+  if (options.proxy) {
+    const proxy = await startBareProxy(upstream, flags);
+    target = { baseUrl: proxy.baseUrl, model: "bench" };
+    close = () => proxy.child.stop();
+    pid = proxy.child.pid;
+  } else {
+    const gateway = await startGateway({
+      upstream,
+      configYaml: "api_server:\n  max_concurrent_runs: 1000\n",
+      denoFlags: flags,
+    });
+    target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
+    close = () => gateway.close();
+    pid = gateway.child.pid;
+  }
   let requests: number;
   let loadMs: number;
   let exitMs: number;
+  let cpuMs: number;
   try {
-    const target: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
     await load(mode, target, options.concurrency, 1500); // warm-up: JIT, SDK import, pools
+    const cpu0 = processCpuMs(pid);
     const t0 = performance.now();
     requests = await load(mode, target, options.concurrency, options.seconds * 1000);
     const t1 = performance.now();
+    cpuMs = processCpuMs(pid) - cpu0;
     loadMs = t1 - t0;
-    await gateway.close();
+    await close();
     exitMs = performance.now() - t1;
   } catch (error) {
-    await gateway.close();
+    await close();
     throw error;
   }
   const file = [...Deno.readDirSync(dir)].map((e) => e.name)
@@ -226,21 +261,41 @@ export async function profilePath(
   // The profile ends when the process exits; the load window ended `exitMs` before that.
   const to = profile.endTime - exitMs * 1000;
   const summary = summarise(profile, { from: to - loadMs * 1000, to }, requests, options.top);
+  const cpuUs = (cpuMs * 1000) / requests;
+  const scale = (shares: Share[]) =>
+    Number.isFinite(cpuUs)
+      ? shares.map((s) => ({ ...s, us_per_request: round((s.percent / 100) * cpuUs, 1) }))
+      : shares;
   return {
     mode,
     requests,
     seconds: round(loadMs / 1000, 2),
     requests_per_s: round(requests / (loadMs / 1000), 0),
-    cpu_us_per_request: round(summary.cpuUs / requests, 1),
-    components: summary.components,
-    functions: summary.functions,
+    cpu_us_per_request: round(cpuUs, 1),
+    sampled_us_per_request: round(summary.cpuUs / requests, 1),
+    components: scale(summary.components),
+    functions: scale(summary.functions),
   };
+}
+
+/** User + system CPU time of process `pid` so far, in milliseconds (NaN without /proc). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 function print(p: PathProfile): void {
   console.log(
     `\n${p.mode === "plain" ? "Non-streamed" : "Streamed (100 tokens)"}: ${p.requests} requests ` +
-      `in ${p.seconds} s (${p.requests_per_s}/s), ${p.cpu_us_per_request} µs of gateway CPU each`,
+      `in ${p.seconds} s (${p.requests_per_s}/s), ${p.cpu_us_per_request} µs of process CPU each ` +
+      `(${p.sampled_us_per_request} µs sampled on the main thread)`,
   );
   const table = (rows: Share[]) => {
     const w = Math.max(...rows.map((r) => r.name.length));
@@ -252,7 +307,10 @@ function print(p: PathProfile): void {
       );
     }
   };
-  console.log("By component (self time, charged to the nearest Herald or npm frame):");
+  console.log(
+    "By component (share of the main thread's samples, charged to the nearest Herald or npm " +
+      "frame, × the process CPU per request):",
+  );
   table(p.components);
   console.log("Top functions (self time):");
   table(p.functions);
@@ -268,6 +326,7 @@ if (import.meta.main) {
       top: { type: "string", default: "25" },
       keep: { type: "string" },
       json: { type: "string" },
+      proxy: { type: "boolean", default: false },
     },
   });
   const modes = values.mode === "both" ? ["plain", "stream"] as const : [values.mode];
@@ -281,6 +340,7 @@ if (import.meta.main) {
         concurrency: Number(values.concurrency),
         top: Number(values.top),
         keep: values.keep,
+        proxy: values.proxy,
       });
       results.push(p);
       print(p);
