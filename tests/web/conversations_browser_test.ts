@@ -179,3 +179,34 @@ browserTest("web chat: a long conversation opens on its latest items and pages b
   assert.equal(await page.locator("#messages .msg").first().innerText(), "Question 0");
   await page.getByRole("button", { name: "Load earlier messages" }).waitFor({ state: "hidden" });
 });
+
+browserTest(
+  "web chat: a conversation named through the Responses API opens from the list and after a refresh",
+  async () => {
+    await using chat = await openWebChat();
+    const { page, llm } = chat;
+    llm.enqueue({ text: "Booked the train." });
+    const created = await fetch(`${chat.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${WEB_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "herald", input: "Book a train", conversation: "trip 2027" }),
+    });
+    assert.equal(created.status, 200, await created.clone().text());
+    await created.body?.cancel();
+
+    await signIn(page);
+    await page.getByRole("button", { name: "trip 2027", exact: true }).click();
+    await page.locator(".msg.assistant", { hasText: "Booked the train." }).waitFor();
+    assert.equal(new URL(page.url()).hash, "#trip%202027");
+
+    // A refresh brings the named conversation back, and a new turn goes on in it.
+    await page.reload();
+    await signIn(page);
+    await page.locator(".msg.assistant", { hasText: "Booked the train." }).waitFor();
+    llm.enqueue({ text: "Seat 42." });
+    await sendMessage(page, "Which seat?");
+    await page.getByText("Seat 42.").waitFor();
+    const upstream = llm.requests.at(-1);
+    assert.ok(JSON.stringify(upstream).includes("Booked the train."), "history reached the model");
+  },
+);

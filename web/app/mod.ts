@@ -142,7 +142,8 @@ function newChat(): void {
 
 async function openFromHash(): Promise<void> {
   const id = decodeURIComponent(location.hash.slice(1));
-  if (/^conv_[\w-]+$/.test(id)) await openConversation(id);
+  // A `conv_…` id or a conversation name used with the Responses API (`conversation: "trip"`).
+  if (id !== "" && id.length <= 256) await openConversation(id);
   else newChat();
 }
 
@@ -156,7 +157,7 @@ async function openConversation(id: string): Promise<void> {
     newChat();
     return showBanner(`Cannot open that chat: ${(error as Error).message}`);
   }
-  history.replaceState(null, "", `#${id}`);
+  history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   title.textContent = titleOf(conversation);
   sidebar.select(id);
   transcript.clear();
@@ -188,7 +189,7 @@ async function send(text: string, images: string[]): Promise<void> {
     } catch (error) {
       return showBanner(`Cannot start a chat: ${(error as Error).message}`);
     }
-    history.replaceState(null, "", `#${conversation.id}`);
+    history.replaceState(null, "", `#${encodeURIComponent(conversation.id)}`);
     title.textContent = titleOf(conversation);
     sidebar.upsert(conversation);
     sidebar.select(conversation.id);

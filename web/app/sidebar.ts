@@ -17,7 +17,10 @@ export interface SidebarEvents {
 
 /** The title shown for a conversation. */
 export function titleOf(conversation: Conversation): string {
-  return conversation.metadata?.title?.trim() || "Untitled chat";
+  const title = conversation.metadata?.title?.trim();
+  if (title) return title;
+  // A conversation named through the Responses API (`conversation: "trip"`) shows its name.
+  return conversation.id.startsWith("conv_") ? "Untitled chat" : conversation.id;
 }
 
 /** The conversation list in the sidebar. */
