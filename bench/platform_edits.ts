@@ -6,13 +6,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { AgentEvent, AgentTurn, ChatMessage } from "../agent/mod.ts";
-import { emptyUsage } from "../agent/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
 import { ConfigSchema } from "../config/mod.ts";
 import { discordSpec, type PlatformSpec, slackSpec, startPlatform } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import { FakeDiscord } from "../tests/fakes/fake_discord.ts";
 import { FakeSlack } from "../tests/fakes/fake_slack.ts";
+import { pacedAgent } from "./paced_agent.ts";
 import { round } from "./stats.ts";
 
 /** Update-rate figures for one platform. */
@@ -27,35 +27,6 @@ export interface PlatformEditsResult {
   allowed_per_minute: number;
   /** Shortest gap between two updates. */
   min_gap_ms: number;
-}
-
-/** An agent that streams one word every `tokenMs` for `streamMs`, then ends with "END". */
-function pacedAgent(streamMs: number, tokenMs: number) {
-  return {
-    async *run(_turn: AgentTurn, options: { signal?: AbortSignal }): AsyncGenerator<AgentEvent> {
-      const end = performance.now() + streamMs;
-      let text = "";
-      while (performance.now() < end && !options.signal?.aborted) {
-        const delta = `word${text.length % 7} `;
-        text += delta;
-        yield { type: "text_delta", delta };
-        await new Promise((r) => setTimeout(r, tokenMs));
-      }
-      text += "END";
-      yield { type: "text_delta", delta: "END" };
-      yield {
-        type: "final",
-        result: {
-          status: "completed",
-          text,
-          messages: [{ role: "assistant", content: text }],
-          usage: emptyUsage(),
-          finishReason: "stop",
-          clientToolCalls: [],
-        },
-      };
-    },
-  };
 }
 
 interface Fake {

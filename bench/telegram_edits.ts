@@ -5,12 +5,12 @@
  * @module
  */
 import { join } from "node:path";
-import type { AgentEvent, AgentTurn } from "../agent/mod.ts";
-import { type ChatMessage, emptyUsage } from "../agent/mod.ts";
+import type { ChatMessage } from "../agent/mod.ts";
 import { ConfigSchema } from "../config/mod.ts";
 import { startTelegram } from "../platforms/mod.ts";
 import { SessionStore } from "../store/mod.ts";
 import { FakeBotApi } from "../tests/fakes/fake_bot_api.ts";
+import { pacedAgent } from "./paced_agent.ts";
 import { round } from "./stats.ts";
 
 /** Edit-rate figures. */
@@ -28,40 +28,6 @@ export interface TelegramResult {
   allowed_per_minute: number;
   /** Shortest gap between two edits of the same message. */
   min_gap_ms: number;
-}
-
-/** An agent that streams one word every `tokenMs` for `streamMs`, then ends with "END". */
-function pacedAgent(streamMs: number, tokenMs: number) {
-  let chars = 0;
-  return {
-    get chars() {
-      return chars;
-    },
-    async *run(_turn: AgentTurn, options: { signal?: AbortSignal }): AsyncGenerator<AgentEvent> {
-      const end = performance.now() + streamMs;
-      let text = "";
-      while (performance.now() < end && !options.signal?.aborted) {
-        const delta = `word${text.length % 7} `;
-        text += delta;
-        yield { type: "text_delta", delta };
-        await new Promise((r) => setTimeout(r, tokenMs));
-      }
-      text += "END";
-      yield { type: "text_delta", delta: "END" };
-      chars = text.length;
-      yield {
-        type: "final",
-        result: {
-          status: "completed",
-          text,
-          messages: [{ role: "assistant", content: text }],
-          usage: emptyUsage(),
-          finishReason: "stop",
-          clientToolCalls: [],
-        },
-      };
-    },
-  };
 }
 
 /** Streams one reply for `streamMs` with the given edit interval and counts the Bot API calls. */
