@@ -7,6 +7,6 @@
 export { describeError } from "./describe_error.ts";
 export { constantTimeEqual } from "./constant_time.ts";
 export { abortableSleep, settlesWithin } from "./timers.ts";
-export { bytesToBase64, sha256Hex } from "./encoding.ts";
+export { bytesToBase64, concatBytes, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
 export { writeStderrLine } from "./stderr_line.ts";

@@ -3,6 +3,7 @@
  * last halves and counts what was cut in between, so output is capped before it is buffered.
  * @module
  */
+import { concatBytes } from "../../lib/mod.ts";
 
 /** Keeps the first and last halves of a stream's bytes, counting what was cut in between. */
 export class CappedBuffer {
@@ -46,7 +47,7 @@ export class CappedBuffer {
   /** Every byte, when nothing was cut; null when the output went over the cap. */
   bytes(): Uint8Array | null {
     if (this.#total > this.#headBytes + this.#tailBytes) return null;
-    return concat([...this.#head, ...this.#tail]);
+    return concatBytes([...this.#head, ...this.#tail]);
   }
 
   #push(chunk: Uint8Array): void {
@@ -68,22 +69,12 @@ export class CappedBuffer {
   /** The bytes kept, decoded, with a note where the middle was cut. */
   text(): string {
     const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    const tailAll = concat(this.#tail);
+    const tailAll = concatBytes(this.#tail);
     const tail = tailAll.subarray(Math.max(0, tailAll.length - this.#half));
     const omitted = this.#total - this.#headBytes - tail.length;
-    if (omitted <= 0) return decode(concat([...this.#head, tail]));
-    return decode(concat(this.#head)) +
+    if (omitted <= 0) return decode(concatBytes([...this.#head, tail]));
+    return decode(concatBytes(this.#head)) +
       `\n[… ${omitted} bytes cut from the middle (${this.#total} bytes in total) …]\n` +
       decode(tail);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -8,7 +8,7 @@
 import { CappedBuffer } from "./capped_buffer.ts";
 import type { FileHelperRequest, FileHelperResponse } from "./file_helper_program.ts";
 import type { Sandbox, SandboxedProcess } from "./sandbox.ts";
-import { settlesWithin } from "../../lib/mod.ts";
+import { concatBytes, settlesWithin } from "../../lib/mod.ts";
 
 /** The helper failed to run at all (no deno, killed, garbled answer). */
 export class FileHelperError extends Error {
@@ -184,7 +184,7 @@ export class FileHelperProcess {
       if (end >= 0) {
         if (end + 1 < next.length) this.#leftover = next.slice(end + 1);
         parts.push(next.subarray(0, end));
-        return concat(parts);
+        return concatBytes(parts);
       }
       size += next.length;
       if (size > max) return "too_large";
@@ -205,15 +205,4 @@ export class FileHelperProcess {
       `the sandboxed file helper stopped (${how})${why ? `: ${why}` : ""}`,
     );
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
