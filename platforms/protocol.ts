@@ -45,6 +45,17 @@ export const StreamingSettingsSchema = z.object({
 /** Streaming settings as the worker gets them. */
 export type StreamingSettings = z.infer<typeof StreamingSettingsSchema>;
 
+/** The settings every platform's bot has: who may talk to it, and how it replies. */
+export const BotSettingsSchema = z.object({
+  apiRoot: z.string().min(1),
+  allowedUsers: z.array(z.string()),
+  allowAllUsers: z.boolean(),
+  replyToMode: ReplyToModeSchema,
+  requireMention: z.boolean(),
+  toolProgress: ToolProgressSettingSchema,
+  streaming: StreamingSettingsSchema,
+});
+
 /** Settings every worker gets beside its platform's own. */
 export const CommonSettingsSchema = z.object({
   /** How many times the worker has been (re)started; startup calls run only on generation 0. */

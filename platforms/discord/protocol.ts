@@ -4,23 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type PlatformUpdate,
-  ReplyToModeSchema,
-  StreamingSettingsSchema,
-  ToolProgressSettingSchema,
-} from "../protocol.ts";
+import { BotSettingsSchema, type PlatformUpdate } from "../protocol.ts";
 
 /** Everything the Discord worker needs; it has no environment or file access of its own. */
-export const DiscordSettingsSchema = z.object({
+export const DiscordSettingsSchema = BotSettingsSchema.extend({
   token: z.string().min(1),
-  apiRoot: z.string().min(1),
-  allowedUsers: z.array(z.string()),
-  allowAllUsers: z.boolean(),
-  replyToMode: ReplyToModeSchema,
-  requireMention: z.boolean(),
-  toolProgress: ToolProgressSettingSchema,
-  streaming: StreamingSettingsSchema,
 });
 
 /** The Discord settings sent in the init message. */

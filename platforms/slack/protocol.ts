@@ -4,25 +4,13 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type PlatformUpdate,
-  ReplyToModeSchema,
-  StreamingSettingsSchema,
-  ToolProgressSettingSchema,
-} from "../protocol.ts";
+import { BotSettingsSchema, type PlatformUpdate } from "../protocol.ts";
 
 /** Everything the Slack worker needs; it has no environment or file access of its own. */
-export const SlackSettingsSchema = z.object({
+export const SlackSettingsSchema = BotSettingsSchema.extend({
   botToken: z.string().min(1),
   /** The app-level token for Socket Mode; null in HTTP mode. */
   appToken: z.string().min(1).nullable(),
-  apiRoot: z.string().min(1),
-  allowedUsers: z.array(z.string()),
-  allowAllUsers: z.boolean(),
-  replyToMode: ReplyToModeSchema,
-  requireMention: z.boolean(),
-  toolProgress: ToolProgressSettingSchema,
-  streaming: StreamingSettingsSchema,
 });
 
 /** The Slack settings sent in the init message. */

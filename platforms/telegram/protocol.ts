@@ -5,13 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type CommonSettings,
-  type PlatformUpdate,
-  ReplyToModeSchema,
-  StreamingSettingsSchema,
-  ToolProgressSettingSchema,
-} from "../protocol.ts";
+import { BotSettingsSchema, type CommonSettings, type PlatformUpdate } from "../protocol.ts";
 
 export { type ReplyToMode, ReplyToModeSchema } from "../protocol.ts";
 
@@ -19,15 +13,8 @@ export { type ReplyToMode, ReplyToModeSchema } from "../protocol.ts";
 export const UpdateSchema = z.object({ update_id: z.number().int() }).loose();
 
 /** Everything the worker needs to run the bot; it has no environment or file access of its own. */
-export const TelegramSettingsSchema = z.object({
+export const TelegramSettingsSchema = BotSettingsSchema.extend({
   token: z.string().min(1),
-  apiRoot: z.string().min(1),
-  allowedUsers: z.array(z.string()),
-  allowAllUsers: z.boolean(),
-  replyToMode: ReplyToModeSchema,
-  requireMention: z.boolean(),
-  toolProgress: ToolProgressSettingSchema,
-  streaming: StreamingSettingsSchema,
   /** Webhook mode when set; long polling otherwise. */
   webhook: z.object({ url: z.string(), secret: z.string() }).nullable(),
 });
