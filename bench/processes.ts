@@ -106,6 +106,22 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
+/**
+ * Starts one of the bench's helper servers (`script`, relative to the repository) in its own
+ * process with a clean environment; it prints a `listening …` line the caller waits for.
+ */
+function startBenchServer(script: string, args: string[] = [], denoFlags: string[] = []): Child {
+  return new Child(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...denoFlags, join(ROOT, script), ...args],
+      env: childEnv({}),
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "inherit",
+    }),
+  );
+}
+
 /** A running fake upstream. */
 export interface Upstream {
   child: Child;
@@ -115,15 +131,7 @@ export interface Upstream {
 
 /** Starts bench/fake_upstream_server.ts in its own process. */
 export async function startUpstream(): Promise<Upstream> {
-  const child = new Child(
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "bench/fake_upstream_server.ts")],
-      env: childEnv({}),
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "inherit",
-    }),
-  );
+  const child = startBenchServer("bench/fake_upstream_server.ts");
   const [, port] = await child.waitForLine(/^listening (\d+)/);
   return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
 }
@@ -143,23 +151,10 @@ export async function startBareProxy(
   upstream: string,
   denoFlags: string[] = [],
 ): Promise<BareProxy> {
-  const child = new Child(
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-no-legacy-abort",
-        ...denoFlags,
-        join(ROOT, "bench/bare_proxy_server.ts"),
-        "--upstream",
-        upstream,
-      ],
-      env: childEnv({}),
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "inherit",
-    }),
-  );
+  const child = startBenchServer("bench/bare_proxy_server.ts", ["--upstream", upstream], [
+    "--unstable-no-legacy-abort",
+    ...denoFlags,
+  ]);
   const [, port] = await child.waitForLine(/^listening (\d+)/);
   return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
 }
@@ -173,15 +168,7 @@ export interface BotApi {
 
 /** Starts bench/fake_bot_api_server.ts (the test fake) in its own process. */
 export async function startBotApi(): Promise<BotApi> {
-  const child = new Child(
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "bench/fake_bot_api_server.ts")],
-      env: childEnv({}),
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "inherit",
-    }),
-  );
+  const child = startBenchServer("bench/fake_bot_api_server.ts");
   const [, root, token] = await child.waitForLine(/^listening (\S+) (\S+)/);
   return { child, apiRoot: root, token };
 }
@@ -195,15 +182,7 @@ export interface ChatFakes {
 
 /** Starts bench/fake_chat_servers.ts (the test fakes) in its own process. */
 export async function startChatFakes(): Promise<ChatFakes> {
-  const child = new Child(
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "bench/fake_chat_servers.ts")],
-      env: childEnv({}),
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "inherit",
-    }),
-  );
+  const child = startBenchServer("bench/fake_chat_servers.ts");
   const [, dRoot, dToken, sRoot, sBot, sApp] = await child.waitForLine(
     /^listening (\S+) (\S+) (\S+) (\S+) (\S+)/,
   );
