@@ -8,7 +8,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
-import { describeError } from "../lib/mod.ts";
+import { denoBundle, describeError } from "../lib/mod.ts";
 
 /** The workers to embed: the name the host asks for, and the entry module. */
 export const EMBEDDED_WORKERS = [
@@ -62,26 +62,8 @@ export function entrySource(workers: { name: string; source: string }[]): string
   return lines.join("\n") + "\n";
 }
 
-async function denoBundle(entry: string, output: string): Promise<void> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--config",
-      join(ROOT, "deno.json"),
-      "--platform",
-      "deno",
-      "--output",
-      output,
-      entry,
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!result.success) {
-    const stderr = new TextDecoder().decode(result.stderr).trim();
-    throw new Error(`Cannot bundle ${entry}: deno bundle exited with ${result.code}.\n${stderr}`);
-  }
+function bundleFor(entry: string, output: string): Promise<void> {
+  return denoBundle({ entry, output, root: ROOT, platform: "deno" });
 }
 
 /**
@@ -98,7 +80,7 @@ export async function buildBundle(output: string): Promise<void> {
     const workers = [];
     for (const worker of EMBEDDED_WORKERS) {
       const file = join(work, `${worker.name}_worker.js`);
-      await denoBundle(join(ROOT, worker.entry), file);
+      await bundleFor(join(ROOT, worker.entry), file);
       workers.push({
         name: worker.name,
         source: prepareWorkerSource(await Deno.readTextFile(file)),
@@ -106,7 +88,7 @@ export async function buildBundle(output: string): Promise<void> {
     }
     const entry = join(work, "entry.ts");
     await Deno.writeTextFile(entry, entrySource(workers));
-    await denoBundle(entry, output);
+    await bundleFor(entry, output);
   } finally {
     await Deno.remove(work, { recursive: true });
   }

@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { denoBundle } from "../lib/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const APP = join(ROOT, "web/app");
@@ -27,29 +28,13 @@ async function bundleScript(): Promise<string> {
   const work = await Deno.makeTempDir({ prefix: "herald-web-" });
   try {
     const output = join(work, "app.js");
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--config",
-        join(ROOT, "deno.json"),
-        "--platform",
-        "browser",
-        "--minify",
-        "--output",
-        output,
-        join(APP, "mod.ts"),
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!result.success) {
-      const stderr = new TextDecoder().decode(result.stderr).trim();
-      throw new Error(
-        `Cannot bundle web/app/mod.ts: deno bundle exited with ${result.code}.\n${stderr}`,
-      );
-    }
+    await denoBundle({
+      entry: "web/app/mod.ts",
+      output,
+      root: ROOT,
+      platform: "browser",
+      minify: true,
+    });
     return await Deno.readTextFile(output);
   } finally {
     await Deno.remove(work, { recursive: true });

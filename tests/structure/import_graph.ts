@@ -15,9 +15,9 @@ import { pathToFileURL } from "node:url";
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // Small helpers, each implemented once; below everything.
   lib: [],
-  // The web chat's browser code and its built files (string constants): imports nothing of
-  // Herald's; the gateway hands the files to the server.
-  web: [],
+  // The web chat's browser code and its built files (string constants): the page imports
+  // nothing of Herald's (its build script uses lib); the gateway hands the files to the server.
+  web: ["lib"],
   config: ["lib"],
   store: ["lib", "config"],
   // The agent knows neither HTTP nor KV: no store/, and from config/ only what it is handed.
