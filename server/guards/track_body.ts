@@ -48,15 +48,7 @@ export function trackBody(
     return res;
   }
   const state: Tracker = { callbacks: [onDone] };
-  const end = (outcome: BodyOutcome) => {
-    if (state.outcome) return;
-    state.outcome = outcome;
-    for (const callback of state.callbacks) {
-      try {
-        callback(outcome);
-      } catch { /* one failing callback must not keep the others from running */ }
-    }
-  };
+  const end = (outcome: BodyOutcome) => settle(state, outcome);
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -103,15 +95,7 @@ export function selfTrackedResponse(
   trackers.set(response, state);
   return {
     response,
-    end(outcome) {
-      if (state.outcome) return;
-      state.outcome = outcome;
-      for (const callback of state.callbacks.splice(0)) {
-        try {
-          callback(outcome);
-        } catch { /* one failing callback must not keep the others from running */ }
-      }
-    },
+    end: (outcome) => settle(state, outcome),
   };
 }
 
@@ -121,3 +105,14 @@ interface Tracker {
 }
 
 const trackers = new WeakMap<Response, Tracker>();
+
+/** Records a body's end once and tells every callback; later calls are ignored. */
+function settle(state: Tracker, outcome: BodyOutcome): void {
+  if (state.outcome) return;
+  state.outcome = outcome;
+  for (const callback of state.callbacks.splice(0)) {
+    try {
+      callback(outcome);
+    } catch { /* one failing callback must not keep the others from running */ }
+  }
+}
