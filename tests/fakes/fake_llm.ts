@@ -48,6 +48,12 @@ export interface FakeReply {
   pauseAfterChunks?: number;
   /** Resolves when a paused stream may go on (see `pauseAfterChunks`). */
   resume?: Promise<void>;
+  /**
+   * After this many data chunks, send nothing more until the client leaves (or the fake
+   * closes): a stream that is certainly still running when the test acts, however slow the
+   * machine, unlike a long stream with `chunkDelayMs`.
+   */
+  stallAfterChunks?: number;
 }
 
 /** A request the fake received. */
@@ -409,6 +415,9 @@ export class FakeLlm {
           for (const c of chunks) {
             if (reply.resume && sent === (reply.pauseAfterChunks ?? 0)) {
               await Promise.race([reply.resume, new Promise<void>((r) => wake = r)]);
+            }
+            if (sent === reply.stallAfterChunks) {
+              while (!cancelled && !ended) await new Promise<void>((r) => wake = r);
             }
             if (cancelled || ended) return;
             if (reply.dieAfterChunks !== undefined && sent >= reply.dieAfterChunks) {

@@ -4,7 +4,7 @@
  * on the fake's state, and closing it all.
  * @module
  */
-import { Conditions } from "./conditions.ts";
+import { CONDITION_TIMEOUT_MS, Conditions } from "./conditions.ts";
 
 /**
  * The base of the fake platforms; a subclass answers requests in `handle`.
@@ -37,7 +37,7 @@ export abstract class FakePlatformServer {
   }
 
   /** Resolves when `predicate` holds (checked after every change the fake notifies). */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  waitFor(predicate: () => boolean, timeoutMs = CONDITION_TIMEOUT_MS): Promise<void> {
     return this.#conditions.waitFor(predicate, timeoutMs);
   }
 

@@ -281,19 +281,18 @@ Deno.test("image parts are passed through to the model", async () => {
   assertEquals(sent.content[1], { type: "image_url", image_url: { url } });
 });
 
-Deno.test("a client disconnect closes the upstream stream within 1 s", async () => {
+Deno.test("a client disconnect closes the upstream stream", async () => {
   await using s = await startTestServer();
-  s.llm.enqueue({ text: Array(200).fill("tok "), chunkDelayMs: 20 });
-  const controller = new AbortController();
+  // The upstream sends a few tokens, then nothing until its client leaves: only Herald closing
+  // its side can end it (how fast is measured in bench/, not asserted here).
+  s.llm.enqueue({ text: Array(200).fill("tok "), stallAfterChunks: 3 });
   const res = await post(s.url, { model: "herald", messages: hi, stream: true }, {});
-  const reader = res.body!.getReader();
-  await reader.read();
-  await reader.read();
-  const t0 = performance.now();
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes('"content":"tok "')) text += (await reader.read()).value;
   await reader.cancel();
-  controller.abort();
   await s.llm.waitForCancelledStreams(1);
-  assert(performance.now() - t0 < 1000, "upstream closed within 1 s");
+  assertEquals(s.llm.cancelledStreams, 1);
   await s.runs.idle();
 });
 
