@@ -104,6 +104,8 @@ export class Agent implements TurnRunner {
     resources: TurnResources,
   ): AsyncGenerator<AgentEvent, TurnResult> {
     const signal = options.signal ?? new AbortController().signal;
+    // Nobody reads the text before the turn ends: ask the upstream for whole answers.
+    const whole = options.wholeAnswers === true;
     const { registry } = this.options;
     const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
       this.options.llm;
@@ -216,7 +218,7 @@ export class Agent implements TurnRunner {
       // Who runs a call is known from its name; the name may come after its first piece.
       const kinds = new Map<string, "server" | "client">();
       try {
-        for await (const batch of llm.streamBatches(request, signal)) {
+        for await (const batch of llm.streamBatches(request, signal, { whole })) {
           for (const chunk of batch) {
             for (const part of acc.add(chunk)) {
               if (part.type === "tool_call_started") {

@@ -29,7 +29,26 @@ export interface LlmClientOptions {
   connectTimeout: number;
   firstTokenTimeout: number;
   staleTimeout: number;
+  /**
+   * The longest a whole (non-streamed) answer may take, from sending the request to its last
+   * byte (`llm.request_timeout`); default {@link DEFAULT_REQUEST_TIMEOUT}.
+   */
+  requestTimeout?: number;
   maxRetries: number;
+}
+
+/** Seconds a whole answer may take when `requestTimeout` is not set (the SDK's own default). */
+export const DEFAULT_REQUEST_TIMEOUT = 600;
+
+/** Options for one {@link LlmClient.streamBatches} call. */
+export interface LlmCallOptions {
+  /**
+   * Ask for the whole completion in one answer (`stream: false`) and yield it as one batch:
+   * for a caller that needs nothing before the answer is complete, it spares reading a stream
+   * (the SSE parsing and the stream timeouts). Bounded by `requestTimeout` instead of the
+   * first-token and stale timeouts.
+   */
+  whole?: boolean;
 }
 
 /** The body we send, without `model` and `stream` (the client sets those). */
@@ -329,11 +348,17 @@ export class LlmClient {
    * array: on a fast stream that is one trip through the generators per read instead of per
    * token.
    */
-  async *streamBatches(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmChunk[]> {
+  async *streamBatches(
+    request: LlmRequest,
+    signal: AbortSignal,
+    options: LlmCallOptions = {},
+  ): AsyncGenerator<LlmChunk[]> {
     let lastError: UpstreamError | undefined;
     const { connectTimeout } = this.options;
+    const whole = options.whole === true;
     for (const attempt of this.#attempts) {
-      let triedPlain = false;
+      // A whole answer is already the plain request a broken stream falls back to.
+      let triedPlain = whole;
       for (let retry = 0; retry <= this.options.maxRetries; retry++) {
         let yielded = false;
         // One attempt, read here rather than through a generator of its own: every batch of
@@ -343,6 +368,13 @@ export class LlmClient {
         signal.addEventListener("abort", onAbort, { once: true });
         let timedOut = false;
         try {
+          if (whole) {
+            const batch = await this.#whole(attempt, request, local);
+            yielded = true;
+            attempt.answered = true;
+            yield batch;
+            return;
+          }
           const send = async () => {
             const client = await clientFor(attempt, connectTimeout);
             // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
@@ -444,6 +476,68 @@ export class LlmClient {
     }
     throw lastError ?? new UpstreamError("LLM upstream failed");
   }
+
+  /**
+   * One non-streamed call: the completion as the chunks a stream would have carried. The whole
+   * call, headers and body, runs against `requestTimeout`; a timeout aborts it with an
+   * `upstream_timeout` UpstreamError naming the setting, as the stream timeouts do.
+   */
+  async #whole(
+    attempt: Attempt,
+    request: LlmRequest,
+    controller: AbortController,
+  ): Promise<LlmChunk[]> {
+    const ms = (this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
+    const url = attempt.target.baseUrl;
+    const timer = setTimeout(() => controller.abort(wholeTimeoutError(ms, url)), ms);
+    try {
+      const client = await clientFor(attempt, this.options.connectTimeout);
+      const body = { ...request, model: attempt.target.model, stream: false as const };
+      // The SDK's own timeout would cover only the wait for headers, and a whole answer's
+      // headers come when it is complete: ours above covers the call, so the SDK's comes later.
+      const response = await client.chat.completions.create(body, {
+        signal: controller.signal,
+        timeout: ms + 1000,
+        ...jsonBody(body),
+      }).asResponse();
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        if (controller.signal.aborted) throw error;
+        throw describeUpstreamError(
+          new APIConnectionError({ message: describeError(error), cause: error as Error }),
+          attempt.target,
+          { midStream: true },
+        );
+      }
+      const completion = JSON.parse(text);
+      if (completion?.error) {
+        throw new APIError(undefined, completion.error, undefined, response.headers);
+      }
+      if (!Array.isArray(completion?.choices)) {
+        throw new Error("its answer is not a chat completion (it has no choices)");
+      }
+      return completionToChunks(completion);
+    } catch (error) {
+      // Aborted by the timeout or the caller: fail with their reason, not the SDK's abort error.
+      if (controller.signal.aborted) throw controller.signal.reason ?? error;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A whole answer that took longer than `llm.request_timeout`. */
+function wholeTimeoutError(ms: number, url: string): UpstreamError {
+  const seconds = Math.round(ms / 100) / 10;
+  return new UpstreamError(
+    `The upstream at ${
+      redactUrl(url)
+    } sent no complete answer within ${seconds} s (llm.request_timeout).`,
+    { code: "upstream_timeout" },
+  );
 }
 
 /**
