@@ -39,6 +39,11 @@ Deno.test("a whole call asks the upstream for stream: false and yields the answe
   assert.equal(fake.requests.length, 1);
   assert.equal(fake.requests[0].body.stream, false);
   assert.equal(fake.requests[0].body.stream_options, undefined);
+  // Sent through the SDK, with the key, without its X-Stainless-* telemetry headers.
+  const headers = fake.requests[0].headers;
+  assert.equal(headers.get("authorization"), "Bearer sk-test");
+  assert.match(headers.get("user-agent") ?? "", /^OpenAI\/JS /);
+  assert.deepEqual([...headers.keys()].filter((name) => name.startsWith("x-stainless")), []);
   assert.equal(batches.length, 1);
   const [chunk] = batches[0];
   const delta = chunk.choices[0].delta as Record<string, unknown>;
