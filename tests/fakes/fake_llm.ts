@@ -306,12 +306,25 @@ export class FakeLlm {
   /**
    * A non-streamed answer. `hang` sends the headers and then nothing until the client leaves
    * (counted with the cancelled streams) or the fake closes; `resume` holds the answer back
-   * until it resolves; `dieAfterChunks` sends the headers and part of the body, then breaks the
-   * connection.
+   * until it resolves; `chunkDelayMs` holds it back as long as streaming its pieces would take
+   * (a model takes as long to write a whole answer), or until the fake closes;
+   * `dieAfterChunks` sends the headers and part of the body, then breaks the connection.
    */
   async #whole(reply: FakeReply, model: string): Promise<Response> {
     const headers = { "Content-Type": "application/json", ...reply.headers };
     if (reply.resume) await reply.resume;
+    if (reply.chunkDelayMs && !reply.hang) {
+      const pieces = Array.isArray(reply.text) ? reply.text : splitText(reply.text ?? "");
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          clearTimeout(timer);
+          this.#live.delete(stop);
+          resolve();
+        };
+        const timer = setTimeout(stop, pieces.length * reply.chunkDelayMs!);
+        this.#live.add(stop);
+      });
+    }
     if (reply.hang) {
       let stop!: () => void;
       const stopped = new Promise<void>((resolve) => stop = resolve);
