@@ -28,7 +28,7 @@ export class Conditions {
    * Resolves when `predicate` holds; rejects after `timeoutMs`, with `detail()` (what was seen)
    * in the message when given.
    */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000, detail?: () => string): Promise<void> {
+  waitFor(predicate: () => boolean, timeoutMs = 60_000, detail?: () => string): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {

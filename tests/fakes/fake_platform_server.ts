@@ -37,7 +37,7 @@ export abstract class FakePlatformServer {
   }
 
   /** Resolves when `predicate` holds (checked after every change the fake notifies). */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  waitFor(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
     return this.#conditions.waitFor(predicate, timeoutMs);
   }
 

@@ -100,7 +100,7 @@ export class Logs {
   };
 
   /** Resolves once `count` lines contain `text`. */
-  waitFor(text: string, count = 1, timeoutMs = 10_000): Promise<void> {
+  waitFor(text: string, count = 1, timeoutMs = 60_000): Promise<void> {
     return this.#conditions.waitFor(
       () => this.lines.filter((l) => l.includes(text)).length >= count,
       timeoutMs,
