@@ -90,229 +90,225 @@ export class Agent implements TurnRunner {
    * tools kept for the turn (its file helper) is closed when the turn ends, however it ends.
    */
   async *run(turn: AgentTurn, options: RunOptions = {}): AsyncGenerator<AgentEvent, TurnResult> {
+    // One generator, not one delegating to another: every token of every turn passes through
+    // each generator on its way, at a few promises apiece.
     const resources = new TurnResources();
     try {
-      return yield* this.#run(turn, options, resources);
-    } finally {
-      await resources.close();
-    }
-  }
+      const signal = options.signal ?? new AbortController().signal;
+      // Nobody reads the text before the turn ends: ask the upstream for whole answers.
+      const whole = options.wholeAnswers === true;
+      const { registry } = this.options;
+      const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
+        this.options.llm;
+      const clientTools = turn.clientTools ?? [];
+      const clientNames = new Set(clientTools.map((t) => t.name));
+      // A client tool with a server tool's name shadows it: the client asked for its own.
+      // Resolved per turn: MCP servers' tools come and go while the gateway runs. A client that
+      // declared a server with `allowed_tools` may name its tools either way (as the model sees
+      // them, or by their names on the server).
+      const serverNames = this.#toolsetOf(turn.platform)
+        .filter((n) => !clientNames.has(n))
+        .filter((n) => {
+          // `*` covers every source not named (a chat-scoped key: `{"*": []}`, no server tools).
+          const allowed = turn.allowedTools?.[registry.originOf(n)] ?? turn.allowedTools?.["*"];
+          const onServer = registry.get(n)?.mcp?.name;
+          return !allowed || allowed.includes(n) ||
+            (onServer !== undefined && allowed.includes(onServer));
+        });
 
-  async *#run(
-    turn: AgentTurn,
-    options: RunOptions,
-    resources: TurnResources,
-  ): AsyncGenerator<AgentEvent, TurnResult> {
-    const signal = options.signal ?? new AbortController().signal;
-    const { registry } = this.options;
-    const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
-      this.options.llm;
-    const clientTools = turn.clientTools ?? [];
-    const clientNames = new Set(clientTools.map((t) => t.name));
-    // A client tool with a server tool's name shadows it: the client asked for its own.
-    // Resolved per turn: MCP servers' tools come and go while the gateway runs. A client that
-    // declared a server with `allowed_tools` may name its tools either way (as the model sees
-    // them, or by their names on the server).
-    const serverNames = this.#toolsetOf(turn.platform)
-      .filter((n) => !clientNames.has(n))
-      .filter((n) => {
-        // `*` covers every source not named (a chat-scoped key: `{"*": []}`, no server tools).
-        const allowed = turn.allowedTools?.[registry.originOf(n)] ?? turn.allowedTools?.["*"];
-        const onServer = registry.get(n)?.mcp?.name;
-        return !allowed || allowed.includes(n) ||
-          (onServer !== undefined && allowed.includes(onServer));
+      const usage = emptyUsage();
+      const newMessages: ChatMessage[] = [];
+      let lastText = "";
+      const result = (
+        status: TurnResult["status"],
+        finishReason: FinishReason,
+        extra: Partial<TurnResult> = {},
+      ): TurnResult => ({
+        status,
+        text: lastText,
+        messages: newMessages,
+        usage,
+        finishReason,
+        clientToolCalls: [],
+        ...extra,
       });
 
-    const usage = emptyUsage();
-    const newMessages: ChatMessage[] = [];
-    let lastText = "";
-    const result = (
-      status: TurnResult["status"],
-      finishReason: FinishReason,
-      extra: Partial<TurnResult> = {},
-    ): TurnResult => ({
-      status,
-      text: lastText,
-      messages: newMessages,
-      usage,
-      finishReason,
-      clientToolCalls: [],
-      ...extra,
-    });
-
-    let history: ChatMessage[];
-    try {
-      history = await this.#prepare(turn, serverNames);
-    } catch (error) {
-      const final = result("failed", "stop", { error: errorInfo(error) });
-      yield { type: "final", result: final };
-      return final;
-    }
-    const awaiting: ApprovalRequest[] = [];
-    const gate = { approvals: options.approvals, pending: awaiting };
-
-    // A continuation: calls that were waiting for approval are answered first.
-    if (turn.approvalDecisions && Object.keys(turn.approvalDecisions).length > 0) {
-      const { waiting, undecided, insertAt } = waitingCalls(history, turn.approvalDecisions);
-      // Calls of the same response still waiting for their own answer: not run (yet).
-      const resumed: ChatMessage[] = undecided.map((c) => ({
-        role: "tool" as const,
-        tool_call_id: c.id,
-        content: "not run: it is still waiting for the user's approval",
-      }));
-      for await (
-        const event of this.#runTools(
-          waiting,
-          turn,
-          serverNames,
-          { signal, resources },
-          resumed,
-          gate,
-          {
-            decisions: turn.approvalDecisions,
-          },
-        )
-      ) yield event;
-      const tail = history.slice(insertAt);
-      // The results follow their call: as the turn's first new messages when nothing came after
-      // it (what stored front doors keep), otherwise spliced in before what followed.
-      if (tail.length === 0) newMessages.push(...resumed);
-      else history = [...history.slice(0, insertAt), ...resumed, ...tail];
-      if (signal.aborted) {
-        const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
-        yield { type: "final", result: final };
-        return final;
-      }
-    }
-
-    const serverSpecs = registry.specs(serverNames);
-    const tools = clientTools.length === 0 ? serverSpecs : [
-      ...serverSpecs,
-      ...clientTools.map((t) => ({
-        type: "function" as const,
-        function: {
-          name: t.name,
-          description: t.description ?? "",
-          parameters: t.parameters ?? { type: "object", properties: {} },
-          ...(t.strict !== undefined ? { strict: t.strict } : {}),
-        },
-      })),
-    ];
-
-    for (let iteration = 0; iteration < this.options.maxIterations; iteration++) {
-      const request: LlmRequest = {
-        messages: [...history, ...newMessages] as LlmRequest["messages"],
-        ...(tools.length ? { tools } : {}),
-        ...(tools.length && turn.toolChoice !== undefined && clientTools.length
-          ? { tool_choice: turn.toolChoice as LlmRequest["tool_choice"] }
-          : {}),
-        ...(turn.temperature !== undefined ? { temperature: turn.temperature } : {}),
-        ...(turn.topP !== undefined ? { top_p: turn.topP } : {}),
-        ...(turn.maxOutputTokens !== undefined ? { max_tokens: turn.maxOutputTokens } : {}),
-        ...upstreamParamsFor(turn, tools.length > 0),
-      };
-
-      const acc = new ChunkAccumulator();
-      // Who runs a call is known from its name; the name may come after its first piece.
-      const kinds = new Map<string, "server" | "client">();
+      let history: ChatMessage[];
       try {
-        for await (const batch of llm.streamBatches(request, signal)) {
-          for (const chunk of batch) {
-            for (const part of acc.add(chunk)) {
-              if (part.type === "tool_call_started") {
-                const kind = clientNames.has(part.name) ? "client" : "server";
-                kinds.set(part.callId, kind);
-                yield { ...part, kind };
-              } else {
-                yield part;
-              }
-            }
-          }
-        }
+        history = await this.#prepare(turn, serverNames);
       } catch (error) {
-        const text = acc.text;
-        if (text) lastText = text;
-        if (signal.aborted) {
-          if (text || !acc.hasToolCalls) {
-            if (text) newMessages.push({ role: "assistant", content: text });
-          }
-          const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
-          yield { type: "final", result: final };
-          return final;
-        }
-        if (text) newMessages.push({ role: "assistant", content: text });
         const final = result("failed", "stop", { error: errorInfo(error) });
         yield { type: "final", result: final };
         return final;
       }
+      const awaiting: ApprovalRequest[] = [];
+      const gate = { approvals: options.approvals, pending: awaiting };
 
-      if (acc.sawUsage) {
-        addUsage(usage, acc.usage);
-        yield { type: "usage", usage: acc.usage };
+      // A continuation: calls that were waiting for approval are answered first.
+      if (turn.approvalDecisions && Object.keys(turn.approvalDecisions).length > 0) {
+        const { waiting, undecided, insertAt } = waitingCalls(history, turn.approvalDecisions);
+        // Calls of the same response still waiting for their own answer: not run (yet).
+        const resumed: ChatMessage[] = undecided.map((c) => ({
+          role: "tool" as const,
+          tool_call_id: c.id,
+          content: "not run: it is still waiting for the user's approval",
+        }));
+        for await (
+          const event of this.#runTools(
+            waiting,
+            turn,
+            serverNames,
+            { signal, resources },
+            resumed,
+            gate,
+            {
+              decisions: turn.approvalDecisions,
+            },
+          )
+        ) yield event;
+        const tail = history.slice(insertAt);
+        // The results follow their call: as the turn's first new messages when nothing came after
+        // it (what stored front doors keep), otherwise spliced in before what followed.
+        if (tail.length === 0) newMessages.push(...resumed);
+        else history = [...history.slice(0, insertAt), ...resumed, ...tail];
+        if (signal.aborted) {
+          const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+          yield { type: "final", result: final };
+          return final;
+        }
       }
 
-      const { text, reasoning, finishReason: upstreamFinish } = acc;
-      const toolCalls: ToolCall[] = acc.toolCalls();
-      const assistant: AssistantMessage = {
-        role: "assistant",
-        content: text || (toolCalls.length ? null : ""),
-        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-        ...(reasoning ? { reasoning_content: reasoning } : {}),
-      };
-      newMessages.push(assistant);
-      if (text) lastText = text;
+      const serverSpecs = registry.specs(serverNames);
+      const tools = clientTools.length === 0 ? serverSpecs : [
+        ...serverSpecs,
+        ...clientTools.map((t) => ({
+          type: "function" as const,
+          function: {
+            name: t.name,
+            description: t.description ?? "",
+            parameters: t.parameters ?? { type: "object", properties: {} },
+            ...(t.strict !== undefined ? { strict: t.strict } : {}),
+          },
+        })),
+      ];
 
-      if (toolCalls.length === 0) {
-        const final = upstreamFinish === "length"
-          ? result("incomplete", "length", { incompleteReason: "max_output_tokens" })
-          : upstreamFinish === "content_filter"
-          ? result("completed", "content_filter")
-          : result("completed", "stop");
-        yield { type: "final", result: final };
-        return final;
+      for (let iteration = 0; iteration < this.options.maxIterations; iteration++) {
+        const request: LlmRequest = {
+          messages: [...history, ...newMessages] as LlmRequest["messages"],
+          ...(tools.length ? { tools } : {}),
+          ...(tools.length && turn.toolChoice !== undefined && clientTools.length
+            ? { tool_choice: turn.toolChoice as LlmRequest["tool_choice"] }
+            : {}),
+          ...(turn.temperature !== undefined ? { temperature: turn.temperature } : {}),
+          ...(turn.topP !== undefined ? { top_p: turn.topP } : {}),
+          ...(turn.maxOutputTokens !== undefined ? { max_tokens: turn.maxOutputTokens } : {}),
+          ...upstreamParamsFor(turn, tools.length > 0),
+        };
+
+        const acc = new ChunkAccumulator();
+        // Who runs a call is known from its name; the name may come after its first piece.
+        const kinds = new Map<string, "server" | "client">();
+        try {
+          for await (const batch of llm.streamBatches(request, signal, { whole })) {
+            for (const chunk of batch) {
+              for (const part of acc.add(chunk)) {
+                if (part.type === "tool_call_started") {
+                  const kind = clientNames.has(part.name) ? "client" : "server";
+                  kinds.set(part.callId, kind);
+                  yield { ...part, kind };
+                } else {
+                  yield part;
+                }
+              }
+            }
+          }
+        } catch (error) {
+          const text = acc.text;
+          if (text) lastText = text;
+          if (signal.aborted) {
+            if (text || !acc.hasToolCalls) {
+              if (text) newMessages.push({ role: "assistant", content: text });
+            }
+            const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+            yield { type: "final", result: final };
+            return final;
+          }
+          if (text) newMessages.push({ role: "assistant", content: text });
+          const final = result("failed", "stop", { error: errorInfo(error) });
+          yield { type: "final", result: final };
+          return final;
+        }
+
+        if (acc.sawUsage) {
+          addUsage(usage, acc.usage);
+          yield { type: "usage", usage: acc.usage };
+        }
+
+        const { text, reasoning, finishReason: upstreamFinish } = acc;
+        const toolCalls: ToolCall[] = acc.toolCalls();
+        const assistant: AssistantMessage = {
+          role: "assistant",
+          content: text || (toolCalls.length ? null : ""),
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+        };
+        newMessages.push(assistant);
+        if (text) lastText = text;
+
+        if (toolCalls.length === 0) {
+          const final = upstreamFinish === "length"
+            ? result("incomplete", "length", { incompleteReason: "max_output_tokens" })
+            : upstreamFinish === "content_filter"
+            ? result("completed", "content_filter")
+            : result("completed", "stop");
+          yield { type: "final", result: final };
+          return final;
+        }
+
+        for (const call of toolCalls) {
+          yield { type: "tool_call_done", call, kind: kinds.get(call.id) ?? "server" };
+        }
+        if (text) yield { type: "segment_break" };
+
+        const serverCalls = toolCalls.filter((c) => !clientNames.has(c.function.name));
+        const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
+
+        for await (
+          const event of this.#runTools(
+            serverCalls,
+            turn,
+            serverNames,
+            { signal, resources },
+            newMessages,
+            gate,
+          )
+        ) {
+          yield event;
+        }
+        if (signal.aborted) {
+          closeDanglingCalls(newMessages, clientNames);
+          const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
+          yield { type: "final", result: final };
+          return final;
+        }
+        if (clientCalls.length > 0 || awaiting.length > 0) {
+          // Calls waiting for an answer that comes with a later request end the turn, as calls
+          // of the client's own tools do.
+          const final = result("completed", clientCalls.length ? "tool_calls" : "stop", {
+            clientToolCalls: clientCalls,
+            ...(awaiting.length ? { pendingApprovals: [...awaiting] } : {}),
+          });
+          yield { type: "final", result: final };
+          return final;
+        }
       }
 
-      for (const call of toolCalls) {
-        yield { type: "tool_call_done", call, kind: kinds.get(call.id) ?? "server" };
-      }
-      if (text) yield { type: "segment_break" };
-
-      const serverCalls = toolCalls.filter((c) => !clientNames.has(c.function.name));
-      const clientCalls = toolCalls.filter((c) => clientNames.has(c.function.name));
-
-      for await (
-        const event of this.#runTools(
-          serverCalls,
-          turn,
-          serverNames,
-          { signal, resources },
-          newMessages,
-          gate,
-        )
-      ) {
-        yield event;
-      }
-      if (signal.aborted) {
-        closeDanglingCalls(newMessages, clientNames);
-        const final = result("interrupted", "stop", { incompleteReason: "interrupted" });
-        yield { type: "final", result: final };
-        return final;
-      }
-      if (clientCalls.length > 0 || awaiting.length > 0) {
-        // Calls waiting for an answer that comes with a later request end the turn, as calls
-        // of the client's own tools do.
-        const final = result("completed", clientCalls.length ? "tool_calls" : "stop", {
-          clientToolCalls: clientCalls,
-          ...(awaiting.length ? { pendingApprovals: [...awaiting] } : {}),
-        });
-        yield { type: "final", result: final };
-        return final;
-      }
+      const final = result("incomplete", "stop", { incompleteReason: "max_iterations" });
+      yield { type: "final", result: final };
+      return final;
+    } finally {
+      await resources.close();
     }
-
-    const final = result("incomplete", "stop", { incompleteReason: "max_iterations" });
-    yield { type: "final", result: final };
-    return final;
   }
 
   /** The approval a call needs under the turn's policy, or null when it may run. */

@@ -29,7 +29,26 @@ export interface LlmClientOptions {
   connectTimeout: number;
   firstTokenTimeout: number;
   staleTimeout: number;
+  /**
+   * The longest a whole (non-streamed) answer may take, from sending the request to its last
+   * byte (`llm.request_timeout`); default {@link DEFAULT_REQUEST_TIMEOUT}.
+   */
+  requestTimeout?: number;
   maxRetries: number;
+}
+
+/** Seconds a whole answer may take when `requestTimeout` is not set (the SDK's own default). */
+export const DEFAULT_REQUEST_TIMEOUT = 600;
+
+/** Options for one {@link LlmClient.streamBatches} call. */
+export interface LlmCallOptions {
+  /**
+   * Ask for the whole completion in one answer (`stream: false`) and yield it as one batch:
+   * for a caller that needs nothing before the answer is complete, it spares reading a stream
+   * (the SSE parsing and the stream timeouts). Bounded by `requestTimeout` instead of the
+   * first-token and stale timeouts.
+   */
+  whole?: boolean;
 }
 
 /** The body we send, without `model` and `stream` (the client sets those). */
@@ -48,6 +67,19 @@ interface Attempt {
 
 let sdk: Promise<typeof import("openai")> | undefined;
 
+/**
+ * The SDK's `X-Stainless-*` headers (its language, version, OS, architecture, runtime, retry
+ * count and timeout), dropped: they are the SDK's telemetry for OpenAI, not part of the API,
+ * and every header costs on every request (built by the SDK, then copied and validated by
+ * `fetch`); without these eight, the SDK's request path costs about 25 µs less
+ * (`bench/sdk_overhead.ts`). A null default header is the SDK's way to leave one out. The
+ * `User-Agent` stays.
+ */
+const NO_PLATFORM_HEADERS: Record<string, null> = Object.fromEntries(
+  ["Lang", "Package-Version", "OS", "Arch", "Runtime", "Runtime-Version", "Retry-Count", "Timeout"]
+    .map((name) => [`X-Stainless-${name}`, null]),
+);
+
 /** The attempt's SDK client, importing the SDK the first time one is needed. */
 async function clientFor(attempt: Attempt, connectTimeout: number): Promise<OpenAI> {
   if (attempt.client) return attempt.client;
@@ -58,6 +90,7 @@ async function clientFor(attempt: Attempt, connectTimeout: number): Promise<Open
     maxRetries: 0,
     // The SDK timeout covers waiting for response headers; streams are watched below.
     timeout: connectTimeout * 1000,
+    defaultHeaders: NO_PLATFORM_HEADERS,
   });
   return attempt.client;
 }
@@ -326,86 +359,121 @@ export class LlmClient {
 
   /**
    * Like {@link stream}, but yields the chunks that arrived together in one network read as one
-   * array: on a fast stream that is one trip through the generators per read instead of per
+   * array: on a fast stream that is one trip through the consumers per read instead of per
    * token.
    */
-  async *streamBatches(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmChunk[]> {
+  streamBatches(
+    request: LlmRequest,
+    signal: AbortSignal,
+    options: LlmCallOptions = {},
+  ): AsyncGenerator<LlmChunk[]> {
+    return new UpstreamBatches(
+      this.options,
+      this.#attempts,
+      request,
+      signal,
+      options.whole === true,
+    );
+  }
+}
+
+/** One upstream stream being read: its request, reader and stall watchdog. */
+interface OpenStream {
+  attempt: Attempt;
+  local: AbortController;
+  onAbort: () => void;
+  reader: ChunkReader;
+  watchdog: StreamWatchdog;
+  /** Whether a chunk with a finish_reason came. */
+  finished: boolean;
+  timedOut: boolean;
+}
+
+/**
+ * {@link LlmClient.streamBatches}: the retry loop until the first batch, then one network read
+ * per `next()`. An iterator object rather than an async generator: every batch of every stream
+ * passes through it, and while a stream waits for its next read an async generator holds a
+ * suspended frame and a few promises, which under many open streams live long enough to be
+ * promoted and die in the old generation. Its consumer awaits each `next()` before the next one
+ * (as `for await` does).
+ */
+class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
+  #options: LlmClientOptions;
+  #attempts: Attempt[];
+  #request: LlmRequest;
+  #signal: AbortSignal;
+  #open?: OpenStream;
+  #started = false;
+  #done = false;
+  /** Whole answers (`stream: false`), one batch each: see {@link LlmCallOptions.whole}. */
+  #whole: boolean;
+
+  constructor(
+    options: LlmClientOptions,
+    attempts: Attempt[],
+    request: LlmRequest,
+    signal: AbortSignal,
+    whole = false,
+  ) {
+    this.#options = options;
+    this.#attempts = attempts;
+    this.#request = request;
+    this.#signal = signal;
+    this.#whole = whole;
+  }
+
+  next(): Promise<IteratorResult<LlmChunk[]>> {
+    if (this.#open) return this.#read(this.#open);
+    if (this.#done || this.#started) return Promise.resolve({ done: true, value: undefined });
+    this.#started = true;
+    return this.#first().catch((error) => {
+      this.#done = true;
+      throw error;
+    });
+  }
+
+  /**
+   * Retries happen only here, before the first batch: 429/5xx/connection failures with backoff,
+   * a stream that broke before its first token once without streaming, then the next target.
+   */
+  async #first(): Promise<IteratorResult<LlmChunk[]>> {
     let lastError: UpstreamError | undefined;
-    const { connectTimeout } = this.options;
+    const signal = this.#signal;
+    const { connectTimeout, maxRetries } = this.#options;
     for (const attempt of this.#attempts) {
       let triedPlain = false;
-      for (let retry = 0; retry <= this.options.maxRetries; retry++) {
-        let yielded = false;
-        // One attempt, read here rather than through a generator of its own: every batch of
-        // every stream passes through each generator on the way, at a few promises apiece.
-        const local = new AbortController();
-        const onAbort = () => local.abort(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        let timedOut = false;
-        try {
-          const send = async () => {
-            const client = await clientFor(attempt, connectTimeout);
-            // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
-            // readChunks, which costs a fraction of the SDK's per-event decoding on long streams.
-            const body = {
-              ...request,
-              model: attempt.target.model,
-              stream: true,
-              stream_options: { include_usage: true },
-            };
-            return await client.chat.completions.create(body, {
-              signal: local.signal,
-              ...jsonBody(body),
-            }).asResponse();
-          };
-          let finished = false;
-          // The first-token window covers connecting too: a silent upstream is a silent upstream.
-          // A timeout aborts the request with its error, which the read then throws.
-          const watchdog = new StreamWatchdog({
-            firstItemMs: this.options.firstTokenTimeout * 1000,
-            idleMs: this.options.staleTimeout * 1000,
-            url: attempt.target.baseUrl,
-            onTimeout: (error) => {
-              timedOut = true;
-              local.abort(error);
-            },
-          });
-          const batches = readChunks(send, local);
-          let ended = false;
+      for (let retry = 0; retry <= maxRetries; retry++) {
+        if (this.#whole) {
           try {
-            for (;;) {
-              watchdog.waiting();
-              const next = await batches.next();
-              if (next.done) {
-                ended = true;
-                break;
-              }
-              watchdog.sawItem();
-              const batch = next.value;
-              if (!finished) {
-                for (const chunk of batch) {
-                  if (chunk.choices?.some((c) => c.finish_reason)) finished = true;
-                }
-              }
-              yielded = true;
-              attempt.answered = true;
-              yield batch;
-            }
-          } finally {
-            watchdog.stop();
-            // Left early (the consumer stopped, or a failure): release the upstream connection.
-            if (!ended) await batches.return(undefined).catch(() => {});
+            const batch = await this.#wholeAnswer(attempt);
+            this.#done = true;
+            return { done: false, value: batch };
+          } catch (error) {
+            if (signal.aborted) throw signal.reason ?? error;
+            lastError = describeUpstreamError(error, attempt.target, {
+              answeredBefore: attempt.answered,
+            });
+            if (!isRetryable(error) || retry === maxRetries) break;
+            await this.#backoff(error, retry);
+            continue;
           }
-          // An aborted or cut-off stream ends quietly: tell those cases apart here.
+        }
+        const open = this.#connect(attempt);
+        let batch: LlmChunk[] | undefined;
+        try {
+          batch = await this.#readFrom(open);
+          if (batch) {
+            this.#open = open;
+            return { done: false, value: batch };
+          }
+          // Ended before any chunk.
+          this.#close(open);
           if (signal.aborted) throw signal.reason;
-          if (!finished && !timedOut) {
-            throw new Error("the stream ended before the model finished its answer");
-          }
-          return;
+          if (open.timedOut) return this.#end();
+          throw new Error("the stream ended before the model finished its answer");
         } catch (error) {
-          signal.removeEventListener("abort", onAbort);
+          this.#close(open);
           if (signal.aborted) throw signal.reason ?? error;
-          if (yielded) throw describeUpstreamError(error, attempt.target, { midStream: true });
           lastError = describeUpstreamError(error, attempt.target, {
             answeredBefore: attempt.answered,
           });
@@ -418,13 +486,17 @@ export class LlmClient {
             triedPlain = true;
             try {
               const client = await clientFor(attempt, connectTimeout);
-              const body = { ...request, model: attempt.target.model, stream: false as const };
+              const body = {
+                ...this.#request,
+                model: attempt.target.model,
+                stream: false as const,
+              };
               const completion = await client.chat.completions.create(body, {
                 signal,
                 ...jsonBody(body),
               });
-              yield completionToChunks(completion);
-              return;
+              this.#done = true;
+              return { done: false, value: completionToChunks(completion) };
             } catch (plainError) {
               if (signal.aborted) throw signal.reason ?? plainError;
               lastError = describeUpstreamError(plainError, attempt.target);
@@ -432,17 +504,194 @@ export class LlmClient {
               continue;
             }
           }
-          if (!isRetryable(error) || retry === this.options.maxRetries) break;
-          const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
-          if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal)) {
-            throw signal.reason;
-          }
-        } finally {
-          signal.removeEventListener("abort", onAbort);
+          if (!isRetryable(error) || retry === maxRetries) break;
+          await this.#backoff(error, retry);
         }
       }
     }
     throw lastError ?? new UpstreamError("LLM upstream failed");
+  }
+
+  /** Waits before retry number `retry + 1` (Retry-After when the upstream said); throws if aborted. */
+  async #backoff(error: unknown, retry: number): Promise<void> {
+    const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
+    if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), this.#signal)) {
+      throw this.#signal.reason;
+    }
+  }
+
+  /**
+   * One non-streamed call: the completion as the chunks a stream would have carried. The whole
+   * call, headers and body, runs against `requestTimeout`; a timeout aborts it with an
+   * `upstream_timeout` UpstreamError naming the setting, as the stream timeouts do.
+   */
+  async #wholeAnswer(attempt: Attempt): Promise<LlmChunk[]> {
+    const signal = this.#signal;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const ms = (this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
+    const url = attempt.target.baseUrl;
+    const timer = setTimeout(() => controller.abort(wholeTimeoutError(ms, url)), ms);
+    try {
+      const client = await clientFor(attempt, this.#options.connectTimeout);
+      const body = { ...this.#request, model: attempt.target.model, stream: false as const };
+      // The SDK's own timeout would cover only the wait for headers, and a whole answer's
+      // headers come when it is complete: ours above covers the call, so the SDK's comes later.
+      const response = await client.chat.completions.create(body, {
+        signal: controller.signal,
+        timeout: ms + 1000,
+        ...jsonBody(body),
+      }).asResponse();
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        if (controller.signal.aborted) throw error;
+        throw describeUpstreamError(
+          new APIConnectionError({ message: describeError(error), cause: error as Error }),
+          attempt.target,
+          { midStream: true },
+        );
+      }
+      const completion = JSON.parse(text);
+      if (completion?.error) {
+        throw new APIError(undefined, completion.error, undefined, response.headers);
+      }
+      if (!Array.isArray(completion?.choices)) {
+        throw new Error("its answer is not a chat completion (it has no choices)");
+      }
+      attempt.answered = true;
+      return completionToChunks(completion);
+    } catch (error) {
+      // Aborted by the timeout or the caller: fail with their reason, not the SDK's abort error.
+      if (controller.signal.aborted) throw controller.signal.reason ?? error;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Starts one attempt: the request is sent by the reader's first read. */
+  #connect(attempt: Attempt): OpenStream {
+    const signal = this.#signal;
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const { connectTimeout } = this.#options;
+    const request = this.#request;
+    const send = async () => {
+      const client = await clientFor(attempt, connectTimeout);
+      // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
+      // ChunkReader, which costs a fraction of the SDK's per-event decoding on long streams.
+      const body = {
+        ...request,
+        model: attempt.target.model,
+        stream: true,
+        stream_options: { include_usage: true },
+      };
+      return await client.chat.completions.create(body, {
+        signal: local.signal,
+        ...jsonBody(body),
+      }).asResponse();
+    };
+    const open: OpenStream = {
+      attempt,
+      local,
+      onAbort,
+      reader: new ChunkReader(send, local),
+      finished: false,
+      timedOut: false,
+      // The first-token window covers connecting too: a silent upstream is a silent upstream.
+      // A timeout aborts the request with its error, which the read then throws.
+      watchdog: new StreamWatchdog({
+        firstItemMs: this.#options.firstTokenTimeout * 1000,
+        idleMs: this.#options.staleTimeout * 1000,
+        url: attempt.target.baseUrl,
+        onTimeout: (error) => {
+          open.timedOut = true;
+          local.abort(error);
+        },
+      }),
+    };
+    return open;
+  }
+
+  /** One network read's chunks under the watchdog, or undefined at the end of the stream. */
+  async #readFrom(open: OpenStream): Promise<LlmChunk[] | undefined> {
+    open.watchdog.waiting();
+    const batch = await open.reader.read();
+    return batch && this.#saw(open, batch);
+  }
+
+  #saw(open: OpenStream, batch: LlmChunk[]): LlmChunk[] {
+    open.watchdog.sawItem();
+    if (!open.finished) {
+      for (const chunk of batch) {
+        if (chunk.choices?.some((c) => c.finish_reason)) open.finished = true;
+      }
+    }
+    open.attempt.answered = true;
+    return batch;
+  }
+
+  /**
+   * A read after the first batch: no retries; a failure is an UpstreamError. The reader is
+   * awaited here directly (one async frame less per read of every open stream).
+   */
+  async #read(open: OpenStream): Promise<IteratorResult<LlmChunk[]>> {
+    const signal = this.#signal;
+    try {
+      open.watchdog.waiting();
+      const batch = await open.reader.read();
+      if (batch) return { done: false, value: this.#saw(open, batch) };
+      // An aborted or cut-off stream ends quietly: tell those cases apart here.
+      if (signal.aborted) throw signal.reason;
+      if (!open.finished && !open.timedOut) {
+        throw new Error("the stream ended before the model finished its answer");
+      }
+      this.#close(open);
+      return this.#end();
+    } catch (error) {
+      this.#close(open);
+      this.#done = true;
+      if (signal.aborted) throw signal.reason ?? error;
+      throw describeUpstreamError(error, open.attempt.target, { midStream: true });
+    }
+  }
+
+  #end(): IteratorResult<LlmChunk[]> {
+    this.#done = true;
+    return { done: true, value: undefined };
+  }
+
+  /** Stops the watchdog and releases the upstream connection (aborted unless it ended). */
+  #close(open: OpenStream): void {
+    if (this.#open === open) this.#open = undefined;
+    open.watchdog.stop();
+    open.reader.close();
+    this.#signal.removeEventListener("abort", open.onAbort);
+  }
+
+  return(): Promise<IteratorResult<LlmChunk[]>> {
+    // The consumer stopped early: release the upstream connection.
+    if (this.#open) this.#close(this.#open);
+    this.#started = true;
+    return Promise.resolve(this.#end());
+  }
+
+  throw(error: unknown): Promise<IteratorResult<LlmChunk[]>> {
+    this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 }
 
@@ -459,101 +708,174 @@ const READ_BUFFER_BYTES = 4 * 1024;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * Sends the request (`send`) and parses its Chat Completions SSE body into chunks, yielding the chunks of each network read
- * together: stops at `data: [DONE]`, throws an APIError for an error payload (as the SDK does),
- * and ends quietly when the connection breaks (the caller tells a cut-off stream from a
- * finished one by its finish_reason).
+ * Sends the request (`send`) on its first read and parses its Chat Completions SSE body into
+ * chunks, one network read's chunks per `read()`: stops at `data: [DONE]`, throws an APIError
+ * for an error payload (as the SDK does), and ends quietly when the connection breaks (the caller
+ * tells a cut-off stream from a finished one by its finish_reason). `read()` calls are awaited
+ * one at a time.
  */
-async function* readChunks(
-  send: () => Promise<Response>,
-  controller: AbortController,
-): AsyncGenerator<LlmChunk[]> {
-  let response: Response;
-  try {
-    response = await send();
-  } catch (error) {
-    // Aborted by a timeout or the caller: fail with their reason, not the SDK's abort error.
-    if (controller.signal.aborted) throw controller.signal.reason ?? error;
-    throw error;
-  }
-  if (!response.body) return;
+class ChunkReader {
+  #send?: () => Promise<Response>;
+  #controller: AbortController;
+  #response?: Response;
   // One decoder per stream: `stream: true` keeps a split multi-byte character between reads.
-  const decoder = new TextDecoder();
-  let byob: ReadableStreamBYOBReader | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let scratch: Uint8Array | undefined;
-  try {
-    byob = response.body.getReader({ mode: "byob" });
-    scratch = new Uint8Array(READ_BUFFER_BYTES);
-  } catch {
-    // Not a byte stream (a body built in JavaScript): read it the ordinary way.
-    reader = response.body.getReader();
+  #decoder?: TextDecoder;
+  #byob?: ReadableStreamBYOBReader;
+  #reader?: ReadableStreamDefaultReader<Uint8Array>;
+  #scratch?: Uint8Array;
+  #buffer = "";
+  /** `[DONE]` came. */
+  #sawDone = false;
+  #ended = false;
+  /** A failure found after some chunks of the same read, thrown by the next read. */
+  #failure?: { error: unknown };
+
+  constructor(send: () => Promise<Response>, controller: AbortController) {
+    this.#send = send;
+    this.#controller = controller;
   }
-  let buffer = "";
-  let done = false;
-  try {
-    while (!done) {
+
+  /** The chunks of the next network read that carried any, or undefined at the end. */
+  async read(): Promise<LlmChunk[] | undefined> {
+    if (this.#send) await this.#open(this.#send);
+    for (;;) {
+      if (this.#failure) {
+        const { error } = this.#failure;
+        this.#failure = undefined;
+        this.close();
+        throw error;
+      }
+      if (this.#ended || this.#sawDone) {
+        this.close();
+        return undefined;
+      }
       let read: ReadableStreamReadResult<Uint8Array>;
       try {
-        read = byob ? await byob.read(scratch!) : await reader!.read();
+        read = this.#byob ? await this.#byob.read(this.#scratch!) : await this.#reader!.read();
       } catch (error) {
-        if (controller.signal.aborted) throw controller.signal.reason ?? error;
-        return;
+        this.close();
+        const signal = this.#controller.signal;
+        if (signal.aborted) throw signal.reason ?? error;
+        return undefined;
       }
-      if (read.done) return;
-      buffer += decoder.decode(read.value, { stream: true });
+      if (read.done) {
+        this.close();
+        return undefined;
+      }
+      this.#buffer += this.#decoder!.decode(read.value, { stream: true });
       // The read transferred the buffer; take it back for the next read (its bytes are decoded),
       // or a larger one if this read filled it.
-      if (byob) {
+      if (this.#byob) {
         const size = read.value.buffer.byteLength;
-        scratch = read.value.byteLength === size && size < MAX_READ_BUFFER_BYTES
+        this.#scratch = read.value.byteLength === size && size < MAX_READ_BUFFER_BYTES
           ? new Uint8Array(size * 2)
           : new Uint8Array(read.value.buffer);
       }
-      const batch: LlmChunk[] = [];
-      if (buffer.includes("\r")) buffer = buffer.replaceAll("\r\n", "\n");
-      let start = 0;
-      let end: number;
-      while ((end = buffer.indexOf("\n\n", start)) >= 0) {
-        const event = buffer.slice(start, end);
-        start = end + 2;
-        let data = "";
-        let name = "";
-        for (const line of event.split("\n")) {
+      const batch = this.#parse();
+      if (batch.length) return batch;
+    }
+  }
+
+  async #open(send: () => Promise<Response>): Promise<void> {
+    this.#send = undefined;
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // Aborted by a timeout or the caller: fail with their reason, not the SDK's abort error.
+      const signal = this.#controller.signal;
+      if (signal.aborted) throw signal.reason ?? error;
+      throw error;
+    }
+    this.#response = response;
+    if (!response.body) {
+      this.#ended = true;
+      return;
+    }
+    this.#decoder = new TextDecoder();
+    try {
+      this.#byob = response.body.getReader({ mode: "byob" });
+      this.#scratch = new Uint8Array(READ_BUFFER_BYTES);
+    } catch {
+      // Not a byte stream (a body built in JavaScript): read it the ordinary way.
+      this.#reader = response.body.getReader();
+    }
+  }
+
+  /** The complete events in the buffer, as chunks; a failure among them is kept for later. */
+  #parse(): LlmChunk[] {
+    let buffer = this.#buffer;
+    if (buffer.includes("\r")) buffer = buffer.replaceAll("\r\n", "\n");
+    const batch: LlmChunk[] = [];
+    let start = 0;
+    let end: number;
+    while ((end = buffer.indexOf("\n\n", start)) >= 0) {
+      let data = "";
+      let name = "";
+      // The usual event is one `data: {…}` line.
+      const line = buffer.indexOf("\n", start);
+      if (line === end && buffer.startsWith("data:", start)) {
+        data = buffer.slice(buffer.charCodeAt(start + 5) === 32 ? start + 6 : start + 5, end);
+      } else {
+        for (const line of buffer.slice(start, end).split("\n")) {
           if (line.startsWith("data:")) {
             const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
             data = data ? `${data}\n${value}` : value;
           } else if (line.startsWith("event:")) name = line.slice(6).trim();
         }
-        if (!data) continue;
-        if (data === "[DONE]") {
-          done = true;
-          break;
-        }
-        let parsed;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          // What came before the failure is still delivered, as when chunks were yielded singly.
-          if (batch.length) yield batch.splice(0);
-          throw new SyntaxError("Error reading response: malformed server-sent event JSON.");
-        }
-        if (name === "error" || parsed?.error) {
-          if (batch.length) yield batch.splice(0);
-          throw new APIError(
+      }
+      start = end + 2;
+      if (!data) continue;
+      if (data === "[DONE]") {
+        this.#sawDone = true;
+        break;
+      }
+      let parsed;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        // What came before the failure is still delivered, as when chunks were yielded singly.
+        this.#failure = {
+          error: new SyntaxError("Error reading response: malformed server-sent event JSON."),
+        };
+        break;
+      }
+      if (name === "error" || parsed?.error) {
+        this.#failure = {
+          error: new APIError(
             undefined,
             parsed?.error ?? parsed,
             undefined,
-            response.headers,
-          );
-        }
-        batch.push(parsed as LlmChunk);
+            this.#response!.headers,
+          ),
+        };
+        break;
       }
-      buffer = buffer.slice(start);
-      if (batch.length) yield batch;
+      batch.push(parsed as LlmChunk);
     }
-  } finally {
-    if (!done) controller.abort();
-    (byob ?? reader)!.cancel().catch(() => {});
+    this.#buffer = this.#failure || this.#sawDone ? "" : buffer.slice(start);
+    return batch;
   }
+
+  /** Releases the body: the request is aborted unless the stream ended with `[DONE]`. */
+  close(): void {
+    if (this.#ended && !this.#send) return;
+    this.#ended = true;
+    this.#send = undefined;
+    if (!this.#sawDone) this.#controller.abort();
+    (this.#byob ?? this.#reader)?.cancel().catch(() => {});
+    this.#byob = undefined;
+    this.#reader = undefined;
+    this.#scratch = undefined;
+  }
+}
+
+/** A whole answer that took longer than `llm.request_timeout`. */
+function wholeTimeoutError(ms: number, url: string): UpstreamError {
+  const seconds = Math.round(ms / 100) / 10;
+  return new UpstreamError(
+    `The upstream at ${redactUrl(url)} sent no complete answer within ${seconds} s ` +
+      "(llm.request_timeout).",
+    { code: "upstream_timeout" },
+  );
 }

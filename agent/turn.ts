@@ -20,6 +20,12 @@ export interface RunOptions {
    * own refusals still apply).
    */
   approvals?: TurnApprovals;
+  /**
+   * The front door answers only once the turn is over (a non-streamed request): the agent asks
+   * the upstream for whole completions instead of streams, which costs less per request. The
+   * events are the same, each LLM call's text arriving as one delta.
+   */
+  wholeAnswers?: boolean;
 }
 
 /** Options for a front door's view of a turn ({@link turnEvents}, {@link runTurn}). */
@@ -29,6 +35,8 @@ export interface TurnEventOptions extends RunOptions {
    * stretch of it as one delta when it ends ({@link holdTextPerSegment}). Default true.
    */
   streamText?: boolean;
+  /** Sees the turn's result once its events have ended (after `final` was passed on). */
+  onResult?: (result: TurnResult) => void;
 }
 
 /**
@@ -92,44 +100,135 @@ export function settleTurn(
 /**
  * {@link settleTurn} over the events `start()` returns, started inside its guard: a runner that
  * throws at once ends `failed` too, and `undefined` (nothing to run) ends like an empty run.
- * One generator, not a wrapper around another: every event of every turn passes through here,
- * and each async generator it passes through costs a few promises per event.
  */
-async function* settle(
+function settle(
   start: () => AsyncGenerator<AgentEvent, TurnResult | void> | undefined,
-  options: RunOptions,
+  options: TurnEventOptions,
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  let text = "";
-  let result: TurnResult;
-  try {
-    const events = start();
-    for (;;) {
-      const next = events ? await events.next() : { done: true as const, value: undefined };
-      if (next.done) {
-        result = next.value ??
-          (options.signal?.aborted ? interruptedResult(text) : failedResult(
-            { message: "The agent ended without a result.", code: "agent_error" },
-            text,
-          ));
-        break;
-      }
-      const event = next.value;
-      if (event.type === "final") {
-        yield event;
-        // Nothing after `final` counts; let the runner clean up.
-        await events!.return?.(undefined);
-        return event.result;
-      }
-      if (event.type === "text_delta") text += event.delta;
-      yield event;
-    }
-  } catch (error) {
-    result = options.signal?.aborted
-      ? interruptedResult(text)
-      : failedResult({ message: describeError(error), code: "agent_error" }, text);
+  return new SettledTurn(start, options);
+}
+
+/**
+ * The settling pass-through, written as an iterator object rather than an async generator:
+ * every event of every turn passes through here, and while a stream waits for its next token
+ * each async generator on the way holds a suspended frame and a few promises, which under many
+ * open streams live long enough to be promoted and die in the old generation. Here an event
+ * costs one `then` and is handed on as the same result object. Its consumer awaits each `next()`
+ * before the next one (as `for await` does).
+ */
+class SettledTurn implements AsyncGenerator<AgentEvent, TurnResult> {
+  #start?: () => AsyncGenerator<AgentEvent, TurnResult | void> | undefined;
+  #events?: AsyncGenerator<AgentEvent, TurnResult | void>;
+  #options: TurnEventOptions;
+  #text = "";
+  /** Set once the final event is decided; the next pull ends the iteration. */
+  #result?: TurnResult;
+  /** Whether the runner gave the final itself (and is closed once it is passed on). */
+  #runnerFinal = false;
+  #finished = false;
+
+  constructor(
+    start: () => AsyncGenerator<AgentEvent, TurnResult | void> | undefined,
+    options: TurnEventOptions,
+  ) {
+    this.#start = start;
+    this.#options = options;
   }
-  yield { type: "final", result };
-  return result;
+
+  next(): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    if (this.#result) return this.#end();
+    if (this.#finished) {
+      // Stopped by `return()` or `throw()` before it ended.
+      return Promise.resolve({ done: true, value: undefined as unknown as TurnResult });
+    }
+    try {
+      if (this.#start) {
+        const start = this.#start;
+        this.#start = undefined;
+        this.#events = start();
+      }
+      if (!this.#events) return Promise.resolve(this.#step({ done: true, value: undefined }));
+      return this.#events.next().then(this.#step, this.#fail);
+    } catch (error) {
+      return Promise.resolve(this.#fail(error));
+    }
+  }
+
+  #step = (
+    next: IteratorResult<AgentEvent, TurnResult | void>,
+  ): IteratorResult<AgentEvent, TurnResult> => {
+    if (next.done) {
+      return this.#final(
+        next.value ??
+          (this.#options.signal?.aborted ? interruptedResult(this.#text) : failedResult(
+            { message: "The agent ended without a result.", code: "agent_error" },
+            this.#text,
+          )),
+      );
+    }
+    const event = next.value;
+    if (event.type === "final") {
+      // Nothing after `final` counts; the runner is closed on the next pull.
+      this.#result = event.result;
+      this.#runnerFinal = true;
+      return next as IteratorResult<AgentEvent, TurnResult>;
+    }
+    if (event.type === "text_delta") this.#text += event.delta;
+    return next as IteratorResult<AgentEvent, TurnResult>;
+  };
+
+  #fail = (error: unknown): IteratorResult<AgentEvent, TurnResult> =>
+    this.#final(
+      this.#options.signal?.aborted
+        ? interruptedResult(this.#text)
+        : failedResult({ message: describeError(error), code: "agent_error" }, this.#text),
+    );
+
+  #final(result: TurnResult): IteratorResult<AgentEvent, TurnResult> {
+    this.#result = result;
+    this.#events = undefined;
+    return { done: false, value: { type: "final", result } };
+  }
+
+  async #end(): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    const result = this.#result!;
+    if (!this.#finished) {
+      this.#finished = true;
+      if (this.#runnerFinal) {
+        // Let the runner clean up (a failing clean-up does not add a second final).
+        const events = this.#events;
+        this.#events = undefined;
+        await events?.return?.(undefined)?.catch(() => {});
+      }
+      this.#options.onResult?.(result);
+    }
+    return { done: true, value: result };
+  }
+
+  return(
+    value?: TurnResult | PromiseLike<TurnResult>,
+  ): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    // Like a generator stopped by its consumer: it ends here (the runner is stopped by its signal).
+    this.#start = undefined;
+    this.#events = undefined;
+    this.#finished = true;
+    return Promise.resolve(value).then((v) => ({ done: true as const, value: v as TurnResult }));
+  }
+
+  throw(error: unknown): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    this.#start = undefined;
+    this.#events = undefined;
+    this.#finished = true;
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
 }
 
 /**
@@ -175,9 +274,11 @@ export function turnEvents(
   // A run is not started when `signal` is already aborted.
   const events = settle(
     () =>
-      options.signal?.aborted
-        ? undefined
-        : runner.run(turn, { signal: options.signal, approvals: options.approvals }),
+      options.signal?.aborted ? undefined : runner.run(turn, {
+        signal: options.signal,
+        approvals: options.approvals,
+        ...(options.wholeAnswers ? { wholeAnswers: true } : {}),
+      }),
     options,
   );
   return options.streamText === false ? holdTextPerSegment(events) : events;

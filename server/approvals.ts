@@ -67,21 +67,70 @@ export interface RecordApprovalsOptions {
  * each one (with the turn's messages) before the final event, and in text mode adds the question
  * as assistant text (a `text_delta`, and in the result's text and messages).
  */
-export async function* recordApprovals(
+export function recordApprovals(
   events: AsyncIterable<AgentEvent>,
   options: RecordApprovalsOptions,
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  let wroteText = false;
-  let last: TurnResult | undefined;
-  for await (const event of events) {
-    if (event.type === "text_delta") wroteText = true;
-    if (event.type === "tool_started" || event.type === "segment_break") wroteText = false;
-    if (event.type !== "final" || !event.result.pendingApprovals?.length) {
-      if (event.type === "final") last = event.result;
-      yield event;
-      continue;
+  return new ApprovalRecorder(events[Symbol.asyncIterator](), options);
+}
+
+/**
+ * {@link recordApprovals} as an iterator object rather than an async generator: every token of
+ * every HTTP turn passes through it, and is handed on as the same result object for the cost of
+ * one `then` (an async generator held a suspended frame and a few promises per token while the
+ * stream waited). Its consumer awaits each `next()` before the next one (as `for await` does).
+ */
+class ApprovalRecorder implements AsyncGenerator<AgentEvent, TurnResult> {
+  #events: AsyncIterator<AgentEvent>;
+  #options: RecordApprovalsOptions;
+  #wroteText = false;
+  #last?: TurnResult;
+  /** Events added after the turn's own (the question and the final that carries it). */
+  #queued: AgentEvent[] = [];
+  #done = false;
+
+  constructor(events: AsyncIterator<AgentEvent>, options: RecordApprovalsOptions) {
+    this.#events = events;
+    this.#options = options;
+  }
+
+  next(): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    const queued = this.#queued.shift();
+    if (queued) return Promise.resolve({ done: false, value: queued });
+    if (this.#done) return Promise.resolve(this.#end());
+    return this.#events.next().then(this.#step);
+  }
+
+  #end(): IteratorResult<AgentEvent, TurnResult> {
+    this.#done = true;
+    return {
+      done: true,
+      value: this.#last ??
+        failedResult({ message: "The agent ended without a result.", code: "agent_error" }),
+    };
+  }
+
+  #step = (
+    next: IteratorResult<AgentEvent>,
+  ): IteratorResult<AgentEvent, TurnResult> | Promise<IteratorResult<AgentEvent, TurnResult>> => {
+    if (next.done) return this.#end();
+    const event = next.value;
+    if (event.type === "text_delta") this.#wroteText = true;
+    else if (event.type === "tool_started" || event.type === "segment_break") {
+      this.#wroteText = false;
     }
-    const result: TurnResult = event.result;
+    if (event.type !== "final" || !event.result.pendingApprovals?.length) {
+      if (event.type === "final") this.#last = event.result;
+      return next as IteratorResult<AgentEvent, TurnResult>;
+    }
+    return this.#record(event.result, event);
+  };
+
+  async #record(
+    result: TurnResult,
+    event: AgentEvent,
+  ): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    const options = this.#options;
     const pending = result.pendingApprovals!;
     for (const request of pending) {
       await options.store.create({
@@ -95,22 +144,43 @@ export async function* recordApprovals(
       }, result.messages);
     }
     if (!options.text) {
-      last = result;
-      yield event;
-      continue;
+      this.#last = result;
+      return { done: false, value: event };
     }
     const prompt = approvalPromptText(pending, options.store.timeoutMs / 1000);
-    if (wroteText) yield { type: "segment_break" };
-    yield { type: "text_delta", delta: prompt };
-    last = {
+    this.#last = {
       ...result,
       text: prompt,
       messages: [...result.messages, { role: "assistant", content: prompt }],
     };
-    yield { type: "final", result: last };
+    if (this.#wroteText) this.#queued.push({ type: "segment_break" });
+    this.#queued.push({ type: "text_delta", delta: prompt }, { type: "final", result: this.#last });
+    return { done: false, value: this.#queued.shift()! };
   }
-  return last ??
-    failedResult({ message: "The agent ended without a result.", code: "agent_error" });
+
+  async return(
+    value?: TurnResult | PromiseLike<TurnResult>,
+  ): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    // As a `for await` stopped early: the turn's own events are closed too.
+    const wasDone = this.#done;
+    this.#done = true;
+    this.#queued = [];
+    if (!wasDone) await this.#events.return?.();
+    return { done: true, value: await value as TurnResult };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
 }
 
 /**

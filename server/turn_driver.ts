@@ -66,9 +66,11 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
   const onAbort = () => run.abort("client disconnected");
   call.req.signal.addEventListener("abort", onAbort, { once: true });
   try {
+    // Nothing is sent before the turn ends: the upstream may answer each call whole.
     const events = turnEvents(call.runner, call.turn, {
       signal: run.signal,
       streamText: call.streamText,
+      wholeAnswers: true,
     });
     let result: TurnResult;
     for (;;) {
@@ -166,12 +168,12 @@ export async function startTurn(
 ): Promise<TurnStart> {
   // The hand-over waits for the first event only; streaming off holds text after it, so the
   // headers (and keep-alives) still go out as soon as the turn is under way.
-  const events = turnEvents(runner, turn, { signal: options.signal });
+  const events = turnEvents(runner, turn, { signal: options.signal, onResult: options.onResult });
   const first = await events.next();
   if (!first.done && first.value.type === "final" && first.value.result.status === "failed") {
     return { failed: first.value.result };
   }
-  const all = prepend(first, events, options.onResult);
+  const all = new Prepended(first, events);
   return { events: options.streamText === false ? holdTextPerSegment(all) : all };
 }
 
@@ -227,20 +229,46 @@ export function reportUnexpected(ctx: RequestContext | undefined, error: unknown
 }
 
 /**
- * The first event put back in front of the rest, and `onResult` told the result at the end. One
- * generator for both (each one an event passes through costs a few promises per token).
+ * The first event put back in front of the rest: after it, each `next()` is the settled
+ * events' own, with nothing added per event (an async generator here cost a suspended frame and
+ * a few promises per token of every open stream).
  */
-async function* prepend(
-  first: IteratorResult<AgentEvent, TurnResult>,
-  rest: AsyncGenerator<AgentEvent, TurnResult>,
-  onResult?: (result: TurnResult) => void,
-): AsyncGenerator<AgentEvent, TurnResult> {
-  if (first.done) {
-    onResult?.(first.value);
-    return first.value;
+class Prepended implements AsyncGenerator<AgentEvent, TurnResult> {
+  #first?: IteratorResult<AgentEvent, TurnResult>;
+  #rest: AsyncGenerator<AgentEvent, TurnResult>;
+
+  constructor(
+    first: IteratorResult<AgentEvent, TurnResult>,
+    rest: AsyncGenerator<AgentEvent, TurnResult>,
+  ) {
+    this.#first = first;
+    this.#rest = rest;
   }
-  yield first.value;
-  const result = yield* rest;
-  onResult?.(result);
-  return result;
+
+  next(): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    const first = this.#first;
+    if (!first) return this.#rest.next();
+    this.#first = undefined;
+    return Promise.resolve(first);
+  }
+
+  return(
+    value?: TurnResult | PromiseLike<TurnResult>,
+  ): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    this.#first = undefined;
+    return this.#rest.return(value as TurnResult);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<AgentEvent, TurnResult>> {
+    this.#first = undefined;
+    return this.#rest.throw(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
 }
