@@ -36,9 +36,16 @@ export abstract class FakePlatformServer {
     return this.#server.addr.port;
   }
 
-  /** Resolves when `predicate` holds (checked after every change the fake notifies). */
-  waitFor(predicate: () => boolean, timeoutMs = CONDITION_TIMEOUT_MS): Promise<void> {
-    return this.#conditions.waitFor(predicate, timeoutMs);
+  /**
+   * Resolves when `predicate` holds (checked after every change the fake notifies); a timeout's
+   * message ends with `detail()` (what was seen) when given.
+   */
+  waitFor(
+    predicate: () => boolean,
+    timeoutMs = CONDITION_TIMEOUT_MS,
+    detail?: () => string,
+  ): Promise<void> {
+    return this.#conditions.waitFor(predicate, timeoutMs, detail);
   }
 
   /** Closes the sockets and stops the server. */
