@@ -95,6 +95,8 @@ export class Agent implements TurnRunner {
     const resources = new TurnResources();
     try {
       const signal = options.signal ?? new AbortController().signal;
+      // Nobody reads the text before the turn ends: ask the upstream for whole answers.
+      const whole = options.wholeAnswers === true;
       const { registry } = this.options;
       const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
         this.options.llm;
@@ -207,7 +209,7 @@ export class Agent implements TurnRunner {
         // Who runs a call is known from its name; the name may come after its first piece.
         const kinds = new Map<string, "server" | "client">();
         try {
-          for await (const batch of llm.streamBatches(request, signal)) {
+          for await (const batch of llm.streamBatches(request, signal, { whole })) {
             for (const chunk of batch) {
               for (const part of acc.add(chunk)) {
                 if (part.type === "tool_call_started") {

@@ -29,7 +29,26 @@ export interface LlmClientOptions {
   connectTimeout: number;
   firstTokenTimeout: number;
   staleTimeout: number;
+  /**
+   * The longest a whole (non-streamed) answer may take, from sending the request to its last
+   * byte (`llm.request_timeout`); default {@link DEFAULT_REQUEST_TIMEOUT}.
+   */
+  requestTimeout?: number;
   maxRetries: number;
+}
+
+/** Seconds a whole answer may take when `requestTimeout` is not set (the SDK's own default). */
+export const DEFAULT_REQUEST_TIMEOUT = 600;
+
+/** Options for one {@link LlmClient.streamBatches} call. */
+export interface LlmCallOptions {
+  /**
+   * Ask for the whole completion in one answer (`stream: false`) and yield it as one batch:
+   * for a caller that needs nothing before the answer is complete, it spares reading a stream
+   * (the SSE parsing and the stream timeouts). Bounded by `requestTimeout` instead of the
+   * first-token and stale timeouts.
+   */
+  whole?: boolean;
 }
 
 /** The body we send, without `model` and `stream` (the client sets those). */
@@ -48,6 +67,19 @@ interface Attempt {
 
 let sdk: Promise<typeof import("openai")> | undefined;
 
+/**
+ * The SDK's `X-Stainless-*` headers (its language, version, OS, architecture, runtime, retry
+ * count and timeout), dropped: they are the SDK's telemetry for OpenAI, not part of the API,
+ * and every header costs on every request (built by the SDK, then copied and validated by
+ * `fetch`); without these eight, the SDK's request path costs about 25 µs less
+ * (`bench/sdk_overhead.ts`). A null default header is the SDK's way to leave one out. The
+ * `User-Agent` stays.
+ */
+const NO_PLATFORM_HEADERS: Record<string, null> = Object.fromEntries(
+  ["Lang", "Package-Version", "OS", "Arch", "Runtime", "Runtime-Version", "Retry-Count", "Timeout"]
+    .map((name) => [`X-Stainless-${name}`, null]),
+);
+
 /** The attempt's SDK client, importing the SDK the first time one is needed. */
 async function clientFor(attempt: Attempt, connectTimeout: number): Promise<OpenAI> {
   if (attempt.client) return attempt.client;
@@ -58,6 +90,7 @@ async function clientFor(attempt: Attempt, connectTimeout: number): Promise<Open
     maxRetries: 0,
     // The SDK timeout covers waiting for response headers; streams are watched below.
     timeout: connectTimeout * 1000,
+    defaultHeaders: NO_PLATFORM_HEADERS,
   });
   return attempt.client;
 }
@@ -329,8 +362,18 @@ export class LlmClient {
    * array: on a fast stream that is one trip through the consumers per read instead of per
    * token.
    */
-  streamBatches(request: LlmRequest, signal: AbortSignal): AsyncGenerator<LlmChunk[]> {
-    return new UpstreamBatches(this.options, this.#attempts, request, signal);
+  streamBatches(
+    request: LlmRequest,
+    signal: AbortSignal,
+    options: LlmCallOptions = {},
+  ): AsyncGenerator<LlmChunk[]> {
+    return new UpstreamBatches(
+      this.options,
+      this.#attempts,
+      request,
+      signal,
+      options.whole === true,
+    );
   }
 }
 
@@ -362,17 +405,21 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
   #open?: OpenStream;
   #started = false;
   #done = false;
+  /** Whole answers (`stream: false`), one batch each: see {@link LlmCallOptions.whole}. */
+  #whole: boolean;
 
   constructor(
     options: LlmClientOptions,
     attempts: Attempt[],
     request: LlmRequest,
     signal: AbortSignal,
+    whole = false,
   ) {
     this.#options = options;
     this.#attempts = attempts;
     this.#request = request;
     this.#signal = signal;
+    this.#whole = whole;
   }
 
   next(): Promise<IteratorResult<LlmChunk[]>> {
@@ -396,6 +443,21 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     for (const attempt of this.#attempts) {
       let triedPlain = false;
       for (let retry = 0; retry <= maxRetries; retry++) {
+        if (this.#whole) {
+          try {
+            const batch = await this.#wholeAnswer(attempt);
+            this.#done = true;
+            return { done: false, value: batch };
+          } catch (error) {
+            if (signal.aborted) throw signal.reason ?? error;
+            lastError = describeUpstreamError(error, attempt.target, {
+              answeredBefore: attempt.answered,
+            });
+            if (!isRetryable(error) || retry === maxRetries) break;
+            await this.#backoff(error, retry);
+            continue;
+          }
+        }
         const open = this.#connect(attempt);
         let batch: LlmChunk[] | undefined;
         try {
@@ -443,14 +505,72 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
             }
           }
           if (!isRetryable(error) || retry === maxRetries) break;
-          const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
-          if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), signal)) {
-            throw signal.reason;
-          }
+          await this.#backoff(error, retry);
         }
       }
     }
     throw lastError ?? new UpstreamError("LLM upstream failed");
+  }
+
+  /** Waits before retry number `retry + 1` (Retry-After when the upstream said); throws if aborted. */
+  async #backoff(error: unknown, retry: number): Promise<void> {
+    const backoff = Math.min(30_000, 500 * 2 ** retry) * (0.5 + Math.random() * 0.5);
+    if (!await abortableSleep(Math.min(60_000, retryAfterMs(error) ?? backoff), this.#signal)) {
+      throw this.#signal.reason;
+    }
+  }
+
+  /**
+   * One non-streamed call: the completion as the chunks a stream would have carried. The whole
+   * call, headers and body, runs against `requestTimeout`; a timeout aborts it with an
+   * `upstream_timeout` UpstreamError naming the setting, as the stream timeouts do.
+   */
+  async #wholeAnswer(attempt: Attempt): Promise<LlmChunk[]> {
+    const signal = this.#signal;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const ms = (this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
+    const url = attempt.target.baseUrl;
+    const timer = setTimeout(() => controller.abort(wholeTimeoutError(ms, url)), ms);
+    try {
+      const client = await clientFor(attempt, this.#options.connectTimeout);
+      const body = { ...this.#request, model: attempt.target.model, stream: false as const };
+      // The SDK's own timeout would cover only the wait for headers, and a whole answer's
+      // headers come when it is complete: ours above covers the call, so the SDK's comes later.
+      const response = await client.chat.completions.create(body, {
+        signal: controller.signal,
+        timeout: ms + 1000,
+        ...jsonBody(body),
+      }).asResponse();
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        if (controller.signal.aborted) throw error;
+        throw describeUpstreamError(
+          new APIConnectionError({ message: describeError(error), cause: error as Error }),
+          attempt.target,
+          { midStream: true },
+        );
+      }
+      const completion = JSON.parse(text);
+      if (completion?.error) {
+        throw new APIError(undefined, completion.error, undefined, response.headers);
+      }
+      if (!Array.isArray(completion?.choices)) {
+        throw new Error("its answer is not a chat completion (it has no choices)");
+      }
+      attempt.answered = true;
+      return completionToChunks(completion);
+    } catch (error) {
+      // Aborted by the timeout or the caller: fail with their reason, not the SDK's abort error.
+      if (controller.signal.aborted) throw controller.signal.reason ?? error;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Starts one attempt: the request is sent by the reader's first read. */
@@ -748,4 +868,14 @@ class ChunkReader {
     this.#reader = undefined;
     this.#scratch = undefined;
   }
+}
+
+/** A whole answer that took longer than `llm.request_timeout`. */
+function wholeTimeoutError(ms: number, url: string): UpstreamError {
+  const seconds = Math.round(ms / 100) / 10;
+  return new UpstreamError(
+    `The upstream at ${redactUrl(url)} sent no complete answer within ${seconds} s ` +
+      "(llm.request_timeout).",
+    { code: "upstream_timeout" },
+  );
 }

@@ -20,6 +20,12 @@ export interface RunOptions {
    * own refusals still apply).
    */
   approvals?: TurnApprovals;
+  /**
+   * The front door answers only once the turn is over (a non-streamed request): the agent asks
+   * the upstream for whole completions instead of streams, which costs less per request. The
+   * events are the same, each LLM call's text arriving as one delta.
+   */
+  wholeAnswers?: boolean;
 }
 
 /** Options for a front door's view of a turn ({@link turnEvents}, {@link runTurn}). */
@@ -268,9 +274,11 @@ export function turnEvents(
   // A run is not started when `signal` is already aborted.
   const events = settle(
     () =>
-      options.signal?.aborted
-        ? undefined
-        : runner.run(turn, { signal: options.signal, approvals: options.approvals }),
+      options.signal?.aborted ? undefined : runner.run(turn, {
+        signal: options.signal,
+        approvals: options.approvals,
+        ...(options.wholeAnswers ? { wholeAnswers: true } : {}),
+      }),
     options,
   );
   return options.streamText === false ? holdTextPerSegment(events) : events;

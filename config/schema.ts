@@ -146,6 +146,10 @@ export const ConfigSchema = z.object({
       seconds.default(180),
       "Seconds without any bytes from a streaming upstream before the call is aborted.",
     ),
+    request_timeout: doc(
+      seconds.default(600),
+      "Seconds a whole (non-streamed) upstream answer may take, asked for when the client did not ask for a stream.",
+    ),
     max_retries: doc(
       z.number().int().min(0).max(10).default(3),
       "Retries for 429, 5xx and connection errors (with backoff and jitter, honouring Retry-After).",

@@ -68,6 +68,7 @@ export function createLlmClient(resolved: ResolvedConfig, targets?: LlmTarget[])
     connectTimeout: llm.connect_timeout,
     firstTokenTimeout: llm.first_token_timeout,
     staleTimeout: llm.stale_timeout,
+    requestTimeout: llm.request_timeout,
     maxRetries: llm.max_retries,
   });
 }

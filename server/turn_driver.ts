@@ -66,9 +66,11 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
   const onAbort = () => run.abort("client disconnected");
   call.req.signal.addEventListener("abort", onAbort, { once: true });
   try {
+    // Nothing is sent before the turn ends: the upstream may answer each call whole.
     const events = turnEvents(call.runner, call.turn, {
       signal: run.signal,
       streamText: call.streamText,
+      wholeAnswers: true,
     });
     let result: TurnResult;
     for (;;) {

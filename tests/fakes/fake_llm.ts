@@ -300,7 +300,67 @@ export class FakeLlm {
       }, { status: reply.status, headers: reply.headers });
     }
     const model = body.model ?? "fake-model";
-    return body.stream ? this.#stream(reply, model) : Response.json(this.#completion(reply, model));
+    return body.stream ? this.#stream(reply, model) : await this.#whole(reply, model);
+  }
+
+  /**
+   * A non-streamed answer. `hang` sends the headers and then nothing until the client leaves
+   * (counted with the cancelled streams) or the fake closes; `resume` holds the answer back
+   * until it resolves; `chunkDelayMs` holds it back as long as streaming its pieces would take
+   * (a model takes as long to write a whole answer), or until the fake closes;
+   * `dieAfterChunks` sends the headers and part of the body, then breaks the connection.
+   */
+  async #whole(reply: FakeReply, model: string): Promise<Response> {
+    const headers = { "Content-Type": "application/json", ...reply.headers };
+    if (reply.resume) await reply.resume;
+    if (reply.chunkDelayMs && !reply.hang) {
+      const pieces = Array.isArray(reply.text) ? reply.text : splitText(reply.text ?? "");
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          clearTimeout(timer);
+          this.#live.delete(stop);
+          resolve();
+        };
+        const timer = setTimeout(stop, pieces.length * reply.chunkDelayMs!);
+        this.#live.add(stop);
+      });
+    }
+    if (reply.hang) {
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => stop = resolve);
+      this.#live.add(stop);
+      this.openStreams++;
+      const done = () => {
+        this.openStreams--;
+        this.#live.delete(stop);
+      };
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          stopped.then(() => {
+            done();
+            try {
+              controller.close();
+            } catch { /* cancelled already */ }
+          });
+        },
+        cancel: () => {
+          this.cancelledStreams++;
+          for (const w of this.#closedWaiters.splice(0)) w();
+          stop();
+        },
+      });
+      return new Response(body, { headers });
+    }
+    const json = JSON.stringify(this.#completion(reply, model));
+    if (reply.dieAfterChunks === undefined) return new Response(json, { headers });
+    const body = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        controller.enqueue(encoder.encode(json.slice(0, Math.floor(json.length / 2))));
+        await new Promise((r) => setTimeout(r, 30));
+        controller.error(new Error("fake upstream died"));
+      },
+    });
+    return new Response(body, { headers });
   }
 
   #toolCalls(reply: FakeReply) {

@@ -120,6 +120,47 @@ Deno.test("server tools run inside the turn and the client sees only the answer"
   assertEquals(c.choices[0].message.content, "Checking.\n\nIt said hi.");
   assertEquals(c.choices[0].message.tool_calls, undefined);
   assertEquals(c.choices[0].finish_reason, "stop");
+  // Nothing was streamed to the client, so both upstream calls asked for whole answers, and the
+  // second carried the first's call and the tool's result.
+  assertEquals(s.llm.requests.map((r) => r.body.stream), [false, false]);
+  const second = s.llm.requests[1].body.messages;
+  assertEquals(second.at(-2).tool_calls[0].function.name, "echo");
+  assertEquals(second.at(-1), {
+    role: "tool",
+    tool_call_id: second.at(-2).tool_calls[0].id,
+    content: "echoed: hi",
+  });
+});
+
+Deno.test("the upstream streams only when the client asked for a stream", async () => {
+  await using s = await startTestServer();
+  s.llm.enqueue({ text: "plain" }, { text: "streamed" });
+  const plain = await post(s.url, { model: "herald", messages: hi });
+  assertEquals((await plain.json()).choices[0].message.content, "plain");
+  const streamed = await post(s.url, { model: "herald", messages: hi, stream: true });
+  const { data } = await readSse(streamed);
+  assertEquals(data.at(-1), "[DONE]");
+  assertEquals(s.llm.requests[0].body.stream, false);
+  assertEquals(s.llm.requests[0].body.stream_options, undefined);
+  assertEquals(s.llm.requests[1].body.stream, true);
+  assertEquals(s.llm.requests[1].body.stream_options, { include_usage: true });
+});
+
+Deno.test("a client leaving a non-streamed request aborts the whole-answer upstream call", async () => {
+  await using s = await startTestServer();
+  s.llm.enqueue({ hang: true });
+  const controller = new AbortController();
+  const pending = fetch(`${s.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TEST_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "herald", messages: hi }),
+    signal: controller.signal,
+  }).catch((e) => e);
+  await s.llm.waitForRequests(1);
+  controller.abort();
+  assert(await pending instanceof Error);
+  await s.llm.waitForCancelledStreams(1);
+  assertEquals(s.llm.requests[0].body.stream, false);
 });
 
 Deno.test("raw SSE framing: role chunk first, constant identity, one finish_reason, [DONE]", async () => {
