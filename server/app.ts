@@ -71,20 +71,11 @@ export function createApp(options: AppOptions): ServeHandler {
       params: {},
       key: identify(keys, token, authOn),
       malformed,
-      completed: info?.completed?.then(() => "sent" as const, () => "failed" as const),
+      completed: completion(info),
     };
     // The log and the audit trail name the key (never the key itself); none with auth off.
     if (authOn && ctx.key) ctx.keyName = ctx.key.name;
-    ctx.reportUnexpected = (error) => {
-      if (knownHttpError(error)) return;
-      if (typeof error === "object" && error !== null) {
-        if (reported.has(error)) return;
-        reported.add(error);
-      }
-      try {
-        (options.onUnexpectedError ?? logUnexpected)(error, ctx);
-      } catch { /* a failing log sink must not change the response */ }
-    };
+    ctx.reportUnexpected = unexpectedReporter(ctx, reported, options.onUnexpectedError);
     const match = router.match(req.method, url.pathname);
     if (match.kind === "found") {
       ctx.route = match.route;
@@ -134,6 +125,36 @@ export function createApp(options: AppOptions): ServeHandler {
       response.headers.set("X-Request-Id", ctx.requestId);
     } catch { /* immutable headers (a proxied response): leave them */ }
     return response;
+  };
+}
+
+/**
+ * How the server's sending of the response ended. Made outside the handler for the reason given
+ * at {@link unexpectedReporter}: its callbacks wait until the response is sent.
+ */
+function completion(info: Deno.ServeHandlerInfo): Promise<"sent" | "failed"> | undefined {
+  return info?.completed?.then(() => "sent" as const, () => "failed" as const);
+}
+
+/**
+ * The request's `reportUnexpected`, made outside the handler: a closure made inside it would keep
+ * the handler's whole scope (the request and the guards' copies of it) for as long as a streamed
+ * response that may still report holds on to it.
+ */
+function unexpectedReporter(
+  ctx: RequestContext,
+  reported: WeakSet<object>,
+  onUnexpectedError: AppOptions["onUnexpectedError"],
+): (error: unknown) => void {
+  return (error) => {
+    if (knownHttpError(error)) return;
+    if (typeof error === "object" && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
+    try {
+      (onUnexpectedError ?? logUnexpected)(error, ctx);
+    } catch { /* a failing log sink must not change the response */ }
   };
 }
 

@@ -110,14 +110,15 @@ async function handleChatCompletion(
       },
     });
   }
+  // Not the parsed request: the renderer lives as long as the stream.
+  const streamOptions = {
+    ...identity,
+    includeUsage: request.stream_options?.include_usage === true,
+  };
   return await answerStream(call, {
     keepAliveMs: deps.keepAliveMs,
     render: async (events, writer) => {
-      await renderChatCompletionStream(
-        events,
-        writer,
-        { ...identity, includeUsage: request.stream_options?.include_usage === true },
-      );
+      await renderChatCompletionStream(events, writer, streamOptions);
     },
     fail: endChatStreamWithError,
   });

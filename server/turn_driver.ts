@@ -98,22 +98,25 @@ export async function answerPlain(call: TurnCall, answer: PlainAnswer): Promise<
  */
 export async function answerStream(call: TurnCall, answer: StreamedAnswer): Promise<Response> {
   nameActor(call);
+  // No closure below refers to `call`: they live as long as the stream, and would keep the
+  // request (the guards' copy of it, its headers and body stream) with it.
+  const { ctx, onFinished, req } = call;
   const run = call.runs.begin();
   const onEarlyAbort = () => run.abort("client disconnected");
-  call.req.signal.addEventListener("abort", onEarlyAbort, { once: true });
+  req.signal.addEventListener("abort", onEarlyAbort, { once: true });
   let handedOver = false;
   try {
     const started = await startTurn(call.runner, call.turn, {
       signal: run.signal,
       streamText: call.streamText,
-      onResult: (result) => recordOutcome(call.ctx, result, run.signal),
+      onResult: (result) => recordOutcome(ctx, result, run.signal),
     });
     if ("failed" in started) {
-      recordOutcome(call.ctx, started.failed, run.signal);
+      recordOutcome(ctx, started.failed, run.signal);
       return errorResponse(turnError(started.failed));
     }
     handedOver = true;
-    const events = started.events;
+    const { events } = started;
     return sseResponse({
       keepAliveMs: answer.keepAliveMs,
       onCancel: () => run.abort("client disconnected"),
@@ -122,12 +125,12 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
           await answer.render(events, writer, run);
         } finally {
           run.finish();
-          call.onFinished?.();
+          onFinished?.();
         }
       },
       onError: (error, writer) => {
-        if (call.ctx) {
-          call.ctx.outcome = {
+        if (ctx) {
+          ctx.outcome = {
             status: "failed",
             code: "stream_error",
             cause: describeError(error),
@@ -135,13 +138,13 @@ export async function answerStream(call: TurnCall, answer: StreamedAnswer): Prom
         }
         answer.fail(error, writer);
       },
-      report: (error) => reportUnexpected(call.ctx, error),
+      report: (error) => reportUnexpected(ctx, error),
     });
   } finally {
-    call.req.signal.removeEventListener("abort", onEarlyAbort);
+    req.signal.removeEventListener("abort", onEarlyAbort);
     if (!handedOver) {
       run.finish();
-      call.onFinished?.();
+      onFinished?.();
     }
   }
 }
