@@ -69,6 +69,20 @@ export interface PathProfile {
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
+ * The functions of agent/llm_client.ts that read an upstream stream (the SSE reader and the
+ * per-read steps under the watchdog); the rest of the file sends requests and reads whole answers.
+ */
+const SSE_READING = new Set([
+  "readChunks",
+  "read",
+  "#open",
+  "#parse",
+  "#readFrom",
+  "#read",
+  "#saw",
+]);
+
+/**
  * The component a Herald source file or npm package belongs to, for the breakdown table; null for
  * files that are not Herald's or an npm package's (Deno's own `ext:` code, node: polyfills).
  */
@@ -105,7 +119,7 @@ export function componentOf(url: string, functionName: string): string | null {
     return "system prompt and tool specs";
   }
   if (file === "agent/llm_client.ts") {
-    return functionName === "readChunks" ? "upstream SSE parsing" : "upstream client (Herald side)";
+    return SSE_READING.has(functionName) ? "upstream SSE parsing" : "upstream client (Herald side)";
   }
   if (file === "agent/stream_watchdog.ts") return "upstream SSE parsing";
   if (file.startsWith("agent/")) return "agent loop and events";
