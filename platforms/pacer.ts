@@ -42,6 +42,7 @@ export class Pacer {
   #nextAt = 0;
   #timer: TimerId | undefined;
   #inflight: Promise<void> | undefined;
+  #ran: Array<() => void> = [];
 
   constructor(clock: Clock, update: () => Promise<void>, due: () => boolean) {
     this.#clock = clock;
@@ -56,9 +57,19 @@ export class Pacer {
       this.#timer = undefined;
       this.#inflight = this.#update().finally(() => {
         this.#inflight = undefined;
+        for (const resolve of this.#ran.splice(0)) resolve();
         this.schedule();
       });
     }, this.waitMs());
+  }
+
+  /**
+   * Resolves once the planned or running update has run (whether it succeeded or not), or at
+   * once when none is: for a caller whose next step must come after that update.
+   */
+  ran(): Promise<void> {
+    if (this.#timer === undefined && !this.#inflight) return Promise.resolve();
+    return new Promise((resolve) => this.#ran.push(resolve));
   }
 
   /** Drops a planned update and waits for a running one; `schedule` may start again later. */
@@ -66,6 +77,7 @@ export class Pacer {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#inflight;
+    for (const resolve of this.#ran.splice(0)) resolve();
   }
 
   /** Milliseconds until the next call may be made. */

@@ -13,8 +13,8 @@ export interface TurnSink {
   text(delta: string): void;
   /** The text segment ended at a tool boundary. */
   segmentBreak(): Promise<void>;
-  /** A server tool started (for tool progress messages). */
-  toolStarted?(name: string): void;
+  /** A server tool started (for tool progress messages); what follows waits for it. */
+  toolStarted?(name: string): void | Promise<void>;
   /** A call waits for a person's answer, or got one (approval buttons, where the platform has them). */
   approval?(
     event: Extract<AgentEvent, { type: "approval_requested" | "approval_resolved" }>,
@@ -46,7 +46,7 @@ export async function renderTurn(
         await sink.segmentBreak();
         break;
       case "tool_started":
-        sink.toolStarted?.(event.call.function.name);
+        await sink.toolStarted?.(event.call.function.name);
         break;
       case "final":
         await sink.final(event.result);

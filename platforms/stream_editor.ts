@@ -158,8 +158,16 @@ export class ReplyEditor {
     return this.#o.replyToMessageId;
   }
 
+  /**
+   * The preview: the text so far, or, once it is longer than one message, the part the final
+   * split will put in the first message. A preview that only grows (Slack's message streams)
+   * cannot take back text the final moves to the next message.
+   */
   #preview(): string {
-    return truncateUtf16(this.#text.trimEnd(), this.#f.limit - this.#cursor.length - 1);
+    const text = this.#text.trimEnd();
+    const max = this.#f.limit - this.#cursor.length - 1;
+    if (text.length <= max) return text;
+    return truncateUtf16(this.#f.split(text, max)[0] ?? "", max);
   }
 
   /** Whether the preview has something new to show, and may show it. */

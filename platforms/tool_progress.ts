@@ -55,12 +55,17 @@ export class ToolProgress {
     this.#pacer = new Pacer(this.#o.clock, () => this.#flush(), () => this.#due());
   }
 
-  /** Records that a tool started. */
-  add(toolName: string): void {
-    if (this.#closed) return;
-    if (this.#o.mode === "new" && toolName === this.#names.at(-1)) return;
+  /**
+   * Records that a tool started. When this makes the message appear, resolves once it was sent
+   * (or its send failed): what the reply sends next then comes below it, not before it. Later
+   * changes are edits, which move nothing, and resolve at once.
+   */
+  add(toolName: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#o.mode === "new" && toolName === this.#names.at(-1)) return Promise.resolve();
     this.#names.push(toolName);
     this.#pacer.schedule();
+    return this.#messageId === undefined ? this.#pacer.ran() : Promise.resolve();
   }
 
   /** Shows the last state and stops updating; later calls do nothing. */

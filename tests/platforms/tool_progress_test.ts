@@ -169,3 +169,38 @@ Deno.test("a rate-limited last update is tried again after a short wait, not aft
     if (expected === 3) assert.ok(api.calls[2].at - api.calls[1].at >= retryAfter * 1000);
   }
 });
+
+Deno.test("the first tool waits for its progress message to exist, so the reply's next message comes below it", async () => {
+  const clock = new FakeClock();
+  const sent = Promise.withResolvers<MessageId>();
+  const calls: string[] = [];
+  const api: ReplySurface = {
+    send: (text) => {
+      calls.push(`send ${text}`);
+      return sent.promise;
+    },
+    edit: (_id, text) => {
+      calls.push(`edit ${text}`);
+      return Promise.resolve();
+    },
+  };
+  const progress = new ToolProgress({
+    api,
+    format: floodFormat,
+    mode: "all",
+    intervalMs: 1000,
+    clock,
+  });
+  let added = false;
+  const adding = progress.add("terminal").then(() => added = true);
+  await clock.advance(0);
+  assert.deepEqual(calls, ["send ⚙️ terminal"]);
+  assert.equal(added, false, "not before the platform answered the send");
+  sent.resolve(1);
+  await adding;
+  // A later tool only edits the message, which moves nothing: no wait for it.
+  await progress.add("read_file");
+  assert.deepEqual(calls, ["send ⚙️ terminal"]);
+  await clock.runUntil(progress.close());
+  assert.deepEqual(calls, ["send ⚙️ terminal", "edit ⚙️ terminal\n⚙️ read_file"]);
+});
