@@ -40,6 +40,9 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** `agent/llm_client.ts`'s functions that read and parse the upstream's stream (ChunkReader, UpstreamBatches). */
+const SSE_READING = new Set(["read", "#parse", "#open", "#read", "#readFrom", "#saw", "close"]);
+
 /** Self time charged to one component or function, over the load window. */
 export interface Share {
   name: string;
@@ -105,7 +108,7 @@ export function componentOf(url: string, functionName: string): string | null {
     return "system prompt and tool specs";
   }
   if (file === "agent/llm_client.ts") {
-    return functionName === "readChunks" ? "upstream SSE parsing" : "upstream client (Herald side)";
+    return SSE_READING.has(functionName) ? "upstream SSE parsing" : "upstream client (Herald side)";
   }
   if (file === "agent/stream_watchdog.ts") return "upstream SSE parsing";
   if (file.startsWith("agent/")) return "agent loop and events";
