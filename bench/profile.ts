@@ -72,6 +72,20 @@ export interface PathProfile {
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
+ * The functions of agent/llm_client.ts that read an upstream stream (the SSE reader and the
+ * per-read steps under the watchdog); the rest of the file sends requests and reads whole answers.
+ */
+const SSE_READING = new Set([
+  "readChunks",
+  "read",
+  "#open",
+  "#parse",
+  "#readFrom",
+  "#read",
+  "#saw",
+]);
+
+/**
  * The component a Herald source file or npm package belongs to, for the breakdown table; null for
  * files that are not Herald's or an npm package's (Deno's own `ext:` code, node: polyfills).
  */

@@ -139,7 +139,7 @@ export const ConfigSchema = z.object({
   llm: z.object({
     connect_timeout: doc(
       seconds.default(10),
-      "Seconds to wait for the upstream to answer headers.",
+      "Seconds to wait for the upstream to answer headers (a streamed call; see request_timeout).",
     ),
     first_token_timeout: doc(seconds.default(120), "Seconds to wait for the first streamed token."),
     stale_timeout: doc(
