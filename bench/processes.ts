@@ -41,7 +41,7 @@ export class Child {
   }
 
   /** Resolves with the first stdout line matching `pattern`; rejects after `timeoutMs`. */
-  waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  waitForLine(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> {
     return new Promise((resolve, reject) => {
       const check = () => {
         for (const line of this.lines) {
@@ -263,7 +263,7 @@ export async function spawnGateway(options: GatewayOptions): Promise<GatewayProc
 }
 
 /** Polls `GET /health` until it answers 200; returns ms since the process was spawned. */
-export async function waitForHealth(gateway: GatewayProcess, timeoutMs = 30_000): Promise<number> {
+export async function waitForHealth(gateway: GatewayProcess, timeoutMs = 120_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     try {

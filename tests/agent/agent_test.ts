@@ -17,9 +17,9 @@ function makeAgent(llm: FakeLlm, options: { maxIterations?: number; maxRetries?:
   return new Agent({
     llm: new LlmClient({
       targets: [{ model: "fake-model", baseUrl: llm.baseUrl }],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: options.maxRetries ?? 0,
     }),
     registry,
@@ -226,9 +226,9 @@ Deno.test("no upstream reachable: the error says to set OPENAI_BASE_URL", async 
   const agent = new Agent({
     llm: new LlmClient({
       targets: [{ model: "m", baseUrl: `http://127.0.0.1:${port}/v1` }],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: 0,
     }),
     registry: new ToolRegistry(),
@@ -257,9 +257,9 @@ Deno.test("fallback models are used when the primary keeps failing", async () =>
         { model: "a", baseUrl: primary.baseUrl },
         { model: "b", baseUrl: fallback.baseUrl },
       ],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: 1,
     }),
     registry: new ToolRegistry(),
@@ -279,7 +279,7 @@ Deno.test("a stale stream is aborted after the stale timeout", async () => {
   const agent = new Agent({
     llm: new LlmClient({
       targets: [{ model: "m", baseUrl: llm.baseUrl }],
-      connectTimeout: 5,
+      connectTimeout: 60,
       firstTokenTimeout: 0.3,
       staleTimeout: 0.3,
       maxRetries: 0,
@@ -336,8 +336,9 @@ Deno.test("read-only calls from one response run together; writes run one at a t
         peak = { ...peak, [kind]: Math.max(peak[kind], active) };
         order.push(`${kind}${n}`);
         if (kind === "read" && active === 2) bothStarted();
-        // A read waits for its sibling (bounded, so a sequential loop fails rather than hangs).
-        const bound = kind === "read" ? 2000 : 5;
+        // A read waits for its sibling (bounded, so a sequential loop fails rather than hangs;
+        // the bound is generous so that a slow machine starting the sibling late does not fail).
+        const bound = kind === "read" ? 60_000 : 5;
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           kind === "read" ? together : new Promise(() => {}),
@@ -353,9 +354,9 @@ Deno.test("read-only calls from one response run together; writes run one at a t
   const agent = new Agent({
     llm: new LlmClient({
       targets: [{ model: "fake-model", baseUrl: llm.baseUrl }],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: 0,
     }),
     registry,

@@ -50,9 +50,9 @@ function makeAgent(llm: FakeLlm, ran: ToolContext[]) {
   return new Agent({
     llm: new LlmClient({
       targets: [{ model: "fake-model", baseUrl: llm.baseUrl }],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: 0,
     }),
     registry,

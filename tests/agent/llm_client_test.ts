@@ -44,9 +44,9 @@ Deno.test("the upstream receives the serialised body as JSON, tools and messages
   try {
     const llm = new LlmClient({
       targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
-      connectTimeout: 5,
-      firstTokenTimeout: 5,
-      staleTimeout: 5,
+      connectTimeout: 60,
+      firstTokenTimeout: 60,
+      staleTimeout: 60,
       maxRetries: 0,
     });
     const messages = [{ role: "user" as const, content: "hello" }];

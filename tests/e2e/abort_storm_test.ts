@@ -4,6 +4,7 @@
  * within a generous bound (a leak of 200 runs' state would blow through it; GC noise would not).
  */
 import assert from "node:assert/strict";
+import { eventually } from "../fakes/eventually.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 import { E2E_HEADERS, HeraldProcess, readUntil } from "./herald_process.ts";
 
@@ -46,7 +47,8 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     await using llm = await FakeLlm.start({
-      responder: () => ({ text: "x".repeat(4000), chunkDelayMs: 20 }),
+      // Stalls after a few chunks: every stream is still running when its client drops it.
+      responder: () => ({ text: "x".repeat(4000), stallAfterChunks: 5 }),
     });
     await using herald = await HeraldProcess.start(llm.baseUrl, {
       configYaml: "api_server:\n  max_concurrent_runs: 256\n",
@@ -67,16 +69,14 @@ Deno.test({
     const after = await rssMb(herald.pid);
 
     // Runs end once their upstream stream is gone; poll /health until they all have.
-    let runs = (await health(herald.url, true)).runs;
-    for (let i = 0; runs !== 0 && i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      runs = (await health(herald.url, true)).runs;
-    }
+    let runs = -1;
+    await eventually(
+      async () => (runs = (await health(herald.url, true)).runs) === 0,
+      "the run count to return to 0",
+    ).catch(() => {});
     assert.equal(runs, 0);
-    // The fake upstream notices each closed socket on its own schedule: wait for it (bounded).
-    for (let i = 0; llm.openStreams !== 0 && i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The fake upstream notices each closed socket on its own schedule: wait for it.
+    await eventually(() => llm.openStreams === 0, "every upstream stream to close").catch(() => {});
     assert.equal(llm.openStreams, 0);
     const settled = await rssMb(herald.pid);
 

@@ -56,7 +56,7 @@ export class PtyProcess {
    * Resolves once `pattern` matches the plain text after position `from` (default 0); rejects
    * when the process ends first or after `boundMs`, a bound against hanging, not a timing check.
    */
-  waitFor(pattern: RegExp, from = 0, boundMs = 30_000): Promise<void> {
+  waitFor(pattern: RegExp, from = 0, boundMs = 120_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`Timed out waiting for ${pattern}. Terminal:\n${this.text}`));

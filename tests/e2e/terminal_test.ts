@@ -52,8 +52,9 @@ Deno.test("chat in a terminal: ↑ recalls history, one Ctrl-C stops an answer, 
       llm.requests[index].body.messages.filter((m) => m.role === "user").at(-1)?.content;
     assert.equal(lastUser(1), "first question");
 
-    // A long answer; one Ctrl-C stops it and the chat stays.
-    llm.enqueue({ text: "x".repeat(2000), chunkDelayMs: 20 });
+    // A long answer (it stalls, so it is still running whatever the machine's speed); one Ctrl-C
+    // stops it and the chat stays.
+    llm.enqueue({ text: "x".repeat(2000), stallAfterChunks: 5 });
     mark = chat.text.length;
     await chat.type("write a lot\r");
     await chat.waitFor(/xxxx/, mark);
@@ -80,7 +81,8 @@ Deno.test("chat in a terminal: ↑ recalls history, one Ctrl-C stops an answer, 
 
 Deno.test("serve under deno task: one Ctrl-C drains gracefully instead of exiting at once", async () => {
   await using llm = await FakeLlm.start({
-    responder: () => ({ text: "y".repeat(400), chunkDelayMs: 20 }),
+    // Stalls after a few chunks: the turn is still running when the Ctrl-C arrives.
+    responder: () => ({ text: "y".repeat(400), stallAfterChunks: 5 }),
   });
   const home = await Deno.makeTempDir({ prefix: "herald_pty_" });
   try {

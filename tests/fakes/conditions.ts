@@ -5,6 +5,12 @@
  */
 
 /**
+ * How long a condition is waited for by default: a bound against a hang, not a claim about
+ * speed (a loaded CI machine can take many seconds for what takes milliseconds here).
+ */
+export const CONDITION_TIMEOUT_MS = 120_000;
+
+/**
  * Predicates waited on, re-checked on every `notify()`.
  *
  * @example
@@ -28,7 +34,11 @@ export class Conditions {
    * Resolves when `predicate` holds; rejects after `timeoutMs`, with `detail()` (what was seen)
    * in the message when given.
    */
-  waitFor(predicate: () => boolean, timeoutMs = 60_000, detail?: () => string): Promise<void> {
+  waitFor(
+    predicate: () => boolean,
+    timeoutMs = CONDITION_TIMEOUT_MS,
+    detail?: () => string,
+  ): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {

@@ -48,6 +48,13 @@ export interface FakeReply {
   pauseAfterChunks?: number;
   /** Resolves when a paused stream may go on (see `pauseAfterChunks`). */
   resume?: Promise<void>;
+  /**
+   * After this many data chunks, send nothing more until the client leaves (or the fake
+   * closes): a stream that is certainly still running when the test acts, however slow the
+   * machine, unlike a long stream with `chunkDelayMs`. A whole (non-streamed) answer stalls
+   * as with `hang`.
+   */
+  stallAfterChunks?: number;
 }
 
 /** A request the fake received. */
@@ -308,12 +315,14 @@ export class FakeLlm {
    * (counted with the cancelled streams) or the fake closes; `resume` holds the answer back
    * until it resolves; `chunkDelayMs` holds it back as long as streaming its pieces would take
    * (a model takes as long to write a whole answer), or until the fake closes;
-   * `dieAfterChunks` sends the headers and part of the body, then breaks the connection.
+   * `dieAfterChunks` sends the headers and part of the body, then breaks the connection;
+   * `stallAfterChunks` stalls as `hang` does (a whole answer has no chunks to send first).
    */
   async #whole(reply: FakeReply, model: string): Promise<Response> {
     const headers = { "Content-Type": "application/json", ...reply.headers };
     if (reply.resume) await reply.resume;
-    if (reply.chunkDelayMs && !reply.hang) {
+    const stalls = reply.hang || reply.stallAfterChunks !== undefined;
+    if (reply.chunkDelayMs && !stalls) {
       const pieces = Array.isArray(reply.text) ? reply.text : splitText(reply.text ?? "");
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -325,7 +334,7 @@ export class FakeLlm {
         this.#live.add(stop);
       });
     }
-    if (reply.hang) {
+    if (stalls) {
       let stop!: () => void;
       const stopped = new Promise<void>((resolve) => stop = resolve);
       this.#live.add(stop);
@@ -469,6 +478,9 @@ export class FakeLlm {
           for (const c of chunks) {
             if (reply.resume && sent === (reply.pauseAfterChunks ?? 0)) {
               await Promise.race([reply.resume, new Promise<void>((r) => wake = r)]);
+            }
+            if (sent === reply.stallAfterChunks) {
+              while (!cancelled && !ended) await new Promise<void>((r) => wake = r);
             }
             if (cancelled || ended) return;
             if (reply.dieAfterChunks !== undefined && sent >= reply.dieAfterChunks) {

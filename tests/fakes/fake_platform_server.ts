@@ -4,7 +4,7 @@
  * on the fake's state, and closing it all.
  * @module
  */
-import { Conditions } from "./conditions.ts";
+import { CONDITION_TIMEOUT_MS, Conditions } from "./conditions.ts";
 
 /**
  * The base of the fake platforms; a subclass answers requests in `handle`.
@@ -36,9 +36,16 @@ export abstract class FakePlatformServer {
     return this.#server.addr.port;
   }
 
-  /** Resolves when `predicate` holds (checked after every change the fake notifies). */
-  waitFor(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
-    return this.#conditions.waitFor(predicate, timeoutMs);
+  /**
+   * Resolves when `predicate` holds (checked after every change the fake notifies); a timeout's
+   * message ends with `detail()` (what was seen) when given.
+   */
+  waitFor(
+    predicate: () => boolean,
+    timeoutMs = CONDITION_TIMEOUT_MS,
+    detail?: () => string,
+  ): Promise<void> {
+    return this.#conditions.waitFor(predicate, timeoutMs, detail);
   }
 
   /** Closes the sockets and stops the server. */

@@ -76,7 +76,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const agent = new Agent({
     llm: new LlmClient({
       targets: [{ model: "fake-model", baseUrl: llm.baseUrl }],
-      connectTimeout: 10,
+      connectTimeout: 60,
       firstTokenTimeout: 30,
       staleTimeout: 30,
       maxRetries: options.maxRetries ?? 0,

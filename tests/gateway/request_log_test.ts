@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { RequestLogEntry } from "../../server/mod.ts";
 import { auditDir, readAuditTrail } from "../../store/mod.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
+import { eventually } from "../fakes/eventually.ts";
 import { startTestGateway } from "../fakes/test_gateway.ts";
 
 const KEY = "log-test-9c41f7a2b85d3e60";
@@ -59,7 +60,8 @@ Deno.test("a stream that fails after its headers is logged as failed, with code 
 
 Deno.test("a client that leaves mid-stream is logged as cancelled", async () => {
   await using llm = await FakeLlm.start();
-  llm.enqueue({ text: "z".repeat(2000), chunkDelayMs: 20 });
+  // Stalls after a few chunks: still running when the client leaves, however slow the machine.
+  llm.enqueue({ text: "z".repeat(2000), stallAfterChunks: 5 });
   const log = sink();
   await using gw = await startTestGateway({ upstream: llm.baseUrl, key: KEY, requestLog: log.log });
   const res = await chat(gw.gateway.url, true);
@@ -97,7 +99,7 @@ Deno.test("a completed request is logged as completed; log.format text gives one
   });
   const res = await chat(gw.gateway.url, false);
   await res.json();
-  while (log.lines.length === 0) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => log.lines.length > 0, "the log line");
   assert.match(log.lines[0], /^\d\d:\d\d:\d\d POST \/v1\/chat\/completions 200 completed \d+ms /);
   assert.ok(!log.lines[0].includes("\x1b["), "no colour when the sink is not a terminal");
 });

@@ -16,7 +16,7 @@ import {
   type UpdateInbox,
 } from "../../platforms/mod.ts";
 import { SessionStore } from "../../store/mod.ts";
-import { Conditions } from "../fakes/conditions.ts";
+import { CONDITION_TIMEOUT_MS, Conditions } from "../fakes/conditions.ts";
 import { FakeBotApi } from "../fakes/fake_bot_api.ts";
 
 /** A scripted turn: yields the events the test wants, when it wants. */
@@ -63,16 +63,25 @@ export function echo(reply: (text: string) => string): Script {
   };
 }
 
+/** `streaming.min_tokens` in the harnesses: words before the first preview message. */
+export const HARNESS_MIN_TOKENS = 3;
+
 /**
- * A script that streams `parts`, waiting after each (up to 2 s) until `calls()` grows, so every
- * part reaches the platform as its own update.
+ * A script that streams `parts`, waiting after each until `calls()` grows, so every part reaches
+ * the platform as its own update however slow the machine. Parts before the first preview can
+ * show (fewer than {@link HARNESS_MIN_TOKENS} words so far) are not waited on: no call follows
+ * them. The wait is bounded only against a hang.
  */
 export function paced(parts: string[], calls: () => number): Script {
   return async function* () {
+    let text = "";
     for (const part of parts) {
       const before = calls();
       yield* deltas(part);
-      const deadline = Date.now() + 2000;
+      text += part;
+      const words = deltas(text).length;
+      if (Math.max(words, Math.ceil(text.length / 4)) < HARNESS_MIN_TOKENS) continue;
+      const deadline = Date.now() + CONDITION_TIMEOUT_MS;
       while (calls() === before && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -100,7 +109,7 @@ export class Logs {
   };
 
   /** Resolves once `count` lines contain `text`. */
-  waitFor(text: string, count = 1, timeoutMs = 60_000): Promise<void> {
+  waitFor(text: string, count = 1, timeoutMs = CONDITION_TIMEOUT_MS): Promise<void> {
     return this.#conditions.waitFor(
       () => this.lines.filter((l) => l.includes(text)).length >= count,
       timeoutMs,
@@ -155,7 +164,7 @@ export async function startWorkerHarness(
   const logs = new Logs();
   const config = ConfigSchema.parse({
     ...setup.config,
-    streaming: { edit_interval: 0.05, min_tokens: 3, ...options.streaming },
+    streaming: { edit_interval: 0.05, min_tokens: HARNESS_MIN_TOKENS, ...options.streaming },
   });
   const resolved = { config, home: dir, workspace: dir, baseUrl: "http://127.0.0.1:1/v1" };
   const handle = await startPlatform(await setup.spec(resolved), {
@@ -171,7 +180,7 @@ export async function startWorkerHarness(
     crashGenerations: options.crashGenerations,
   });
   // The first start of a worker in a test run type-checks it, which takes a while on a busy machine.
-  if (options.waitConnected !== false) await logs.waitFor("connected as", 1, 60_000);
+  if (options.waitConnected !== false) await logs.waitFor("connected as");
   let disposed = false;
   return {
     agent,

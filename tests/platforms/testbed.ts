@@ -120,7 +120,8 @@ export async function startTestbed(
                 : undefined,
           ),
         rateLimitNextEdit: (seconds) => h.api.failNext("editMessageText", floodError(seconds)),
-        waitFor: (predicate, timeoutMs) => h.api.waitFor(predicate, timeoutMs),
+        waitFor: (predicate, timeoutMs) =>
+          h.api.waitFor(predicate, timeoutMs, () => seen(h.api.calls, h.logs.lines)),
         [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
       };
     }
@@ -157,7 +158,8 @@ export async function startTestbed(
                 : undefined,
           ),
         rateLimitNextEdit: (seconds) => h.discord.rateLimitNext("PATCH", seconds),
-        waitFor: (predicate, timeoutMs) => h.discord.waitFor(predicate, timeoutMs),
+        waitFor: (predicate, timeoutMs) =>
+          h.discord.waitFor(predicate, timeoutMs, () => seen(h.discord.calls, h.logs.lines)),
         [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
       };
     }
@@ -191,11 +193,17 @@ export async function startTestbed(
           ),
         rateLimitNextEdit: (seconds) =>
           h.slack.failNext("chat.update", { status: 429, retryAfter: seconds }),
-        waitFor: (predicate, timeoutMs) => h.slack.waitFor(predicate, timeoutMs),
+        waitFor: (predicate, timeoutMs) =>
+          h.slack.waitFor(predicate, timeoutMs, () => seen(h.slack.calls, h.logs.lines)),
         [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
       };
     }
   }
+}
+
+/** What a fake was sent and what the bot logged, for a timed-out wait's message. */
+function seen(calls: unknown[], logs: string[]): string {
+  return `calls:\n${calls.map((c) => JSON.stringify(c)).join("\n")}\nlog:\n${logs.join("\n")}`;
 }
 
 /** A fake's recorded calls as message sends and edits; other calls are left out. */

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { concurrencyLimit, defaultGuards } from "../../server/guards/mod.ts";
+import { eventually } from "../fakes/eventually.ts";
 import { startTestServer, TEST_KEY } from "../fakes/test_server.ts";
 
 const STREAMS = 200;
@@ -25,8 +26,9 @@ Deno.test("200 streams opened and dropped: the upstream sees every stream closed
   // The default list's own limiter is swapped for one whose slots the test can read.
   guards.splice(guards.length - 1, 1, limit);
   await using server = await startTestServer({ middleware: guards });
-  // Long, slow answers: each stream is mid-flight when its client drops it.
-  server.llm.respondWith(() => ({ text: "x".repeat(4_000), chunkDelayMs: 50 }));
+  // Long answers that stall after a few chunks: each stream is certainly mid-flight when its
+  // client drops it, however slow the machine.
+  server.llm.respondWith(() => ({ text: "x".repeat(4_000), stallAfterChunks: 3 }));
 
   const controllers = Array.from({ length: STREAMS }, () => new AbortController());
   const responses = await Promise.all(
@@ -51,11 +53,11 @@ Deno.test("200 streams opened and dropped: the upstream sees every stream closed
   await server.llm.waitForCancelledStreams(STREAMS);
   await server.runs.idle();
   assert.equal(server.llm.cancelledStreams, STREAMS);
-  // Slots are released when Herald's own response streams are cancelled; allow them to drain.
-  const deadline = Date.now() + 10_000;
-  while ((limit.inFlight > 0 || server.llm.openStreams > 0) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  // Slots are released when Herald's own response streams are cancelled; wait for them to drain.
+  await eventually(
+    () => limit.inFlight === 0 && server.llm.openStreams === 0,
+    "every slot and upstream stream to be released",
+  );
   assert.equal(limit.inFlight, 0);
   assert.equal(server.llm.openStreams, 0);
 

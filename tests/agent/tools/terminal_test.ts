@@ -85,7 +85,7 @@ Deno.test("the model's timeout is capped at tools.terminal.max_timeout", async (
   assert.match(result.output, /timed out after 0\.3 s/);
 });
 
-Deno.test("an abort kills the whole process tree within 1 s", async () => {
+Deno.test("an abort kills the whole process tree", async () => {
   await using ws = await tempDir();
   const fifo = join(ws.path, "started");
   await new Deno.Command("mkfifo", { args: [fifo] }).output();
@@ -99,15 +99,10 @@ Deno.test("an abort kills the whole process tree within 1 s", async () => {
   await Deno.readTextFile(fifo);
   assert.ok((await livingWith("sleep 30.0417")).length >= 1, "the sleeps should be running");
   controller.abort();
-  let bound: ReturnType<typeof setTimeout> | undefined;
-  const outcome = await Promise.race([
-    call,
-    new Promise<"late">((resolve) => bound = setTimeout(() => resolve("late"), 1000)),
-  ]);
-  clearTimeout(bound);
-  assert.notEqual(outcome, "late", "the call did not end within 1 s of the abort");
+  // Left alone the command would run 30 s and exit 0: "killed (interrupted)" and no sleep left
+  // prove the abort ended it (how fast is for bench/, not a timing asserted here).
+  const { output } = await call;
   assert.deepEqual(await livingWith("sleep 30.0417"), []);
-  const { output } = outcome as { output: string };
   assert.match(output, /^exit code: killed \(interrupted\)/);
   assert.match(output, /stdout:\nstarted/, "output written before the abort is kept");
 });

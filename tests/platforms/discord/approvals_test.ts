@@ -24,7 +24,7 @@ async function discordGateway(discord: FakeDiscord, llm: FakeLlm) {
       API_SERVER_ENABLED: "false",
     },
   });
-  await discord.waitFor(() => discord.gatewayOps.includes(2), 60_000);
+  await discord.waitFor(() => discord.gatewayOps.includes(2));
   return g;
 }
 

@@ -25,7 +25,7 @@ async function slackGateway(slack: FakeSlack, llm: FakeLlm) {
       API_SERVER_ENABLED: "false",
     },
   });
-  await slack.waitFor(() => slack.connections > 0, 60_000);
+  await slack.waitFor(() => slack.connections > 0);
   return g;
 }
 

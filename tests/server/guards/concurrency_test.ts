@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { concurrencyLimit } from "../../../server/guards/mod.ts";
 import { SHUTDOWN_RETRY_AFTER_SECONDS } from "../../../server/mod.ts";
+import { eventually } from "../../fakes/eventually.ts";
 import { AUTH, Gate, serveApp } from "./harness.ts";
 
 const JSON_AUTH = { ...AUTH, "Content-Type": "application/json" };
@@ -72,11 +73,8 @@ Deno.test("a client dropping its stream releases the slot", async () => {
     const reader = stream.body!.getReader();
     await reader.read();
     await reader.cancel();
-    // The server learns of the disconnect asynchronously; poll for it with a bound.
-    const deadline = Date.now() + 5_000;
-    while (limit.inFlight > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // The server learns of the disconnect asynchronously; wait for it.
+    await eventually(() => limit.inFlight === 0, "the slot to be released");
     assert.equal(limit.inFlight, 0);
     gate.open();
   } finally {

@@ -334,7 +334,8 @@ Deno.test("background responses run on, can be polled, replayed and cancelled id
 
 Deno.test("a client leaving mid-stream stops the agent and stores an incomplete response", async () => {
   await using s = await startResponsesServer();
-  s.llm.enqueue({ text: "x".repeat(400), chunkDelayMs: 20 });
+  // Stalls after a few chunks: still running when the client leaves, however slow the machine.
+  s.llm.enqueue({ text: "x".repeat(400), stallAfterChunks: 5 });
   const controller = new AbortController();
   const res = await fetch(`${s.url}/v1/responses`, {
     method: "POST",
