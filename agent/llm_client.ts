@@ -306,10 +306,15 @@ function completionToChunks(c: OpenAI.Chat.Completions.ChatCompletion): LlmChunk
   };
   const choice = c.choices[0];
   const msg = choice?.message as
-    | (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string })
+    | (OpenAI.Chat.Completions.ChatCompletionMessage & {
+      reasoning_content?: string;
+      reasoning?: string;
+    })
     | undefined;
   const delta: Record<string, unknown> = { role: "assistant", content: msg?.content ?? "" };
-  if (msg?.reasoning_content) delta.reasoning_content = msg.reasoning_content;
+  // `reasoning` is what some upstreams (OpenRouter, Ollama) call it, as in their stream deltas.
+  const reasoning = msg?.reasoning_content ?? msg?.reasoning;
+  if (reasoning) delta.reasoning_content = reasoning;
   if (msg?.tool_calls?.length) {
     delta.tool_calls = msg.tool_calls
       .filter((t) => t.type === "function")

@@ -139,6 +139,32 @@ Deno.test("a whole call maps upstream refusals and broken answers like a stream"
   assert.ok(!unauthorised.message.includes("sk-test"));
 });
 
+Deno.test("a whole answer's reasoning counts under either name upstreams give it", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      Response.json({
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [{
+          index: 0,
+          message: { role: "assistant", content: "42", reasoning: "thought it over" },
+          finish_reason: "stop",
+        }],
+      }),
+  );
+  try {
+    const [[chunk]] = await whole(client([`http://127.0.0.1:${server.addr.port}/v1`]));
+    const delta = chunk.choices[0].delta as Record<string, unknown>;
+    assert.equal(delta.content, "42");
+    assert.equal(delta.reasoning_content, "thought it over");
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("without `whole`, the same client still streams", async () => {
   await using fake = await FakeLlm.start();
   fake.enqueue({ text: "streamed" });
