@@ -34,8 +34,8 @@ interface PendingCall {
  * ```
  */
 export class ChunkAccumulator {
-  /** The answer text so far. */
-  text = "";
+  /** The answer's pieces: joined when asked for, not grown by a string node per token. */
+  #text: string[] = [];
   /** The reasoning text so far (`reasoning_content`, or `reasoning` as some upstreams name it). */
   reasoning = "";
   /** The upstream's finish reason, once it gave one. */
@@ -71,7 +71,7 @@ export class ChunkAccumulator {
       parts.push({ type: "reasoning_delta", delta: reasoning });
     }
     if (delta.content) {
-      this.text += delta.content;
+      this.#text.push(delta.content);
       parts.push({ type: "text_delta", delta: delta.content });
     }
     for (const tc of delta.tool_calls ?? []) {
@@ -95,6 +95,12 @@ export class ChunkAccumulator {
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     return parts;
+  }
+
+  /** The answer text so far. */
+  get text(): string {
+    if (this.#text.length > 1) this.#text = [this.#text.join("")];
+    return this.#text[0] ?? "";
   }
 
   /** Whether any tool call has begun. */

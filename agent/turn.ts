@@ -120,7 +120,12 @@ class SettledTurn implements AsyncGenerator<AgentEvent, TurnResult> {
   #start?: () => AsyncGenerator<AgentEvent, TurnResult | void> | undefined;
   #events?: AsyncGenerator<AgentEvent, TurnResult | void>;
   #options: TurnEventOptions;
-  #text = "";
+  /**
+   * The text so far, for a result the runner did not give: kept as its pieces (joined only when
+   * needed, which is rarely) rather than a string grown per token, which costs a string node per
+   * token for as long as the stream lasts.
+   */
+  #text: string[] = [];
   /** Set once the final event is decided; the next pull ends the iteration. */
   #result?: TurnResult;
   /** Whether the runner gave the final itself (and is closed once it is passed on). */
@@ -160,9 +165,9 @@ class SettledTurn implements AsyncGenerator<AgentEvent, TurnResult> {
     if (next.done) {
       return this.#final(
         next.value ??
-          (this.#options.signal?.aborted ? interruptedResult(this.#text) : failedResult(
+          (this.#options.signal?.aborted ? interruptedResult(this.#text.join("")) : failedResult(
             { message: "The agent ended without a result.", code: "agent_error" },
-            this.#text,
+            this.#text.join(""),
           )),
       );
     }
@@ -173,15 +178,15 @@ class SettledTurn implements AsyncGenerator<AgentEvent, TurnResult> {
       this.#runnerFinal = true;
       return next as IteratorResult<AgentEvent, TurnResult>;
     }
-    if (event.type === "text_delta") this.#text += event.delta;
+    if (event.type === "text_delta") this.#text.push(event.delta);
     return next as IteratorResult<AgentEvent, TurnResult>;
   };
 
   #fail = (error: unknown): IteratorResult<AgentEvent, TurnResult> =>
     this.#final(
       this.#options.signal?.aborted
-        ? interruptedResult(this.#text)
-        : failedResult({ message: describeError(error), code: "agent_error" }, this.#text),
+        ? interruptedResult(this.#text.join(""))
+        : failedResult({ message: describeError(error), code: "agent_error" }, this.#text.join("")),
     );
 
   #final(result: TurnResult): IteratorResult<AgentEvent, TurnResult> {

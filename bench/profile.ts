@@ -40,6 +40,9 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** `agent/llm_client.ts`'s functions that read and parse the upstream's stream (ChunkReader, UpstreamBatches). */
+const SSE_READING = new Set(["read", "#parse", "#open", "#read", "#readFrom", "#saw", "close"]);
+
 /** Self time charged to one component or function, over the load window. */
 export interface Share {
   name: string;
