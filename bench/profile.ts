@@ -40,9 +40,6 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** `agent/llm_client.ts`'s functions that read and parse the upstream's stream (ChunkReader, UpstreamBatches). */
-const SSE_READING = new Set(["read", "#parse", "#open", "#read", "#readFrom", "#saw", "close"]);
-
 /** Self time charged to one component or function, over the load window. */
 export interface Share {
   name: string;
@@ -72,8 +69,9 @@ export interface PathProfile {
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
- * The functions of agent/llm_client.ts that read an upstream stream (the SSE reader and the
- * per-read steps under the watchdog); the rest of the file sends requests and reads whole answers.
+ * The functions of agent/llm_client.ts that read and parse an upstream stream (ChunkReader, and
+ * UpstreamBatches' per-read steps under the watchdog); the rest of the file sends requests and
+ * reads whole answers.
  */
 const SSE_READING = new Set([
   "readChunks",
@@ -83,6 +81,7 @@ const SSE_READING = new Set([
   "#readFrom",
   "#read",
   "#saw",
+  "close",
 ]);
 
 /**

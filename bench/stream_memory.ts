@@ -6,7 +6,7 @@
  * same gateway idle after a warm-up. Prints bytes per open stream by component.
  *
  * Run:
- * `deno run -A --unstable-kv --unstable-worker-options --unstable-no-legacy-abort bench/stream_memory.ts [--streams 1000] [--tokens 400] [--interval 50] [--snapshot]`
+ * `deno run -A --unstable-kv --unstable-worker-options --unstable-no-legacy-abort bench/stream_memory.ts [--streams 1000] [--tokens 400] [--interval 50] [--snapshot | --rss-only | --gc]`
  * (HERALD_BENCH_V8_FLAGS passes V8 flags to the gateway, as for the bench.)
  * @module
  */
@@ -169,17 +169,27 @@ async function main(): Promise<void> {
       entry: { type: "string" },
       /** Also write the heap snapshot taken with the streams open to this file. */
       save: { type: "string" },
+      /**
+       * V8's account of the collections while the streams ran (`--trace-gc-nvp`): scavenges,
+       * full collections, bytes promoted, the heap's high-water mark. Implies `--rss-only`.
+       */
+      gc: { type: "boolean", default: false },
     },
   });
   const n = Number(values.streams);
   const tokens = Number(values.tokens);
-  const rssOnly = values["rss-only"]!;
+  const gcTrace = values.gc!;
+  const rssOnly = values["rss-only"]! || gcTrace;
   const upstream = await startUpstream();
   const port = freePort();
   const gateway = await startGateway({
     upstream: upstream.baseUrl,
     configYaml: `api_server:\n  max_concurrent_runs: ${n + 100}\n`,
-    denoFlags: rssOnly ? [] : [`--inspect=127.0.0.1:${port}`],
+    denoFlags: gcTrace
+      ? ["--v8-flags=--trace-gc-nvp"]
+      : rssOnly
+      ? []
+      : [`--inspect=127.0.0.1:${port}`],
     entry: values.entry,
   });
   // The inspector is attached for the first time once every stream is open, and the idle
@@ -200,6 +210,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await stream(gateway.url, warm, () => {});
     const idleRss = rssMb(pid);
 
+    const gcFrom = gateway.child.lines.length;
     let peak = rssMb(pid);
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 25);
     let opened = 0;
@@ -258,6 +269,7 @@ async function main(): Promise<void> {
     const row = (name: string, a: number, b: number) =>
       console.log(`| ${name} | ${round(a / MB, 1)} | ${round(b / MB, 1)} | ${per(a, b)} |`);
     row("RSS (/proc, inspector detached)", idleRss * MB, openRss * MB);
+    if (gcTrace) printGcTrace(gateway.child.lines.slice(gcFrom));
     if (!before || !during) return;
     const idle = before.memory;
     const open = during.memory;
@@ -290,6 +302,39 @@ async function main(): Promise<void> {
     await gateway.close();
     await upstream.child.stop();
   }
+}
+
+/** Sums V8's `--trace-gc-nvp` lines (one JSON object per collection) written while the streams ran. */
+function printGcTrace(lines: string[]): void {
+  let scavenges = 0;
+  let full = 0;
+  let promoted = 0;
+  let highWater = 0;
+  let young = 0;
+  let oldLimit = 0;
+  for (const line of lines) {
+    const at = line.indexOf("GC: {");
+    if (at < 0) continue;
+    let gc: Record<string, number | string>;
+    try {
+      gc = JSON.parse(line.slice(at + 4));
+    } catch {
+      continue;
+    }
+    if (gc.gc === "s") {
+      scavenges++;
+      promoted += Number(gc.promoted ?? 0);
+    } else full++;
+    highWater = Math.max(highWater, Number(gc.start_memory_size), Number(gc.end_memory_size));
+    young = Math.max(young, Number(gc.new_space_capacity ?? 0));
+    oldLimit = Number(gc.old_gen_allocation_limit ?? oldLimit);
+  }
+  console.log(
+    `\nGC while the streams ran: ${scavenges} scavenges, ${full} full collections; ` +
+      `${round(promoted / MB, 1)} MB promoted to the old generation; heap high-water mark ` +
+      `${round(highWater / MB, 1)} MB; young generation capacity ${round(young / MB, 1)} MB; ` +
+      `old-generation limit ${round(oldLimit / MB, 1)} MB`,
+  );
 }
 
 if (import.meta.main) await main();
