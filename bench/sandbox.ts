@@ -205,7 +205,8 @@ function classifierWorstCase() {
 function scriptedUpstream(command: string): { url: string; close(): Promise<void> } {
   let calls = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    await req.body?.cancel();
+    // Herald asks for a stream when its client did, and for a whole answer otherwise.
+    const { stream } = await req.json() as { stream?: boolean };
     const first = calls++ === 0;
     const delta = first
       ? {
@@ -228,6 +229,20 @@ function scriptedUpstream(command: string): { url: string; close(): Promise<void
           choices: [{ index: 0, delta: d, finish_reason: finish }],
         })
       }\n\n`;
+    if (!stream) {
+      const { role, ...rest } = delta;
+      return Response.json({
+        id: "c",
+        object: "chat.completion",
+        created: 0,
+        model: "bench",
+        choices: [{
+          index: 0,
+          message: { role, content: null, ...rest },
+          finish_reason: first ? "tool_calls" : "stop",
+        }],
+      });
+    }
     const body = chunk(delta, null) + chunk({}, first ? "tool_calls" : "stop") + "data: [DONE]\n\n";
     return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
   });
@@ -286,8 +301,9 @@ async function healthUnderLoad(burnSeconds: number) {
     const busy: number[] = [];
     let done = false;
     const finished = turn.then(async (r) => {
-      await r.body?.cancel();
+      const text = await r.text();
       done = true;
+      if (!r.ok) throw new Error(`the burning turn failed: ${r.status} ${text}`);
     });
     await new Promise((r) => setTimeout(r, 500));
     while (!done) {
@@ -295,6 +311,8 @@ async function healthUnderLoad(burnSeconds: number) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await finished;
+    // A turn that ended before the first poll ran no burner: say so rather than report nothing.
+    if (busy.length === 0) throw new Error("the burning turn ended before /health was polled");
     return {
       cores,
       burn_seconds: burnSeconds,
