@@ -34,6 +34,11 @@ export interface ToolContext {
    * ends. Without it each call starts and ends its own.
    */
   turn?: TurnResources;
+  /**
+   * Aborted when what `turn` belongs to ends (an agent turn, an MCP session): the resources the
+   * turn keeps die with it. Without it they die with `signal`, the call's or the turn's.
+   */
+  turnSignal?: AbortSignal;
 }
 
 /** What the registry knows of an MCP server's tool besides its origin (the server's label). */

@@ -148,7 +148,14 @@ export class ToolFiles {
     if (context.turn) {
       // One helper per sandbox and workspace in a turn: what it binds are the roots.
       const key = `file-helper\0${sandboxId(sandbox)}\0${resolve(context.workspace)}`;
-      const session = context.turn.use(key, () => new FileHelperSession(sandbox, options));
+      const session = context.turn.use(
+        key,
+        () =>
+          new FileHelperSession(sandbox, {
+            ...options,
+            signal: context.turnSignal ?? options.signal,
+          }),
+      );
       return await session.call(request, limits);
     }
     await using session = new FileHelperSession(sandbox, { ...options, keep: false });

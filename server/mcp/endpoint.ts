@@ -41,6 +41,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     sessions.delete(id);
     await session.transport.close().catch(() => {});
     await session.server.close().catch(() => {});
+    const { releaseMcpSession } = await import("./session.ts");
+    await releaseMcpSession(session);
   }
 
   async function makeRoom(): Promise<void> {

@@ -16,7 +16,12 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { ApprovalRequest, ToolRegistry, TurnApprovals } from "../../agent/mod.ts";
+import {
+  type ApprovalRequest,
+  type ToolRegistry,
+  type TurnApprovals,
+  TurnResources,
+} from "../../agent/mod.ts";
 import { ASK_TOOL, runAsk } from "./ask_tool.ts";
 import type { McpEndpointOptions } from "./options.ts";
 
@@ -28,6 +33,19 @@ export interface McpSession {
   lastUsed: number;
   /** Signals of the HTTP requests that carried each `tools/call`, by JSON-RPC id. */
   carriers: Map<string | number, AbortSignal>;
+  /**
+   * What the session's direct tool calls keep between calls (the sandboxed file helper), as an
+   * agent turn does: released by {@link releaseMcpSession}.
+   */
+  resources: TurnResources;
+  /** Aborted when the session ends: what `resources` holds dies with it. */
+  lifetime: AbortController;
+}
+
+/** Releases what the session's tool calls kept (its file helper); safe to call twice. */
+export async function releaseMcpSession(session: McpSession): Promise<void> {
+  session.lifetime.abort(new Error("the MCP session ended"));
+  await session.resources.close();
 }
 
 /** Creates a session and connects its server to its transport. */
@@ -46,10 +64,15 @@ export async function createMcpSession(
     keyTag,
     lastUsed: Date.now(),
     carriers: new Map(),
+    resources: new TurnResources(),
+    lifetime: new AbortController(),
     transport: new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       onsessioninitialized: (id: string) => hooks.opened(id, session),
-      onsessionclosed: (id: string) => hooks.closed(id),
+      onsessionclosed: (id: string) => {
+        hooks.closed(id);
+        releaseMcpSession(session).catch(() => {});
+      },
     }),
   };
   registerHandlers(server, session, options);
@@ -103,6 +126,9 @@ function registerHandlers(server: Server, session: McpSession, options: McpEndpo
           signal,
           workspace: options.workspace ?? Deno.cwd(),
           platform: "api_server",
+          // Like a turn's calls, the session's share one file helper instead of one per call.
+          turn: session.resources,
+          turnSignal: session.lifetime.signal,
         });
         return { content: [{ type: "text", text: outcome.output }], isError: outcome.isError };
       }

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { sharedFileHelperPool } from "../../../agent/mod.ts";
+import { eventually } from "../../fakes/eventually.ts";
 import { FakeLlm } from "../../fakes/fake_llm.ts";
 import { startTestGateway } from "../../fakes/test_gateway.ts";
 
@@ -167,8 +169,19 @@ Deno.test("with mcp.expose_tools, an MCP client can call Herald's own tools dire
       "read_file",
       "search_files",
     ]);
+    // The pool is the process's: helpers of earlier tests' turns may still be on their way out.
+    await eventually(() => sharedFileHelperPool.size === 0, "earlier tests' helpers to end");
+    const kept = 0;
     const result = await client.callTool({ name: "read_file", arguments: { path: "note.txt" } });
     assert.match(textOf(result), /hello from the workspace/);
+    // The session keeps one file helper for its calls, as a turn does, instead of one per call.
+    assert.equal(sharedFileHelperPool.size, kept + 1, "the session keeps its helper");
+    const again = await client.callTool({ name: "read_file", arguments: { path: "note.txt" } });
+    assert.match(textOf(again), /hello from the workspace/);
+    assert.equal(sharedFileHelperPool.size, kept + 1, "the second call reused it");
+    // Ending the session ends its helper.
+    await (client.transport as StreamableHTTPClientTransport).terminateSession();
+    await eventually(() => sharedFileHelperPool.size === kept, "the helper ended with the session");
   } finally {
     await client.close();
   }
