@@ -444,7 +444,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
   async #first(): Promise<IteratorResult<LlmChunk[]>> {
     let lastError: UpstreamError | undefined;
     const signal = this.#signal;
-    const { connectTimeout, maxRetries } = this.#options;
+    const { maxRetries } = this.#options;
     for (const attempt of this.#attempts) {
       let triedPlain = false;
       for (let retry = 0; retry <= maxRetries; retry++) {
@@ -490,18 +490,9 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
           ) {
             triedPlain = true;
             try {
-              const client = await clientFor(attempt, connectTimeout);
-              const body = {
-                ...this.#request,
-                model: attempt.target.model,
-                stream: false as const,
-              };
-              const completion = await client.chat.completions.create(body, {
-                signal,
-                ...jsonBody(body),
-              });
+              const batch = await this.#wholeAnswer(attempt);
               this.#done = true;
-              return { done: false, value: completionToChunks(completion) };
+              return { done: false, value: batch };
             } catch (plainError) {
               if (signal.aborted) throw signal.reason ?? plainError;
               lastError = describeUpstreamError(plainError, attempt.target);
