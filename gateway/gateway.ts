@@ -31,7 +31,7 @@ import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
-import { describeError, isRemoteKvPath, writeStderrLine } from "../lib/mod.ts";
+import { describeError, isRemoteKvPath, queueStderrLine } from "../lib/mod.ts";
 import { streamingFor } from "../config/mod.ts";
 
 /** A running gateway. */
@@ -144,7 +144,7 @@ export async function startGateway(
   });
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
-  const requestLogSink = options.requestLog ?? writeStderrLine;
+  const requestLogSink = options.requestLog ?? queueStderrLine;
   const runtime = await openRuntime(resolved, {
     kv: options.kv,
     extraSecrets: keys,
