@@ -18,6 +18,7 @@ import { createApp, Keyring } from "../server/mod.ts";
 import { chatCompletionRoutes } from "../server/mod.ts";
 import { embeddingsRoutes, healthRoutes, ModelCatalog, modelRoutes } from "../server/mod.ts";
 import type { Route } from "../server/mod.ts";
+import { webhookRoute } from "../server/mod.ts";
 import { checkExposure, defaultGuards, type LogLevel } from "../server/mod.ts";
 import { installShutdown } from "../server/mod.ts";
 import type { PlatformHandle, TelegramHandle } from "../platforms/mod.ts";
@@ -31,7 +32,7 @@ import { ApprovalStore, KeyedQueue, ResponseStore } from "../store/mod.ts";
 import { mcpEndpoint } from "../server/mod.ts";
 import { mcpBannerLines, startMcpServers } from "./mcp_servers.ts";
 import type { McpServerPool } from "../mcp/mod.ts";
-import { describeError, isRemoteKvPath, writeStderrLine } from "../lib/mod.ts";
+import { describeError, isRemoteKvPath, queueStderrLine } from "../lib/mod.ts";
 import { streamingFor } from "../config/mod.ts";
 
 /** A running gateway. */
@@ -144,7 +145,7 @@ export async function startGateway(
   });
   // Before anything is opened or started: a refused exposure must leave nothing behind.
   const exposureWarning = config.api_server.enabled ? checkExposure(config.api_server, keys) : null;
-  const requestLogSink = options.requestLog ?? writeStderrLine;
+  const requestLogSink = options.requestLog ?? queueStderrLine;
   const runtime = await openRuntime(resolved, {
     kv: options.kv,
     extraSecrets: keys,
@@ -266,14 +267,12 @@ export async function startGateway(
     });
     if (telegram.handleWebhook && telegram.webhookPath) {
       const webhook = telegram.handleWebhook.bind(telegram);
-      routes.push({
-        method: "POST",
+      routes.push(webhookRoute({
         path: telegram.webhookPath,
-        auth: false,
+        handle: webhook,
         // Wrong secrets count against the failed-auth throttle; Telegram itself never waits.
         verify: (req) => telegram!.verifyWebhook?.(req) ?? false,
-        handler: webhook,
-      });
+      }));
     }
   }
   // Discord and Slack: a configuration mistake stops that platform alone, with one line.
@@ -297,14 +296,12 @@ export async function startGateway(
       });
       if (handle.handleWebhook && handle.webhookPath) {
         const webhook = handle.handleWebhook.bind(handle);
-        routes.push({
-          method: "POST",
+        routes.push(webhookRoute({
           path: handle.webhookPath,
-          auth: false,
+          handle: webhook,
           // Bad signatures count against the failed-auth throttle; the platform never waits.
           verify: (req) => handle.verifyWebhook?.(req) ?? false,
-          handler: webhook,
-        });
+        }));
       }
       return handle;
     } catch (error) {

@@ -9,5 +9,5 @@ export { constantTimeEqual } from "./constant_time.ts";
 export { abortableSleep, settlesWithin } from "./timers.ts";
 export { bytesToBase64, concatBytes, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
-export { writeStderrLine } from "./stderr_line.ts";
+export { flushStderrLines, queueStderrLine, writeStderrLine } from "./stderr_line.ts";
 export { denoBundle, type DenoBundleOptions } from "./deno_bundle.ts";

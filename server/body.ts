@@ -31,49 +31,183 @@ export function bodyTooLargeError(maxBytes: number): HeraldError {
   );
 }
 
+/** The 408 a body that stops arriving gets (`api_server.body_timeout`). */
+export function bodyTimeoutError(idleMs: number): HeraldError {
+  return new HeraldError(
+    `The request body stopped arriving: no data for ${idleMs / 1000} seconds ` +
+      "(api_server.body_timeout).",
+    // The rest of the body may still come: the connection cannot carry another request.
+    {
+      status: 408,
+      type: "invalid_request_error",
+      code: "body_timeout",
+      headers: { Connection: "close" },
+    },
+  );
+}
+
+/** The 400 a body with broken framing (or cut off mid-way) gets. */
+export function malformedBodyError(cause: unknown): HeraldError {
+  return new HeraldError(
+    "The request body could not be read: its framing is malformed (e.g. broken chunked " +
+      "encoding) or the connection ended before it was complete.",
+    {
+      status: 400,
+      type: "invalid_request_error",
+      code: "malformed_body",
+      cause,
+      headers: { Connection: "close" },
+    },
+  );
+}
+
 /**
- * Reads the raw body, refusing more than `maxBytes` (413) on Content-Length and while reading, so
- * a chunked upload cannot exceed the cap either.
+ * A request's body, read once for everyone who wants it: under the body deadline when the
+ * `bodyDeadline` guard set one (a read that waits `idleMs` without a byte fails with a 408), with
+ * read failures (broken framing, a cut connection) turned into a 400. Obtained with
+ * {@link requestBody}; guards and handlers that read the same request share what was read.
  */
-export async function readBodyBytes(
+export class RequestBody {
+  readonly #req: Request;
+  readonly #idleMs: number | undefined;
+  #read?: Promise<Uint8Array<ArrayBuffer>>;
+
+  constructor(req: Request, idleMs?: number) {
+    this.#req = req;
+    this.#idleMs = idleMs;
+  }
+
+  /**
+   * The whole body, refusing more than `maxBytes` (413) on Content-Length and while reading, so
+   * a chunked upload cannot exceed the cap either. Read on the first call; later calls get the
+   * same bytes (or the same failure), checked against their own cap.
+   */
+  async bytes(maxBytes: number = DEFAULT_MAX_BODY_BYTES): Promise<Uint8Array<ArrayBuffer>> {
+    if (!this.#read) {
+      this.#read = this.#readAll(maxBytes);
+      return await this.#read;
+    }
+    const bytes = await this.#read;
+    if (bytes.byteLength > maxBytes) throw bodyTooLargeError(maxBytes);
+    return bytes;
+  }
+
+  /**
+   * A request like the original (URL, method, headers, signal) carrying the body read by
+   * {@link bytes}, for code that reads a `Request` itself (a platform's webhook verifier): it then
+   * reads under the same deadline. Each call gives a new request.
+   */
+  async request(maxBytes: number = Number.POSITIVE_INFINITY): Promise<Request> {
+    const req = this.#req;
+    const body = await this.bytes(maxBytes);
+    return new Request(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+      signal: req.signal,
+    });
+  }
+
+  async #readAll(maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+    const req = this.#req;
+    // Checked before `req.body` is touched: Deno then answers a refused body instead of
+    // resetting the connection.
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLargeError(maxBytes);
+    if (!req.body) return new Uint8Array(0);
+    const reader = req.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (true) {
+      const { value, done } = await this.#next(reader);
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw bodyTooLargeError(maxBytes);
+      }
+      chunks.push(value);
+    }
+    if (
+      chunks.length === 1 && chunks[0].byteOffset === 0 && chunks[0].buffer.byteLength === total
+    ) {
+      return chunks[0] as Uint8Array<ArrayBuffer>;
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.byteLength;
+    }
+    return bytes;
+  }
+
+  /** One read, failing with a 408 after `idleMs` without data and with a 400 when it breaks. */
+  #next(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+  ): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const idleMs = this.#idleMs;
+    if (idleMs === undefined) {
+      return reader.read().catch((error) => {
+        throw readError(error);
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const failure = bodyTimeoutError(idleMs);
+        reject(failure);
+        reader.cancel(failure).catch(() => {});
+      }, idleMs);
+      reader.read().then((chunk) => {
+        clearTimeout(timer);
+        resolve(chunk);
+      }, (error) => {
+        clearTimeout(timer);
+        reject(readError(error));
+      });
+    });
+  }
+}
+
+// Broken framing or a cut connection is the client's doing: a 400, not a 500.
+function readError(error: unknown): HeraldError {
+  return error instanceof HeraldError ? error : malformedBodyError(error);
+}
+
+const bodies = new WeakMap<Request, RequestBody>();
+
+/**
+ * The body of `req`, shared by every reader of this request: the one the `bodyDeadline` guard
+ * registered (with its deadline), or else one without a deadline.
+ *
+ * @example
+ * ```ts
+ * const bytes = await requestBody(req).bytes(maxBytes);
+ * ```
+ */
+export function requestBody(req: Request): RequestBody {
+  let body = bodies.get(req);
+  if (!body) {
+    body = new RequestBody(req);
+    bodies.set(req, body);
+  }
+  return body;
+}
+
+/** Registers the body of `req` as read under a deadline of `idleMs` without data (408). */
+export function guardRequestBody(req: Request, idleMs: number): void {
+  bodies.set(req, new RequestBody(req, idleMs));
+}
+
+/**
+ * Reads the raw body (see {@link RequestBody.bytes}): refuses more than `maxBytes` (413), under the
+ * body deadline when one was set.
+ */
+export function readBodyBytes(
   req: Request,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLargeError(maxBytes);
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  while (true) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (error) {
-      // Broken framing or a cut connection is the client's doing: a 400, not a 500.
-      if (error instanceof HeraldError) throw error;
-      throw new HeraldError(
-        "The request body could not be read: its framing is malformed (e.g. broken chunked " +
-          "encoding) or the connection ended before it was complete.",
-        { status: 400, type: "invalid_request_error", code: "malformed_body", cause: error },
-      );
-    }
-    const { value, done } = chunk;
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLargeError(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes;
+  return requestBody(req).bytes(maxBytes);
 }
 
 /** Reads the body as JSON, enforcing the content type and the size cap. */

@@ -2,8 +2,9 @@
  * The accepted API keys and who each one is. A key is looked up by its SHA-256, so the time a
  * lookup takes says nothing about how much of a guess was right, and the keys added with
  * `herald key add` can be kept as hashes only. The keys file is re-read when its modification
- * time or size changes (one `stat` per authenticated request), so `herald key revoke` takes
- * effect on the revoked key's next request, without a restart.
+ * time or size changes (one `stat` per request whose key is not a configured one: the file cannot
+ * change what a configured key is), so `herald key revoke` takes effect on the revoked key's next
+ * request, without a restart.
  * @module
  */
 import {
@@ -70,9 +71,13 @@ export class Keyring implements KeyLookup {
 
   /** The identity of `token`, or null. */
   identify(token: string): KeyIdentity | null {
-    this.#refresh();
     const hash = hashKey(token);
-    return this.#configured.get(hash) ?? this.#fileKeys.get(hash) ?? null;
+    // A configured key wins over the file whatever it holds (its names are skipped there): only
+    // the other tokens need the file to be current.
+    const configured = this.#configured.get(hash);
+    if (configured) return configured;
+    this.#refresh();
+    return this.#fileKeys.get(hash) ?? null;
   }
 
   /** Every key name, configured ones first (for the banner and `herald key list`). */
@@ -93,12 +98,14 @@ export class Keyring implements KeyLookup {
     if (!this.#file) return;
     let stamp: string;
     try {
-      // Most gateways have no keys file: asking whether it exists costs a fifth of a failing
-      // `stat`, which builds a NotFound error (with its stack) on every request.
-      if (existsSync(this.#file)) {
+      // Most gateways have no keys file: while it is absent, asking whether it exists costs a
+      // fifth of a failing `stat`, which builds a NotFound error (with its stack). Once it is
+      // there, one `stat` answers both questions.
+      if (this.#stamp === "absent" && !existsSync(this.#file)) stamp = "absent";
+      else {
         const info = Deno.statSync(this.#file);
         stamp = `${info.mtime?.getTime()}:${info.size}:${info.ino}`;
-      } else stamp = "absent";
+      }
     } catch (error) {
       stamp = error instanceof Deno.errors.NotFound
         ? "absent"

@@ -79,6 +79,8 @@ export { isValidAuthority, readRequestTarget } from "./request_target.ts";
 // Building blocks.
 export { bearerToken, requireKey } from "./auth.ts";
 export { sseResponse } from "./sse.ts";
+export { webhookRoute, type WebhookTarget } from "./webhook_route.ts";
+export { RequestBody, requestBody } from "./body.ts";
 export type { SseOptions, SseWriter } from "./sse.ts";
 export {
   approvalPromptText,

@@ -7,8 +7,10 @@
  * connection, so the 400 may not reach the client; it is still what the request log records.)
  * @module
  */
-import { HeraldError } from "../errors.ts";
+import { bodyTimeoutError, guardRequestBody, malformedBodyError } from "../body.ts";
 import type { Middleware } from "../router.ts";
+
+export { bodyTimeoutError, malformedBodyError };
 
 /** Options for {@link bodyDeadline}. */
 export interface BodyDeadlineOptions {
@@ -16,40 +18,12 @@ export interface BodyDeadlineOptions {
   idleMs?: number;
 }
 
-/** The 408 a stalled body gets. */
-export function bodyTimeoutError(idleMs: number): HeraldError {
-  return new HeraldError(
-    `The request body stopped arriving: no data for ${idleMs / 1000} seconds ` +
-      "(api_server.body_timeout).",
-    // The rest of the body may still come: the connection cannot carry another request.
-    {
-      status: 408,
-      type: "invalid_request_error",
-      code: "body_timeout",
-      headers: { Connection: "close" },
-    },
-  );
-}
-
-/** The 400 a body with broken framing gets. */
-export function malformedBodyError(cause: unknown): HeraldError {
-  return new HeraldError(
-    "The request body could not be read: its framing is malformed (e.g. broken chunked " +
-      "encoding) or the connection ended before it was complete.",
-    {
-      status: 400,
-      type: "invalid_request_error",
-      code: "malformed_body",
-      cause,
-      headers: { Connection: "close" },
-    },
-  );
-}
-
 /**
- * Builds the guard. Requests with a body get a replacement whose body stream errors with a 408
- * {@link HeraldError} after `idleMs` without data, and turns read failures into a 400; every body
- * reader (JSON parsing, idempotency) then fails with the right status on its own.
+ * Builds the guard. A request with a body gets its body registered as read under the deadline
+ * (server/body.ts `requestBody`): a read that waits `idleMs` without data fails with a 408
+ * HeraldError, a read that breaks with a 400, so every body reader (JSON parsing,
+ * idempotency, the MCP endpoint, webhooks) fails with the right status on its own. No
+ * replacement request is made: building one cost more than the rest of the guards together.
  *
  * @example
  * ```ts
@@ -58,19 +32,10 @@ export function malformedBodyError(cause: unknown): HeraldError {
  */
 export function bodyDeadline(options: BodyDeadlineOptions = {}): Middleware {
   const idleMs = options.idleMs ?? 30_000;
-  return async (req, ctx, next) => {
-    // A malformed request is refused before its body matters (its URL cannot be copied either).
-    if (!mayHaveBody(req) || ctx.malformed) return await next();
-    // Spelled out rather than `new Request(req, …)`, which would touch the original body (see
-    // mayHaveBody).
-    return await next(
-      new Request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: guardedBody(req, idleMs),
-        signal: req.signal,
-      }),
-    );
+  return (req, ctx, next) => {
+    // A malformed request is refused before its body matters.
+    if (mayHaveBody(req) && !ctx.malformed) guardRequestBody(req, idleMs);
+    return next();
   };
 }
 
@@ -79,41 +44,4 @@ export function bodyDeadline(options: BodyDeadlineOptions = {}): Middleware {
 function mayHaveBody(req: Request): boolean {
   if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
   return req.headers.get("content-length")?.trim() !== "0";
-}
-
-function guardedBody(req: Request, idleMs: number): ReadableStream {
-  // The original body is opened only once someone reads.
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!reader) {
-        if (!req.body) return controller.close();
-        reader = req.body.getReader();
-      }
-      // The timer fails the body itself: no promise and race per read.
-      let stalled = false;
-      const timer = setTimeout(() => {
-        stalled = true;
-        const failure = bodyTimeoutError(idleMs);
-        controller.error(failure);
-        reader!.cancel(failure).catch(() => {});
-      }, idleMs);
-      try {
-        const { value, done } = await reader.read();
-        if (stalled) return;
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        if (stalled) return;
-        const failure = error instanceof HeraldError ? error : malformedBodyError(error);
-        controller.error(failure);
-        reader.cancel(failure).catch(() => {});
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel(reason) {
-      return reader?.cancel(reason).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
 }

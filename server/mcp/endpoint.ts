@@ -6,12 +6,15 @@
  * @module
  */
 import { bearerToken } from "../auth.ts";
+import { requestBody } from "../body.ts";
 import type { Route } from "../router.ts";
 import type { McpEndpointOptions } from "./options.ts";
 import type { McpSession } from "./session.ts";
 import { sha256Hex } from "../../lib/mod.ts";
 
 export type { McpEndpointOptions } from "./options.ts";
+
+const decoder = new TextDecoder();
 
 /** The `/mcp` routes and a way to close every session (on shutdown). */
 export interface McpEndpoint {
@@ -61,8 +64,11 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const sessionId = req.headers.get("mcp-session-id");
     let parsedBody: unknown;
     if (req.method === "POST") {
+      // Read under the body deadline (a stalled body is a 408, broken framing a 400); the
+      // transport is handed the parsed body and never reads the request itself.
+      const text = decoder.decode(await requestBody(req).bytes(Number.POSITIVE_INFINITY));
       try {
-        parsedBody = await req.json();
+        parsedBody = JSON.parse(text);
       } catch {
         return rpcError(400, -32700, "Parse error: the body is not JSON.");
       }

@@ -93,6 +93,23 @@ Deno.test("keys.json keeps only hashes, owner-only, and a broken file refuses it
   });
 });
 
+Deno.test("deleting keys.json refuses its keys; writing it again accepts them, the configured key throughout", async () => {
+  await withServer(async (url, home) => {
+    const file = join(home, "keys.json");
+    const dave = await addNamedKey(home, "dave");
+    assert.equal((await call(url, dave.key)).status, 200);
+    const saved = await Deno.readTextFile(file);
+    await Deno.remove(file);
+    assert.equal((await call(url, dave.key)).status, 401);
+    assert.equal((await call(url, "default-key-5c2e9a7b1d04")).body.key, "default");
+    await Deno.writeTextFile(file, saved);
+    assert.equal((await call(url, dave.key)).body.key, "dave");
+    await Deno.writeTextFile(file, "{ broken");
+    assert.equal((await call(url, dave.key)).status, 401);
+    assert.equal((await call(url, "default-key-5c2e9a7b1d04")).body.key, "default");
+  });
+});
+
 Deno.test("names are unique and checked", async () => {
   const home = await Deno.makeTempDir({ prefix: "herald_keyring_" });
   try {
