@@ -15,7 +15,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat";
 import { UpstreamError } from "./errors.ts";
 import { redactUrl, StreamWatchdog } from "./stream_watchdog.ts";
-import { abortableSleep, describeError } from "../lib/mod.ts";
+import { abortableSleep, describeError, TimeoutList } from "../lib/mod.ts";
 
 /** One model on one upstream. */
 export interface LlmTarget {
@@ -321,11 +321,21 @@ function completionToChunks(c: OpenAI.Chat.Completions.ChatCompletion): LlmChunk
 export class LlmClient {
   readonly options: LlmClientOptions;
   #attempts: Attempt[];
+  /** Every whole call's `requestTimeout`, on one timer. */
+  #wholeTimeouts: TimeoutList;
+  /** Every stream's first wait (`connectTimeout`, or `firstTokenTimeout` if shorter), on one timer. */
+  #streamTimeouts: TimeoutList;
 
   constructor(options: LlmClientOptions) {
     if (options.targets.length === 0) throw new Error("LlmClient needs at least one target");
     this.options = options;
     this.#attempts = options.targets.map((target) => ({ target }));
+    this.#wholeTimeouts = new TimeoutList(
+      (options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000,
+    );
+    this.#streamTimeouts = new TimeoutList(
+      Math.min(options.connectTimeout, options.firstTokenTimeout) * 1000,
+    );
   }
 
   /**
@@ -352,6 +362,7 @@ export class LlmClient {
       request,
       signal,
       options.whole === true,
+      { whole: this.#wholeTimeouts, stream: this.#streamTimeouts },
     );
   }
 }
@@ -386,19 +397,23 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
   #done = false;
   /** Whole answers (`stream: false`), one batch each: see {@link LlmCallOptions.whole}. */
   #whole: boolean;
+  /** The client's shared timeouts (see {@link LlmClient}). */
+  #timeouts: { whole: TimeoutList; stream: TimeoutList };
 
   constructor(
     options: LlmClientOptions,
     attempts: Attempt[],
     request: LlmRequest,
     signal: AbortSignal,
-    whole = false,
+    whole: boolean,
+    timeouts: { whole: TimeoutList; stream: TimeoutList },
   ) {
     this.#options = options;
     this.#attempts = attempts;
     this.#request = request;
     this.#signal = signal;
     this.#whole = whole;
+    this.#timeouts = timeouts;
   }
 
   next(): Promise<IteratorResult<LlmChunk[]>> {
@@ -497,12 +512,12 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
    */
   async #wholeAnswer(attempt: Attempt): Promise<LlmChunk[]> {
     const signal = this.#signal;
+    const timeouts = this.#timeouts.whole;
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const ms = (this.#options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
     const url = attempt.target.baseUrl;
-    const timer = setTimeout(() => controller.abort(wholeTimeoutError(ms, url)), ms);
+    const timeout = timeouts.start(() => controller.abort(wholeTimeoutError(timeouts.ms, url)));
     try {
       const client = await clientFor(attempt);
       const body = { ...this.#request, model: attempt.target.model, stream: false };
@@ -534,7 +549,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
       if (controller.signal.aborted) throw controller.signal.reason ?? error;
       throw error;
     } finally {
-      clearTimeout(timer);
+      timeout.cancel();
       signal.removeEventListener("abort", onAbort);
     }
   }
@@ -576,6 +591,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
         firstItemMs: this.#options.firstTokenTimeout * 1000,
         idleMs: this.#options.staleTimeout * 1000,
         url: attempt.target.baseUrl,
+        timeouts: this.#timeouts.stream,
         onTimeout: (error, kind) => {
           if (kind === "connect") {
             local.abort(new APIConnectionTimeoutError());

@@ -5,6 +5,7 @@
  * @module
  */
 import { UpstreamError } from "./errors.ts";
+import type { ListedTimeout, TimeoutList } from "../lib/mod.ts";
 
 /** Which timeout fired (`connect` only for {@link StreamWatchdog} with `connectMs`). */
 export type StreamTimeout = "connect" | "first_item" | "idle";
@@ -127,6 +128,11 @@ export interface StreamWatchdogOptions {
   idleMs: number;
   /** The upstream URL, for the error message. Credentials and query are removed. */
   url?: string;
+  /**
+   * Timeouts shared by many watchdogs, used for a wait of exactly their length (the first one,
+   * which every stream sets): cheaper than a timer per stream.
+   */
+  timeouts?: TimeoutList;
   /** Called once when a timeout fires, with the UpstreamError to fail with: abort the read. */
   onTimeout: (error: UpstreamError, kind: StreamTimeout) => void;
 }
@@ -147,6 +153,8 @@ export class StreamWatchdog {
   #waiting = true;
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The wait, when it is one of the shared {@link StreamWatchdogOptions.timeouts}. */
+  #listed: ListedTimeout | undefined;
   #timerAt = 0;
   /** When the headers must have come by, until {@link connected}. */
   #connectDeadline: number | undefined;
@@ -189,14 +197,25 @@ export class StreamWatchdog {
   /** Ends the watch (the stream ended, failed or was left). */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#clear();
   }
 
   #arm(ms: number): void {
-    clearTimeout(this.#timer);
+    this.#clear();
     this.#timerAt = performance.now() + ms;
-    this.#timer = setTimeout(this.#check, ms);
+    const shared = this.#options.timeouts;
+    if (shared?.ms === ms) this.#listed = shared.start(this.#check);
+    else this.#timer = setTimeout(this.#check, ms);
+  }
+
+  #clear(): void {
+    if (this.#listed) {
+      this.#listed.cancel();
+      this.#listed = undefined;
+    } else if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   #check = (): void => {

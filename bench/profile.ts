@@ -120,6 +120,10 @@ export function componentOf(url: string, functionName: string): string | null {
   if (file === "agent/system_prompt.ts" || file.startsWith("agent/tools/")) {
     return "system prompt and tool specs";
   }
+  // The SDK subclass is charged with the SDK (and so is the `fetch` it calls, as when the
+  // SDK's own hooks called it); the request body is built on Herald's side.
+  if (file === "agent/upstream_client.ts") return "upstream client (openai SDK)";
+  if (file === "agent/request_body.ts") return "upstream client (Herald side)";
   if (file === "agent/llm_client.ts") {
     return SSE_READING.has(functionName) ? "upstream SSE parsing" : "upstream client (Herald side)";
   }

@@ -7,6 +7,7 @@
 export { describeError } from "./describe_error.ts";
 export { constantTimeEqual } from "./constant_time.ts";
 export { abortableSleep, settlesWithin } from "./timers.ts";
+export { type ListedTimeout, TimeoutList } from "./timeout_list.ts";
 export { bytesToBase64, concatBytes, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
 export { flushStderrLines, queueStderrLine, writeStderrLine } from "./stderr_line.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { UpstreamError } from "../../agent/mod.ts";
+import { TimeoutList } from "../../lib/mod.ts";
 import { redactUrl, StreamWatchdog, watchStream } from "../../agent/stream_watchdog.ts";
 
 /** A source whose items the test pushes by hand, recording whether it was closed. */
@@ -207,4 +208,34 @@ Deno.test("StreamWatchdog: a connect window no shorter than the first-item one i
   await fired;
   assert.equal(timeouts[0].kind, "first_item");
   dog.stop();
+});
+
+Deno.test("StreamWatchdog: watchdogs sharing a TimeoutList each time out on their own", async () => {
+  const shared = new TimeoutList(20);
+  const kinds: string[] = [];
+  let resolve!: () => void;
+  const both = new Promise<void>((r) => (resolve = r));
+  const make = () =>
+    new StreamWatchdog({
+      connectMs: 20,
+      firstItemMs: 10_000,
+      idleMs: 10_000,
+      timeouts: shared,
+      onTimeout: (_error, kind) => {
+        kinds.push(kind);
+        if (kinds.length === 2) resolve();
+      },
+    });
+  const stopped = make();
+  stopped.stop();
+  const connected = make();
+  connected.connected();
+  const first = make();
+  const second = make();
+  await both;
+  assert.deepEqual(kinds, ["connect", "connect"]);
+  // The connected one waits on for its first item, with a timer of its own.
+  connected.stop();
+  first.stop();
+  second.stop();
 });
