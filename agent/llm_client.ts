@@ -7,6 +7,8 @@
  * @module
  */
 import type OpenAI from "openai";
+import type { UpstreamClient } from "./upstream_client.ts";
+import { encodeBody, type RequestBody } from "./request_body.ts";
 // The error classes are a small module of their own; the client (with every API resource) is
 // imported on the first request, which keeps about 100 ms and 20 MB out of start-up.
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/core/error";
@@ -60,78 +62,50 @@ export type LlmChunk = ChatCompletionChunk;
 interface Attempt {
   target: LlmTarget;
   /** The SDK client, created on first use. */
-  client?: OpenAI;
+  client?: UpstreamClient;
   /** Whether this target has streamed an answer in this process (so it was reachable). */
   answered?: boolean;
 }
 
-let sdk: Promise<typeof import("openai")> | undefined;
+let sdk: Promise<typeof import("./upstream_client.ts")> | undefined;
 
 /**
- * The SDK's `X-Stainless-*` headers (its language, version, OS, architecture, runtime, retry
- * count and timeout), dropped: they are the SDK's telemetry for OpenAI, not part of the API,
- * and every header costs on every request (built by the SDK, then copied and validated by
- * `fetch`); without these eight, the SDK's request path costs about 25 µs less
- * (`bench/sdk_overhead.ts`). A null default header is the SDK's way to leave one out. The
- * `User-Agent` stays.
+ * The attempt's SDK client, importing the SDK the first time one is needed. It arms no timeout
+ * of its own: every request runs under a signal that the stream watchdog (connect, first-token
+ * and stale timeouts) or the whole-answer timer aborts.
  */
-const NO_PLATFORM_HEADERS: Record<string, null> = Object.fromEntries(
-  ["Lang", "Package-Version", "OS", "Arch", "Runtime", "Runtime-Version", "Retry-Count", "Timeout"]
-    .map((name) => [`X-Stainless-${name}`, null]),
-);
-
-/** The attempt's SDK client, importing the SDK the first time one is needed. */
-async function clientFor(attempt: Attempt, connectTimeout: number): Promise<OpenAI> {
+async function clientFor(attempt: Attempt): Promise<UpstreamClient> {
   if (attempt.client) return attempt.client;
-  const { default: OpenAIClient } = await (sdk ??= import("openai"));
-  attempt.client ??= new OpenAIClient({
+  const { UpstreamClient } = await (sdk ??= import("./upstream_client.ts"));
+  attempt.client ??= new UpstreamClient({
     baseURL: attempt.target.baseUrl,
     apiKey: attempt.target.apiKey || "not-needed",
     maxRetries: 0,
-    // The SDK timeout covers waiting for response headers; streams are watched below.
-    timeout: connectTimeout * 1000,
-    defaultHeaders: NO_PLATFORM_HEADERS,
   });
   return attempt.client;
 }
 
-/** Each tool declaration's JSON, by the declaration object (see {@link serialiseBody}). */
-const toolJson = new WeakMap<object, string>();
+/** The body's content type, one object for every request (the SDK client keys its headers on it). */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+});
 
 /**
- * The request body as JSON. The tool declarations are most of it (about 6 KB of the 7.5 KB a
- * default gateway sends) and are the same objects request after request (the registry makes one
- * per tool when it is registered and never changes it; a re-registered tool gets a new one), so
- * each one's JSON is kept and spliced in. `tools` comes last; nothing else changes.
+ * Sends one Chat Completions request with a prebuilt body: the SDK's generic `post` (a resource
+ * method would serialise an object body with a replacer that visits every key and value, and
+ * wrap the answer for parsing Herald does not use), read as the raw response.
  */
-export function serialiseBody(body: { tools?: readonly object[]; [key: string]: unknown }): string {
-  const tools = body.tools;
-  if (!tools || tools.length === 0) return JSON.stringify(body);
-  // Undefined members are left out by JSON.stringify.
-  const head = JSON.stringify({ ...body, tools: undefined });
-  let list = "";
-  for (const tool of tools) {
-    let json = toolJson.get(tool);
-    if (json === undefined) {
-      json = JSON.stringify(tool);
-      toolJson.set(tool, json);
-    }
-    list = list ? `${list},${json}` : json;
-  }
-  return `${head.slice(0, -1)}${head.length > 2 ? "," : ""}"tools":[${list}]}`;
-}
-
-/**
- * The SDK request options that send `body` as it is: handed an object, the SDK serialises it
- * with a replacer function that visits every key and value (it watches for `stream`), several
- * times slower than plain `JSON.stringify`. A string body with its content type is sent
- * unchanged; the SDK still takes `stream` from the parameters.
- */
-function jsonBody(body: { tools?: readonly object[]; [key: string]: unknown }): {
-  body: string;
-  headers: Record<string, string>;
-} {
-  return { body: serialiseBody(body), headers: { "content-type": "application/json" } };
+function postCompletion(
+  client: UpstreamClient,
+  body: RequestBody,
+  signal: AbortSignal,
+): Promise<Response> {
+  return client.post("/chat/completions", {
+    body: encodeBody(body),
+    headers: JSON_HEADERS,
+    signal,
+    stream: body.stream === true,
+  }).asResponse();
 }
 
 /** Whether an upstream failure is worth retrying. */
@@ -530,15 +504,11 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     const url = attempt.target.baseUrl;
     const timer = setTimeout(() => controller.abort(wholeTimeoutError(ms, url)), ms);
     try {
-      const client = await clientFor(attempt, this.#options.connectTimeout);
-      const body = { ...this.#request, model: attempt.target.model, stream: false as const };
-      // The SDK's own timeout would cover only the wait for headers, and a whole answer's
-      // headers come when it is complete: ours above covers the call, so the SDK's comes later.
-      const response = await client.chat.completions.create(body, {
-        signal: controller.signal,
-        timeout: ms + 1000,
-        ...jsonBody(body),
-      }).asResponse();
+      const client = await clientFor(attempt);
+      const body = { ...this.#request, model: attempt.target.model, stream: false };
+      // A whole answer's headers come when it is complete: the timer above covers the call,
+      // and `llm.connect_timeout` does not apply.
+      const response = await postCompletion(client, body, controller.signal);
       let text: string;
       try {
         text = await response.text();
@@ -575,10 +545,9 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     const local = new AbortController();
     const onAbort = () => local.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const { connectTimeout } = this.#options;
     const request = this.#request;
     const send = async () => {
-      const client = await clientFor(attempt, connectTimeout);
+      const client = await clientFor(attempt);
       // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
       // ChunkReader, which costs a fraction of the SDK's per-event decoding on long streams.
       const body = {
@@ -587,10 +556,9 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
         stream: true,
         stream_options: { include_usage: true },
       };
-      return await client.chat.completions.create(body, {
-        signal: local.signal,
-        ...jsonBody(body),
-      }).asResponse();
+      const response = await postCompletion(client, body, local.signal);
+      open.watchdog.connected();
+      return response;
     };
     const open: OpenStream = {
       attempt,
@@ -600,12 +568,19 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
       finished: false,
       timedOut: false,
       // The first-token window covers connecting too: a silent upstream is a silent upstream.
-      // A timeout aborts the request with its error, which the read then throws.
+      // A timeout aborts the request with its error, which the read then throws. Headers that
+      // do not come within `llm.connect_timeout` fail as the SDK's own timeout did (a
+      // connection timeout, retried).
       watchdog: new StreamWatchdog({
+        connectMs: this.#options.connectTimeout * 1000,
         firstItemMs: this.#options.firstTokenTimeout * 1000,
         idleMs: this.#options.staleTimeout * 1000,
         url: attempt.target.baseUrl,
-        onTimeout: (error) => {
+        onTimeout: (error, kind) => {
+          if (kind === "connect") {
+            local.abort(new APIConnectionTimeoutError());
+            return;
+          }
           open.timedOut = true;
           local.abort(error);
         },

@@ -6,8 +6,8 @@
  */
 import { UpstreamError } from "./errors.ts";
 
-/** Which timeout fired. */
-export type StreamTimeout = "first_item" | "idle";
+/** Which timeout fired (`connect` only for {@link StreamWatchdog} with `connectMs`). */
+export type StreamTimeout = "connect" | "first_item" | "idle";
 
 /** Options for {@link watchStream}. */
 export interface WatchStreamOptions {
@@ -115,6 +115,12 @@ export async function* watchStream<T>(
 
 /** Options for {@link StreamWatchdog}. */
 export interface StreamWatchdogOptions {
+  /**
+   * Milliseconds to wait for the response headers (`llm.connect_timeout`), until
+   * {@link StreamWatchdog.connected}; only when shorter than `firstItemMs`, which covers
+   * connecting too.
+   */
+  connectMs?: number;
   /** Milliseconds to wait for the first item (`llm.first_token_timeout`). */
   firstItemMs: number;
   /** Milliseconds allowed between items (`llm.stale_timeout`). */
@@ -142,13 +148,27 @@ export class StreamWatchdog {
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
+  /** When the headers must have come by, until {@link connected}. */
+  #connectDeadline: number | undefined;
 
-  /** Starts the first-item window at once (it covers connecting too). */
+  /** Starts the first-item window at once (it covers connecting too), and the connect window. */
   constructor(options: StreamWatchdogOptions) {
     this.#options = options;
     this.#limit = options.firstItemMs;
-    this.#deadline = performance.now() + this.#limit;
-    this.#arm(this.#limit);
+    const now = performance.now();
+    this.#deadline = now + this.#limit;
+    const { connectMs } = options;
+    if (connectMs !== undefined && connectMs < this.#limit) {
+      this.#connectDeadline = now + connectMs;
+      this.#arm(connectMs);
+    } else {
+      this.#arm(this.#limit);
+    }
+  }
+
+  /** The response headers came: the connect window is over. */
+  connected(): void {
+    this.#connectDeadline = undefined;
   }
 
   /** The reader is about to wait for the next item: the current limit runs from now. */
@@ -181,9 +201,19 @@ export class StreamWatchdog {
 
   #check = (): void => {
     if (this.#stopped) return;
-    const left = this.#deadline - performance.now();
+    const now = performance.now();
+    const connectLeft = this.#connectDeadline === undefined
+      ? Infinity
+      : this.#connectDeadline - now;
+    if (connectLeft <= 0) {
+      this.stop();
+      const ms = this.#options.connectMs!;
+      this.#options.onTimeout(timeoutError("connect", ms, this.#options.url), "connect");
+      return;
+    }
+    const left = this.#deadline - now;
     if (!this.#waiting || left > 0) {
-      this.#arm(Math.max(1, this.#waiting ? left : this.#limit));
+      this.#arm(Math.max(1, Math.min(connectLeft, this.#waiting ? left : this.#limit)));
       return;
     }
     this.stop();
@@ -194,7 +224,9 @@ export class StreamWatchdog {
 function timeoutError(kind: StreamTimeout, ms: number, url: string | undefined): UpstreamError {
   const where = url ? `The upstream at ${redactUrl(url)}` : "The upstream";
   const seconds = Math.round(ms / 100) / 10;
-  const message = kind === "first_item"
+  const message = kind === "connect"
+    ? `${where} sent no response headers within ${seconds} s (llm.connect_timeout).`
+    : kind === "first_item"
     ? `${where} sent no first token within ${seconds} s (llm.first_token_timeout).`
     : `${where} stopped sending for ${seconds} s mid-stream (llm.stale_timeout).`;
   return new UpstreamError(message, { code: "upstream_timeout" });

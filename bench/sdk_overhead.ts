@@ -15,6 +15,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
+import { LlmClient, type LlmRequest } from "../agent/llm_client.ts";
 import { benchPrompt } from "./fake_upstream_server.ts";
 import { startUpstream } from "./processes.ts";
 import { round } from "./stats.ts";
@@ -54,6 +55,16 @@ const body = {
 const json = JSON.stringify(body);
 const url = `${upstream.baseUrl}/chat/completions`;
 const apiKey = "sk-bench";
+
+// Herald's own client over the SDK (agent/llm_client.ts), as a turn calls it: the same body.
+const herald = new LlmClient({
+  targets: [{ model: "bench-model", baseUrl: upstream.baseUrl, apiKey }],
+  connectTimeout: 10,
+  firstTokenTimeout: 120,
+  staleTimeout: 180,
+  maxRetries: 0,
+});
+const heraldRequest = { messages: body.messages, tools } as unknown as LlmRequest;
 
 /** One request's way of being sent; each returns the answer's text. */
 type Variant = (signal: AbortSignal) => Promise<string>;
@@ -119,6 +130,22 @@ const variants: Record<string, Variant> = {
     }).asResponse();
     return await res.text();
   },
+  // Herald's LlmClient, whole answer (`whole: true`, what a non-streamed turn does).
+  "herald LlmClient whole answer": async (signal) => {
+    let text = "";
+    for await (const batch of herald.streamBatches(heraldRequest, signal, { whole: true })) {
+      text += batch[0]?.choices[0]?.delta?.content ?? "";
+    }
+    return text;
+  },
+  // Herald's LlmClient, streamed (20 tokens, read by its ChunkReader).
+  "herald LlmClient stream": async (signal) => {
+    let text = "";
+    for await (const batch of herald.streamBatches(heraldRequest, signal)) {
+      for (const chunk of batch) text += chunk.choices[0]?.delta?.content ?? "";
+    }
+    return text;
+  },
   // The resource method, parsed by the SDK (what a typical SDK user writes).
   "sdk chat.completions.create() (parsed)": async (signal) => {
     // deno-lint-ignore no-explicit-any
@@ -144,12 +171,10 @@ const n = Number(values.requests);
 const concurrency = Number(values.concurrency);
 const results = new Map<string, number[]>();
 try {
+  const names = Object.keys(variants).filter((name) => !values.only || name.includes(values.only));
   // Warm-up: JIT, connection pool, the SDK's lazy imports.
-  for (const variant of Object.values(variants)) await measure(variant, 300, concurrency);
+  for (const name of names) await measure(variants[name], 300, concurrency);
   for (let r = 0; r < rounds; r++) {
-    const names = Object.keys(variants).filter((name) =>
-      !values.only || name.includes(values.only)
-    );
     // Rotate the order so no variant always runs first.
     for (const name of [...names.slice(r % names.length), ...names.slice(0, r % names.length)]) {
       const us = await measure(variants[name], n, concurrency);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { LlmClient, serialiseBody } from "../../agent/llm_client.ts";
+import { LlmClient, type LlmClientOptions } from "../../agent/llm_client.ts";
+import { UpstreamError } from "../../agent/errors.ts";
 import { FakeLlm } from "../fakes/fake_llm.ts";
 
 const TOOL = {
@@ -11,64 +12,78 @@ const TOOL = {
   },
 };
 
-Deno.test("serialiseBody is the same JSON as JSON.stringify, tools last", () => {
-  const body = {
-    model: "m",
-    messages: [{ role: "user", content: 'hi \u2028 "there"' }],
-    tools: [TOOL, { ...TOOL, function: { ...TOOL.function, name: "write_file" } }],
-    temperature: 0.2,
-    stream: true,
-    skipped: undefined,
-  };
-  const text = serialiseBody(body);
-  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(body)));
-  assert.equal(Object.keys(JSON.parse(text)).at(-1), "tools");
-  assert.ok(!text.includes("skipped"));
-  // The same declaration objects again: the same text.
-  assert.equal(serialiseBody(body), text);
-  // No tools, an empty list, or only tools: still plain JSON.
-  assert.equal(serialiseBody({ model: "m", tools: [] }), JSON.stringify({ model: "m", tools: [] }));
-  assert.equal(serialiseBody({ model: "m" }), '{"model":"m"}');
-  assert.deepEqual(JSON.parse(serialiseBody({ tools: [TOOL] })), { tools: [TOOL] });
-});
-
-Deno.test("a new declaration object is serialised afresh, not taken from the cache", () => {
-  const first = { ...TOOL, function: { ...TOOL.function, description: "one" } };
-  const second = { ...TOOL, function: { ...TOOL.function, description: "two" } };
-  assert.match(serialiseBody({ tools: [first] }), /"one"/);
-  assert.match(serialiseBody({ tools: [second] }), /"two"/);
-});
-
-Deno.test("the upstream receives the serialised body as JSON, tools and messages intact", async () => {
-  const fake = await FakeLlm.start();
-  try {
-    const llm = new LlmClient({
-      targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
-      connectTimeout: 60,
-      firstTokenTimeout: 60,
-      staleTimeout: 60,
-      maxRetries: 0,
-    });
-    const messages = [{ role: "user" as const, content: "hello" }];
+Deno.test("the upstream receives the body as JSON, tools and non-ASCII text intact, streamed or whole", async () => {
+  await using fake = await FakeLlm.start();
+  const llm = new LlmClient({
+    targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
+    connectTimeout: 60,
+    firstTokenTimeout: 60,
+    staleTimeout: 60,
+    maxRetries: 0,
+  });
+  const messages = [{ role: "user" as const, content: 'héllo \u2028 😀 "quoted" 中文' }];
+  const tools = [TOOL, { ...TOOL, function: { ...TOOL.function, name: "wrïte ✓" } }];
+  // deno-lint-ignore no-explicit-any
+  const request = { messages, tools: tools as any, temperature: 0.5 };
+  for (const whole of [false, true, false]) {
+    fake.enqueue({ text: "ok" });
     let text = "";
-    for await (
-      const chunk of llm.stream(
-        // deno-lint-ignore no-explicit-any
-        { messages, tools: [TOOL as any], temperature: 0.5 },
-        new AbortController().signal,
-      )
-    ) text += chunk.choices[0]?.delta?.content ?? "";
-    assert.ok(text.length > 0);
-    const [req] = fake.requests;
+    for await (const batch of llm.streamBatches(request, new AbortController().signal, { whole })) {
+      for (const chunk of batch) text += chunk.choices[0]?.delta?.content ?? "";
+    }
+    assert.equal(text, "ok");
+    const req = fake.requests.at(-1)!;
     assert.equal(req.headers.get("content-type"), "application/json");
     assert.equal(req.headers.get("authorization"), "Bearer sk-test");
-    assert.equal(req.body.model, "fake-model");
-    assert.equal(req.body.stream, true);
-    assert.deepEqual(req.body.stream_options, { include_usage: true });
-    assert.equal(req.body.temperature, 0.5);
-    assert.deepEqual(req.body.messages, messages);
-    assert.deepEqual(req.body.tools, [TOOL]);
-  } finally {
-    await fake.close();
+    assert.deepEqual(req.body, {
+      messages,
+      temperature: 0.5,
+      model: "fake-model",
+      stream: !whole,
+      ...(!whole && { stream_options: { include_usage: true } }),
+      tools,
+    });
+    assert.equal(Object.keys(req.body).at(-1), "tools");
   }
+});
+
+/** The text of one streamed call. */
+async function streamText(baseUrl: string, options: Partial<LlmClientOptions>): Promise<string> {
+  const llm = new LlmClient({
+    targets: [{ model: "fake-model", baseUrl, apiKey: "sk-test" }],
+    connectTimeout: 60,
+    firstTokenTimeout: 60,
+    staleTimeout: 60,
+    maxRetries: 0,
+    ...options,
+  });
+  let text = "";
+  const messages = [{ role: "user" as const, content: "hello" }];
+  for await (const chunk of llm.stream({ messages }, new AbortController().signal)) {
+    text += chunk.choices[0]?.delta?.content ?? "";
+  }
+  return text;
+}
+
+Deno.test("a stream whose headers do not come within connect_timeout fails as a connection timeout", async () => {
+  await using fake = await FakeLlm.start();
+  fake.enqueue({ text: "too late", delayMs: 1500 });
+  const error = await streamText(fake.baseUrl, { connectTimeout: 0.2, firstTokenTimeout: 30 })
+    .catch((e) => e);
+  assert.ok(error instanceof UpstreamError, String(error));
+  assert.equal(error.code, "upstream_timeout");
+  assert.match(error.message, /did not answer in time/);
+  assert.ok(!error.message.includes("sk-test"));
+});
+
+Deno.test("a connect timeout is retried, and headers that come in time are not cut off", async () => {
+  await using fake = await FakeLlm.start();
+  fake.enqueue({ text: "too late", delayMs: 1500 }, { text: "in time", delayMs: 50 });
+  const text = await streamText(fake.baseUrl, {
+    connectTimeout: 0.4,
+    firstTokenTimeout: 30,
+    maxRetries: 1,
+  });
+  assert.equal(text, "in time");
+  assert.equal(fake.requests.length, 2);
 });

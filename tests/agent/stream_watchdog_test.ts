@@ -129,11 +129,12 @@ Deno.test("redactUrl drops credentials and query strings", () => {
 });
 
 /** A watchdog whose timeouts are collected; `fired` resolves at the first one. */
-function watchdog(firstItemMs: number, idleMs: number) {
+function watchdog(firstItemMs: number, idleMs: number, connectMs?: number) {
   const timeouts: { error: UpstreamError; kind: string }[] = [];
   let resolve!: () => void;
   const fired = new Promise<void>((r) => (resolve = r));
   const dog = new StreamWatchdog({
+    connectMs,
     firstItemMs,
     idleMs,
     url: "http://user:secret@127.0.0.1:9/v1?key=k",
@@ -175,4 +176,35 @@ Deno.test("StreamWatchdog: stopped, it never fires", async () => {
   dog.stop();
   await new Promise((r) => setTimeout(r, 40));
   assert.equal(timeouts.length, 0);
+});
+
+Deno.test("StreamWatchdog: no headers within connectMs fails with the connect timeout", async () => {
+  const { dog, timeouts, fired } = watchdog(10_000, 10_000, 20);
+  await fired;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(timeouts.length, 1);
+  assert.equal(timeouts[0].kind, "connect");
+  assert.equal(timeouts[0].error.code, "upstream_timeout");
+  assert.match(
+    timeouts[0].error.message,
+    /no response headers within 0 s \(llm\.connect_timeout\)/,
+  );
+  assert.doesNotMatch(timeouts[0].error.message, /secret|key=k/);
+  dog.stop();
+});
+
+Deno.test("StreamWatchdog: once connected, only the first-item window is left", async () => {
+  const { dog, timeouts, fired } = watchdog(80, 10_000, 20);
+  dog.connected();
+  await fired;
+  assert.equal(timeouts.length, 1);
+  assert.equal(timeouts[0].kind, "first_item");
+  dog.stop();
+});
+
+Deno.test("StreamWatchdog: a connect window no shorter than the first-item one is not used", async () => {
+  const { dog, timeouts, fired } = watchdog(20, 10_000, 20);
+  await fired;
+  assert.equal(timeouts[0].kind, "first_item");
+  dog.stop();
 });

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { APIConnectionError, APIUserAbortError, BadRequestError } from "openai/core/error";
+import { UpstreamClient } from "../../agent/upstream_client.ts";
+
+/** One request as the upstream saw it. */
+interface Seen {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A loopback upstream that records every request and answers 200 (or `status`). */
+function recordingUpstream(status = 200) {
+  const seen: Seen[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    seen.push({
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body: await req.text(),
+    });
+    return status === 200
+      ? Response.json({ ok: true })
+      : Response.json({ error: { message: "bad temperature", param: "temperature" } }, { status });
+  });
+  return {
+    seen,
+    baseUrl: `http://127.0.0.1:${server.addr.port}/v1`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const BODY = JSON.stringify({ model: "m", messages: [{ role: "user", content: "héllo 😀" }] });
+
+async function send(client: OpenAI, body: string | Uint8Array, signal?: AbortSignal) {
+  const response = await client.post("/chat/completions", {
+    body,
+    headers: JSON_HEADERS,
+    signal,
+  }).asResponse();
+  return await response.text();
+}
+
+Deno.test("UpstreamClient sends the headers and body the SDK's own client sends, on every request", async () => {
+  await using upstream = recordingUpstream();
+  Deno.env.set("OPENAI_ORG_ID", "org-test");
+  Deno.env.set("OPENAI_PROJECT_ID", "proj-test");
+  let sdk: OpenAI, ours: UpstreamClient;
+  try {
+    sdk = new OpenAI({ baseURL: upstream.baseUrl, apiKey: "sk-test", maxRetries: 0 });
+    ours = new UpstreamClient({ baseURL: upstream.baseUrl, apiKey: "sk-test", maxRetries: 0 });
+  } finally {
+    Deno.env.delete("OPENAI_ORG_ID");
+    Deno.env.delete("OPENAI_PROJECT_ID");
+  }
+  await send(sdk, BODY);
+  // The first request has its headers built by the SDK; later ones reuse them.
+  await send(ours, BODY);
+  await send(ours, BODY);
+  await send(ours, new TextEncoder().encode(BODY));
+  const [expected, ...actual] = upstream.seen;
+  const telemetry = Object.keys(expected.headers).filter((name) => name.startsWith("x-stainless-"));
+  assert.ok(telemetry.length > 0, "the SDK's own client sends its telemetry headers");
+  for (const name of telemetry) delete expected.headers[name];
+  assert.equal(expected.headers["openai-organization"], "org-test");
+  assert.equal(expected.headers["openai-project"], "proj-test");
+  assert.equal(expected.headers["authorization"], "Bearer sk-test");
+  assert.match(expected.headers["user-agent"], /^OpenAI\/JS /);
+  for (const request of actual) {
+    assert.deepEqual(request.headers, expected.headers);
+    assert.equal(request.path, "/v1/chat/completions");
+    assert.equal(request.body, BODY);
+  }
+});
+
+Deno.test("UpstreamClient: a changed key is sent from the next request on", async () => {
+  await using upstream = recordingUpstream();
+  const client = new UpstreamClient({ baseURL: upstream.baseUrl, apiKey: "sk-one", maxRetries: 0 });
+  await send(client, BODY);
+  await send(client, BODY);
+  client.apiKey = "sk-two";
+  await send(client, BODY);
+  assert.deepEqual(
+    upstream.seen.map((request) => request.headers["authorization"]),
+    ["Bearer sk-one", "Bearer sk-one", "Bearer sk-two"],
+  );
+});
+
+Deno.test("UpstreamClient keeps a base URL's query on every request", async () => {
+  await using upstream = recordingUpstream();
+  const client = new UpstreamClient({
+    baseURL: `${upstream.baseUrl}?api-version=2024-10-21`,
+    apiKey: "sk-test",
+    maxRetries: 0,
+  });
+  await send(client, BODY);
+  await send(client, BODY);
+  assert.deepEqual(upstream.seen.map((request) => request.path), [
+    "/v1/chat/completions?api-version=2024-10-21",
+    "/v1/chat/completions?api-version=2024-10-21",
+  ]);
+});
+
+Deno.test("UpstreamClient fails as the SDK does: status, connection and abort errors", async () => {
+  await using refusing = recordingUpstream(400);
+  const client = new UpstreamClient({
+    baseURL: refusing.baseUrl,
+    apiKey: "sk-test",
+    maxRetries: 0,
+  });
+  const refused = await send(client, BODY).catch((e) => e);
+  assert.ok(refused instanceof BadRequestError, String(refused));
+  assert.equal(refused.status, 400);
+  assert.equal((refused.error as { param?: string }).param, "temperature");
+
+  // Nothing listens on port 9 of the loopback.
+  const nowhere = new UpstreamClient({
+    baseURL: "http://127.0.0.1:9/v1",
+    apiKey: "sk-test",
+    maxRetries: 0,
+  });
+  const unreachable = await send(nowhere, BODY).catch((e) => e);
+  assert.ok(unreachable instanceof APIConnectionError, String(unreachable));
+
+  const controller = new AbortController();
+  controller.abort(new Error("left"));
+  const aborted = await send(client, BODY, controller.signal).catch((e) => e);
+  assert.ok(aborted instanceof APIUserAbortError, String(aborted));
+});
