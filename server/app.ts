@@ -108,10 +108,12 @@ export function createApp(options: AppOptions): ServeHandler {
 
     let index = 0;
     let current = req;
-    const next = async (replacement?: Request): Promise<Response> => {
+    // Not an async function: each guard's call is one promise, not two. (A guard that throws
+    // instead of rejecting is still caught: every caller awaits `next()` inside a try.)
+    const next = (replacement?: Request): Promise<Response> => {
       if (replacement) current = replacement;
       const mw = middleware[index++];
-      return mw ? await mw(current, ctx, next) : await dispatch(current);
+      return mw ? mw(current, ctx, next) : dispatch(current);
     };
 
     let response: Response;

@@ -153,20 +153,103 @@ export class RequestBody {
       });
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const failure = bodyTimeoutError(idleMs);
-        reject(failure);
-        reader.cancel(failure).catch(() => {});
-      }, idleMs);
+      let ended = false;
+      let watched: WatchedRead | undefined;
       reader.read().then((chunk) => {
-        clearTimeout(timer);
+        ended = true;
+        watched?.stop();
         resolve(chunk);
       }, (error) => {
-        clearTimeout(timer);
+        ended = true;
+        watched?.stop();
         reject(readError(error));
+      });
+      // Data that has already arrived is handed over within a few microtasks: only a read that
+      // is still waiting once they have run is watched (the watch may need a timer; its clock
+      // starts microseconds later than the read, well under the timer's own precision).
+      afterMicrotasks().then(() => {
+        if (ended) return;
+        watched = idleWatch(idleMs).start(() => {
+          const failure = bodyTimeoutError(idleMs);
+          reject(failure);
+          reader.cancel(failure).catch(() => {});
+        });
       });
     });
   }
+}
+
+// A read of data Deno already holds settles after two or three microtasks; eight leave a margin.
+const SETTLED = Promise.resolve();
+function afterMicrotasks(): Promise<void> {
+  return SETTLED.then().then().then().then().then().then().then();
+}
+
+/** One read under watch: `stop` once it has ended. */
+interface WatchedRead {
+  readonly due: number;
+  readonly expire: () => void;
+  stop(): void;
+}
+
+/**
+ * The reads waiting for body data, all with the same allowed idle time, and one timer for the
+ * earliest of them. Reads start in the order of their deadlines, so they are kept in that order
+ * and the timer is set again only when it fires or none are left: a read costs an entry in a set
+ * instead of a timer of its own (setting and clearing one per read was a sizeable share of a
+ * request's body handling).
+ */
+class IdleWatch {
+  readonly #idleMs: number;
+  readonly #reads = new Set<WatchedRead>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(idleMs: number) {
+    this.#idleMs = idleMs;
+  }
+
+  /** Calls `expire` if the read is not stopped within the idle time. */
+  start(expire: () => void): WatchedRead {
+    const reads = this.#reads;
+    const read: WatchedRead = {
+      due: performance.now() + this.#idleMs,
+      expire,
+      stop: () => {
+        if (!reads.delete(read) || reads.size > 0 || this.#timer === undefined) return;
+        // Nothing left to watch: no timer may outlive the reads (it would hold the process).
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+      },
+    };
+    reads.add(read);
+    if (this.#timer === undefined) this.#arm(this.#idleMs);
+    return read;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#fire, ms);
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (const read of this.#reads) {
+      if (read.due > now) return this.#arm(read.due - now);
+      this.#reads.delete(read);
+      read.expire();
+    }
+  };
+}
+
+const watches = new Map<number, IdleWatch>();
+
+function idleWatch(idleMs: number): IdleWatch {
+  let watch = watches.get(idleMs);
+  if (!watch) {
+    watch = new IdleWatch(idleMs);
+    watches.set(idleMs, watch);
+  }
+  return watch;
 }
 
 // Broken framing or a cut connection is the client's doing: a 400, not a 500.

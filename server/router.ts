@@ -115,17 +115,34 @@ interface CompiledRoute {
  */
 export class Router {
   #routes: CompiledRoute[] = [];
+  /**
+   * Routes without parameters found before, by method and exact path (at most two entries per
+   * route: its method and HEAD), so the common request skips the scan.
+   */
+  readonly #fixed = new Map<string, Route>();
 
   /** Adds routes; returns the router for chaining. */
   add(...routes: Route[]): this {
     for (const route of routes) {
       this.#routes.push({ route, segments: route.path.split("/").filter(Boolean) });
     }
+    this.#fixed.clear();
     return this;
   }
 
   /** Finds the route for a method and path. */
   match(method: string, pathname: string): RouteMatch {
+    const key = `${method} ${pathname}`;
+    const known = this.#fixed.get(key);
+    if (known) return { kind: "found", route: known, params: {} };
+    const found = this.#scan(method, pathname);
+    if (found.kind === "found" && found.route.path === pathname && !pathname.includes("/:")) {
+      this.#fixed.set(key, found.route);
+    }
+    return found;
+  }
+
+  #scan(method: string, pathname: string): RouteMatch {
     const parts = pathname.split("/").filter(Boolean);
     const allow = new Set<string>();
     for (const { route, segments } of this.#routes) {

@@ -11,7 +11,7 @@ import { RateLimitError } from "../errors.ts";
 import { bearerToken } from "../auth.ts";
 import { networkOf } from "../client_address.ts";
 import { toHeraldError } from "../error_envelope.ts";
-import type { Middleware, RequestContext } from "../router.ts";
+import type { Middleware, RequestContext, Route } from "../router.ts";
 
 /** Options for {@link authThrottle}. */
 export interface AuthThrottleOptions {
@@ -110,12 +110,12 @@ export function authThrottle(options: AuthThrottleOptions = {}): Middleware {
     return buckets;
   };
 
-  return async (req, ctx, next) => {
-    const route = ctx.route;
-    if (!route || (route.auth === false && !route.verify)) return await next();
-    // Never refuse the holder of a valid key, whatever its address has been up to.
-    if (!route.verify && ctx.key !== undefined) return await next();
-
+  const guard = async (
+    req: Request,
+    ctx: RequestContext,
+    next: Parameters<Middleware>[2],
+    route: Route,
+  ) => {
     const t = now();
     const buckets = bucketsFor(req, ctx);
     const full = buckets.map((bucket) => ({ bucket, w: current(bucket.id, t) }))
@@ -138,5 +138,13 @@ export function authThrottle(options: AuthThrottleOptions = {}): Middleware {
       if (failed(toHeraldError(error).status)) record(buckets, t);
       throw error;
     }
+  };
+  // Not an async function: a request it has nothing to count passes on without one.
+  return (req, ctx, next) => {
+    const route = ctx.route;
+    if (!route || (route.auth === false && !route.verify)) return next();
+    // Never refuse the holder of a valid key, whatever its address has been up to.
+    if (!route.verify && ctx.key !== undefined) return next();
+    return guard(req, ctx, next, route);
   };
 }

@@ -52,14 +52,17 @@ export function hostGuard(options: HostGuardOptions): Middleware {
   const allowed = options.allowedHosts ?? [];
   const enforce = isLoopback(options.bindHost) || allowed.length > 0;
   const accepts = hostAcceptor(allowed);
-  return async (req, ctx, next) => {
-    if (!enforce) return await next();
+  // Not an async function: passing a request on costs no promise of its own.
+  return (req, ctx, next) => {
+    if (!enforce) return next();
     const host = req.headers.get("host") ?? ctx.url.host;
-    if (accepts(host)) return await next();
-    throw new HeraldError(
-      `Host '${host.slice(0, 200)}' is not served here. Herald accepts localhost, 127.0.0.1 and ` +
-        "[::1]; add other names to api_server.allowed_hosts (API_SERVER_ALLOWED_HOSTS).",
-      { status: 421, type: "invalid_request_error", code: "host_not_allowed" },
+    if (accepts(host)) return next();
+    return Promise.reject(
+      new HeraldError(
+        `Host '${host.slice(0, 200)}' is not served here. Herald accepts localhost, 127.0.0.1 ` +
+          "and [::1]; add other names to api_server.allowed_hosts (API_SERVER_ALLOWED_HOSTS).",
+        { status: 421, type: "invalid_request_error", code: "host_not_allowed" },
+      ),
     );
   };
 }
@@ -70,9 +73,14 @@ export function hostGuard(options: HostGuardOptions): Middleware {
  */
 export function hostAcceptor(allowedHosts: readonly string[]): (host: string) => boolean {
   const allowed = allowedHosts.map((h) => parseHostHeader(h));
+  // The last value accepted: nearly every request carries the same Host.
+  let lastAccepted: string | undefined;
   return (host) => {
+    if (host === lastAccepted) return true;
     const { name, port } = parseHostHeader(host);
-    if (LOOPBACK_NAMES.has(name)) return true;
-    return allowed.some((a) => a.name === name && (a.port === null || a.port === port));
+    const ok = LOOPBACK_NAMES.has(name) ||
+      allowed.some((a) => a.name === name && (a.port === null || a.port === port));
+    if (ok) lastAccepted = host;
+    return ok;
   };
 }

@@ -9,7 +9,7 @@
 import { HeraldError, InvalidRequestError } from "../errors.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../body.ts";
 import { errorResponse } from "../error_envelope.ts";
-import type { Middleware } from "../router.ts";
+import type { Middleware, RequestContext } from "../router.ts";
 import { readBodyBytes } from "../body.ts";
 import { isJsonContentType, sha256Hex } from "../../lib/mod.ts";
 
@@ -78,9 +78,19 @@ export function idempotency(options: IdempotencyOptions = {}): Middleware {
     }
   };
 
-  return async (req, ctx, next) => {
+  // Not an async function: a request without the header passes on without one.
+  return (req, ctx, next) => {
     const key = req.headers.get("idempotency-key");
-    if (key === null || req.method !== "POST" || ctx.route?.method !== "POST") return await next();
+    if (key === null || req.method !== "POST" || ctx.route?.method !== "POST") return next();
+    return remembered(req, ctx, next, key);
+  };
+
+  async function remembered(
+    req: Request,
+    ctx: RequestContext,
+    next: Parameters<Middleware>[2],
+    key: string,
+  ): Promise<Response> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new InvalidRequestError(
         `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters long.`,
@@ -159,7 +169,7 @@ export function idempotency(options: IdempotencyOptions = {}): Middleware {
     else evict(now());
     settle(stored);
     return replay(stored, false);
-  };
+  }
 }
 
 function isStreamRequest(body: Uint8Array): boolean {

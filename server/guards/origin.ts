@@ -9,9 +9,11 @@
  * @module
  */
 import { HeraldError } from "../errors.ts";
-import type { Middleware } from "../router.ts";
+import type { Middleware, RequestContext } from "../router.ts";
 import { setHeaders, settle } from "./settle.ts";
 import { hostAcceptor } from "./host.ts";
+
+type Next = Parameters<Middleware>[2];
 
 /** Options for {@link originGuard}. */
 export interface OriginGuardOptions {
@@ -86,9 +88,7 @@ export function originGuard(options: OriginGuardOptions): Middleware {
 
   const ownHost = hostAcceptor(options.allowedHosts ?? []);
 
-  return async (req, ctx, next) => {
-    const origin = req.headers.get("origin");
-    if (origin === null) return await next();
+  const guard = async (req: Request, ctx: RequestContext, next: Next, origin: string) => {
     if (isOwnOrigin(origin, req.headers.get("host"), ownHost)) return await next();
     if (!any && !origins.has(normalise(origin))) {
       throw new HeraldError(
@@ -117,5 +117,10 @@ export function originGuard(options: OriginGuardOptions): Middleware {
     }
     const res = await settle(next, ctx);
     return setHeaders(res, { ...cors, "Access-Control-Expose-Headers": EXPOSED_HEADERS });
+  };
+  // Most requests (SDKs, curl) carry no Origin: they pass without an async call of their own.
+  return (req, ctx, next) => {
+    const origin = req.headers.get("origin");
+    return origin === null ? next() : guard(req, ctx, next, origin);
   };
 }
