@@ -10,4 +10,5 @@ export { abortableSleep, settlesWithin } from "./timers.ts";
 export { bytesToBase64, concatBytes, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
 export { flushStderrLines, queueStderrLine, writeStderrLine } from "./stderr_line.ts";
+export { randomHex } from "./random_hex.ts";
 export { denoBundle, type DenoBundleOptions } from "./deno_bundle.ts";

@@ -5,6 +5,7 @@
  */
 import type { TurnResult, TurnRunner } from "../agent/mod.ts";
 import { parseBody, readJsonBody } from "./body.ts";
+import { randomHex } from "../lib/mod.ts";
 import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
 import {
   endChatStreamWithError,
@@ -52,7 +53,7 @@ export interface ChatCompletionsDeps {
 }
 
 function completionId(): string {
-  return `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+  return `chatcmpl-${randomHex(12)}`;
 }
 
 /** The Chat Completions route. */
