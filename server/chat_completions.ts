@@ -78,7 +78,7 @@ async function handleChatCompletion(
   if (route) turn.route = route;
   if (deps.runs.shuttingDown) throw shuttingDownError();
   const approvals = deps.approvals;
-  const scope = approvals ? await callerScope(req) : "";
+  const scope = approvals ? await callerScope(req, ctx) : "";
   if (approvals) {
     // The person's answer to a question asked in an earlier reply: the paused turn goes on.
     const answered = await textContinuation(turn.messages, approvals.store, scope);
