@@ -11,4 +11,5 @@ export { type ListedTimeout, TimeoutList } from "./timeout_list.ts";
 export { bytesToBase64, concatBytes, sha256Hex } from "./encoding.ts";
 export { isJsonContentType, isRemoteKvPath } from "./media_types.ts";
 export { flushStderrLines, queueStderrLine, writeStderrLine } from "./stderr_line.ts";
+export { randomHex } from "./random_hex.ts";
 export { denoBundle, type DenoBundleOptions } from "./deno_bundle.ts";

@@ -7,7 +7,13 @@ import { AuthenticationError, HeraldError } from "./errors.ts";
 import { bearerToken } from "./auth.ts";
 import { type AddressRange, clientAddress, parseRange } from "./client_address.ts";
 import { errorResponse, knownHttpError } from "./error_envelope.ts";
-import { ANONYMOUS, type KeyIdentity, type KeyLookup, listKeyLookup } from "./keyring.ts";
+import {
+  ANONYMOUS,
+  type KeyIdentity,
+  type KeyLookup,
+  listKeyLookup,
+  tokenDigest,
+} from "./keyring.ts";
 import { readRequestTarget } from "./request_target.ts";
 import type { Middleware, RequestContext, Route } from "./router.ts";
 import { Router } from "./router.ts";
@@ -69,10 +75,16 @@ export function createApp(options: AppOptions): ServeHandler {
       peerAddr: peer,
       url,
       params: {},
-      key: identify(keys, token, authOn),
       malformed,
       completed: completion(info),
     };
+    if (!authOn) ctx.key = ANONYMOUS;
+    else if (token !== null) {
+      if (keys.identifyDigest) {
+        ctx.tokenDigest = tokenDigest(token);
+        ctx.key = keys.identifyDigest(ctx.tokenDigest) ?? undefined;
+      } else ctx.key = keys.identify(token) ?? undefined;
+    }
     // The log and the audit trail name the key (never the key itself); none with auth off.
     if (authOn && ctx.key) ctx.keyName = ctx.key.name;
     ctx.reportUnexpected = unexpectedReporter(ctx, reported, options.onUnexpectedError);
@@ -158,11 +170,6 @@ function unexpectedReporter(
       (onUnexpectedError ?? logUnexpected)(error, ctx);
     } catch { /* a failing log sink must not change the response */ }
   };
-}
-
-function identify(keys: KeyLookup, token: string | null, authOn: boolean): KeyIdentity | undefined {
-  if (!authOn) return ANONYMOUS;
-  return token === null ? undefined : keys.identify(token) ?? undefined;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 import { InvalidRequestError, NotFoundError } from "./errors.ts";
 import type { ApprovalStore, StoredApproval } from "../store/mod.ts";
 import { bearerToken } from "./auth.ts";
+import type { RequestContext } from "./router.ts";
 import { sha256Hex } from "../lib/mod.ts";
 
 /** What the HTTP endpoints need for approvals. */
@@ -35,9 +36,10 @@ export interface HttpApprovals {
  * Who may answer an approval made by this request: a fingerprint of its API key, so one client's
  * pending calls cannot be answered (or even probed) with another client's key.
  */
-export async function callerScope(req: Request): Promise<string> {
-  const token = bearerToken(req) ?? "";
-  return `api:${(await sha256Hex(token)).slice(0, 24)}`;
+export async function callerScope(req: Request, ctx?: RequestContext): Promise<string> {
+  // The key lookup hashed the same token already (same headers, even on a replacement request).
+  const digest = ctx?.tokenDigest ?? await sha256Hex(bearerToken(req) ?? "");
+  return `api:${digest.slice(0, 24)}`;
 }
 
 /** TurnApprovals for an HTTP turn: the policy decides, every question is deferred. */

@@ -5,6 +5,7 @@
  */
 import type { TurnResult, TurnRunner } from "../agent/mod.ts";
 import { parseBody, readJsonBody } from "./body.ts";
+import { randomHex } from "../lib/mod.ts";
 import { ChatCompletionRequestSchema, toAgentTurn } from "./chat_request.ts";
 import {
   endChatStreamWithError,
@@ -52,7 +53,7 @@ export interface ChatCompletionsDeps {
 }
 
 function completionId(): string {
-  return `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+  return `chatcmpl-${randomHex(12)}`;
 }
 
 /** The Chat Completions route. */
@@ -77,7 +78,7 @@ async function handleChatCompletion(
   if (route) turn.route = route;
   if (deps.runs.shuttingDown) throw shuttingDownError();
   const approvals = deps.approvals;
-  const scope = approvals ? await callerScope(req) : "";
+  const scope = approvals ? await callerScope(req, ctx) : "";
   if (approvals) {
     // The person's answer to a question asked in an earlier reply: the paused turn goes on.
     const answered = await textContinuation(turn.messages, approvals.store, scope);

@@ -221,5 +221,7 @@ export function upstreamParamsOf(request: ChatCompletionRequest): UpstreamParams
 
 /** A copy without the undefined fields. */
 export function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v;
+  return out as T;
 }

@@ -115,7 +115,15 @@ export function errorResponse(error: unknown): Response {
 
 /** A JSON response with status 200 (or the given status). */
 export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  if (headers === undefined) {
+    // The common case: the Response builds its one header list straight from the literal.
+    return fixedBody(new Response(JSON.stringify(body), { status, headers: JSON_ONLY }));
+  }
   const h = new Headers(headers);
   h.set("Content-Type", "application/json");
   return fixedBody(new Response(JSON.stringify(body), { status, headers: h }));
 }
+
+const JSON_ONLY: Readonly<Record<string, string>> = Object.freeze({
+  "Content-Type": "application/json",
+});

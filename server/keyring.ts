@@ -16,6 +16,7 @@ import {
   unnamedKeyName,
 } from "../config/mod.ts";
 import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 
 /** Who a request is: the key's name (never the key) and what it may do. */
 export interface KeyIdentity {
@@ -31,6 +32,19 @@ export const ANONYMOUS: KeyIdentity = Object.freeze({ name: "default", scope: "f
 export interface KeyLookup {
   /** The identity of `token`, or null when it is not an accepted key. */
   identify(token: string): KeyIdentity | null;
+  /**
+   * The same, given the token's {@link tokenDigest} instead (for a caller that needs the digest
+   * anyway: one hash per request instead of two).
+   */
+  identifyDigest?(digest: string): KeyIdentity | null;
+}
+
+/**
+ * The SHA-256 of a bearer token as lowercase hex: what keys are looked up by (`sha256:` and this
+ * is the stored hash), and what approvals fingerprint the caller with.
+ */
+export function tokenDigest(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
 }
 
 /** Options for {@link Keyring}. */
@@ -71,7 +85,15 @@ export class Keyring implements KeyLookup {
 
   /** The identity of `token`, or null. */
   identify(token: string): KeyIdentity | null {
-    const hash = hashKey(token);
+    return this.#lookup(hashKey(token));
+  }
+
+  /** The identity of the token whose {@link tokenDigest} is `digest`, or null. */
+  identifyDigest(digest: string): KeyIdentity | null {
+    return this.#lookup(`sha256:${digest}`);
+  }
+
+  #lookup(hash: string): KeyIdentity | null {
     // A configured key wins over the file whatever it holds (its names are skipped there): only
     // the other tokens need the file to be current.
     const configured = this.#configured.get(hash);

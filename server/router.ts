@@ -45,6 +45,11 @@ export interface RequestContext {
    * request's id. Set by the app; guards that turn errors into responses call it first.
    */
   reportUnexpected?: (error: unknown) => void;
+  /**
+   * The SHA-256 (hex) of the request's bearer token, when auth is on and it carries one: the
+   * key lookup's, kept so that the approvals' caller fingerprint need not hash the token again.
+   */
+  tokenDigest?: string;
   /** The name of the API key the request authenticated with, for the log and the audit trail. */
   keyName?: string;
   /** How the agent turn behind the request ended; set by the turn driver for the request log. */

@@ -27,11 +27,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * ```
  */
 export function securityHeaders(): Middleware {
+  const withoutCsp: Record<string, string> = { ...SECURITY_HEADERS };
+  delete withoutCsp["Content-Security-Policy"];
   return async (_req, ctx, next) => {
     const res = await settle(next, ctx);
-    const headers = { ...SECURITY_HEADERS };
-    const own = res.headers.get("content-security-policy");
-    if (own !== null) headers["Content-Security-Policy"] = own;
-    return setHeaders(res, headers);
+    // A policy the route set stays: only the others are added then.
+    const own = res.headers.has("content-security-policy");
+    return setHeaders(res, own ? withoutCsp : SECURITY_HEADERS);
   };
 }

@@ -26,9 +26,10 @@ export async function settle(
  * Sets headers on a response. A response with immutable headers (one passed through from
  * `fetch`) is rebuilt around the same body.
  */
-export function setHeaders(res: Response, headers: Record<string, string>): Response {
+export function setHeaders(res: Response, headers: Readonly<Record<string, string>>): Response {
   try {
-    for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+    const target = res.headers;
+    for (const name in headers) target.set(name, headers[name]);
     return res;
   } catch {
     const copy = new Headers(res.headers);

@@ -72,7 +72,7 @@ async function startTurn(
   const stored = () => conversation?.onStored();
   let handedOver = false;
   try {
-    const scope = deps.approvals ? await callerScope(req) : "";
+    const scope = deps.approvals ? await callerScope(req, ctx) : "";
     const prepared = await prepare(request, deps, conversation?.name ?? null, undefined, scope);
     handedOver = true;
     if (request.background) return await runBackground(prepared, deps, stored);

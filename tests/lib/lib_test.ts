@@ -7,6 +7,7 @@ import {
   describeError,
   isJsonContentType,
   isRemoteKvPath,
+  randomHex,
   settlesWithin,
   sha256Hex,
 } from "../../lib/mod.ts";
@@ -91,4 +92,19 @@ Deno.test("describeError gives an error's message or a value's string form", () 
   assert.equal(describeError(new TypeError("bad")), "bad");
   assert.equal(describeError("plain"), "plain");
   assert.equal(describeError(42), "42");
+});
+
+Deno.test("randomHex gives hex of the asked length, different every time, across pool refills", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2_000; i++) {
+    const id = randomHex(12);
+    assert.match(id, /^[0-9a-f]{24}$/);
+    assert.ok(!seen.has(id), "an identifier came twice");
+    seen.add(id);
+  }
+  assert.match(randomHex(1), /^[0-9a-f]{2}$/);
+  assert.throws(() => randomHex(5000), RangeError);
+  // Every digit turns up: the bytes are not stuck at some value.
+  const digits = new Set([...seen].join(""));
+  assert.equal(digits.size, 16);
 });

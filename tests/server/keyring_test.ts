@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { addNamedKey, revokeNamedKey, rotateNamedKey } from "../../config/mod.ts";
 import { createApp } from "../../server/app.ts";
-import { Keyring } from "../../server/keyring.ts";
+import { Keyring, tokenDigest } from "../../server/keyring.ts";
+import { callerScope } from "../../server/approvals.ts";
+import type { RequestContext } from "../../server/router.ts";
 import { jsonResponse } from "../../server/error_envelope.ts";
 
 async function withServer(
@@ -118,6 +120,28 @@ Deno.test("names are unique and checked", async () => {
     await assert.rejects(addNamedKey(home, "default"), /already exists/);
     await assert.rejects(addNamedKey(home, "bob", { taken: ["bob"] }), /already exists/);
     await assert.rejects(addNamedKey(home, "no spaces"), /not a key name/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("a key found by its digest is the key found by its value, and the approvals fingerprint is the same either way", async () => {
+  const home = await Deno.makeTempDir({ prefix: "herald_keyring_" });
+  try {
+    const ring = new Keyring({
+      keys: [{ name: "default", scope: "full", key: "default-key-5c2e9a7b1d04" }],
+      file: join(home, "keys.json"),
+    });
+    const erin = await addNamedKey(home, "erin", { scope: "chat" });
+    for (const token of ["default-key-5c2e9a7b1d04", erin.key, "not-a-key-at-all-0000"]) {
+      assert.deepEqual(ring.identifyDigest(tokenDigest(token)), ring.identify(token));
+      const req = new Request("http://localhost/", {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      const ctx = { tokenDigest: tokenDigest(token) } as RequestContext;
+      assert.equal(await callerScope(req, ctx), await callerScope(req));
+    }
+    assert.deepEqual(ring.identifyDigest(tokenDigest(erin.key)), { name: "erin", scope: "chat" });
   } finally {
     await Deno.remove(home, { recursive: true });
   }
