@@ -8,7 +8,7 @@
  */
 import type OpenAI from "openai";
 import type { UpstreamClient } from "./upstream_client.ts";
-import { encodeBody, type RequestBody } from "./request_body.ts";
+import { JsonBody, type RequestBody } from "./request_body.ts";
 // The error classes are a small module of their own; the client (with every API resource) is
 // imported on the first request, which keeps about 100 ms and 20 MB out of start-up.
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai/core/error";
@@ -101,7 +101,8 @@ function postCompletion(
   signal: AbortSignal,
 ): Promise<Response> {
   return client.post("/chat/completions", {
-    body: encodeBody(body),
+    // Encoded as it is sent (see JsonBody).
+    body: new JsonBody(body),
     headers: JSON_HEADERS,
     signal,
     stream: body.stream === true,

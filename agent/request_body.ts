@@ -26,35 +26,50 @@ export interface RequestBody {
   [key: string]: unknown;
 }
 
+/** The body as JSON bytes of its own (see the module doc). */
+export function encodeBody(body: RequestBody): Uint8Array<ArrayBuffer> {
+  return write(body, scratchOf).slice();
+}
+
 /**
- * Bodies are written into slices of a shared buffer, a new one when the rest of the current one
- * is too small: one allocation per many requests instead of one or two per request (an
- * allocation of a few kilobytes outside the JavaScript heap costs about as much as encoding
- * them). `fetch` copies a body when it is handed one, so a slice is garbage soon after; a
- * buffer is freed once none of its slices are left.
+ * A body that is encoded when it is sent, into a buffer shared by every request: for `fetch`,
+ * which copies a body the moment it is handed one. A body of its own would cost an allocation
+ * of a few kilobytes outside the JavaScript heap per request (about as much as encoding them),
+ * and `fetch` would copy it anyway.
  */
-const POOL_BYTES = 64 * 1024;
-let pool = new Uint8Array(0);
-let poolUsed = 0;
+export class JsonBody {
+  constructor(readonly value: RequestBody) {}
 
-/** A slice of the pool with room for `size` bytes (shortened with {@link commit}). */
-function reserve(size: number): Uint8Array {
-  if (pool.length - poolUsed < size) {
-    pool = new Uint8Array(Math.max(POOL_BYTES, size));
-    poolUsed = 0;
+  /** The bytes, each time afresh (see {@link encodeBody}). */
+  encode(): Uint8Array<ArrayBuffer> {
+    return encodeBody(this.value);
   }
-  return pool.subarray(poolUsed, poolUsed + size);
+
+  /**
+   * The bytes in the shared buffer: valid until the next call, so only for a caller that
+   * copies them at once.
+   */
+  encodeTransient(): Uint8Array<ArrayBuffer> {
+    return write(this.value, scratchOf);
+  }
 }
 
-/** Takes the first `length` bytes of the slice {@link reserve} gave, leaving the rest free. */
-function commit(slice: Uint8Array, length: number): Uint8Array {
-  // The next slice starts on an 8-byte boundary.
-  poolUsed += (length + 7) & ~7;
-  return slice.subarray(0, length);
+/** The shared buffer grows to the largest body seen, up to this size; larger ones get their own. */
+const MAX_SCRATCH_BYTES = 1024 * 1024;
+let scratch: Uint8Array<ArrayBuffer> = new Uint8Array(64 * 1024);
+
+function scratchOf(size: number): Uint8Array<ArrayBuffer> {
+  if (size <= scratch.length) return scratch;
+  if (size > MAX_SCRATCH_BYTES) return new Uint8Array(size);
+  scratch = new Uint8Array(Math.min(MAX_SCRATCH_BYTES, 2 ** Math.ceil(Math.log2(size))));
+  return scratch;
 }
 
-/** The body as JSON bytes (see the module doc). */
-export function encodeBody(body: RequestBody): Uint8Array {
+/** Writes the body into a buffer of at least the size asked for; a view of the bytes written. */
+function write(
+  body: RequestBody,
+  buffer: (size: number) => Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   const tools = body.tools;
   // Undefined members are left out by JSON.stringify.
   const head = JSON.stringify(tools && tools.length > 0 ? { ...body, tools: undefined } : body);
@@ -72,20 +87,21 @@ export function encodeBody(body: RequestBody): Uint8Array {
     }
   }
   // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-  const out = reserve(head.length * 3 + TOOLS_AFTER.length + parts.length + 1 + toolsSize);
+  const out = buffer(head.length * 3 + TOOLS_AFTER.length + parts.length + 1 + toolsSize);
   let at = encoder.encodeInto(head, out).written;
-  if (parts.length === 0) return commit(out, at);
-  // The head without its closing brace, then the tools, then the brace.
-  at--;
-  const opening = at > 1 ? TOOLS_AFTER : TOOLS_ALONE;
-  out.set(opening, at);
-  at += opening.length;
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) out[at++] = COMMA;
-    out.set(parts[i], at);
-    at += parts[i].length;
+  if (parts.length > 0) {
+    // The head without its closing brace, then the tools, then the brace.
+    at--;
+    const opening = at > 1 ? TOOLS_AFTER : TOOLS_ALONE;
+    out.set(opening, at);
+    at += opening.length;
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) out[at++] = COMMA;
+      out.set(parts[i], at);
+      at += parts[i].length;
+    }
+    out[at++] = CLOSE_LIST;
+    out[at++] = CLOSE_OBJECT;
   }
-  out[at++] = CLOSE_LIST;
-  out[at++] = CLOSE_OBJECT;
-  return commit(out, at);
+  return out.subarray(0, at);
 }

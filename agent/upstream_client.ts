@@ -8,6 +8,7 @@
 import OpenAI from "openai";
 import { OpenAIError } from "openai/core/error";
 import { VERSION } from "openai/version";
+import { JsonBody } from "./request_body.ts";
 
 /** What {@link UpstreamClient} is built from: one upstream, one key. */
 export interface UpstreamClientOptions {
@@ -80,7 +81,7 @@ export class UpstreamClient extends OpenAI {
   ): Promise<BuiltRequest> {
     const { body, headers } = options;
     if (
-      (typeof body !== "string" && !(body instanceof Uint8Array)) || options.query != null ||
+      !isOwnBody(body) || options.query != null ||
       options.defaultBaseURL !== undefined || options.fetchOptions !== undefined ||
       this.fetchOptions !== undefined || options.__metadata !== undefined ||
       options.idempotencyKey !== undefined || headers == null
@@ -95,7 +96,10 @@ export class UpstreamClient extends OpenAI {
     const url = this.buildURL(options.path, undefined);
     if (!sameHeaders) {
       // The SDK builds this request (and validates its headers); its headers are kept.
-      const built = await super.buildRequest(options, context);
+      const built = await super.buildRequest(
+        body instanceof JsonBody ? { ...options, body: body.encode() } : options,
+        context,
+      );
       this.#headers = {
         callerHeaders: headers,
         apiKey: this.apiKey,
@@ -148,9 +152,19 @@ export class UpstreamClient extends OpenAI {
     _controller: AbortController,
   ): Promise<Response> {
     const method = init?.method?.toUpperCase() ?? "GET";
+    const body: unknown = init?.body;
+    // Encoded now, into a shared buffer, which fetch copies before it returns.
+    if (body instanceof JsonBody) {
+      return fetch(url, { ...init, method, body: body.encodeTransient() });
+    }
     // Custom methods such as PATCH must be sent upper-case (fetch leaves them as they are).
     return fetch(url, init?.method === method ? init : { ...init, method });
   }
+}
+
+/** A body {@link UpstreamClient.buildRequest} sends as it is. */
+function isOwnBody(body: unknown): boolean {
+  return typeof body === "string" || body instanceof Uint8Array || body instanceof JsonBody;
 }
 
 /** The SDK's check of a request's `timeout`. */

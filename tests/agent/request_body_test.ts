@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeBody } from "../../agent/request_body.ts";
+import { encodeBody, JsonBody } from "../../agent/request_body.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -111,4 +111,15 @@ Deno.test("a new declaration object is encoded afresh, not taken from the cache"
   const second = { ...TOOL, function: { ...TOOL.function, description: "two" } };
   assert.match(decoder.decode(encodeBody({ tools: [first] })), /"one"/);
   assert.match(decoder.decode(encodeBody({ tools: [second] })), /"two"/);
+});
+
+Deno.test("encodeBody's bytes are its own; JsonBody's transient bytes are the same bytes", () => {
+  const first = { model: "a", tools: [TOOL] };
+  const second = { model: "b".repeat(100), tools: [TOOL] };
+  const bytes = encodeBody(first);
+  encodeBody(second);
+  new JsonBody(second).encodeTransient();
+  assert.deepEqual(bytes, expected(first));
+  assert.deepEqual(new JsonBody(first).encodeTransient(), expected(first));
+  assert.deepEqual(new JsonBody(second).encode(), expected(second));
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { APIConnectionError, APIUserAbortError, BadRequestError } from "openai/core/error";
 import { UpstreamClient } from "../../agent/upstream_client.ts";
+import { JsonBody } from "../../agent/request_body.ts";
 
 /** One request as the upstream saw it. */
 interface Seen {
@@ -34,7 +35,11 @@ function recordingUpstream(status = 200) {
 const JSON_HEADERS = { "content-type": "application/json" };
 const BODY = JSON.stringify({ model: "m", messages: [{ role: "user", content: "héllo 😀" }] });
 
-async function send(client: OpenAI, body: string | Uint8Array, signal?: AbortSignal) {
+async function send(
+  client: OpenAI,
+  body: string | Uint8Array | JsonBody,
+  signal?: AbortSignal,
+) {
   const response = await client.post("/chat/completions", {
     body,
     headers: JSON_HEADERS,
@@ -128,4 +133,27 @@ Deno.test("UpstreamClient fails as the SDK does: status, connection and abort er
   controller.abort(new Error("left"));
   const aborted = await send(client, BODY, controller.signal).catch((e) => e);
   assert.ok(aborted instanceof APIUserAbortError, String(aborted));
+});
+
+Deno.test("UpstreamClient: JSON bodies encoded as they are sent arrive intact, many at once and large", async () => {
+  await using upstream = recordingUpstream();
+  const client = new UpstreamClient({
+    baseURL: upstream.baseUrl,
+    apiKey: "sk-test",
+    maxRetries: 0,
+  });
+  const tool = { type: "function", function: { name: "t", description: "ünï ✓ ".repeat(50) } };
+  const bodies = Array.from({ length: 40 }, (_, i) => ({
+    model: "m",
+    // Sizes from a few bytes to past the shared buffer's 1 MB, some of them non-ASCII.
+    messages: [{ role: "user", content: (i % 2 ? "é" : "a").repeat(i < 38 ? i * 997 : 700_000) }],
+    tools: [tool],
+  }));
+  await Promise.all(bodies.map((body) => send(client, new JsonBody(body))));
+  assert.equal(upstream.seen.length, bodies.length);
+  const sent = new Set(bodies.map((body) => JSON.stringify(body)));
+  for (const request of upstream.seen) {
+    assert.ok(sent.delete(request.body), request.body.slice(0, 80));
+  }
+  assert.equal(sent.size, 0);
 });
