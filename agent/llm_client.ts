@@ -91,16 +91,18 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Sends one Chat Completions request with a prebuilt body: the SDK's generic `post` (a resource
- * method would serialise an object body with a replacer that visits every key and value, and
- * wrap the answer for parsing Herald does not use), read as the raw response.
+ * Sends one Chat Completions request with a prebuilt body: the SDK's generic `request` (a
+ * resource method would serialise an object body with a replacer that visits every key and
+ * value, and wrap the answer for parsing Herald does not use), read as the raw response.
  */
 function postCompletion(
   client: UpstreamClient,
   body: RequestBody,
   signal: AbortSignal,
 ): Promise<Response> {
-  return client.post("/chat/completions", {
+  return client.request({
+    method: "post",
+    path: "/chat/completions",
     // Encoded as it is sent (see JsonBody).
     body: new JsonBody(body),
     headers: JSON_HEADERS,
@@ -520,7 +522,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     const url = attempt.target.baseUrl;
     const timeout = timeouts.start(() => controller.abort(wholeTimeoutError(timeouts.ms, url)));
     try {
-      const client = await clientFor(attempt);
+      const client = attempt.client ?? await clientFor(attempt);
       const body = { ...this.#request, model: attempt.target.model, stream: false };
       // A whole answer's headers come when it is complete: the timer above covers the call,
       // and `llm.connect_timeout` does not apply.
@@ -563,7 +565,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     signal.addEventListener("abort", onAbort, { once: true });
     const request = this.#request;
     const send = async () => {
-      const client = await clientFor(attempt);
+      const client = attempt.client ?? await clientFor(attempt);
       // The SDK sends the request and turns HTTP errors into APIErrors; the body is read by
       // ChunkReader, which costs a fraction of the SDK's per-event decoding on long streams.
       const body = {

@@ -45,7 +45,7 @@ interface HeaderSnapshot {
 }
 
 /**
- * An SDK client for Herald's upstream requests (`client.post` with a prebuilt JSON body, read
+ * An SDK client for Herald's upstream requests (`client.request` with a prebuilt JSON body, read
  * with `.asResponse()`). The SDK still runs each request (retries, status errors as `APIError`,
  * connection failures as `APIConnectionError`, aborts as `APIUserAbortError`); three of its hooks
  * are overridden:
