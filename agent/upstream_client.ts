@@ -97,7 +97,7 @@ export class UpstreamClient extends OpenAI {
     if (!sameHeaders) {
       // The SDK builds this request (and validates its headers); its headers are kept.
       const built = await super.buildRequest(
-        body instanceof JsonBody ? { ...options, body: body.encode() } : options,
+        body instanceof JsonBody ? { ...options, body: asText(body) } : options,
         context,
       );
       this.#headers = {
@@ -112,7 +112,8 @@ export class UpstreamClient extends OpenAI {
     const req = {
       method: options.method.toUpperCase(),
       headers: snapshot.headers,
-      body,
+      // The SDK's debug log shows a string body as its length, anything else as it is.
+      body: body instanceof JsonBody && this.logLevel === "debug" ? asText(body) : body,
       ...(options.signal && { signal: options.signal }),
     };
     // The SDK types its headers as a Headers object; it only hands them on to fetch.
@@ -160,6 +161,13 @@ export class UpstreamClient extends OpenAI {
     // Custom methods such as PATCH must be sent upper-case (fetch leaves them as they are).
     return fetch(url, init?.method === method ? init : { ...init, method });
   }
+}
+
+const decoder = new TextDecoder();
+
+/** The body as a JSON string. */
+function asText(body: JsonBody): string {
+  return decoder.decode(body.encode());
 }
 
 /** A body {@link UpstreamClient.buildRequest} sends as it is. */

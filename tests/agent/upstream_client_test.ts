@@ -157,3 +157,32 @@ Deno.test("UpstreamClient: JSON bodies encoded as they are sent arrive intact, m
   }
   assert.equal(sent.size, 0);
 });
+
+Deno.test("UpstreamClient: the SDK's debug log (OPENAI_LOG=debug) shows a body's length, not its text", async () => {
+  await using upstream = recordingUpstream();
+  Deno.env.set("OPENAI_LOG", "debug");
+  let client: UpstreamClient;
+  try {
+    client = new UpstreamClient({ baseURL: upstream.baseUrl, apiKey: "sk-test", maxRetries: 0 });
+  } finally {
+    Deno.env.delete("OPENAI_LOG");
+  }
+  const logged: unknown[][] = [];
+  const debug = console.debug;
+  console.debug = (...args: unknown[]) => void logged.push(args);
+  try {
+    const body = { model: "m", messages: [{ role: "user", content: "a private question" }] };
+    // The first request (headers built by the SDK) and a later one.
+    await send(client, new JsonBody(body));
+    await send(client, new JsonBody(body));
+  } finally {
+    console.debug = debug;
+  }
+  const sending = logged.filter(([message]) => String(message).includes("sending request"));
+  assert.equal(sending.length, 2);
+  for (const [, details] of sending) {
+    const options = (details as { options: { body: unknown } }).options;
+    assert.deepEqual(options.body, { type: "string", length: upstream.seen[0].body.length });
+  }
+  assert.ok(!JSON.stringify(logged).includes("a private question"));
+});
