@@ -62,7 +62,7 @@ export class TimeoutList {
     }
     this.#tail = entry;
     // Set for an older timeout, or for this one if it is alone.
-    this.#timer ??= setTimeout(this.#expire, this.ms);
+    this.#timer ??= setTimeout(this.#expire, timerDelay(this.ms));
     return entry;
   }
 
@@ -96,8 +96,16 @@ export class TimeoutList {
       entry = next;
     }
     if (this.#head) {
-      this.#timer = setTimeout(this.#expire, Math.max(1, Math.ceil(this.#head.at - now)));
+      this.#timer = setTimeout(this.#expire, timerDelay(this.#head.at - now));
     }
     for (const timeout of due) timeout.fire();
   };
+}
+
+/** The longest delay a timer takes (a longer one would fire at once). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A timer delay for `ms`: at least 1, at most {@link MAX_TIMER_DELAY} (it is set again then). */
+function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER_DELAY, Math.max(1, Math.ceil(ms)));
 }

@@ -85,3 +85,22 @@ Deno.test("TimeoutList: a timeout started while others fire waits its own time",
   await done.promise;
   assert.deepEqual(fired, ["first", "second after 25 ms"]);
 });
+
+Deno.test("TimeoutList: a timeout longer than a timer can wait (about 24.8 days) waits, in steps", () => {
+  const list = new TimeoutList(30 * 24 * 3600 * 1000);
+  // A timer given more than 2^31 - 1 ms fires at once: the list sets the longest it can instead.
+  const delays: number[] = [];
+  const setTimer = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    delays.push(ms);
+    return setTimer(fn, ms);
+  }) as typeof setTimeout;
+  let timeout;
+  try {
+    timeout = list.start(() => assert.fail("fired"));
+  } finally {
+    globalThis.setTimeout = setTimer;
+  }
+  assert.deepEqual(delays, [2 ** 31 - 1]);
+  timeout.cancel();
+});
