@@ -84,11 +84,18 @@ export function sseResponse(options: SseOptions): Response {
       stop();
     }
   };
+  // The reader (Deno's HTTP server) asked for a chunk and none was there: the next frame goes
+  // straight to it. Frames written while it is busy sending the last one wait in `pending` and
+  // go together on its next pull (the stream queues nothing: highWaterMark 0).
+  let waiting = false;
   const enqueue = (text: string) => {
     if (closed) return;
     lastWrite = Date.now();
     pending += text;
-    if ((controller.desiredSize ?? 0) > 0) flush();
+    if (waiting) {
+      waiting = false;
+      flush();
+    }
   };
   const writer: SseWriter = {
     send(data, event) {
@@ -106,7 +113,8 @@ export function sseResponse(options: SseOptions): Response {
       ending = true;
       // The stream closes, and reports its end to the guards that track it (the request log,
       // the run limit), once the reader has taken every frame: see pull().
-      if ((controller.desiredSize ?? 0) > 0) {
+      if (waiting) {
+        waiting = false;
         if (pending) flush();
         else finish();
       }
@@ -157,16 +165,18 @@ export function sseResponse(options: SseOptions): Response {
     pull() {
       if (pending) flush();
       else if (ending) finish();
+      else waiting = true;
     },
     cancel() {
       pending = "";
+      waiting = false;
       ending = false;
       const wasOpen = !closed;
       stop();
       reportEnd("cancelled");
       if (wasOpen) options.onCancel?.();
     },
-  });
+  }, { highWaterMark: 0 });
 
   const headers = new Headers(options.headers);
   headers.set("Content-Type", "text/event-stream; charset=utf-8");

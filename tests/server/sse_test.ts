@@ -99,3 +99,35 @@ Deno.test("an SSE response the client leaves reports cancelled, once", async () 
   trackBody(res, (o) => outcomes.push(`late:${o}`));
   assert.deepEqual(outcomes, ["cancelled", "late:cancelled"]);
 });
+
+Deno.test("a waiting reader gets the next frame at once; frames written while it is busy come as one chunk", async () => {
+  let writer!: import("../../server/mod.ts").SseWriter;
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const res = sseResponse({
+    produce: (w) => {
+      writer = w;
+      ready();
+      return finished;
+    },
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  await started;
+  // The reader is waiting: the first frame is handed to it as soon as it is written.
+  const first = reader.read();
+  writer.send({ n: 1 });
+  assert.equal(decoder.decode((await first).value), 'data: {"n":1}\n\n');
+  // Nobody is reading now: the next three frames wait and go out together on the next read.
+  writer.send({ n: 2 });
+  writer.send({ n: 3 });
+  writer.sendRaw("[DONE]");
+  assert.equal(
+    decoder.decode((await reader.read()).value),
+    'data: {"n":2}\n\ndata: {"n":3}\n\ndata: [DONE]\n\n',
+  );
+  finish();
+  assert.equal((await reader.read()).done, true);
+});
