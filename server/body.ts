@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { HeraldError, InvalidRequestError } from "./errors.ts";
-import { isJsonContentType } from "../lib/mod.ts";
+import { isJsonContentType, type ListedTimeout, TimeoutList } from "../lib/mod.ts";
 
 // Decoding a whole body (no `stream` option) keeps no state between calls: one is shared.
 const decoder = new TextDecoder();
@@ -154,14 +154,14 @@ export class RequestBody {
     }
     return new Promise((resolve, reject) => {
       let ended = false;
-      let watched: WatchedRead | undefined;
+      let watched: ListedTimeout | undefined;
       reader.read().then((chunk) => {
         ended = true;
-        watched?.stop();
+        watched?.cancel();
         resolve(chunk);
       }, (error) => {
         ended = true;
-        watched?.stop();
+        watched?.cancel();
         reject(readError(error));
       });
       // Data that has already arrived is handed over within a few microtasks: only a read that
@@ -185,68 +185,17 @@ function afterMicrotasks(): Promise<void> {
   return SETTLED.then().then().then().then().then().then().then();
 }
 
-/** One read under watch: `stop` once it has ended. */
-interface WatchedRead {
-  readonly due: number;
-  readonly expire: () => void;
-  stop(): void;
-}
-
 /**
- * The reads waiting for body data, all with the same allowed idle time, and one timer for the
- * earliest of them. Reads start in the order of their deadlines, so they are kept in that order
- * and the timer is set again only when it fires or none are left: a read costs an entry in a set
- * instead of a timer of its own (setting and clearing one per read was a sizeable share of a
+ * The reads waiting for body data, on one timer per allowed idle time (a read costs a list entry
+ * instead of a timer of its own: setting and clearing one per read was a sizeable share of a
  * request's body handling).
  */
-class IdleWatch {
-  readonly #idleMs: number;
-  readonly #reads = new Set<WatchedRead>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+const watches = new Map<number, TimeoutList>();
 
-  constructor(idleMs: number) {
-    this.#idleMs = idleMs;
-  }
-
-  /** Calls `expire` if the read is not stopped within the idle time. */
-  start(expire: () => void): WatchedRead {
-    const reads = this.#reads;
-    const read: WatchedRead = {
-      due: performance.now() + this.#idleMs,
-      expire,
-      stop: () => {
-        if (!reads.delete(read) || reads.size > 0 || this.#timer === undefined) return;
-        // Nothing left to watch: no timer may outlive the reads (it would hold the process).
-        clearTimeout(this.#timer);
-        this.#timer = undefined;
-      },
-    };
-    reads.add(read);
-    if (this.#timer === undefined) this.#arm(this.#idleMs);
-    return read;
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(this.#fire, ms);
-  }
-
-  readonly #fire = (): void => {
-    this.#timer = undefined;
-    const now = performance.now();
-    for (const read of this.#reads) {
-      if (read.due > now) return this.#arm(read.due - now);
-      this.#reads.delete(read);
-      read.expire();
-    }
-  };
-}
-
-const watches = new Map<number, IdleWatch>();
-
-function idleWatch(idleMs: number): IdleWatch {
+function idleWatch(idleMs: number): TimeoutList {
   let watch = watches.get(idleMs);
   if (!watch) {
-    watch = new IdleWatch(idleMs);
+    watch = new TimeoutList(idleMs);
     watches.set(idleMs, watch);
   }
   return watch;
