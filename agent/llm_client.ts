@@ -442,9 +442,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
       for (let retry = 0; retry <= maxRetries; retry++) {
         if (this.#whole) {
           try {
-            const batch = await this.#wholeAnswer(attempt);
-            this.#done = true;
-            return { done: false, value: batch };
+            return await this.#onlyBatch(attempt);
           } catch (error) {
             if (signal.aborted) throw signal.reason ?? error;
             lastError = describeUpstreamError(error, attempt.target, {
@@ -482,9 +480,7 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
           ) {
             triedPlain = true;
             try {
-              const batch = await this.#wholeAnswer(attempt);
-              this.#done = true;
-              return { done: false, value: batch };
+              return await this.#onlyBatch(attempt);
             } catch (plainError) {
               if (signal.aborted) throw signal.reason ?? plainError;
               lastError = describeUpstreamError(plainError, attempt.target);
@@ -498,6 +494,13 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
       }
     }
     throw lastError ?? new UpstreamError("LLM upstream failed");
+  }
+
+  /** The whole answer as the call's one and only batch. */
+  async #onlyBatch(attempt: Attempt): Promise<IteratorResult<LlmChunk[]>> {
+    const batch = await this.#wholeAnswer(attempt);
+    this.#done = true;
+    return { done: false, value: batch };
   }
 
   /** Waits before retry number `retry + 1` (Retry-After when the upstream said); throws if aborted. */
