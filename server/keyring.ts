@@ -16,7 +16,6 @@ import {
   unnamedKeyName,
 } from "../config/mod.ts";
 import { existsSync } from "node:fs";
-import { createHash } from "node:crypto";
 
 /** Who a request is: the key's name (never the key) and what it may do. */
 export interface KeyIdentity {
@@ -39,12 +38,15 @@ export interface KeyLookup {
   identifyDigest?(digest: string): KeyIdentity | null;
 }
 
+/** What {@link hashKey} puts before the hex digest. */
+const HASH_PREFIX = "sha256:";
+
 /**
  * The SHA-256 of a bearer token as lowercase hex: what keys are looked up by (`sha256:` and this
  * is the stored hash), and what approvals fingerprint the caller with.
  */
 export function tokenDigest(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hashKey(token).slice(HASH_PREFIX.length);
 }
 
 /** Options for {@link Keyring}. */
@@ -90,7 +92,7 @@ export class Keyring implements KeyLookup {
 
   /** The identity of the token whose {@link tokenDigest} is `digest`, or null. */
   identifyDigest(digest: string): KeyIdentity | null {
-    return this.#lookup(`sha256:${digest}`);
+    return this.#lookup(HASH_PREFIX + digest);
   }
 
   #lookup(hash: string): KeyIdentity | null {
