@@ -159,6 +159,22 @@ export async function startBareProxy(
   return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
 }
 
+/**
+ * Starts the JavaScript-relay baseline (bench/js_relay_server.ts) in front of `upstream`, in its
+ * own process: what a Deno relay that reads the stream in JavaScript costs at the least.
+ */
+export async function startJsRelay(
+  upstream: string,
+  denoFlags: string[] = [],
+): Promise<BareProxy> {
+  const child = startBenchServer("bench/js_relay_server.ts", ["--upstream", upstream], [
+    "--unstable-no-legacy-abort",
+    ...denoFlags,
+  ]);
+  const [, port] = await child.waitForLine(/^listening (\d+)/);
+  return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
+}
+
 /** A running fake Bot API. */
 export interface BotApi {
   child: Child;

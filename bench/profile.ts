@@ -8,8 +8,10 @@
  * ```sh
  * deno run -A bench/profile.ts                       # both paths, 8 s each
  * deno run -A bench/profile.ts --mode plain --seconds 5 --concurrency 20 --top 30
+ * deno run -A bench/profile.ts --mode paced --concurrency 500   # streams paced like the 1,000-stream test
  * deno run -A bench/profile.ts --keep /tmp/prof      # also keep the .cpuprofile files
  * deno run -A bench/profile.ts --proxy               # the bare proxy, for comparison
+ * deno run -A bench/profile.ts --js-relay            # the JavaScript relay, for comparison
  * ```
  *
  * A sample is charged to the nearest Herald or npm frame on its stack (a `JSON.stringify` called by
@@ -21,7 +23,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { completeChat, streamChat, type Target } from "./client.ts";
 import { benchPrompt } from "./fake_upstream_server.ts";
-import { BENCH_KEY, startBareProxy, startGateway, startUpstream } from "./processes.ts";
+import {
+  BENCH_KEY,
+  startBareProxy,
+  startGateway,
+  startJsRelay,
+  startUpstream,
+} from "./processes.ts";
 import { round } from "./stats.ts";
 
 /** One call frame of a V8 CPU profile. */
@@ -51,7 +59,7 @@ export interface Share {
 
 /** One profiled path's summary. */
 export interface PathProfile {
-  mode: "plain" | "stream";
+  mode: ProfileMode;
   requests: number;
   seconds: number;
   requests_per_s: number;
@@ -197,13 +205,22 @@ export function summarise(
   };
 }
 
+/**
+ * What the load is: `plain` non-streamed requests, `stream` fast streams (100 tokens in batches of
+ * 64), `paced` streams shaped like the 1,000-stream memory test (100 tokens, 2 per batch, 50 ms
+ * apart), where the cost per network read of the upstream, not per request, dominates.
+ */
+export type ProfileMode = "plain" | "stream" | "paced";
+
 async function load(
-  mode: "plain" | "stream",
+  mode: ProfileMode,
   target: Target,
   concurrency: number,
   ms: number,
 ): Promise<number> {
-  const prompt = benchPrompt({ tokens: mode === "plain" ? 20 : 100, first: 0, batch: 64 });
+  const prompt = mode === "paced"
+    ? benchPrompt({ tokens: 100, first: 0, interval: 50, batch: 2 })
+    : benchPrompt({ tokens: mode === "plain" ? 20 : 100, first: 0, batch: 64 });
   const deadline = performance.now() + ms;
   let done = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -223,7 +240,7 @@ async function load(
 /** Profiles one path: a fresh gateway under `--cpu-prof`, loaded for `seconds`. */
 export async function profilePath(
   upstream: string,
-  mode: "plain" | "stream",
+  mode: ProfileMode,
   options: {
     seconds: number;
     concurrency: number;
@@ -231,6 +248,8 @@ export async function profilePath(
     keep?: string;
     /** Profile the bare proxy (bench/bare_proxy_server.ts) instead of the gateway. */
     proxy?: boolean;
+    /** Profile the JavaScript relay (bench/js_relay_server.ts) instead of the gateway. */
+    jsRelay?: boolean;
   },
 ): Promise<PathProfile> {
   const dir = options.keep ?? await Deno.makeTempDir({ prefix: "herald-prof-" });
@@ -240,8 +259,8 @@ export async function profilePath(
   let target: Target;
   let close: () => Promise<void>;
   let pid: number;
-  if (options.proxy) {
-    const proxy = await startBareProxy(upstream, flags);
+  if (options.proxy || options.jsRelay) {
+    const proxy = await (options.jsRelay ? startJsRelay : startBareProxy)(upstream, flags);
     target = { baseUrl: proxy.baseUrl, model: "bench" };
     close = () => proxy.child.stop();
     pid = proxy.child.pid;
@@ -347,6 +366,7 @@ if (import.meta.main) {
       keep: { type: "string" },
       json: { type: "string" },
       proxy: { type: "boolean", default: false },
+      "js-relay": { type: "boolean", default: false },
     },
   });
   const modes = values.mode === "both" ? ["plain", "stream"] as const : [values.mode];
@@ -354,13 +374,16 @@ if (import.meta.main) {
   const results: PathProfile[] = [];
   try {
     for (const mode of modes) {
-      if (mode !== "plain" && mode !== "stream") throw new Error(`Unknown --mode ${mode}`);
+      if (mode !== "plain" && mode !== "stream" && mode !== "paced") {
+        throw new Error(`Unknown --mode ${mode}`);
+      }
       const p = await profilePath(upstream.baseUrl, mode, {
         seconds: Number(values.seconds),
         concurrency: Number(values.concurrency),
         top: Number(values.top),
         keep: values.keep,
         proxy: values.proxy,
+        jsRelay: values["js-relay"],
       });
       results.push(p);
       print(p);

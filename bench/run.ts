@@ -321,16 +321,18 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
   const c = r.streaming?.concurrent;
   if (c?.completed !== undefined) {
     row(
-      `${c.streams} concurrent streams completed bare proxy / gateway`,
-      `${c.proxy?.completed} / ${c.completed}`,
+      `${c.streams} concurrent streams completed bare proxy / JS relay / gateway`,
+      `${c.proxy?.completed} / ${c.js_relay?.completed} / ${c.completed}`,
     );
     row(
-      `${c.streams} streams wall time bare proxy / gateway (s)`,
-      `${c.proxy?.wall_s} / ${c.wall_s}`,
+      `${c.streams} streams wall time bare proxy / JS relay / gateway (s)`,
+      `${c.proxy?.wall_s} / ${c.js_relay?.wall_s} / ${c.wall_s}`,
     );
     row(
-      `${c.streams} streams peak RSS bare proxy / gateway (MB)`,
-      `${c.proxy?.peak_rss_mb} / ${c.peak_rss_mb} (${vs(c.peak_rss_mb, c.proxy?.peak_rss_mb)})`,
+      `${c.streams} streams peak RSS bare proxy / JS relay / gateway (MB)`,
+      `${c.proxy?.peak_rss_mb} / ${c.js_relay?.peak_rss_mb} / ${c.peak_rss_mb} (${
+        vs(c.peak_rss_mb, c.proxy?.peak_rss_mb)
+      }, ${round(c.peak_rss_mb / (c.js_relay?.peak_rss_mb ?? NaN), 2)}× JS relay)`,
     );
     for (const name of ["concurrent streams completed", "concurrent streams peak RSS (MB)"]) {
       const t = target(name);

@@ -1,12 +1,20 @@
 /**
  * Streaming relay: tokens per second through one long stream (direct, through the bare Deno proxy
- * and through the gateway), and many concurrent paced streams through a fresh bare proxy and then
- * a fresh gateway while each one's resident memory is sampled.
+ * and through the gateway), and many concurrent paced streams through a fresh bare proxy, a fresh
+ * JavaScript relay (bench/js_relay_server.ts) and then a fresh gateway while each one's resident
+ * memory is sampled.
  * @module
  */
 import { streamChat, type Target } from "./client.ts";
 import { benchPrompt } from "./fake_upstream_server.ts";
-import { BENCH_KEY, peakRssMb, rssMb, startBareProxy, startGateway } from "./processes.ts";
+import {
+  BENCH_KEY,
+  peakRssMb,
+  rssMb,
+  startBareProxy,
+  startGateway,
+  startJsRelay,
+} from "./processes.ts";
 import { median, round } from "./stats.ts";
 import { roundOrder, type TargetName, type Targets } from "./targets.ts";
 
@@ -34,14 +42,21 @@ export interface StreamsRun {
   vm_hwm_mb: number;
 }
 
-/** Many concurrent streams: the gateway's figures at the top level, the proxy's under `proxy`. */
+/**
+ * Many concurrent streams: the gateway's figures at the top level, the proxy's under `proxy`, the
+ * JavaScript relay's under `js_relay`.
+ */
 export interface ConcurrentStreamsResult extends StreamsRun {
   streams: number;
   tokens_each: number;
   /** The same streams through a fresh bare proxy. */
   proxy: StreamsRun;
+  /** The same streams through a fresh JavaScript relay (bench/js_relay_server.ts). */
+  js_relay: StreamsRun;
   /** gateway peak RSS ÷ proxy peak RSS. */
   peak_rss_ratio_to_proxy: number;
+  /** gateway peak RSS ÷ JavaScript relay peak RSS. */
+  peak_rss_ratio_to_js_relay: number;
 }
 
 async function rate(target: Target, tokens: number): Promise<number> {
@@ -118,25 +133,28 @@ async function runStreams(
 }
 
 /**
- * Opens `streams` streams at once through a fresh bare proxy, then through a fresh gateway (with
- * max_concurrent_runs raised so none is refused); each carries `tokens` tokens in batches paced by
- * the upstream.
+ * Opens `streams` streams at once through a fresh bare proxy, then a fresh JavaScript relay, then
+ * a fresh gateway (with max_concurrent_runs raised so none is refused); each carries `tokens`
+ * tokens in batches paced by the upstream.
  */
 export async function benchConcurrentStreams(
   upstream: string,
   options: StreamsOptions,
 ): Promise<ConcurrentStreamsResult> {
-  const proxy = await startBareProxy(upstream);
-  let viaProxy: StreamsRun;
-  try {
-    viaProxy = await runStreams(
-      { baseUrl: proxy.baseUrl, model: "bench" },
-      proxy.child.pid,
-      options,
-    );
-  } finally {
-    await proxy.child.stop();
-  }
+  const viaBaseline = async (start: typeof startBareProxy): Promise<StreamsRun> => {
+    const baseline = await start(upstream);
+    try {
+      return await runStreams(
+        { baseUrl: baseline.baseUrl, model: "bench" },
+        baseline.child.pid,
+        options,
+      );
+    } finally {
+      await baseline.child.stop();
+    }
+  };
+  const viaProxy = await viaBaseline(startBareProxy);
+  const viaRelay = await viaBaseline(startJsRelay);
   const gateway = await startGateway({
     upstream,
     configYaml: `api_server:\n  max_concurrent_runs: ${options.streams + 100}\n`,
@@ -149,7 +167,9 @@ export async function benchConcurrentStreams(
       tokens_each: options.tokens,
       ...viaGateway,
       proxy: viaProxy,
+      js_relay: viaRelay,
       peak_rss_ratio_to_proxy: round(viaGateway.peak_rss_mb / viaProxy.peak_rss_mb, 2),
+      peak_rss_ratio_to_js_relay: round(viaGateway.peak_rss_mb / viaRelay.peak_rss_mb, 2),
     };
   } finally {
     await gateway.close();

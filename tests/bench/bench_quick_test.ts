@@ -33,6 +33,11 @@ Deno.test("bench --quick exits 0 and writes results with every section", async (
       assert.equal(typeof results[name], "object", `section ${name} is missing`);
       assert.ok(!("error" in results[name]), `section ${name} failed: ${results[name].error}`);
     }
+    // The baselines really carried the streams the gateway is compared with.
+    const concurrent = results.streaming.concurrent;
+    assert.equal(concurrent.proxy.completed, concurrent.streams);
+    assert.equal(concurrent.js_relay.completed, concurrent.streams);
+    assert.ok(concurrent.js_relay.peak_rss_mb > 0);
     assert.ok(results.targets.length > 0);
     // Quick runs check no thresholds.
     assert.ok(results.targets.every((t: { met: unknown }) => t.met === null));
