@@ -180,7 +180,13 @@ export class FileHelperSession implements FileHelperOwner {
         `the sandboxed file helper could not start: ${(error as Error)?.message ?? error}`,
       );
     }
-    if (this.#kept) this.#pool.add(helper, this);
+    if (this.#kept) {
+      this.#pool.add(helper, this);
+      // Counted until it is gone, pipes and all (killed, or dead on its own): the pool's size is
+      // the helpers alive now, which is what doctor, the tests and the bench read.
+      const forget = () => this.#pool.remove(helper);
+      helper.exited.then(forget, forget);
+    }
     this.#helper = helper;
     this.#roots = roots;
     this.#started++;
@@ -193,7 +199,6 @@ export class FileHelperSession implements FileHelperOwner {
     const helper = this.#helper;
     if (helper) {
       this.#helper = null;
-      this.#pool.remove(helper);
       const gone = helper.kill().catch(() => {});
       this.#stopping.add(gone);
       gone.finally(() => this.#stopping.delete(gone));
