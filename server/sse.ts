@@ -6,9 +6,33 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { type BodyOutcome, selfTrackedResponse } from "./guards/mod.ts";
 
 const encoder = new TextEncoder();
+
+/**
+ * Streams whose waiting reader is handed their frames once the current turn of the event loop
+ * has run: every frame the turn wrote (the tokens of one upstream read, one event after another)
+ * goes as one chunk, for every stream that wrote any, from one `setImmediate`.
+ */
+const due = new Set<() => void>();
+let dueScheduled = false;
+
+function deliverDue(): void {
+  dueScheduled = false;
+  const streams = [...due];
+  due.clear();
+  for (const deliver of streams) deliver();
+}
+
+function deliverSoon(deliver: () => void): void {
+  due.add(deliver);
+  if (!dueScheduled) {
+    dueScheduled = true;
+    setImmediate(deliverDue);
+  }
+}
 
 /** Characters of unread frames above which the reader counts as lagging. */
 const BACKLOG_CHARS = 16 * 1024;
@@ -84,17 +108,27 @@ export function sseResponse(options: SseOptions): Response {
       stop();
     }
   };
-  // The reader (Deno's HTTP server) asked for a chunk and none was there: the next frame goes
-  // straight to it. Frames written while it is busy sending the last one wait in `pending` and
-  // go together on its next pull (the stream queues nothing: highWaterMark 0).
+  // The reader (Deno's HTTP server) asked for a chunk and none was there: what is written now
+  // goes to it as soon as this turn of the event loop has run, together with every other frame
+  // the turn writes (the other tokens of the same upstream read) — one chunk, one socket write,
+  // and no timer's delay. Frames written while it is busy sending the last chunk wait in
+  // `pending` and go together on its next pull (the stream queues nothing: highWaterMark 0).
   let waiting = false;
+  let isDue = false;
+  const deliver = () => {
+    isDue = false;
+    if (!waiting) return;
+    waiting = false;
+    if (pending) flush();
+    else if (ending) finish();
+  };
   const enqueue = (text: string) => {
     if (closed) return;
     lastWrite = Date.now();
     pending += text;
-    if (waiting) {
-      waiting = false;
-      flush();
+    if (waiting && !isDue) {
+      isDue = true;
+      deliverSoon(deliver);
     }
   };
   const writer: SseWriter = {

@@ -100,6 +100,43 @@ Deno.test("an SSE response the client leaves reports cancelled, once", async () 
   assert.deepEqual(outcomes, ["cancelled", "late:cancelled"]);
 });
 
+Deno.test("a waiting reader gets the frames written in one turn of the event loop as one chunk", async () => {
+  let writer!: import("../../server/mod.ts").SseWriter;
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const res = sseResponse({
+    produce: (w) => {
+      writer = w;
+      ready();
+      return finished;
+    },
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  await started;
+  const first = reader.read();
+  // Two tokens of one upstream read, each passed on through a few promise hops.
+  writer.send({ n: 1 });
+  await Promise.resolve();
+  await Promise.resolve();
+  writer.send({ n: 2 });
+  assert.equal(decoder.decode((await first).value), 'data: {"n":1}\n\ndata: {"n":2}\n\n');
+  // A frame written in a later turn is a chunk of its own.
+  const second = reader.read();
+  await new Promise((r) => setTimeout(r, 5));
+  writer.send({ n: 3 });
+  assert.equal(decoder.decode((await second).value), 'data: {"n":3}\n\n');
+  // Closing while frames wait for the next turn hands them over at once, then ends.
+  const third = reader.read();
+  writer.send({ n: 4 });
+  writer.close();
+  assert.equal(decoder.decode((await third).value), 'data: {"n":4}\n\n');
+  assert.equal((await reader.read()).done, true);
+  finish();
+});
+
 Deno.test("a waiting reader gets the next frame at once; frames written while it is busy come as one chunk", async () => {
   let writer!: import("../../server/mod.ts").SseWriter;
   let ready!: () => void;
