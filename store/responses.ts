@@ -217,7 +217,8 @@ export class ResponseStore {
 
   /**
    * Deletes a response: its object, items and events go; a bare link stays so later turns of
-   * the chain keep their older history. Conversation names pointing at it are removed.
+   * the chain keep their older history. A conversation name pointing at it is removed (the
+   * next turn on it starts afresh) and is no longer listed among the conversations.
    * @returns false when there was nothing to delete.
    */
   async delete(id: string): Promise<boolean> {
@@ -233,7 +234,9 @@ export class ResponseStore {
     const expireIn = Math.max(1, meta.createdAt + this.#retentionMs - this.#now());
     // The name check fails only when a turn moved the name meanwhile: read it again and retry,
     // or the response would stay while the caller is told it was deleted.
+    let unmapped = false;
     for (let committed = false; !committed;) {
+      unmapped = false;
       const op = this.#kv.atomic()
         .delete(metaKey)
         .delete(this.#key("active", id))
@@ -241,10 +244,15 @@ export class ResponseStore {
       if (meta.conversation) {
         const convKey = this.#key("conv", meta.conversation);
         const conv = await this.#kv.get<{ responseId: string }>(convKey);
-        if (conv.value?.responseId === id) op.check(conv).delete(convKey);
+        if (conv.value?.responseId === id) {
+          op.check(conv).delete(convKey);
+          unmapped = true;
+        }
       }
       committed = (await op.commit()).ok;
     }
+    // The name no longer leads to any turn: it is not listed as an empty conversation either.
+    if (unmapped) await this.conversations.removeNamed(meta.conversation!);
     const items = turnEntry
       ? plainItems(turnEntry) ??
         (turnEntry.items

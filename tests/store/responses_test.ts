@@ -186,7 +186,7 @@ Deno.test("a save against a moved conversation head is refused", async () => {
   }
 });
 
-Deno.test("deleting the latest response unmaps its conversation name", async () => {
+Deno.test("deleting the latest response unmaps its conversation name and takes it off the list", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const store = new ResponseStore(kv);
@@ -198,8 +198,14 @@ Deno.test("deleting the latest response unmaps its conversation name", async () 
       conversation: { name: "c", expected: head },
     });
     assert.equal((await store.conversationHead("c")).responseId, "resp_1");
+    const listed = async () =>
+      (await store.conversations.list({ limit: 100, order: "desc" })).data.map((c) => c.id);
+    assert.deepEqual(await listed(), ["c"]);
     await store.delete("resp_1");
     assert.equal((await store.conversationHead("c")).responseId, null);
+    // Not left in the list as an empty conversation.
+    assert.equal(await store.namedConversation("c"), null);
+    assert.deepEqual(await listed(), []);
   } finally {
     kv.close();
   }
