@@ -10,6 +10,7 @@
  * (HERALD_BENCH_V8_FLAGS passes V8 flags to the gateway, as for the bench.)
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { benchPrompt } from "./fake_upstream_server.ts";
 import { BENCH_KEY, freePort, rssMb, startGateway, startUpstream } from "./processes.ts";
@@ -190,7 +191,8 @@ async function main(): Promise<void> {
       : rssOnly
       ? []
       : [`--inspect=127.0.0.1:${port}`],
-    entry: values.entry,
+    // The gateway runs in its temporary home: a relative path is the caller's.
+    entry: values.entry && resolve(values.entry),
   });
   // The inspector is attached for the first time once every stream is open, and the idle
   // figures are read after they all ended: from the first attach on, Deno tees every fetch body
