@@ -18,26 +18,16 @@
  * @module
  */
 
+import { forward } from "./bare_proxy_server.ts";
+
 const encoder = new TextEncoder();
 const READ_BUFFER_BYTES = 4 * 1024;
 
 /** Forwards `req` to `upstreamBase` (ending in /v1), relaying the answer through JavaScript. */
 export async function relay(req: Request, upstreamBase: string): Promise<Response> {
-  const url = new URL(req.url);
-  if (url.pathname === "/health") return new Response("ok");
-  const path = url.pathname.startsWith("/v1/") ? url.pathname.slice(3) : url.pathname;
-  const headers = new Headers();
-  const type = req.headers.get("content-type");
-  if (type) headers.set("content-type", type);
-  const auth = req.headers.get("authorization");
-  if (auth) headers.set("authorization", auth);
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const upstream = await fetch(upstreamBase + path + url.search, {
-    method: req.method,
-    headers,
-    body: hasBody ? await req.arrayBuffer() : undefined,
-    signal: req.signal,
-  });
+  if (new URL(req.url).pathname === "/health") return new Response("ok");
+  // The same request to the upstream as the bare proxy's; only the answer goes another way.
+  const upstream = await forward(req, upstreamBase);
   if (!upstream.body) return upstream;
   const reader = upstream.body.getReader({ mode: "byob" });
   const decoder = new TextDecoder();

@@ -147,27 +147,25 @@ export interface BareProxy {
  * Starts the bare Deno proxy in front of `upstream` (a base URL ending in /v1), in its own
  * process, with extra `deno run` flags (e.g. `--cpu-prof`) if given.
  */
-export async function startBareProxy(
-  upstream: string,
-  denoFlags: string[] = [],
-): Promise<BareProxy> {
-  const child = startBenchServer("bench/bare_proxy_server.ts", ["--upstream", upstream], [
-    "--unstable-no-legacy-abort",
-    ...denoFlags,
-  ]);
-  const [, port] = await child.waitForLine(/^listening (\d+)/);
-  return { child, baseUrl: `http://127.0.0.1:${port}/v1` };
+export function startBareProxy(upstream: string, denoFlags: string[] = []): Promise<BareProxy> {
+  return startBaseline("bench/bare_proxy_server.ts", upstream, denoFlags);
 }
 
 /**
  * Starts the JavaScript-relay baseline (bench/js_relay_server.ts) in front of `upstream`, in its
  * own process: what a Deno relay that reads the stream in JavaScript costs at the least.
  */
-export async function startJsRelay(
+export function startJsRelay(upstream: string, denoFlags: string[] = []): Promise<BareProxy> {
+  return startBaseline("bench/js_relay_server.ts", upstream, denoFlags);
+}
+
+/** Starts a baseline server script (`--upstream URL`, prints `listening <port>`). */
+async function startBaseline(
+  script: string,
   upstream: string,
-  denoFlags: string[] = [],
+  denoFlags: string[],
 ): Promise<BareProxy> {
-  const child = startBenchServer("bench/js_relay_server.ts", ["--upstream", upstream], [
+  const child = startBenchServer(script, ["--upstream", upstream], [
     "--unstable-no-legacy-abort",
     ...denoFlags,
   ]);

@@ -100,7 +100,8 @@ Deno.test("an SSE response the client leaves reports cancelled, once", async () 
   assert.deepEqual(outcomes, ["cancelled", "late:cancelled"]);
 });
 
-Deno.test("a waiting reader gets the frames written in one turn of the event loop as one chunk", async () => {
+/** An SSE response whose producer has started: its writer, a reader of its body, and `finish`. */
+async function openSse() {
   let writer!: import("../../server/mod.ts").SseWriter;
   let ready!: () => void;
   const started = new Promise<void>((r) => (ready = r));
@@ -114,8 +115,13 @@ Deno.test("a waiting reader gets the frames written in one turn of the event loo
     },
   });
   const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
   await started;
+  return { writer, reader, finish };
+}
+
+Deno.test("a waiting reader gets the frames written in one turn of the event loop as one chunk", async () => {
+  const { writer, reader, finish } = await openSse();
+  const decoder = new TextDecoder();
   const first = reader.read();
   // Two tokens of one upstream read, each passed on through a few promise hops.
   writer.send({ n: 1 });
@@ -138,21 +144,8 @@ Deno.test("a waiting reader gets the frames written in one turn of the event loo
 });
 
 Deno.test("a waiting reader gets the next frame at once; frames written while it is busy come as one chunk", async () => {
-  let writer!: import("../../server/mod.ts").SseWriter;
-  let ready!: () => void;
-  const started = new Promise<void>((r) => (ready = r));
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => (finish = r));
-  const res = sseResponse({
-    produce: (w) => {
-      writer = w;
-      ready();
-      return finished;
-    },
-  });
-  const reader = res.body!.getReader();
+  const { writer, reader, finish } = await openSse();
   const decoder = new TextDecoder();
-  await started;
   // The reader is waiting: the first frame is handed to it as soon as it is written.
   const first = reader.read();
   writer.send({ n: 1 });
