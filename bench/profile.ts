@@ -330,9 +330,15 @@ function processCpuMs(pid: number): number {
   }
 }
 
+const MODE_LABELS: Record<ProfileMode, string> = {
+  plain: "Non-streamed",
+  stream: "Streamed (100 tokens)",
+  paced: "Paced streams (100 tokens, 2 every 50 ms)",
+};
+
 function print(p: PathProfile): void {
   console.log(
-    `\n${p.mode === "plain" ? "Non-streamed" : "Streamed (100 tokens)"}: ${p.requests} requests ` +
+    `\n${MODE_LABELS[p.mode]}: ${p.requests} requests ` +
       `in ${p.seconds} s (${p.requests_per_s}/s), ${p.cpu_us_per_request} µs of process CPU each ` +
       `(${p.sampled_us_per_request} µs sampled on the main thread)`,
   );
