@@ -11,7 +11,8 @@ import { HERALD_UNSTABLE_FLAGS } from "../cli/runtime_flags.ts";
 export const BENCH_KEY = "bench-key-0123456789abcdef";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-// The same flags as `deno task start`; HERALD_BENCH_V8_FLAGS adds V8 flags to try.
+// The same flags as `deno task start`; HERALD_BENCH_V8_FLAGS adds V8 flags and
+// HERALD_BENCH_DENO_FLAGS other `deno run` flags (space-separated) to try.
 const DENO_FLAGS = [
   "run",
   "-A",
@@ -19,6 +20,7 @@ const DENO_FLAGS = [
   ...(Deno.env.get("HERALD_BENCH_V8_FLAGS")
     ? [`--v8-flags=${Deno.env.get("HERALD_BENCH_V8_FLAGS")}`]
     : []),
+  ...(Deno.env.get("HERALD_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
 ];
 
 /** A child process whose stdout lines are collected and awaitable. */
