@@ -7,7 +7,8 @@
  *
  * Run:
  * `deno run -A --unstable-kv --unstable-worker-options --unstable-no-legacy-abort bench/stream_memory.ts [--streams 1000] [--tokens 400] [--interval 50] [--snapshot | --rss-only | --gc]`
- * (HERALD_BENCH_V8_FLAGS passes V8 flags to the gateway, as for the bench.)
+ * (HERALD_BENCH_V8_FLAGS and HERALD_BENCH_DENO_FLAGS pass V8 and `deno run` flags to the gateway,
+ * as for the bench.)
  * @module
  */
 import { resolve } from "node:path";
