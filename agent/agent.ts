@@ -6,7 +6,7 @@
  */
 import type { AgentEvent, AgentTurn, FinishReason, Platform, TurnResult } from "./events.ts";
 import { AgentError } from "./errors.ts";
-import type { LlmClient, LlmRequest } from "./llm_client.ts";
+import type { LlmChunk, LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
@@ -97,6 +97,7 @@ export class Agent implements TurnRunner {
       const signal = options.signal ?? new AbortController().signal;
       // Nobody reads the text before the turn ends: ask the upstream for whole answers.
       const whole = options.wholeAnswers === true;
+      const emit = options.emit;
       const { registry } = this.options;
       const llm = (turn.route ? this.options.routes?.get(turn.route) : undefined) ??
         this.options.llm;
@@ -208,18 +209,29 @@ export class Agent implements TurnRunner {
         const acc = new ChunkAccumulator();
         // Who runs a call is known from its name; the name may come after its first piece.
         const kinds = new Map<string, "server" | "client">();
+        // Each chunk's parts as events, handed to `each` in order.
+        const eventsOf = (batch: LlmChunk[], each: (event: AgentEvent) => void): void => {
+          for (const chunk of batch) {
+            for (const part of acc.add(chunk)) {
+              if (part.type === "tool_call_started") {
+                const kind = clientNames.has(part.name) ? "client" : "server";
+                kinds.set(part.callId, kind);
+                each({ ...part, kind });
+              } else each(part);
+            }
+          }
+        };
         try {
-          for await (const batch of llm.streamBatches(request, signal, { whole })) {
-            for (const chunk of batch) {
-              for (const part of acc.add(chunk)) {
-                if (part.type === "tool_call_started") {
-                  const kind = clientNames.has(part.name) ? "client" : "server";
-                  kinds.set(part.callId, kind);
-                  yield { ...part, kind };
-                } else {
-                  yield part;
-                }
-              }
+          const batches = llm.streamBatches(request, signal, { whole });
+          if (emit) {
+            // Pushed from the upstream read to the consumer: an open stream waits on its
+            // network read alone, with no promise per read or per token on the way.
+            await batches.drain((batch) => eventsOf(batch, emit));
+          } else {
+            for await (const batch of batches) {
+              const events: AgentEvent[] = [];
+              eventsOf(batch, (event) => events.push(event));
+              yield* events;
             }
           }
         } catch (error) {

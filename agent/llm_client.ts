@@ -358,7 +358,7 @@ export class LlmClient {
     request: LlmRequest,
     signal: AbortSignal,
     options: LlmCallOptions = {},
-  ): AsyncGenerator<LlmChunk[]> {
+  ): AsyncGenerator<LlmChunk[]> & BatchDrain {
     return new UpstreamBatches(
       this.options,
       this.#attempts,
@@ -368,6 +368,15 @@ export class LlmClient {
       { whole: this.#wholeTimeouts, stream: this.#streamTimeouts },
     );
   }
+}
+
+/** Batches that can also be pushed: see {@link UpstreamBatches.drain}. */
+export interface BatchDrain {
+  /**
+   * Hands every batch to `onBatch` as it arrives and resolves at the end of the call; fails as
+   * iterating would. Use this or the iterator, not both.
+   */
+  drain(onBatch: (batch: LlmChunk[]) => void): Promise<void>;
 }
 
 /** One upstream stream being read: its request, reader and stall watchdog. */
@@ -390,7 +399,7 @@ interface OpenStream {
  * promoted and die in the old generation. Its consumer awaits each `next()` before the next one
  * (as `for await` does).
  */
-class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
+class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
   #options: LlmClientOptions;
   #attempts: Attempt[];
   #request: LlmRequest;
@@ -654,6 +663,52 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]> {
     }
   }
 
+  /**
+   * Reads the whole call, handing each batch to `onBatch` as it arrives: the first one as
+   * `next()` gets it (retries and all), then each network read's straight from the reader, so an
+   * open stream waits on its network read alone instead of a promise per read at every layer.
+   * Resolves at the end; fails as `next()` does. An exception from `onBatch` stops the read and is
+   * thrown as it is. Use this or `next()`, not both.
+   */
+  async drain(onBatch: (batch: LlmChunk[]) => void): Promise<void> {
+    const first = await this.next();
+    if (first.done) return;
+    onBatch(first.value);
+    const open = this.#open;
+    if (!open) {
+      // A whole answer (one batch) or an ended stream: nothing to pump.
+      for (let next = await this.next(); !next.done; next = await this.next()) onBatch(next.value);
+      return;
+    }
+    const signal = this.#signal;
+    let consumerFailure: { error: unknown } | undefined;
+    try {
+      open.watchdog.waiting();
+      await open.reader.pump((batch) => {
+        try {
+          onBatch(this.#saw(open, batch));
+        } catch (error) {
+          consumerFailure = { error };
+          throw error;
+        }
+        open.watchdog.waiting();
+      });
+      // As in #read: an aborted or cut-off stream ends quietly; tell those cases apart here.
+      if (signal.aborted) throw signal.reason;
+      if (!open.finished && !open.timedOut) {
+        throw new Error("the stream ended before the model finished its answer");
+      }
+      this.#close(open);
+      this.#end();
+    } catch (error) {
+      this.#close(open);
+      this.#done = true;
+      if (consumerFailure) throw consumerFailure.error;
+      if (signal.aborted) throw signal.reason ?? error;
+      throw describeUpstreamError(error, open.attempt.target, { midStream: true });
+    }
+  }
+
   #end(): IteratorResult<LlmChunk[]> {
     this.#done = true;
     return { done: true, value: undefined };
@@ -755,17 +810,67 @@ class ChunkReader {
         this.close();
         return undefined;
       }
-      this.#buffer += this.#decoder!.decode(read.value, { stream: true });
-      // The read transferred the buffer; take it back for the next read (its bytes are decoded),
-      // or a larger one if this read filled it.
-      if (this.#byob) {
-        const size = read.value.buffer.byteLength;
-        this.#scratch = read.value.byteLength === size && size < MAX_READ_BUFFER_BYTES
-          ? new Uint8Array(size * 2)
-          : new Uint8Array(read.value.buffer);
-      }
+      this.#take(read.value);
       const batch = this.#parse();
       if (batch.length) return batch;
+    }
+  }
+
+  /**
+   * Reads to the end of the stream, handing each network read's chunks to `onBatch` as they are
+   * parsed: what {@link read} does, with one pending network read per stream and no promise of
+   * its own per read. Returns at the end (where `read()` gives undefined) and fails as `read()`
+   * does; an exception from `onBatch` closes the stream and is thrown as it is.
+   */
+  async pump(onBatch: (batch: LlmChunk[]) => void): Promise<void> {
+    if (this.#send) await this.#open(this.#send);
+    for (;;) {
+      if (this.#failure) {
+        const { error } = this.#failure;
+        this.#failure = undefined;
+        this.close();
+        throw error;
+      }
+      if (this.#ended || this.#sawDone) {
+        this.close();
+        return;
+      }
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = this.#byob ? await this.#byob.read(this.#scratch!) : await this.#reader!.read();
+      } catch (error) {
+        this.close();
+        const signal = this.#controller.signal;
+        if (signal.aborted) throw signal.reason ?? error;
+        return;
+      }
+      if (read.done) {
+        this.close();
+        return;
+      }
+      this.#take(read.value);
+      const batch = this.#parse();
+      if (batch.length) {
+        try {
+          onBatch(batch);
+        } catch (error) {
+          this.close();
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Decodes a read's bytes into the buffer and takes its buffer back for the next read. */
+  #take(bytes: Uint8Array): void {
+    this.#buffer += this.#decoder!.decode(bytes, { stream: true });
+    // The read transferred the buffer; take it back for the next read (its bytes are decoded),
+    // or a larger one if this read filled it.
+    if (this.#byob) {
+      const size = bytes.buffer.byteLength;
+      this.#scratch = bytes.byteLength === size && size < MAX_READ_BUFFER_BYTES
+        ? new Uint8Array(size * 2)
+        : new Uint8Array(bytes.buffer);
     }
   }
 

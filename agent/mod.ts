@@ -20,7 +20,7 @@ export {
   settleTurn,
   turnEvents,
 } from "./turn.ts";
-export type { RunOptions, TurnEventOptions, TurnRunner } from "./turn.ts";
+export type { DrainableTurn, RunOptions, TurnEventOptions, TurnRunner } from "./turn.ts";
 export type {
   AgentEvent,
   AgentTurn,

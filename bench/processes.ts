@@ -5,18 +5,19 @@
  * @module
  */
 import { join } from "node:path";
-import { HERALD_UNSTABLE_FLAGS } from "../cli/runtime_flags.ts";
+import { HERALD_RUN_FLAGS } from "../cli/runtime_flags.ts";
 
 /** The key every bench gateway accepts. */
 export const BENCH_KEY = "bench-key-0123456789abcdef";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-// The same flags as `deno task start`; HERALD_BENCH_V8_FLAGS adds V8 flags and
-// HERALD_BENCH_DENO_FLAGS other `deno run` flags (space-separated) to try.
+// The same flags as `deno task start`; HERALD_BENCH_V8_FLAGS adds V8 flags (after Herald's own,
+// so a flag given again wins) and HERALD_BENCH_DENO_FLAGS other `deno run` flags
+// (space-separated) to try.
 const DENO_FLAGS = [
   "run",
   "-A",
-  ...HERALD_UNSTABLE_FLAGS,
+  ...HERALD_RUN_FLAGS,
   ...(Deno.env.get("HERALD_BENCH_V8_FLAGS")
     ? [`--v8-flags=${Deno.env.get("HERALD_BENCH_V8_FLAGS")}`]
     : []),

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { join } from "node:path";
-import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
+import { HERALD_RUN_FLAGS } from "./runtime_flags.ts";
 import { denoBundle, describeError } from "../lib/mod.ts";
 
 /** The workers to embed: the name the host asks for, and the entry module. */
@@ -115,7 +115,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   console.error(
-    `Wrote ${output}; run it with \`deno run -A ${HERALD_UNSTABLE_FLAGS.join(" ")} ${output}\`.`,
+    `Wrote ${output}; run it with \`deno run -A ${HERALD_RUN_FLAGS.join(" ")} ${output}\`.`,
   );
   return 0;
 }

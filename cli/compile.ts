@@ -6,7 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { HERALD_UNSTABLE_FLAGS } from "./runtime_flags.ts";
+import { HERALD_RUN_FLAGS } from "./runtime_flags.ts";
 import { sha256Hex } from "../lib/mod.ts";
 
 /** The release targets: Linux x64/arm64, macOS x64/arm64, Windows x64. */
@@ -42,7 +42,7 @@ export function outputName(target: string): string {
 export function compileArgs(target: string): string[] {
   return [
     "compile",
-    ...HERALD_UNSTABLE_FLAGS,
+    ...HERALD_RUN_FLAGS,
     // Types are checked once by `deno task check` before a release, not once per target.
     "--no-check",
     ...PERMISSIONS,

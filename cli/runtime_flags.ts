@@ -1,6 +1,7 @@
 /**
- * The unstable Deno features Herald runs with, in one place: `deno task start`, the compiled
- * binaries, the tests and the benchmarks all pass these (deno.json's tasks spell them out too).
+ * The Deno flags Herald runs with, in one place: `deno task start`, the compiled binaries, the
+ * installed command, the tests' gateway processes and the benchmarks all pass these (deno.json's
+ * tasks spell them out too).
  * @module
  */
 
@@ -11,4 +12,21 @@ export const HERALD_UNSTABLE_FLAGS: readonly string[] = [
   "--unstable-kv",
   "--unstable-worker-options",
   "--unstable-no-legacy-abort",
+];
+
+/**
+ * Memory: V8's young generation capped at two 16 MB halves (its default grows to two 32 MB
+ * halves under many open streams, which a gateway pays in resident memory for little speed), and
+ * no V8 code cache (whose eagerly loaded bytecode costs about 4 MB at idle; Herald compiles its
+ * modules once per start). Measured in docs/performance.md ("The flags Herald runs with").
+ */
+export const HERALD_MEMORY_FLAGS: readonly string[] = [
+  "--v8-flags=--max-semi-space-size=16",
+  "--no-code-cache",
+];
+
+/** Every flag `herald serve` runs with besides its permissions. */
+export const HERALD_RUN_FLAGS: readonly string[] = [
+  ...HERALD_UNSTABLE_FLAGS,
+  ...HERALD_MEMORY_FLAGS,
 ];

@@ -73,7 +73,7 @@ export function recordApprovals(
   events: AsyncIterable<AgentEvent>,
   options: RecordApprovalsOptions,
 ): AsyncGenerator<AgentEvent, TurnResult> {
-  return new ApprovalRecorder(events[Symbol.asyncIterator](), options);
+  return new ApprovalRecorder(events, options);
 }
 
 /**
@@ -91,8 +91,8 @@ class ApprovalRecorder implements AsyncGenerator<AgentEvent, TurnResult> {
   #queued: AgentEvent[] = [];
   #done = false;
 
-  constructor(events: AsyncIterator<AgentEvent>, options: RecordApprovalsOptions) {
-    this.#events = events;
+  constructor(events: AsyncIterable<AgentEvent>, options: RecordApprovalsOptions) {
+    this.#events = events[Symbol.asyncIterator]();
     this.#options = options;
   }
 
@@ -101,6 +101,14 @@ class ApprovalRecorder implements AsyncGenerator<AgentEvent, TurnResult> {
     if (queued) return Promise.resolve({ done: false, value: queued });
     if (this.#done) return Promise.resolve(this.#end());
     return this.#events.next().then(this.#step);
+  }
+
+  /** Notes whether text was the last thing written (an emitted event is seen only here). */
+  observe(event: AgentEvent): void {
+    if (event.type === "text_delta") this.#wroteText = true;
+    else if (event.type === "tool_started" || event.type === "segment_break") {
+      this.#wroteText = false;
+    }
   }
 
   #end(): IteratorResult<AgentEvent, TurnResult> {
@@ -117,10 +125,7 @@ class ApprovalRecorder implements AsyncGenerator<AgentEvent, TurnResult> {
   ): IteratorResult<AgentEvent, TurnResult> | Promise<IteratorResult<AgentEvent, TurnResult>> => {
     if (next.done) return this.#end();
     const event = next.value;
-    if (event.type === "text_delta") this.#wroteText = true;
-    else if (event.type === "tool_started" || event.type === "segment_break") {
-      this.#wroteText = false;
-    }
+    this.observe(event);
     if (event.type !== "final" || !event.result.pendingApprovals?.length) {
       if (event.type === "final") this.#last = event.result;
       return next as IteratorResult<AgentEvent, TurnResult>;
@@ -196,7 +201,23 @@ export function approvingRunner(
   record: RecordApprovalsOptions,
 ): TurnRunner {
   return {
-    run: (turn, options) => recordApprovals(runner.run(turn, { ...options, approvals }), record),
+    run: (turn, options = {}) => {
+      const emit = options.emit;
+      if (!emit) return recordApprovals(runner.run(turn, { ...options, approvals }), record);
+      // What the turn emits passes the recorder's eye too, then goes on as it is.
+      const recorder: ApprovalRecorder = new ApprovalRecorder(
+        runner.run(turn, {
+          ...options,
+          approvals,
+          emit: (event) => {
+            recorder.observe(event);
+            emit(event);
+          },
+        }),
+        record,
+      );
+      return recorder;
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  * cut short by shutdown (code `shutting_down`).
  * @module
  */
-import type { AgentEvent, TurnResult } from "../agent/mod.ts";
+import { type AgentEvent, driveTurn, type TurnResult } from "../agent/mod.ts";
 import type { Usage } from "../agent/mod.ts";
 import { errorBody, turnError } from "./error_envelope.ts";
 import { shuttingDownError } from "./errors.ts";
@@ -40,7 +40,7 @@ export interface ChatStreamOptions extends ChunkIdentity {
  * first one it may already have pulled; returns the final result.
  */
 export async function renderChatCompletionStream(
-  events: AsyncIterable<AgentEvent>,
+  events: AsyncGenerator<AgentEvent, TurnResult | void>,
   writer: SseWriter,
   options: ChatStreamOptions,
 ): Promise<TurnResult | undefined> {
@@ -63,8 +63,9 @@ export async function renderChatCompletionStream(
   const clientIndex = new Map<string, number>();
   let final: TurnResult | undefined;
 
-  for await (const event of events) {
-    if (writer.closed && event.type !== "final") continue;
+  // Pushed where the events can be (no promise per token), pulled otherwise.
+  await driveTurn(events, (event) => {
+    if (writer.closed && event.type !== "final") return;
     switch (event.type) {
       case "text_delta": {
         let text = event.delta;
@@ -111,7 +112,7 @@ export async function renderChatCompletionStream(
         final = event.result;
         break;
     }
-  }
+  });
   if (!final || writer.closed) return final;
 
   if (final.status === "failed") {

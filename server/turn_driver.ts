@@ -8,6 +8,8 @@
 import {
   type AgentEvent,
   type AgentTurn,
+  type DrainableTurn,
+  driveTurn,
   holdTextPerSegment,
   turnEvents,
   type TurnResult,
@@ -232,11 +234,11 @@ export function reportUnexpected(ctx: RequestContext | undefined, error: unknown
 }
 
 /**
- * The first event put back in front of the rest: after it, each `next()` is the settled
- * events' own, with nothing added per event (an async generator here cost a suspended frame and
+ * The first event put back in front of the rest: after it, each `next()` (or the drain) is the
+ * settled events' own, with nothing added per event (an async generator here cost a suspended frame and
  * a few promises per token of every open stream).
  */
-class Prepended implements AsyncGenerator<AgentEvent, TurnResult> {
+class Prepended implements AsyncGenerator<AgentEvent, TurnResult>, DrainableTurn {
   #first?: IteratorResult<AgentEvent, TurnResult>;
   #rest: AsyncGenerator<AgentEvent, TurnResult>;
 
@@ -253,6 +255,14 @@ class Prepended implements AsyncGenerator<AgentEvent, TurnResult> {
     if (!first) return this.#rest.next();
     this.#first = undefined;
     return Promise.resolve(first);
+  }
+
+  async drain(onEvent: (event: AgentEvent) => void): Promise<TurnResult> {
+    const first = this.#first;
+    this.#first = undefined;
+    if (first?.done) return first.value;
+    if (first) onEvent(first.value);
+    return await driveTurn(this.#rest, onEvent);
   }
 
   return(

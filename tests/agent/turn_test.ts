@@ -160,3 +160,102 @@ Deno.test("turnEvents holds text per segment only when streaming is off", async 
   assert.deepEqual(await deltas(true), ["a", "b"]);
   assert.deepEqual(await deltas(false), ["ab"]);
 });
+
+/**
+ * A runner that emits two pieces, then waits for `gate` before it yields the final: a consumer
+ * that got the emitted pieces only at the runner's next yield would never open the gate.
+ */
+function emittingRunner(gate: Promise<void>): TurnRunner {
+  return {
+    run: async function* (_turn, options) {
+      const emit = options?.emit;
+      assert.ok(emit, "turnEvents hands the runner an emit");
+      yield { type: "tool_started", call: toolCall } as AgentEvent;
+      emit({ type: "text_delta", delta: "a" });
+      emit({ type: "text_delta", delta: "b" });
+      await gate;
+      yield { type: "final", result: done };
+      emit({ type: "text_delta", delta: "after the final" });
+      return done;
+    },
+  };
+}
+
+const toolCall = { id: "c1", type: "function" as const, function: { name: "t", arguments: "{}" } };
+
+Deno.test("drained, emitted events reach the consumer at once, in order with the yielded ones", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  const seen: string[] = [];
+  const result = await driveTurn(
+    turnEvents(emittingRunner(gate), { platform: "cli", messages: [] }),
+    (e) => {
+      seen.push(e.type === "text_delta" ? e.delta : e.type);
+      if (e.type === "text_delta" && e.delta === "b") open();
+    },
+  );
+  assert.deepEqual(seen, ["tool_started", "a", "b", "final"]);
+  assert.equal(result, done);
+});
+
+Deno.test("pulled, an emitted event resolves the waiting next() before the runner yields", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  const events = turnEvents(emittingRunner(gate), { platform: "cli", messages: [] });
+  assert.equal(((await events.next()).value as AgentEvent).type, "tool_started");
+  assert.deepEqual((await events.next()).value, { type: "text_delta", delta: "a" });
+  assert.deepEqual((await events.next()).value, { type: "text_delta", delta: "b" });
+  open();
+  const last = await events.next();
+  assert.equal((last.value as AgentEvent).type, "final");
+  assert.deepEqual(await events.next(), { done: true, value: done });
+});
+
+Deno.test("emitted text counts for the result of a runner that throws", async () => {
+  const runner: TurnRunner = {
+    // deno-lint-ignore require-yield -- it only emits, then fails
+    run: async function* (_turn, options) {
+      options!.emit!({ type: "text_delta", delta: "par" });
+      await Promise.resolve();
+      options!.emit!({ type: "text_delta", delta: "tial" });
+      throw new Error("upstream went away");
+    },
+  };
+  const seen: AgentEvent[] = [];
+  const result = await driveTurn(
+    turnEvents(runner, { platform: "cli", messages: [] }),
+    (e) => seen.push(e),
+  );
+  assert.deepEqual(seen.map((e) => e.type), ["text_delta", "text_delta", "final"]);
+  assert.equal(result.status, "failed");
+  assert.equal(result.text, "partial");
+});
+
+Deno.test("a drain callback that throws stops the delivery and rejects with its error", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  const seen: string[] = [];
+  const drained = driveTurn(
+    turnEvents(emittingRunner(gate), { platform: "cli", messages: [] }),
+    (e) => {
+      seen.push(e.type === "text_delta" ? e.delta : e.type);
+      if (e.type === "text_delta") throw new Error("renderer broke");
+    },
+  );
+  await assert.rejects(drained, /renderer broke/);
+  open();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(seen, ["tool_started", "a"], "nothing is delivered after the failure");
+});
+
+Deno.test("streaming off holds emitted text too", async () => {
+  const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+  open();
+  const seen: AgentEvent[] = [];
+  await driveTurn(
+    turnEvents(emittingRunner(gate), { platform: "cli", messages: [] }, { streamText: false }),
+    (e) => seen.push(e),
+  );
+  assert.deepEqual(seen.map((e) => e.type === "text_delta" ? e.delta : e.type), [
+    "tool_started",
+    "ab",
+    "final",
+  ]);
+});

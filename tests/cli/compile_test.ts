@@ -11,6 +11,7 @@ import {
   PERMISSIONS,
   TARGETS,
 } from "../../cli/compile.ts";
+import { HERALD_MEMORY_FLAGS } from "../../cli/runtime_flags.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -38,7 +39,10 @@ Deno.test("every release target is built: linux x64/arm64, macOS x64/arm64, Wind
 Deno.test("compile bakes in the unstable flags, the Telegram worker and explicit permissions", () => {
   const args = compileArgs("aarch64-unknown-linux-gnu");
   assert.equal(args[0], "compile");
-  for (const flag of ["--unstable-kv", "--unstable-worker-options", ...PERMISSIONS]) {
+  for (const flag of ["--unstable-kv", "--unstable-worker-options", ...HERALD_MEMORY_FLAGS]) {
+    assert.ok(args.includes(flag), flag);
+  }
+  for (const flag of PERMISSIONS) {
     assert.ok(args.includes(flag), flag);
   }
   assert.ok(!args.includes("-A") && !args.includes("--allow-all"), "no blanket -A");

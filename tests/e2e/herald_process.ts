@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { HERALD_UNSTABLE_FLAGS } from "../../cli/runtime_flags.ts";
+import { HERALD_RUN_FLAGS } from "../../cli/runtime_flags.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -89,7 +89,7 @@ export class HeraldProcess {
       args: [
         "run",
         "-A",
-        ...HERALD_UNSTABLE_FLAGS,
+        ...HERALD_RUN_FLAGS,
         MAIN,
         "serve",
       ],
