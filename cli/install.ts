@@ -10,17 +10,8 @@ import { HERALD_RUN_FLAGS } from "./runtime_flags.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-/**
- * `deno task start`'s flags that `deno install` does not take: the installed command runs with
- * V8's code cache (about 4 MB more resident at idle).
- */
-export const NOT_INSTALLABLE_FLAGS: readonly string[] = ["--no-code-cache"];
-
 /** The permissions and flags the installed command runs with: those of `deno task start`. */
-export const INSTALL_RUN_FLAGS: readonly string[] = [
-  "-A",
-  ...HERALD_RUN_FLAGS.filter((flag) => !NOT_INSTALLABLE_FLAGS.includes(flag)),
-];
+export const INSTALL_RUN_FLAGS: readonly string[] = ["-A", ...HERALD_RUN_FLAGS];
 
 /**
  * The `deno install` arguments for a `herald` command from the checkout at `root`.

@@ -15,15 +15,11 @@ export const HERALD_UNSTABLE_FLAGS: readonly string[] = [
 ];
 
 /**
- * Memory: V8's young generation capped at two 16 MB halves (its default grows to two 32 MB
- * halves under many open streams, which a gateway pays in resident memory for little speed), and
- * no V8 code cache (whose eagerly loaded bytecode costs about 4 MB at idle; Herald compiles its
- * modules once per start). Measured in docs/performance.md ("The flags Herald runs with").
+ * Memory: V8's young generation capped at two 16 MB halves. Its default grows to two 32 MB halves
+ * under many open streams, which a gateway pays in resident memory for little speed. Measured in
+ * docs/performance.md ("The flags Herald runs with").
  */
-export const HERALD_MEMORY_FLAGS: readonly string[] = [
-  "--v8-flags=--max-semi-space-size=16",
-  "--no-code-cache",
-];
+export const HERALD_MEMORY_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=16"];
 
 /** Every flag `herald serve` runs with besides its permissions. */
 export const HERALD_RUN_FLAGS: readonly string[] = [
