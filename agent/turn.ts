@@ -204,7 +204,12 @@ class SettledTurn implements AsyncGenerator<AgentEvent, TurnResult>, DrainableTu
   }
 
   async drain(onEvent: EmitEvent): Promise<TurnResult> {
-    for (let event = this.#queue.shift(); event; event = this.#queue.shift()) onEvent(event);
+    try {
+      for (let event = this.#queue.shift(); event; event = this.#queue.shift()) onEvent(event);
+    } catch (error) {
+      this.#stop();
+      throw error;
+    }
     this.#sink = onEvent;
     const stopped = new Promise<void>((resolve) => this.#wake = resolve);
     try {
