@@ -755,6 +755,9 @@ const READ_BUFFER_BYTES = 4 * 1024;
 /** The most a stream's read buffer grows to. */
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
+/** {@link ChunkReader.read}'s stop: the first read that carried chunks. */
+const takeFirst = (): boolean => true;
+
 /**
  * Sends the request (`send`) on its first read and parses its Chat Completions SSE body into
  * chunks, one network read's chunks per `read()`: stops at `data: [DONE]`, throws an APIError
@@ -784,36 +787,8 @@ class ChunkReader {
   }
 
   /** The chunks of the next network read that carried any, or undefined at the end. */
-  async read(): Promise<LlmChunk[] | undefined> {
-    if (this.#send) await this.#open(this.#send);
-    for (;;) {
-      if (this.#failure) {
-        const { error } = this.#failure;
-        this.#failure = undefined;
-        this.close();
-        throw error;
-      }
-      if (this.#ended || this.#sawDone) {
-        this.close();
-        return undefined;
-      }
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = this.#byob ? await this.#byob.read(this.#scratch!) : await this.#reader!.read();
-      } catch (error) {
-        this.close();
-        const signal = this.#controller.signal;
-        if (signal.aborted) throw signal.reason ?? error;
-        return undefined;
-      }
-      if (read.done) {
-        this.close();
-        return undefined;
-      }
-      this.#take(read.value);
-      const batch = this.#parse();
-      if (batch.length) return batch;
-    }
+  read(): Promise<LlmChunk[] | undefined> {
+    return this.#readUntil(takeFirst);
   }
 
   /**
@@ -823,6 +798,22 @@ class ChunkReader {
    * does; an exception from `onBatch` closes the stream and is thrown as it is.
    */
   async pump(onBatch: (batch: LlmChunk[]) => void): Promise<void> {
+    await this.#readUntil((batch) => {
+      try {
+        onBatch(batch);
+      } catch (error) {
+        this.close();
+        throw error;
+      }
+      return false;
+    });
+  }
+
+  /**
+   * Reads until `done(batch)` says so for a read's chunks (and returns them) or the stream ends
+   * (undefined). A failure found among a read's chunks is thrown on the next turn of the loop.
+   */
+  async #readUntil(done: (batch: LlmChunk[]) => boolean): Promise<LlmChunk[] | undefined> {
     if (this.#send) await this.#open(this.#send);
     for (;;) {
       if (this.#failure) {
@@ -833,7 +824,7 @@ class ChunkReader {
       }
       if (this.#ended || this.#sawDone) {
         this.close();
-        return;
+        return undefined;
       }
       let read: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -842,22 +833,15 @@ class ChunkReader {
         this.close();
         const signal = this.#controller.signal;
         if (signal.aborted) throw signal.reason ?? error;
-        return;
+        return undefined;
       }
       if (read.done) {
         this.close();
-        return;
+        return undefined;
       }
       this.#take(read.value);
       const batch = this.#parse();
-      if (batch.length) {
-        try {
-          onBatch(batch);
-        } catch (error) {
-          this.close();
-          throw error;
-        }
-      }
+      if (batch.length && done(batch)) return batch;
     }
   }
 
