@@ -643,24 +643,35 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
    * awaited here directly (one async frame less per read of every open stream).
    */
   async #read(open: OpenStream): Promise<IteratorResult<LlmChunk[]>> {
-    const signal = this.#signal;
     try {
       open.watchdog.waiting();
       const batch = await open.reader.read();
       if (batch) return { done: false, value: this.#saw(open, batch) };
-      // An aborted or cut-off stream ends quietly: tell those cases apart here.
-      if (signal.aborted) throw signal.reason;
-      if (!open.finished && !open.timedOut) {
-        throw new Error("the stream ended before the model finished its answer");
-      }
-      this.#close(open);
-      return this.#end();
+      return this.#endOf(open);
     } catch (error) {
-      this.#close(open);
-      this.#done = true;
-      if (signal.aborted) throw signal.reason ?? error;
-      throw describeUpstreamError(error, open.attempt.target, { midStream: true });
+      throw this.#midStreamFailure(open, error);
     }
+  }
+
+  /**
+   * The end of a stream after its first batch. An aborted or cut-off stream ends quietly; this
+   * tells those cases apart (and throws for them).
+   */
+  #endOf(open: OpenStream): IteratorResult<LlmChunk[]> {
+    if (this.#signal.aborted) throw this.#signal.reason;
+    if (!open.finished && !open.timedOut) {
+      throw new Error("the stream ended before the model finished its answer");
+    }
+    this.#close(open);
+    return this.#end();
+  }
+
+  /** What to throw for a failure after the first batch (no retries): the stream is released. */
+  #midStreamFailure(open: OpenStream, error: unknown): unknown {
+    this.#close(open);
+    this.#done = true;
+    if (this.#signal.aborted) return this.#signal.reason ?? error;
+    return describeUpstreamError(error, open.attempt.target, { midStream: true });
   }
 
   /**
@@ -680,7 +691,6 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
       for (let next = await this.next(); !next.done; next = await this.next()) onBatch(next.value);
       return;
     }
-    const signal = this.#signal;
     let consumerFailure: { error: unknown } | undefined;
     try {
       open.watchdog.waiting();
@@ -693,19 +703,10 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
         }
         open.watchdog.waiting();
       });
-      // As in #read: an aborted or cut-off stream ends quietly; tell those cases apart here.
-      if (signal.aborted) throw signal.reason;
-      if (!open.finished && !open.timedOut) {
-        throw new Error("the stream ended before the model finished its answer");
-      }
-      this.#close(open);
-      this.#end();
+      this.#endOf(open);
     } catch (error) {
-      this.#close(open);
-      this.#done = true;
-      if (consumerFailure) throw consumerFailure.error;
-      if (signal.aborted) throw signal.reason ?? error;
-      throw describeUpstreamError(error, open.attempt.target, { midStream: true });
+      const failure = this.#midStreamFailure(open, error);
+      throw consumerFailure ? consumerFailure.error : failure;
     }
   }
 

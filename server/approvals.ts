@@ -203,16 +203,17 @@ export function approvingRunner(
   return {
     run: (turn, options = {}) => {
       const emit = options.emit;
-      if (!emit) return recordApprovals(runner.run(turn, { ...options, approvals }), record);
       // What the turn emits passes the recorder's eye too, then goes on as it is.
       const recorder: ApprovalRecorder = new ApprovalRecorder(
         runner.run(turn, {
           ...options,
           approvals,
-          emit: (event) => {
-            recorder.observe(event);
-            emit(event);
-          },
+          ...(emit && {
+            emit: (event: AgentEvent) => {
+              recorder.observe(event);
+              emit(event);
+            },
+          }),
         }),
         record,
       );

@@ -235,8 +235,8 @@ export function reportUnexpected(ctx: RequestContext | undefined, error: unknown
 
 /**
  * The first event put back in front of the rest: after it, each `next()` (or the drain) is the
- * settled events' own, with nothing added per event (an async generator here cost a suspended frame and
- * a few promises per token of every open stream).
+ * settled events' own, with nothing added per event (an async generator here cost a suspended
+ * frame and a few promises per token of every open stream).
  */
 class Prepended implements AsyncGenerator<AgentEvent, TurnResult>, DrainableTurn {
   #first?: IteratorResult<AgentEvent, TurnResult>;

@@ -39,12 +39,13 @@ Deno.test("every release target is built: linux x64/arm64, macOS x64/arm64, Wind
 Deno.test("compile bakes in the unstable flags, the Telegram worker and explicit permissions", () => {
   const args = compileArgs("aarch64-unknown-linux-gnu");
   assert.equal(args[0], "compile");
-  for (const flag of ["--unstable-kv", "--unstable-worker-options", ...HERALD_MEMORY_FLAGS]) {
-    assert.ok(args.includes(flag), flag);
-  }
-  for (const flag of PERMISSIONS) {
-    assert.ok(args.includes(flag), flag);
-  }
+  const baked = [
+    "--unstable-kv",
+    "--unstable-worker-options",
+    ...HERALD_MEMORY_FLAGS,
+    ...PERMISSIONS,
+  ];
+  for (const flag of baked) assert.ok(args.includes(flag), flag);
   assert.ok(!args.includes("-A") && !args.includes("--allow-all"), "no blanket -A");
   assert.equal(args[args.indexOf("--include") + 1], "platforms/telegram/worker.ts");
   assert.equal(args[args.indexOf("--target") + 1], "aarch64-unknown-linux-gnu");
