@@ -33,6 +33,8 @@ const FULL = {
   throughput: { concurrency: 50, phaseMs: 3000, rounds: 2 },
   relay: { tokens: 200_000, runs: 3 },
   streams: { streams: 1000, tokens: 100, batch: 2, intervalMs: 50 },
+  // Fresh processes of each kind, this many times; the figures are the median run's.
+  streamRounds: 3,
   store: { turns: 1000, repeats: 20 },
   telegram: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
   chat: { editIntervalS: 1.5, streamMs: 15_000, tokenMs: 20 },
@@ -48,6 +50,7 @@ const QUICK: typeof FULL = {
   throughput: { concurrency: 10, phaseMs: 300, rounds: 1 },
   relay: { tokens: 5_000, runs: 1 },
   streams: { streams: 50, tokens: 20, batch: 2, intervalMs: 10 },
+  streamRounds: 1,
   store: { turns: 1000, repeats: 2 },
   telegram: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
   chat: { editIntervalS: 0.25, streamMs: 1500, tokenMs: 10 },
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
         await section("throughput", () => benchThroughput(targets, s.throughput));
         await section("streaming", async () => ({
           relay: await benchRelay(targets, s.relay),
-          concurrent: await benchConcurrentStreams(upstream.baseUrl, s.streams),
+          concurrent: await benchConcurrentStreams(upstream.baseUrl, s.streams, s.streamRounds),
         }));
       } finally {
         await gateway.close();
@@ -329,11 +332,19 @@ function rowsOf(r: Json, targets: TargetCheck[]): Row[] {
       `${c.proxy?.wall_s} / ${c.js_relay?.wall_s} / ${c.wall_s}`,
     );
     row(
-      `${c.streams} streams peak RSS bare proxy / JS relay / gateway (MB)`,
+      `${c.streams} streams peak RSS bare proxy / JS relay / gateway (MB${
+        c.rounds > 1 ? `, median of ${c.rounds} runs` : ""
+      })`,
       `${c.proxy?.peak_rss_mb} / ${c.js_relay?.peak_rss_mb} / ${c.peak_rss_mb} (${
         vs(c.peak_rss_mb, c.proxy?.peak_rss_mb)
       }, ${round(c.peak_rss_mb / (c.js_relay?.peak_rss_mb ?? NaN), 2)}× JS relay)`,
     );
+    if (c.rounds > 1) {
+      row(
+        `${c.streams} streams peak RSS of each run, bare proxy / JS relay / gateway (MB)`,
+        [c.proxy, c.js_relay, c].map((k) => (k?.peak_rss_mb_runs ?? []).join(", ")).join(" / "),
+      );
+    }
     for (const name of ["concurrent streams completed", "concurrent streams peak RSS (MB)"]) {
       const t = target(name);
       if (t) rows.push({ measure: `gateway ${name}`, ...t, value: String(t.value) });

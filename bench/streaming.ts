@@ -43,16 +43,29 @@ export interface StreamsRun {
 }
 
 /**
- * Many concurrent streams: the gateway's figures at the top level, the proxy's under `proxy`, the
- * JavaScript relay's under `js_relay`.
+ * One process kind's runs of the same streams, each in a fresh process: the run with the median
+ * peak, with every run's peak beside it. `completed` is the fewest any run completed and `failed`
+ * the most any run failed, so a failure in any run shows.
  */
-export interface ConcurrentStreamsResult extends StreamsRun {
+export interface StreamsRuns extends StreamsRun {
+  /** Every run's peak RSS, in the order they ran. */
+  peak_rss_mb_runs: number[];
+}
+
+/**
+ * Many concurrent streams: the gateway's figures at the top level, the proxy's under `proxy`, the
+ * JavaScript relay's under `js_relay`. Each is the median of `rounds` runs (see {@link StreamsRuns}):
+ * the peak of one run is bimodal, tens of MB apart from one run to the next.
+ */
+export interface ConcurrentStreamsResult extends StreamsRuns {
   streams: number;
   tokens_each: number;
+  /** Fresh processes of each kind, in turn: proxy, relay, gateway, then again. */
+  rounds: number;
   /** The same streams through a fresh bare proxy. */
-  proxy: StreamsRun;
+  proxy: StreamsRuns;
   /** The same streams through a fresh JavaScript relay (bench/js_relay_server.ts). */
-  js_relay: StreamsRun;
+  js_relay: StreamsRuns;
   /** gateway peak RSS ÷ proxy peak RSS. */
   peak_rss_ratio_to_proxy: number;
   /** gateway peak RSS ÷ JavaScript relay peak RSS. */
@@ -134,12 +147,13 @@ async function runStreams(
 
 /**
  * Opens `streams` streams at once through a fresh bare proxy, then a fresh JavaScript relay, then
- * a fresh gateway (with max_concurrent_runs raised so none is refused); each carries `tokens`
- * tokens in batches paced by the upstream.
+ * a fresh gateway (with max_concurrent_runs raised so none is refused), `rounds` times; each
+ * stream carries `tokens` tokens in batches paced by the upstream.
  */
 export async function benchConcurrentStreams(
   upstream: string,
   options: StreamsOptions,
+  rounds = 1,
 ): Promise<ConcurrentStreamsResult> {
   const viaBaseline = async (start: typeof startBareProxy): Promise<StreamsRun> => {
     const baseline = await start(upstream);
@@ -153,25 +167,53 @@ export async function benchConcurrentStreams(
       await baseline.child.stop();
     }
   };
-  const viaProxy = await viaBaseline(startBareProxy);
-  const viaRelay = await viaBaseline(startJsRelay);
-  const gateway = await startGateway({
-    upstream,
-    configYaml: `api_server:\n  max_concurrent_runs: ${options.streams + 100}\n`,
-  });
-  try {
-    const target: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
-    const viaGateway = await runStreams(target, gateway.child.pid, options);
-    return {
-      streams: options.streams,
-      tokens_each: options.tokens,
-      ...viaGateway,
-      proxy: viaProxy,
-      js_relay: viaRelay,
-      peak_rss_ratio_to_proxy: round(viaGateway.peak_rss_mb / viaProxy.peak_rss_mb, 2),
-      peak_rss_ratio_to_js_relay: round(viaGateway.peak_rss_mb / viaRelay.peak_rss_mb, 2),
-    };
-  } finally {
-    await gateway.close();
+  const viaGateway = async (): Promise<StreamsRun> => {
+    const gateway = await startGateway({
+      upstream,
+      configYaml: `api_server:\n  max_concurrent_runs: ${options.streams + 100}\n`,
+    });
+    try {
+      const target: Target = { baseUrl: `${gateway.url}/v1`, key: BENCH_KEY, model: "herald" };
+      return await runStreams(target, gateway.child.pid, options);
+    } finally {
+      await gateway.close();
+    }
+  };
+  const proxyRuns: StreamsRun[] = [];
+  const relayRuns: StreamsRun[] = [];
+  const gatewayRuns: StreamsRun[] = [];
+  for (let i = 0; i < Math.max(1, rounds); i++) {
+    proxyRuns.push(await viaBaseline(startBareProxy));
+    relayRuns.push(await viaBaseline(startJsRelay));
+    gatewayRuns.push(await viaGateway());
   }
+  const proxy = medianRun(proxyRuns);
+  const relay = medianRun(relayRuns);
+  const gateway = medianRun(gatewayRuns);
+  return {
+    streams: options.streams,
+    tokens_each: options.tokens,
+    rounds: gatewayRuns.length,
+    ...gateway,
+    proxy,
+    js_relay: relay,
+    peak_rss_ratio_to_proxy: round(gateway.peak_rss_mb / proxy.peak_rss_mb, 2),
+    peak_rss_ratio_to_js_relay: round(gateway.peak_rss_mb / relay.peak_rss_mb, 2),
+  };
+}
+
+/**
+ * The run with the median peak (the lower middle one of an even number), with every run's peak,
+ * the fewest completed and the most failed.
+ */
+export function medianRun(runs: StreamsRun[]): StreamsRuns {
+  if (runs.length === 0) throw new Error("medianRun needs at least one run");
+  const byPeak = [...runs].sort((a, b) => a.peak_rss_mb - b.peak_rss_mb);
+  const middle = byPeak[Math.floor((byPeak.length - 1) / 2)];
+  return {
+    ...middle,
+    completed: Math.min(...runs.map((r) => r.completed)),
+    failed: Math.max(...runs.map((r) => r.failed)),
+    peak_rss_mb_runs: runs.map((r) => r.peak_rss_mb),
+  };
 }

@@ -38,6 +38,11 @@ Deno.test("bench --quick exits 0 and writes results with every section", async (
     assert.equal(concurrent.proxy.completed, concurrent.streams);
     assert.equal(concurrent.js_relay.completed, concurrent.streams);
     assert.ok(concurrent.js_relay.peak_rss_mb > 0);
+    // One round in a quick run; each kind's peak is listed per run.
+    assert.equal(concurrent.rounds, 1);
+    for (const kind of [concurrent, concurrent.proxy, concurrent.js_relay]) {
+      assert.deepEqual(kind.peak_rss_mb_runs, [kind.peak_rss_mb]);
+    }
     assert.ok(results.targets.length > 0);
     // Quick runs check no thresholds.
     assert.ok(results.targets.every((t: { met: unknown }) => t.met === null));
