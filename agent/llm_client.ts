@@ -796,16 +796,12 @@ class ChunkReader {
    * Reads to the end of the stream, handing each network read's chunks to `onBatch` as they are
    * parsed: what {@link read} does, with one pending network read per stream and no promise of
    * its own per read. Returns at the end (where `read()` gives undefined) and fails as `read()`
-   * does; an exception from `onBatch` closes the stream and is thrown as it is.
+   * does; an exception from `onBatch` is thrown as it is, and the caller closes the stream (as
+   * {@link UpstreamBatches.drain} does for every failure).
    */
   async pump(onBatch: (batch: LlmChunk[]) => void): Promise<void> {
     await this.#readUntil((batch) => {
-      try {
-        onBatch(batch);
-      } catch (error) {
-        this.close();
-        throw error;
-      }
+      onBatch(batch);
       return false;
     });
   }

@@ -87,3 +87,41 @@ Deno.test("a connect timeout is retried, and headers that come in time are not c
   assert.equal(text, "in time");
   assert.equal(fake.requests.length, 2);
 });
+
+Deno.test("a drain whose consumer throws rejects with that error and releases the upstream stream", async () => {
+  await using fake = await FakeLlm.start();
+  // The stream stays open after three chunks: only the client can end it.
+  fake.enqueue({ text: ["one ", "two ", "three ", "four"], chunkDelayMs: 5, stallAfterChunks: 3 });
+  const llm = new LlmClient({
+    targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
+    connectTimeout: 60,
+    firstTokenTimeout: 60,
+    staleTimeout: 60,
+    maxRetries: 0,
+  });
+  const consumerError = new Error("the renderer failed");
+  let batches = 0;
+  const batchesOf = llm.streamBatches(
+    { messages: [{ role: "user", content: "hello" }] },
+    new AbortController().signal,
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await assert.rejects(
+      batchesOf.drain(() => {
+        if (++batches === 2) throw consumerError;
+      }),
+      (error) => error === consumerError,
+    );
+    assert.equal(batches, 2);
+    const released = await Promise.race([
+      fake.waitForCancelledStreams(1).then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 10_000)),
+    ]);
+    assert.ok(released, "the upstream stream was not closed");
+  } finally {
+    clearTimeout(timer);
+    // Had it stayed open, the fake could not shut down.
+    await batchesOf.return(undefined);
+  }
+});
