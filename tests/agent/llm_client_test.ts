@@ -14,13 +14,7 @@ const TOOL = {
 
 Deno.test("the upstream receives the body as JSON, tools and non-ASCII text intact, streamed or whole", async () => {
   await using fake = await FakeLlm.start();
-  const llm = new LlmClient({
-    targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
-    connectTimeout: 60,
-    firstTokenTimeout: 60,
-    staleTimeout: 60,
-    maxRetries: 0,
-  });
+  const llm = clientFor(fake.baseUrl);
   const messages = [{ role: "user" as const, content: 'héllo \u2028 😀 "quoted" 中文' }];
   const tools = [TOOL, { ...TOOL, function: { ...TOOL.function, name: "wrïte ✓" } }];
   // deno-lint-ignore no-explicit-any
@@ -47,9 +41,9 @@ Deno.test("the upstream receives the body as JSON, tools and non-ASCII text inta
   }
 });
 
-/** The text of one streamed call. */
-async function streamText(baseUrl: string, options: Partial<LlmClientOptions>): Promise<string> {
-  const llm = new LlmClient({
+/** A client of the fake at `baseUrl` with generous timeouts and no retries, unless `options` say otherwise. */
+function clientFor(baseUrl: string, options: Partial<LlmClientOptions> = {}): LlmClient {
+  return new LlmClient({
     targets: [{ model: "fake-model", baseUrl, apiKey: "sk-test" }],
     connectTimeout: 60,
     firstTokenTimeout: 60,
@@ -57,6 +51,11 @@ async function streamText(baseUrl: string, options: Partial<LlmClientOptions>): 
     maxRetries: 0,
     ...options,
   });
+}
+
+/** The text of one streamed call. */
+async function streamText(baseUrl: string, options: Partial<LlmClientOptions>): Promise<string> {
+  const llm = clientFor(baseUrl, options);
   let text = "";
   const messages = [{ role: "user" as const, content: "hello" }];
   for await (const chunk of llm.stream({ messages }, new AbortController().signal)) {
@@ -92,13 +91,7 @@ Deno.test("a drain whose consumer throws rejects with that error and releases th
   await using fake = await FakeLlm.start();
   // The stream stays open after three chunks: only the client can end it.
   fake.enqueue({ text: ["one ", "two ", "three ", "four"], chunkDelayMs: 5, stallAfterChunks: 3 });
-  const llm = new LlmClient({
-    targets: [{ model: "fake-model", baseUrl: fake.baseUrl, apiKey: "sk-test" }],
-    connectTimeout: 60,
-    firstTokenTimeout: 60,
-    staleTimeout: 60,
-    maxRetries: 0,
-  });
+  const llm = clientFor(fake.baseUrl);
   const consumerError = new Error("the renderer failed");
   let batches = 0;
   const batchesOf = llm.streamBatches(
