@@ -10,7 +10,7 @@ import type { LlmChunk, LlmClient, LlmRequest } from "./llm_client.ts";
 import type { AssistantMessage, ChatMessage, ToolCall, ToolMessage } from "./messages.ts";
 import { addUsage, emptyUsage, textOf } from "./messages.ts";
 import { buildSystemPrompt } from "./system_prompt.ts";
-import { ChunkAccumulator } from "./chunk_accumulator.ts";
+import { ChunkAccumulator, type ChunkPart } from "./chunk_accumulator.ts";
 import {
   type ApprovalDecision,
   approvalNeeded,
@@ -211,15 +211,14 @@ export class Agent implements TurnRunner {
         const kinds = new Map<string, "server" | "client">();
         // Each chunk's parts as events, handed to `each` in order.
         const eventsOf = (batch: LlmChunk[], each: (event: AgentEvent) => void): void => {
-          for (const chunk of batch) {
-            for (const part of acc.add(chunk)) {
-              if (part.type === "tool_call_started") {
-                const kind = clientNames.has(part.name) ? "client" : "server";
-                kinds.set(part.callId, kind);
-                each({ ...part, kind });
-              } else each(part);
-            }
-          }
+          const onPart = (part: ChunkPart): void => {
+            if (part.type === "tool_call_started") {
+              const kind = clientNames.has(part.name) ? "client" : "server";
+              kinds.set(part.callId, kind);
+              each({ ...part, kind });
+            } else each(part);
+          };
+          for (let i = 0; i < batch.length; i++) acc.addEach(batch[i], onPart);
         };
         try {
           const batches = llm.streamBatches(request, signal, { whole });

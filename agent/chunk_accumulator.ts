@@ -48,6 +48,16 @@ export class ChunkAccumulator {
 
   /** Folds one chunk in; returns what it added. */
   add(chunk: LlmChunk): ChunkPart[] {
+    const parts: ChunkPart[] = [];
+    this.addEach(chunk, (part) => parts.push(part));
+    return parts;
+  }
+
+  /**
+   * Folds one chunk in and hands each part it added to `each`, in order: what {@link add} does,
+   * without an array per chunk (the agent loop calls this once per streamed token).
+   */
+  addEach(chunk: LlmChunk, each: (part: ChunkPart) => void): void {
     if (chunk.usage) {
       this.sawUsage = true;
       addUsage(this.usage, {
@@ -59,42 +69,47 @@ export class ChunkAccumulator {
       });
     }
     const choice = chunk.choices?.[0];
-    if (!choice) return [];
-    const parts: ChunkPart[] = [];
-    const delta = (choice.delta ?? {}) as typeof choice.delta & {
-      reasoning_content?: string;
-      reasoning?: string;
-    };
-    const reasoning = delta.reasoning_content ?? delta.reasoning;
-    if (reasoning) {
-      this.reasoning += reasoning;
-      parts.push({ type: "reasoning_delta", delta: reasoning });
-    }
-    if (delta.content) {
-      this.#text.push(delta.content);
-      parts.push({ type: "text_delta", delta: delta.content });
-    }
-    for (const tc of delta.tool_calls ?? []) {
-      let call = this.#calls.get(tc.index);
-      if (!call) {
-        call = {
-          id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
-          name: tc.function?.name ?? "",
-          arguments: "",
-        };
-        this.#calls.set(tc.index, call);
-        parts.push({ type: "tool_call_started", callId: call.id, name: call.name });
-      } else if (tc.function?.name && !call.name) {
-        call.name = tc.function.name;
+    if (!choice) return;
+    const delta = choice.delta as
+      | typeof choice.delta & { reasoning_content?: string; reasoning?: string }
+      | undefined;
+    if (delta) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (reasoning) {
+        this.reasoning += reasoning;
+        each({ type: "reasoning_delta", delta: reasoning });
       }
-      const piece = tc.function?.arguments;
-      if (piece) {
-        call.arguments += piece;
-        parts.push({ type: "tool_call_arguments_delta", callId: call.id, delta: piece });
+      if (delta.content) {
+        this.#text.push(delta.content);
+        each({ type: "text_delta", delta: delta.content });
       }
+      const toolCalls = delta.tool_calls;
+      if (toolCalls) { for (const tc of toolCalls) this.#addToolCallPiece(tc, each); }
     }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
-    return parts;
+  }
+
+  #addToolCallPiece(
+    tc: NonNullable<NonNullable<LlmChunk["choices"][number]["delta"]>["tool_calls"]>[number],
+    each: (part: ChunkPart) => void,
+  ): void {
+    let call = this.#calls.get(tc.index);
+    if (!call) {
+      call = {
+        id: tc.id || `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+        name: tc.function?.name ?? "",
+        arguments: "",
+      };
+      this.#calls.set(tc.index, call);
+      each({ type: "tool_call_started", callId: call.id, name: call.name });
+    } else if (tc.function?.name && !call.name) {
+      call.name = tc.function.name;
+    }
+    const piece = tc.function?.arguments;
+    if (piece) {
+      call.arguments += piece;
+      each({ type: "tool_call_arguments_delta", callId: call.id, delta: piece });
+    }
   }
 
   /** The answer text so far. */

@@ -630,8 +630,12 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
   #saw(open: OpenStream, batch: LlmChunk[]): LlmChunk[] {
     open.watchdog.sawItem();
     if (!open.finished) {
-      for (const chunk of batch) {
-        if (chunk.choices?.some((c) => c.finish_reason)) open.finished = true;
+      for (let i = 0; i < batch.length && !open.finished; i++) {
+        const choices = batch[i].choices;
+        if (!choices) continue;
+        for (let j = 0; j < choices.length; j++) {
+          if (choices[j].finish_reason) open.finished = true;
+        }
       }
     }
     open.attempt.answered = true;
@@ -748,11 +752,12 @@ class UpstreamBatches implements AsyncGenerator<LlmChunk[]>, BatchDrain {
  * Bytes read from the upstream at a time. A default reader of a fetch body allocates a fresh
  * 64 KiB buffer for every read; with a BYOB reader one small buffer per stream is reused, which
  * cut the memory held per open stream and the garbage made per token several-fold. The buffer
- * starts small, since a paced stream (a model writing a few tokens at a time) never fills even
- * 4 KiB and each open stream holds its buffer while it waits; a read that fills it doubles it,
- * up to {@link MAX_READ_BUFFER_BYTES}, so a fast stream still moves in large reads.
+ * starts small, since a paced stream (a model writing a few tokens at a time: a read carries one
+ * or two chunks of a few hundred bytes) never fills even 1 KiB, and each open stream holds its
+ * buffer while it waits (1,000 open streams hold 1 MB); a read that fills it doubles it, up to
+ * {@link MAX_READ_BUFFER_BYTES}, so a fast stream still moves in large reads after a few.
  */
-const READ_BUFFER_BYTES = 4 * 1024;
+const READ_BUFFER_BYTES = 1024;
 /** The most a stream's read buffer grows to. */
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 

@@ -56,6 +56,11 @@ export async function renderChatCompletionStream(
       finish ? `"${finish}"` : "null"
     }}]${usageTail}`;
 
+  // A content or reasoning delta's frame is its constant head, the JSON string, its constant tail.
+  const textHead = `data: ${head}{"content":`;
+  const reasoningHead = `data: ${head}{"reasoning_content":`;
+  const deltaTail = `},"logprobs":null,"finish_reason":null}]${usageTail}\n\n`;
+
   writer.sendRaw(chunk('{"role":"assistant","content":""}'));
 
   let needsSeparator = false;
@@ -72,11 +77,11 @@ export async function renderChatCompletionStream(
         if (needsSeparator && wroteText) text = "\n\n" + text;
         needsSeparator = false;
         wroteText = true;
-        writer.sendRaw(chunk(`{"content":${JSON.stringify(text)}}`));
+        writer.sendFrame(textHead + JSON.stringify(text) + deltaTail);
         break;
       }
       case "reasoning_delta":
-        writer.sendRaw(chunk(`{"reasoning_content":${JSON.stringify(event.delta)}}`));
+        writer.sendFrame(reasoningHead + JSON.stringify(event.delta) + deltaTail);
         break;
       case "segment_break":
         needsSeparator = true;

@@ -43,6 +43,11 @@ export interface SseWriter {
   send(data: unknown, event?: string): void;
   /** A raw `data:` line, e.g. `[DONE]`. */
   sendRaw(data: string): void;
+  /**
+   * A whole frame, already formatted (`data: …` and the blank line that ends it): for renderers
+   * that keep a frame's constant parts ready and add only what changes, once per token.
+   */
+  sendFrame(frame: string): void;
   /** An SSE comment line, invisible to parsers. */
   comment(text: string): void;
   /** Ends the stream. */
@@ -137,6 +142,9 @@ export function sseResponse(options: SseOptions): Response {
     },
     sendRaw(data) {
       enqueue(`data: ${data}\n\n`);
+    },
+    sendFrame(frame) {
+      enqueue(frame);
     },
     comment(text) {
       enqueue(`: ${text}\n\n`);

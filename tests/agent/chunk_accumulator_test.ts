@@ -76,3 +76,34 @@ Deno.test("usage is summed over the chunks that carry it; the finish reason is k
   assert.equal(acc.usage.total_tokens, 10);
   assert.equal(acc.usage.cached_tokens, 4);
 });
+
+Deno.test("addEach hands on, in order, exactly the parts add returns, and folds the same", () => {
+  const chunks = [
+    chunk({ role: "assistant" }),
+    chunk({ reasoning_content: "hmm", content: "Hi" }),
+    chunk({ content: "", tool_calls: [{ index: 0, id: "a", function: { name: "one" } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '{"x":' } }] }),
+    chunk({ tool_calls: [{ index: 0, function: { arguments: "1}" } }] }),
+    { choices: [{ index: 0, finish_reason: "tool_calls" }] } as unknown as LlmChunk,
+    {
+      choices: [],
+      usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+    } as unknown as LlmChunk,
+  ];
+  const byAdd = new ChunkAccumulator();
+  const byEach = new ChunkAccumulator();
+  for (const c of chunks) {
+    const handed: unknown[] = [];
+    byEach.addEach(c, (part) => handed.push(part));
+    assert.deepEqual(handed, byAdd.add(c));
+  }
+  for (const acc of [byAdd, byEach]) {
+    assert.equal(acc.text, "Hi");
+    assert.equal(acc.reasoning, "hmm");
+    assert.equal(acc.finishReason, "tool_calls");
+    assert.equal(acc.usage.total_tokens, 7);
+    assert.deepEqual(acc.toolCalls(), [
+      { id: "a", type: "function", function: { name: "one", arguments: '{"x":1}' } },
+    ]);
+  }
+});

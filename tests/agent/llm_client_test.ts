@@ -118,3 +118,73 @@ Deno.test("a drain whose consumer throws rejects with that error and releases th
     await batchesOf.return(undefined);
   }
 });
+
+Deno.test("events larger than a read, split across reads, with CRLF or a character cut in two arrive whole", async () => {
+  const encoder = new TextEncoder();
+  const event = (content: string, eol = "\n") =>
+    `data: ${
+      JSON.stringify({
+        id: "c1",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, delta: { content }, finish_reason: null }],
+      })
+    }${eol}${eol}`;
+  const long = "x".repeat(3000) + "é";
+  const emoji = encoder.encode(event("😀 ok"));
+  // Cut inside the emoji's four bytes.
+  const cut = emoji.indexOf(0xf0) + 2;
+  const pieces: Uint8Array[] = [
+    encoder.encode(event(long)),
+    emoji.subarray(0, cut),
+    emoji.subarray(cut),
+    encoder.encode(event(" crlf", "\r\n")),
+    encoder.encode(
+      `data: ${
+        JSON.stringify({
+          id: "c1",
+          object: "chat.completion.chunk",
+          created: 1,
+          model: "m",
+          choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+        })
+      }\n\ndata: [DONE]\n\n`,
+    ),
+  ];
+  await using server = Deno.serve({ port: 0, onListen() {} }, async (req) => {
+    await req.body?.cancel();
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // A pause between writes, so that each one is its own network read.
+        if (i > 0) await new Promise((r) => setTimeout(r, 20));
+        controller.enqueue(pieces[i++]);
+        if (i === pieces.length) controller.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const baseUrl = `http://127.0.0.1:${server.addr.port}/v1`;
+  const expected = long + "😀 ok crlf";
+  const messages = [{ role: "user" as const, content: "hello" }];
+
+  let pulled = "";
+  for await (const chunk of clientFor(baseUrl).stream({ messages }, new AbortController().signal)) {
+    pulled += chunk.choices[0]?.delta?.content ?? "";
+  }
+  assert.equal(pulled, expected);
+
+  let pushed = "";
+  let finish: string | null | undefined;
+  await clientFor(baseUrl).streamBatches({ messages }, new AbortController().signal).drain(
+    (batch) => {
+      for (const chunk of batch) {
+        pushed += chunk.choices[0]?.delta?.content ?? "";
+        finish ??= chunk.choices[0]?.finish_reason;
+      }
+    },
+  );
+  assert.equal(pushed, expected);
+  assert.equal(finish, "stop");
+});

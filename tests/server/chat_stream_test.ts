@@ -17,6 +17,12 @@ function recordingWriter(): SseWriter & { data: string[] } {
     sendRaw(payload) {
       data.push(payload);
     },
+    sendFrame(frame) {
+      // A whole frame must be one `data:` line and the blank line that ends it.
+      const match = /^data: ([^\n]*)\n\n$/.exec(frame);
+      assert.ok(match, `not one data frame: ${JSON.stringify(frame)}`);
+      data.push(match[1]);
+    },
     comment() {},
     close() {},
   };
@@ -60,4 +66,26 @@ Deno.test("a completed chat stream still ends with finish_reason stop and usage"
   assert.equal(writer.data.at(-1), "[DONE]");
   assert.match(writer.data.at(-3)!, /"finish_reason":"stop"/);
   assert.match(writer.data.at(-2)!, /"choices":\[\]/);
+});
+
+Deno.test("text and reasoning deltas are whole chunks, with usage null only when usage is asked for", async () => {
+  async function* deltas(): AsyncGenerator<AgentEvent> {
+    yield { type: "reasoning_delta", delta: 'think "hard"' };
+    yield { type: "text_delta", delta: "line\nnext \u2014 done" };
+    yield { type: "final", result: result("completed") };
+  }
+  for (const includeUsage of [true, false]) {
+    const writer = recordingWriter();
+    await renderChatCompletionStream(deltas(), writer, { ...identity, includeUsage });
+    const chunkOf = (delta: Record<string, string>) => ({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "herald",
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+    assert.deepEqual(JSON.parse(writer.data[1]), chunkOf({ reasoning_content: 'think "hard"' }));
+    assert.deepEqual(JSON.parse(writer.data[2]), chunkOf({ content: "line\nnext \u2014 done" }));
+  }
 });
