@@ -121,16 +121,15 @@ Deno.test("a drain whose consumer throws rejects with that error and releases th
 
 Deno.test("events larger than a read, split across reads, with CRLF or a character cut in two arrive whole", async () => {
   const encoder = new TextEncoder();
-  const event = (content: string, eol = "\n") =>
-    `data: ${
-      JSON.stringify({
-        id: "c1",
-        object: "chat.completion.chunk",
-        created: 1,
-        model: "m",
-        choices: [{ index: 0, delta: { content }, finish_reason: null }],
-      })
-    }${eol}${eol}`;
+  const chunk = (delta: { content?: string }, finish: string | null = null) =>
+    JSON.stringify({
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+  const event = (content: string, eol = "\n") => `data: ${chunk({ content })}${eol}${eol}`;
   const long = "x".repeat(3000) + "é";
   const emoji = encoder.encode(event("😀 ok"));
   // Cut inside the emoji's four bytes.
@@ -140,17 +139,7 @@ Deno.test("events larger than a read, split across reads, with CRLF or a charact
     emoji.subarray(0, cut),
     emoji.subarray(cut),
     encoder.encode(event(" crlf", "\r\n")),
-    encoder.encode(
-      `data: ${
-        JSON.stringify({
-          id: "c1",
-          object: "chat.completion.chunk",
-          created: 1,
-          model: "m",
-          choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
-        })
-      }\n\ndata: [DONE]\n\n`,
-    ),
+    encoder.encode(`data: ${chunk({}, "stop")}\n\ndata: [DONE]\n\n`),
   ];
   await using server = Deno.serve({ port: 0, onListen() {} }, async (req) => {
     await req.body?.cancel();
