@@ -209,15 +209,15 @@ export class Agent implements TurnRunner {
         const acc = new ChunkAccumulator();
         // Who runs a call is known from its name; the name may come after its first piece.
         const kinds = new Map<string, "server" | "client">();
-        // Each chunk's parts as events, handed to `each` in order.
-        const eventsOf = (batch: LlmChunk[], each: (event: AgentEvent) => void): void => {
-          const onPart = (part: ChunkPart): void => {
-            if (part.type === "tool_call_started") {
-              const kind = clientNames.has(part.name) ? "client" : "server";
-              kinds.set(part.callId, kind);
-              each({ ...part, kind });
-            } else each(part);
-          };
+        // A chunk's parts as events, handed to `each` in order.
+        const partsTo = (each: (event: AgentEvent) => void) => (part: ChunkPart): void => {
+          if (part.type === "tool_call_started") {
+            const kind = clientNames.has(part.name) ? "client" : "server";
+            kinds.set(part.callId, kind);
+            each({ ...part, kind });
+          } else each(part);
+        };
+        const fold = (batch: LlmChunk[], onPart: (part: ChunkPart) => void): void => {
           for (let i = 0; i < batch.length; i++) acc.addEach(batch[i], onPart);
         };
         try {
@@ -225,12 +225,15 @@ export class Agent implements TurnRunner {
           if (emit) {
             // Pushed from the upstream read to the consumer: an open stream waits on its
             // network read alone, with no promise per read or per token on the way.
-            await batches.drain((batch) => eventsOf(batch, emit));
+            const onPart = partsTo(emit);
+            await batches.drain((batch) => fold(batch, onPart));
           } else {
+            const events: AgentEvent[] = [];
+            const onPart = partsTo((event) => events.push(event));
             for await (const batch of batches) {
-              const events: AgentEvent[] = [];
-              eventsOf(batch, (event) => events.push(event));
+              fold(batch, onPart);
               yield* events;
+              events.length = 0;
             }
           }
         } catch (error) {

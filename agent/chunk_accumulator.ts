@@ -15,6 +15,9 @@ export type ChunkPart =
   | { type: "tool_call_started"; callId: string; name: string }
   | { type: "tool_call_arguments_delta"; callId: string; delta: string };
 
+/** One piece of a streamed tool call, as a chunk's delta carries it. */
+type ToolCallPiece = NonNullable<LlmChunk["choices"][number]["delta"]["tool_calls"]>[number];
+
 interface PendingCall {
   id: string;
   name: string;
@@ -89,10 +92,7 @@ export class ChunkAccumulator {
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
-  #addToolCallPiece(
-    tc: NonNullable<NonNullable<LlmChunk["choices"][number]["delta"]>["tool_calls"]>[number],
-    each: (part: ChunkPart) => void,
-  ): void {
+  #addToolCallPiece(tc: ToolCallPiece, each: (part: ChunkPart) => void): void {
     let call = this.#calls.get(tc.index);
     if (!call) {
       call = {
