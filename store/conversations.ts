@@ -115,11 +115,12 @@ export class ConversationStore {
 
   /**
    * Records a turn on a conversation name of the Responses API (`conversation: "name"`), so the
-   * name is listed, most recently active first, beside the `conv_…` conversations.
+   * name is listed, most recently active first, beside the `conv_…` conversations. `createdAt`
+   * (Unix seconds) is the turn's own time: the first turn's becomes the name's `created_at`.
    */
-  async touchName(name: string): Promise<void> {
+  async touchName(name: string, createdAt = Math.floor(Date.now() / 1000)): Promise<void> {
     const key = this.#key("named", name);
-    const record: NameRecord = { created_at: Math.floor(Date.now() / 1000), metadata: {} };
+    const record: NameRecord = { created_at: createdAt, metadata: {} };
     // Only the first turn creates the record; later ones keep its time and metadata.
     await this.#kv.atomic().check({ key, versionstamp: null })
       .set(key, record, { expireIn: this.#retentionMs }).commit();

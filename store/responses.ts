@@ -207,7 +207,14 @@ export class ResponseStore {
       throw new ConversationConflictError(turn.conversation!.name);
     }
     // Listed with the conversations, most recently active first.
-    if (turn.conversation) await this.conversations.touchName(turn.conversation.name);
+    if (turn.conversation) {
+      // The name's record, made by its first turn, takes that response's creation time.
+      const createdAt = response.created_at;
+      await this.conversations.touchName(
+        turn.conversation.name,
+        typeof createdAt === "number" ? createdAt : undefined,
+      );
+    }
     const stale = [
       ...(isManifest(oldMeta.value) ? chunkKeysOf(oldMeta.value) : []),
       ...(oldTurn.value ? staleChunks(turnEntryOf(oldTurn.value)) : []),

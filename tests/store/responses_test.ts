@@ -312,3 +312,27 @@ Deno.test("a delete racing a conversation update still deletes the response", as
     kv.close();
   }
 });
+
+Deno.test("a conversation name is created at its first response's time, and later turns keep it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new ResponseStore(kv);
+    // A time well in the past: a record stamped with the clock at save time would differ.
+    const first = 1_700_000_000;
+    await store.save({
+      response: response("resp_1", "a", { created_at: first }),
+      input: [],
+      parent: null,
+      conversation: { name: "trip", expected: await store.conversationHead("trip") },
+    });
+    await store.save({
+      response: response("resp_2", "b", { created_at: first + 60 }),
+      input: [],
+      parent: { id: "resp_1", root: "resp_1", depth: 0 },
+      conversation: { name: "trip", expected: await store.conversationHead("trip") },
+    });
+    assert.equal((await store.namedConversation("trip"))?.created_at, first);
+  } finally {
+    kv.close();
+  }
+});
